@@ -1,0 +1,101 @@
+// Flag parsing and validation for the stage scripts, and the one place that turns errors into one-line messages.
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { UsageError } from './errors.js';
+import { redact } from './secrets.js';
+
+type Kind = 'string' | 'boolean' | 'int' | 'number';
+export interface FlagSpec {
+  kind: Kind;
+  help: string;
+  default?: string | number | boolean;
+  /** Allowed values of a string flag. */
+  choices?: readonly string[];
+  min?: number;
+  max?: number;
+  /** The value must be strictly greater than min (for thresholds in (0, 1]). */
+  exclusiveMin?: boolean;
+}
+export type FlagSpecs = Record<string, FlagSpec>;
+
+type ValueOf<F extends FlagSpec> = F['kind'] extends 'boolean' ? boolean : F['kind'] extends 'int' | 'number' ? number : string;
+export type Flags<S extends FlagSpecs> = { [K in keyof S]: S[K] extends { default: unknown } ? ValueOf<S[K]> : ValueOf<S[K]> | undefined };
+
+export function usageText(script: string, summary: string, specs: FlagSpecs): string {
+  const rows = Object.entries(specs).map(([name, spec]) => {
+    const value = spec.kind === 'boolean' ? '' : spec.choices ? ` ${spec.choices.join('|')}` : spec.kind === 'string' ? ' PATH' : ' N';
+    const def = spec.default !== undefined && spec.kind !== 'boolean' ? ` (default ${spec.default})` : '';
+    return `  --${name}${value}`.padEnd(34) + spec.help + def;
+  });
+  return `${summary}\n\nUsage: npx tsx ${script} [flags]\n\n${[...rows, '  --help'.padEnd(34) + 'print this help'].join('\n')}\n`;
+}
+
+/** Parses argv against the specs; returns undefined when --help was printed. */
+export function parseFlags<S extends FlagSpecs>(argv: string[], specs: S, help: string): Flags<S> | undefined {
+  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
+  for (const [name, spec] of Object.entries(specs)) options[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
+  } catch (error) {
+    const message = (error as Error).message;
+    const unknown = /Unknown option '([^']+)'/.exec(message);
+    if (unknown) throw new UsageError(`Unknown flag ${unknown[1]} (see --help)`);
+    const missing = /Option '([^']*?--[\w-]+)[^']*' argument missing/.exec(message);
+    if (missing) throw new UsageError(`Expected a value after ${missing[1]!.replace(/^-\w, /, '')}`);
+    throw new UsageError(message.split('\n')[0]!);
+  }
+  if (values.help) {
+    process.stdout.write(help);
+    return undefined;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(specs)) out[name] = convert(name, spec, values[name]);
+  return out as Flags<S>;
+}
+
+function convert(name: string, spec: FlagSpec, raw: string | boolean | undefined): unknown {
+  if (raw === undefined) return spec.default;
+  if (spec.kind === 'boolean') return raw;
+  const text = String(raw);
+  if (spec.kind === 'string') {
+    if (spec.choices && !spec.choices.includes(text)) throw new UsageError(`Expected \`--${name}\` to be one of ${spec.choices.join(', ')}, got ${JSON.stringify(text)}`);
+    if (!text) throw new UsageError(`Expected \`--${name}\` to be a non-empty value`);
+    return text;
+  }
+  const value = Number(text);
+  const integer = spec.kind === 'int';
+  const bounds = [
+    spec.min !== undefined ? `${spec.exclusiveMin ? '>' : '≥'} ${spec.min}` : '',
+    spec.max !== undefined ? `≤ ${spec.max}` : '',
+  ].filter(Boolean).join(' and ');
+  const expected = `Expected \`--${name}\` to be ${integer ? 'an integer' : 'a number'}${bounds ? ` ${bounds}` : ''}, got ${text}`;
+  if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) throw new UsageError(expected);
+  if (spec.min !== undefined && (spec.exclusiveMin ? value <= spec.min : value < spec.min)) throw new UsageError(expected);
+  if (spec.max !== undefined && value > spec.max) throw new UsageError(expected);
+  return value;
+}
+
+/** True when the module is the script node was started with (not imported by trial_run or a test). */
+export function isMain(importMetaUrl: string): boolean {
+  return process.argv[1] !== undefined && importMetaUrl === pathToFileURL(process.argv[1]).href;
+}
+
+/**
+ * Runs a script's main and exits with its code. Known errors become one line on stderr; anything else also becomes
+ * one line (the stack only with DEBUG=1), because a stack trace is not an error message.
+ */
+export async function runCli(main: () => Promise<number | void>): Promise<never> {
+  let code: number;
+  try {
+    code = (await main()) ?? 0;
+  } catch (error) {
+    const err = error as Error & { exitCode?: number };
+    process.stderr.write(`error: ${redact(err.message.split('\n')[0] ?? String(error))}\n`);
+    if (process.env.DEBUG) process.stderr.write(redact(String(err.stack)) + '\n');
+    code = err.exitCode ?? 1;
+  }
+  // Let pending stdout/stderr writes flush before exiting.
+  await new Promise((resolve) => setImmediate(resolve));
+  process.exit(code);
+}

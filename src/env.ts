@@ -1,0 +1,36 @@
+// Environment in one place, read lazily: `.env` fills what the shell did not set (the environment wins).
+import { existsSync } from 'node:fs';
+import { config } from 'dotenv';
+import { FatalError } from './errors.js';
+
+let loaded = false;
+
+function load(): void {
+  if (loaded) return;
+  loaded = true;
+  // quiet: dotenv 18 otherwise prints an "injected env" banner on every run.
+  if (existsSync('.env')) config({ quiet: true, override: false });
+}
+
+export function env(name: string): string | undefined {
+  load();
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export type KeyName = 'GOOGLE_API_KEY' | 'OPENAI_API_KEY';
+
+/** The key a stage needs, or one line that names the variable and where to set it. */
+export function requireKey(name: KeyName, why: string): string {
+  const value = env(name) ?? (name === 'GOOGLE_API_KEY' ? env('GEMINI_API_KEY') : undefined);
+  if (!value) throw new FatalError(`${name} is not set (${why}): add it to .env (see .env.example) or export it in your shell`);
+  return value;
+}
+
+export function timeoutMs(fallback: number): number {
+  const raw = env('LLM_TIMEOUT_MS');
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new FatalError(`Expected LLM_TIMEOUT_MS to be an integer ≥ 1 (milliseconds), got ${raw}`);
+  return value;
+}

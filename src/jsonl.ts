@@ -1,0 +1,114 @@
+// JSONL reading that validates every line and points at bad ones, and atomic writing (temporary file, then rename).
+import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { z } from 'zod';
+import { InputError, JsonlLineError } from './errors.js';
+
+/** Renders a zod issue the way STYLE.md asks: `expected string, received number → at qa_pair.answer`. */
+export function formatZodIssue(issue: z.core.$ZodIssue): string {
+  const message = issue.message.replace(/^Invalid input: /, '');
+  const path = issue.path.map(String).join('.');
+  return path ? `${message} → at ${path}` : message;
+}
+
+export interface ReadOptions {
+  /** Said when the file is missing, e.g. "run stage 1 first: npx tsx 1_extract_qa.ts". */
+  missingHint?: string;
+  /** An empty file is an error unless allowed. */
+  allowEmpty?: boolean;
+}
+
+/** Streams a JSONL file, validating each non-blank line; the first bad line stops with FILE:LINE. */
+export async function* iterateJsonl<S extends z.ZodType>(file: string, schema: S, options: ReadOptions = {}): AsyncGenerator<{ row: z.output<S>; line: number }> {
+  assertReadable(file, options.missingHint);
+  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let lineNo = 0;
+  let rows = 0;
+  for await (const text of lines) {
+    lineNo++;
+    if (!text.trim()) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new JsonlLineError(file, lineNo, `not valid JSON (${(error as Error).message})`);
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw new JsonlLineError(file, lineNo, formatZodIssue(parsed.error.issues[0]!));
+    rows++;
+    yield { row: parsed.data, line: lineNo };
+  }
+  if (rows === 0 && !options.allowEmpty) throw new InputError(`${file}: empty, expected at least one JSONL row`);
+}
+
+export async function readJsonl<S extends z.ZodType>(file: string, schema: S, options: ReadOptions = {}): Promise<z.output<S>[]> {
+  const rows: z.output<S>[] = [];
+  for await (const { row } of iterateJsonl(file, schema, options)) rows.push(row);
+  return rows;
+}
+
+export function assertReadable(file: string, missingHint?: string): void {
+  if (!existsSync(file)) throw new InputError(`${file}: not found${missingHint ? ` — ${missingHint}` : ''}`);
+  if (statSync(file).isDirectory()) throw new InputError(`${file}: is a directory, expected a file`);
+}
+
+/**
+ * Writes lines to `<file>.tmp` and renames over `file` on commit, so a reader never sees half an artifact and a
+ * crash leaves the previous version in place.
+ */
+export class AtomicJsonlWriter {
+  private readonly tmp: string;
+  private readonly stream: WriteStream;
+  private failure: Error | undefined;
+  count = 0;
+
+  constructor(readonly file: string) {
+    ensureWritableDir(file);
+    this.tmp = `${file}.${process.pid}.tmp`;
+    this.stream = createWriteStream(this.tmp, { encoding: 'utf8' });
+    this.stream.on('error', (error) => (this.failure = error));
+  }
+
+  /** Resolves once the stream has room again, so a fast producer cannot buffer the whole file in memory. */
+  async write(row: unknown): Promise<void> {
+    this.count++;
+    if (!this.stream.write(JSON.stringify(row) + '\n')) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+  }
+
+  async commit(): Promise<void> {
+    await new Promise<void>((resolve, reject) => this.stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    if (this.failure) throw new InputError(`${this.file}: could not be written (${this.failure.message})`);
+    renameSync(this.tmp, this.file);
+  }
+
+  abort(): void {
+    this.stream.destroy();
+    rmSync(this.tmp, { force: true });
+  }
+}
+
+export async function writeJsonl(file: string, rows: Iterable<unknown>): Promise<number> {
+  const writer = new AtomicJsonlWriter(file);
+  try {
+    for (const row of rows) await writer.write(row);
+    await writer.commit();
+  } catch (error) {
+    writer.abort();
+    throw error;
+  }
+  return writer.count;
+}
+
+/** Fails early, with the folder named, when the output cannot be created. */
+export function ensureWritableDir(file: string): void {
+  const dir = dirname(file);
+  try {
+    mkdirSync(dir, { recursive: true });
+    const probe = `${dir}/.write-probe-${process.pid}`;
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+  } catch (error) {
+    throw new InputError(`${dir}: output folder not writable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
