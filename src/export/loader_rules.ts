@@ -1,0 +1,108 @@
+// Re-implements each target trainer's load-time checks so a bad row is caught at export, not mid-training.
+
+import { EXPORT_FORMATS, type ExportFormat } from './formats.js';
+
+type Turn = { role: unknown; content: unknown };
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const describe = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+
+/**
+ * nanochat `tasks/customjson.py` (`class CustomJSON`, karpathy/nanochat at 6383d5d; upstream deleted it in 950a1dc,
+ * forks such as kungfuai/CVlization keep it). Its assertions, in its order and with its wording:
+ * a list; at least 2 messages; each has 'role' and 'content'; message i is "user" when i is even, "assistant"
+ * when odd; content is a str. So a leading system message is rejected here even though render_conversation
+ * could merge it. Two rules are ours and stricter than CustomJSON: the last message must be from the assistant
+ * (a trailing user turn is trained with mask 0, so it is dead weight), and content must not be blank.
+ */
+function checkNanochat(row: unknown): string | null {
+  if (!Array.isArray(row)) return `Expected list of messages, got ${describe(row)}`;
+  if (row.length < 2) return `Conversation must have at least 2 messages, got ${row.length}`;
+  for (const [i, message] of row.entries()) {
+    if (!isObject(message)) return `Message ${i} must be an object, got ${describe(message)}`;
+    if (!('role' in message)) return `Message ${i} missing 'role' field`;
+    if (!('content' in message)) return `Message ${i} missing 'content' field`;
+    const expected = i % 2 === 0 ? 'user' : 'assistant';
+    if (message.role !== expected) return `Message ${i} has role ${String(message.role)} but should be ${expected}`;
+    if (typeof message.content !== 'string') return `Message ${i} content must be a string`;
+    if (message.content.trim() === '') return `Message ${i} content is empty`;
+  }
+  // row.length ≥ 2 and roles alternate from "user", so an odd length means the last turn is the user's.
+  if (row.length % 2 !== 0) return `Conversation must end with an assistant message, got user`;
+  return null;
+}
+
+/**
+ * Shared rule for role/content-style lists with an optional leading system turn, in the shape LLaMA-Factory's
+ * `SharegptDatasetConverter` / `OpenAIDatasetConverter` (hiyouga/LLaMA-Factory `src/llamafactory/data/converter.py`)
+ * accept: system only as the first turn, then user/assistant alternating from the user ("Invalid role tag"),
+ * and an even number of turns, i.e. ending with the assistant ("Invalid message count").
+ */
+function checkTurns(
+  turns: readonly Turn[],
+  names: { field: string; role: string; content: string; system: string; user: string; assistant: string },
+): string | null {
+  const { field, role, content, system, user, assistant } = names;
+  const allowed = [system, user, assistant];
+  let offset = 0;
+  for (const [i, turn] of turns.entries()) {
+    if (typeof turn.role !== 'string' || !allowed.includes(turn.role)) {
+      return `${field}[${i}].${role} is ${JSON.stringify(turn.role)}; expected one of ${allowed.join(', ')}`;
+    }
+    if (typeof turn.content !== 'string') return `${field}[${i}].${content} must be a string, got ${describe(turn.content)}`;
+    if (turn.role === system) {
+      if (i !== 0) return `${field}[${i}] is a ${system} turn; ${system} is allowed only as the first turn`;
+      offset = 1;
+      continue;
+    }
+    const expected = (i - offset) % 2 === 0 ? user : assistant;
+    if (turn.role !== expected) return `${field}[${i}].${role} is ${turn.role} but should be ${expected}`;
+  }
+  const dialogue = turns.length - offset;
+  if (dialogue === 0) return `${field} has no ${user}/${assistant} turns`;
+  if (dialogue % 2 !== 0) return `${field} ends with a ${user} turn; the last turn must be ${assistant}`;
+  return null;
+}
+
+function checkMessages(row: unknown): string | null {
+  if (!isObject(row) || !Array.isArray(row.messages)) return `Expected an object with a "messages" array, got ${describe(row)}`;
+  const turns: Turn[] = [];
+  for (const [i, message] of row.messages.entries()) {
+    if (!isObject(message)) return `messages[${i}] must be an object, got ${describe(message)}`;
+    turns.push({ role: message.role, content: message.content });
+  }
+  return checkTurns(turns, {
+    field: 'messages', role: 'role', content: 'content', system: 'system', user: 'user', assistant: 'assistant',
+  });
+}
+
+function checkSharegpt(row: unknown): string | null {
+  if (!isObject(row) || !Array.isArray(row.conversations)) {
+    return `Expected an object with a "conversations" array, got ${describe(row)}`;
+  }
+  const turns: Turn[] = [];
+  for (const [i, message] of row.conversations.entries()) {
+    if (!isObject(message)) return `conversations[${i}] must be an object, got ${describe(message)}`;
+    turns.push({ role: message.from, content: message.value });
+  }
+  return checkTurns(turns, {
+    field: 'conversations', role: 'from', content: 'value', system: 'system', user: 'human', assistant: 'gpt',
+  });
+}
+
+/** null when the target loader will accept the row, otherwise the rule it breaks, in one line. */
+export function checkExportRow(row: unknown, format: ExportFormat): string | null {
+  switch (format) {
+    case 'nanochat':
+      return checkNanochat(row);
+    case 'messages':
+      return checkMessages(row);
+    case 'sharegpt':
+      return checkSharegpt(row);
+    default:
+      throw new TypeError(`Expected format to be one of ${EXPORT_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+  }
+}
