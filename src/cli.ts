@@ -15,6 +15,8 @@ export interface FlagSpec {
   max?: number;
   /** The value must be strictly greater than min (for thresholds in (0, 1]). */
   exclusiveMin?: boolean;
+  /** How the value is shown in --help (PATH, NAME, N, X). */
+  value?: string;
 }
 export type FlagSpecs = Record<string, FlagSpec>;
 
@@ -23,7 +25,7 @@ export type Flags<S extends FlagSpecs> = { [K in keyof S]: S[K] extends { defaul
 
 export function usageText(script: string, summary: string, specs: FlagSpecs): string {
   const rows = Object.entries(specs).map(([name, spec]) => {
-    const value = spec.kind === 'boolean' ? '' : spec.choices ? ` ${spec.choices.join('|')}` : spec.kind === 'string' ? ' PATH' : ' N';
+    const value = spec.kind === 'boolean' ? '' : ` ${spec.value ?? (spec.choices ? spec.choices.join('|') : spec.kind === 'string' ? 'PATH' : spec.kind === 'int' ? 'N' : 'X')}`;
     const def = spec.default !== undefined && spec.kind !== 'boolean' ? ` (default ${spec.default})` : '';
     return `  --${name}${value}`.padEnd(34) + spec.help + def;
   });
@@ -34,9 +36,16 @@ export function usageText(script: string, summary: string, specs: FlagSpecs): st
 export function parseFlags<S extends FlagSpecs>(argv: string[], specs: S, help: string): Flags<S> | undefined {
   const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
   for (const [name, spec] of Object.entries(specs)) options[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
+  // `--concurrency -3` must reach our range check, not parseArgs' "ambiguous" complaint: glue values to their flag.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]!.startsWith('--') ? argv[i]!.slice(2) : '';
+    if (specs[name] && specs[name].kind !== 'boolean' && i + 1 < argv.length) args.push(`--${name}=${argv[++i]}`);
+    else args.push(argv[i]!);
+  }
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args, options, strict: true, allowPositionals: false }));
   } catch (error) {
     const message = (error as Error).message;
     const unknown = /Unknown option '([^']+)'/.exec(message);

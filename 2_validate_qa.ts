@@ -1,0 +1,98 @@
+/**
+ * Stage 2 — validate Q&A pairs.
+ *
+ * Reads output/qa_pairs.jsonl, asks the model three yes/no questions about each pair (grounded in its source?
+ * realistic? sensible?), computes `passed` as all three, and writes every pair with its validation to
+ * output/qa_pairs_validated.jsonl and the passing pairs alone to output/qa_pairs_validated_passed.jsonl.
+ *
+ *   npx tsx 2_validate_qa.ts [--input PATH] [--output PATH] [--concurrency N] [--dry-run] …
+ */
+import { QA_VALIDATION_SCHEMA_NAME, QAValidationOutput, qaValidationPrompt } from './src/agents/qa_validator.js';
+import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
+import { DEFAULT_DOMAIN, OUTPUT_TOKEN_ESTIMATES, PATHS, STAGES } from './src/config.js';
+import { loadDomain } from './src/domain.js';
+import { dryRun } from './src/dry_run.js';
+import { readJsonl, writeJsonl } from './src/jsonl.js';
+import { chatProvider, llmTask } from './src/llm/providers.js';
+import type { StructuredCall } from './src/llm/structured.js';
+import { passRates } from './src/pass_rates.js';
+import { QA_CRITERIA, QAPair, type ValidatedQAPair } from './src/schemas.js';
+import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
+import { StageRun } from './src/stage_run.js';
+
+export const FLAGS = {
+  ...ioFlags(PATHS.qaPairs, PATHS.qaValidated),
+  passed: { kind: 'string', help: 'passing pairs file (default: OUTPUT with _passed before .jsonl)' },
+  ...concurrencyFlag(STAGES.validate.concurrency),
+  ...LLM_FLAGS,
+  ...RUN_FLAGS,
+} as const;
+
+const SUMMARY = 'Stage 2: validate each Q&A pair (grounded, realistic, sensible) → qa_pairs_validated.jsonl + _passed';
+
+export function passedPath(output: string): string {
+  return output.replace(/\.jsonl$/, '') + '_passed.jsonl';
+}
+
+export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
+  const provider = resolveProvider(flags.provider);
+  const model = resolveModel(STAGES.validate, provider, flags.model);
+  const domain = loadDomain(flags.domain, DEFAULT_DOMAIN);
+  const passedFile = flags.passed ?? passedPath(flags.output);
+
+  // 1. Read the pairs stage 1 wrote.
+  const pairs = await readJsonl(flags.input, QAPair, { missingHint: 'run stage 1 first: npx tsx 1_extract_qa.ts' });
+  const calls = pairs.map((pair, i) => {
+    const { system, prompt } = qaValidationPrompt(domain, pair);
+    const call: StructuredCall<QAValidationOutput> = {
+      request: { model, system, prompt, schema: QAValidationOutput, schemaName: QA_VALIDATION_SCHEMA_NAME, temperature: STAGES.validate.temperature },
+    };
+    return { id: `qa-${i}`, call };
+  });
+  if (flags['dry-run']) {
+    dryRun('validate_qa', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKEN_ESTIMATES.validate);
+    return 0;
+  }
+
+  // 2. Validate every pair.
+  const llm = chatProvider(provider, 'stage 2 asks the model to validate Q&A pairs');
+  const run = new StageRun({
+    stage: 'validate_qa',
+    artifact: flags.output,
+    inputs: [flags.input],
+    settings: { provider, model, temperature: STAGES.validate.temperature, concurrency: flags.concurrency, domain: domain.name },
+    concurrency: flags.concurrency,
+    rpm: flags.rpm,
+    tpm: flags.tpm,
+    fresh: flags.fresh,
+    quiet: flags.quiet,
+    maxFailureRate: flags['max-failure-rate'],
+  });
+  run.counts.read = pairs.length;
+  run.log(`validate_qa: ${pairs.length} pairs from ${flags.input} · ${provider} ${model} · concurrency ${flags.concurrency}`);
+  const results = await run.runTasks('validate', calls.map((c) => llmTask(run, llm, c.id, c.call)));
+
+  // 3. `passed` is computed here, never trusted from the model.
+  const validated: ValidatedQAPair[] = [];
+  results.forEach((v, i) => {
+    if (!v) return;
+    const passed = v.uses_source_fact && v.realistic_question && v.sensible_answer;
+    validated.push({ qa_pair: pairs[i]!, validation: { ...v, passed } });
+  });
+
+  // 4. Write both artifacts.
+  run.counts.written = await writeJsonl(flags.output, validated);
+  const passing = validated.filter((v) => v.validation.passed).map((v) => v.qa_pair);
+  await writeJsonl(passedFile, passing);
+  run.outputs.push(passedFile);
+  const rates = passRates(validated.map((v) => v.validation), [...QA_CRITERIA, 'passed']);
+  run.log(rates.table);
+  return run.finish({ pass_rates: rates.rates, passed: passing.length });
+}
+
+if (isMain(import.meta.url)) {
+  void runCli(async () => {
+    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('2_validate_qa.ts', SUMMARY, FLAGS));
+    return flags ? validateQa(flags) : 0;
+  });
+}

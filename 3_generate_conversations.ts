@@ -1,0 +1,123 @@
+/**
+ * Stage 3 — generate conversations.
+ *
+ * Reads the passing Q&A pairs (output/qa_pairs_validated_passed.jsonl), samples a configuration per conversation
+ * (persona, style, emotion, input modality, text variation, turn count, system prompt; seeded, stratified over
+ * persona × style), draws one Q&A pair per turn, and asks the model to write the conversation. Answers with the wrong
+ * roles or turn count are asked for again. Metadata comes from the sample, the text variation is applied in code.
+ * Writes output/conversations_raw.jsonl.
+ *
+ *   npx tsx 3_generate_conversations.ts [--num-conversations N] [--seed N] [--concurrency N] [--dry-run] …
+ */
+import {
+  checkRoles,
+  CONVERSATION_SCHEMA_NAME,
+  ConversationOutput,
+  conversationPrompt,
+} from './src/agents/conversation_generator.js';
+import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
+import { DEFAULT_DOMAIN, OUTPUT_TOKEN_ESTIMATES, PARAMS, PATHS, STAGES } from './src/config.js';
+import { loadDomain } from './src/domain.js';
+import { dryRun } from './src/dry_run.js';
+import { readJsonl, writeJsonl } from './src/jsonl.js';
+import { chatProvider, llmTask } from './src/llm/providers.js';
+import type { StructuredCall } from './src/llm/structured.js';
+import { conversationTarget, planConversations, type ConversationPlan } from './src/sampling.js';
+import { DIFFICULTIES, QAPair, type Conversation } from './src/schemas.js';
+import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
+import { StageRun } from './src/stage_run.js';
+import { applyTextVariation } from './src/text_variation.js';
+
+export const FLAGS = {
+  ...ioFlags(PATHS.qaPassed, PATHS.conversationsRaw),
+  'num-conversations': { kind: 'int', help: `conversations to generate (capped at ${PARAMS.conversationsPerQa} per Q&A pair)`, default: PARAMS.numConversations, min: 1 },
+  seed: { kind: 'int', help: 'random seed of the sampling', default: PARAMS.seed, min: 0 },
+  ...concurrencyFlag(STAGES.generate.concurrency),
+  ...LLM_FLAGS,
+  ...RUN_FLAGS,
+} as const;
+
+const SUMMARY = 'Stage 3: sample conversation configurations and write multi-turn conversations → conversations_raw.jsonl';
+
+/** The conversation as stored: the sampled system prompt first, user messages varied in code, metadata from the plan. */
+export function assembleConversation(plan: ConversationPlan, output: ConversationOutput, pairs: QAPair[]): Conversation {
+  const { config, qaIds } = plan;
+  const sources = qaIds.map((i) => pairs[i]!);
+  const hardest = Math.max(...sources.map((p) => DIFFICULTIES.indexOf(p.difficulty)));
+  return {
+    messages: [
+      { role: 'system', content: config.system_prompt.template },
+      ...output.messages.map((m) => ({ role: m.role, content: m.role === 'user' ? applyTextVariation(m.content, config.text_variation) : m.content })),
+    ],
+    metadata: {
+      num_turns: config.num_turns,
+      style: config.style,
+      user_persona: config.persona.name,
+      user_emotion: config.user_emotion,
+      input_modality: config.input_modality,
+      text_variation: config.text_variation,
+      source_qa_ids: qaIds,
+      difficulty: DIFFICULTIES[Math.max(0, hardest)]!,
+      categories: [...new Set(sources.flatMap((p) => p.categories))],
+      system_prompt: config.system_prompt.name,
+    },
+    source_qa_pairs: sources,
+  };
+}
+
+export async function generateConversations(flags: Flags<typeof FLAGS>): Promise<number> {
+  const provider = resolveProvider(flags.provider);
+  const model = resolveModel(STAGES.generate, provider, flags.model);
+  const domain = loadDomain(flags.domain, DEFAULT_DOMAIN);
+
+  // 1. Read the passing pairs and decide how many conversations to write.
+  const pairs = await readJsonl(flags.input, QAPair, { missingHint: 'run stage 2 first: npx tsx 2_validate_qa.ts' });
+  const target = conversationTarget(flags['num-conversations'], pairs.length, PARAMS.conversationsPerQa);
+
+  // 2. Sample every conversation up front (seeded), so each request — and its resume key — is the same on a re-run.
+  const plans = planConversations(target, pairs, domain, flags.seed);
+  const calls = plans.map((plan, i) => {
+    const { system, prompt } = conversationPrompt(domain, plan.config, plan.qaIds.map((id) => pairs[id]!));
+    const call: StructuredCall<ConversationOutput> = {
+      request: { model, system, prompt, schema: ConversationOutput, schemaName: CONVERSATION_SCHEMA_NAME, temperature: STAGES.generate.temperature },
+      check: (out) => checkRoles(out.messages, plan.config.num_turns),
+    };
+    return { id: `conversation-${i}`, call };
+  });
+  if (flags['dry-run']) {
+    const meanTurns = plans.reduce((n, p) => n + p.config.num_turns, 0) / Math.max(1, plans.length);
+    dryRun('generate_conversations', provider, model, flags.output, calls.map((c) => c.call), Math.round(OUTPUT_TOKEN_ESTIMATES.generatePerTurn * meanTurns));
+    return 0;
+  }
+
+  // 3. Write the conversations.
+  const llm = chatProvider(provider, 'stage 3 asks the model to write conversations');
+  const run = new StageRun({
+    stage: 'generate_conversations',
+    artifact: flags.output,
+    inputs: [flags.input],
+    settings: { provider, model, temperature: STAGES.generate.temperature, concurrency: flags.concurrency, seed: flags.seed, requested: flags['num-conversations'], target, qa_pairs: pairs.length, domain: domain.name },
+    concurrency: flags.concurrency,
+    rpm: flags.rpm,
+    tpm: flags.tpm,
+    fresh: flags.fresh,
+    quiet: flags.quiet,
+    maxFailureRate: flags['max-failure-rate'],
+  });
+  run.counts.read = target;
+  run.log(`generate_conversations: ${target} conversations from ${pairs.length} Q&A pairs (requested ${flags['num-conversations']}) · seed ${flags.seed} · ${provider} ${model}`);
+  const results = await run.runTasks('generate', calls.map((c) => llmTask(run, llm, c.id, c.call)));
+
+  const conversations = results.flatMap((out, i) => (out ? [assembleConversation(plans[i]!, out, pairs)] : []));
+  run.counts.written = await writeJsonl(flags.output, conversations);
+  const sample = conversations[0];
+  if (sample) run.log(`sample (${sample.metadata.user_persona}, ${sample.metadata.style}, ${sample.metadata.num_turns} turns):\n${sample.messages.map((m) => `  ${m.role.toUpperCase()}: ${m.content.slice(0, 160)}`).join('\n')}`);
+  return run.finish();
+}
+
+if (isMain(import.meta.url)) {
+  void runCli(async () => {
+    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('3_generate_conversations.ts', SUMMARY, FLAGS));
+    return flags ? generateConversations(flags) : 0;
+  });
+}

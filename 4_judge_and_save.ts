@@ -1,0 +1,97 @@
+/**
+ * Stage 4 — judge conversations.
+ *
+ * Reads output/conversations_raw.jsonl, asks the model four yes/no questions about each conversation (factually
+ * accurate, natural, on topic, adds value), computes `overall_pass` as all four, writes every judged conversation to
+ * output/conversations_judged.jsonl, prints each criterion's pass rate, and — as the original did — writes the first
+ * top-K passing conversations in training format to output/conversations_final.jsonl (stage 7 rewrites that file
+ * after deduplication).
+ *
+ *   npx tsx 4_judge_and_save.ts [--input PATH] [--output PATH] [--top-k N] [--concurrency N] [--dry-run] …
+ */
+import { JUDGMENT_SCHEMA_NAME, JudgmentOutput, judgePrompt } from './src/agents/conversation_judge.js';
+import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
+import { DEFAULT_DOMAIN, OUTPUT_TOKEN_ESTIMATES, PARAMS, PATHS, STAGES } from './src/config.js';
+import { loadDomain } from './src/domain.js';
+import { dryRun } from './src/dry_run.js';
+import { readJsonl, writeJsonl } from './src/jsonl.js';
+import { chatProvider, llmTask } from './src/llm/providers.js';
+import type { StructuredCall } from './src/llm/structured.js';
+import { passRates } from './src/pass_rates.js';
+import { Conversation, JUDGE_CRITERIA, type JudgedConversation } from './src/schemas.js';
+import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
+import { StageRun } from './src/stage_run.js';
+
+export const FLAGS = {
+  ...ioFlags(PATHS.conversationsRaw, PATHS.conversationsJudged),
+  final: { kind: 'string', help: 'training-format file of the passing conversations', default: PATHS.conversationsFinal },
+  'top-k': { kind: 'int', help: 'passing conversations written to --final', default: PARAMS.topK, min: 1 },
+  ...concurrencyFlag(STAGES.judge.concurrency),
+  ...LLM_FLAGS,
+  ...RUN_FLAGS,
+} as const;
+
+const SUMMARY = 'Stage 4: judge each conversation with a yes/no rubric → conversations_judged.jsonl (+ top-K passing → conversations_final.jsonl)';
+
+export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<number> {
+  const provider = resolveProvider(flags.provider);
+  const model = resolveModel(STAGES.judge, provider, flags.model);
+  const domain = loadDomain(flags.domain, DEFAULT_DOMAIN);
+
+  // 1. Read the conversations.
+  const conversations = await readJsonl(flags.input, Conversation, { missingHint: 'run stage 3 first: npx tsx 3_generate_conversations.ts' });
+  const calls = conversations.map((conversation, i) => {
+    const { system, prompt } = judgePrompt(domain, conversation);
+    const call: StructuredCall<JudgmentOutput> = {
+      request: { model, system, prompt, schema: JudgmentOutput, schemaName: JUDGMENT_SCHEMA_NAME, temperature: STAGES.judge.temperature },
+    };
+    return { id: `conversation-${i}`, call };
+  });
+  if (flags['dry-run']) {
+    dryRun('judge', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKEN_ESTIMATES.judge);
+    return 0;
+  }
+
+  // 2. Judge them.
+  const llm = chatProvider(provider, 'stage 4 asks the model to judge conversations');
+  const run = new StageRun({
+    stage: 'judge',
+    artifact: flags.output,
+    inputs: [flags.input],
+    settings: { provider, model, temperature: STAGES.judge.temperature, concurrency: flags.concurrency, top_k: flags['top-k'], domain: domain.name },
+    concurrency: flags.concurrency,
+    rpm: flags.rpm,
+    tpm: flags.tpm,
+    fresh: flags.fresh,
+    quiet: flags.quiet,
+    maxFailureRate: flags['max-failure-rate'],
+  });
+  run.counts.read = conversations.length;
+  run.log(`judge: ${conversations.length} conversations from ${flags.input} · ${provider} ${model} · concurrency ${flags.concurrency}`);
+  const results = await run.runTasks('judge', calls.map((c) => llmTask(run, llm, c.id, c.call)));
+
+  // 3. overall_pass is computed here, never trusted from the model.
+  const judged: JudgedConversation[] = [];
+  results.forEach((j, i) => {
+    if (!j) return;
+    const overall_pass = j.factually_accurate && j.natural_conversation && j.on_topic && j.adds_value;
+    judged.push({ conversation: conversations[i]!, judgment: { ...j, overall_pass } });
+  });
+
+  // 4. Write all judged conversations, and the first top-K passing ones in training format.
+  run.counts.written = await writeJsonl(flags.output, judged);
+  const passing = judged.filter((j) => j.judgment.overall_pass);
+  await writeJsonl(flags.final, passing.slice(0, flags['top-k']).map((j) => ({ messages: j.conversation.messages })));
+  run.outputs.push(flags.final);
+  const rates = passRates(judged.map((j) => j.judgment), [...JUDGE_CRITERIA, 'overall_pass']);
+  run.log(rates.table);
+  run.log(`top ${Math.min(flags['top-k'], passing.length)} passing conversations written to ${flags.final}`);
+  return run.finish({ pass_rates: rates.rates, passing: passing.length });
+}
+
+if (isMain(import.meta.url)) {
+  void runCli(async () => {
+    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('4_judge_and_save.ts', SUMMARY, FLAGS));
+    return flags ? judgeConversations(flags) : 0;
+  });
+}

@@ -1,0 +1,93 @@
+/**
+ * Stage 5 — embed conversations for deduplication.
+ *
+ * Reads output/conversations_judged.jsonl (passing and failing: stage 6 needs both to keep the best copy), turns each
+ * conversation into `ROLE: content` text cut at 24,000 characters, embeds 100 texts per request at 1024 dimensions
+ * (OpenAI text-embedding-3-small by default, or Gemini gemini-embedding-001 with --provider gemini), and streams
+ * output/conversations_embedded.jsonl in input order as batches finish.
+ *
+ *   npx tsx 5_embed_conversations.ts [--provider openai|gemini] [--batch-size N] [--concurrency N] …
+ */
+import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
+import { EMBEDDING, PATHS, type Provider } from './src/config.js';
+import { embeddingText } from './src/conversation_text.js';
+import { AtomicJsonlWriter, readJsonl } from './src/jsonl.js';
+import { embeddingProvider, embeddingTask } from './src/llm/providers.js';
+import { OrderedWriter } from './src/ordered_writer.js';
+import { JudgedConversation, type EmbeddedConversation } from './src/schemas.js';
+import { concurrencyFlag, ioFlags, RUN_FLAGS } from './src/stage_flags.js';
+import { StageRun } from './src/stage_run.js';
+
+export const FLAGS = {
+  ...ioFlags(PATHS.conversationsJudged, PATHS.conversationsEmbedded),
+  provider: { kind: 'string', help: 'openai or gemini (gemini needs only GOOGLE_API_KEY)', default: 'openai', choices: ['openai', 'gemini'] },
+  model: { kind: 'string', value: 'NAME', help: `embedding model (default ${EMBEDDING.openaiModel} / ${EMBEDDING.geminiModel})` },
+  dimensions: { kind: 'int', help: 'embedding size', default: EMBEDDING.dimensions, min: 1 },
+  'batch-size': { kind: 'int', help: 'texts per request', default: EMBEDDING.batchSize, min: 1, max: 2048 },
+  ...concurrencyFlag(EMBEDDING.concurrency),
+  'max-failure-rate': { kind: 'number', help: 'share of items that may fail before the exit code says so', default: 0, min: 0, max: 1 },
+  ...RUN_FLAGS,
+} as const;
+
+const SUMMARY = 'Stage 5: embed each judged conversation for deduplication → conversations_embedded.jsonl';
+
+/** L2-normalised copy: Gemini returns unit vectors only at its full 3072 dimensions. */
+export function normalise(vector: number[]): number[] {
+  const norm = Math.sqrt(vector.reduce((n, x) => n + x * x, 0));
+  return norm > 0 ? vector.map((x) => x / norm) : vector;
+}
+
+export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<number> {
+  const provider = flags.provider as Provider;
+  const model = flags.model ?? (provider === 'openai' ? EMBEDDING.openaiModel : EMBEDDING.geminiModel);
+
+  // 1. Read the judged conversations and build the texts.
+  const judged = await readJsonl(flags.input, JudgedConversation, { missingHint: 'run stage 4 first: npx tsx 4_judge_and_save.ts' });
+  const texts = judged.map((j) => embeddingText(j.conversation.messages, EMBEDDING.maxChars));
+  const batches: number[][] = [];
+  for (let start = 0; start < judged.length; start += flags['batch-size']) batches.push(judged.slice(start, start + flags['batch-size']).map((_, k) => start + k));
+
+  // 2. Embed batch by batch, writing rows in input order as soon as the batches before them are done.
+  const embedder = embeddingProvider(provider, model, 'stage 5 embeds conversations');
+  const run = new StageRun({
+    stage: 'embed',
+    artifact: flags.output,
+    inputs: [flags.input],
+    settings: { provider, model, dimensions: flags.dimensions, batch_size: flags['batch-size'], concurrency: flags.concurrency, max_chars: EMBEDDING.maxChars },
+    concurrency: flags.concurrency,
+    fresh: flags.fresh,
+    quiet: flags.quiet,
+    maxFailureRate: flags['max-failure-rate'],
+  });
+  run.counts.read = judged.length;
+  run.log(`embed: ${judged.length} conversations in ${batches.length} requests · ${provider} ${model} at ${flags.dimensions} dimensions`);
+  const writer = new AtomicJsonlWriter(flags.output);
+  const ordered = new OrderedWriter<number[][]>(writer, (b, vectors) =>
+    batches[b]!.map((i, k): EmbeddedConversation => ({
+      conversation: judged[i]!.conversation,
+      judgment: judged[i]!.judgment,
+      embedding: normalise(vectors[k]!),
+      text_preview: texts[i]!.slice(0, EMBEDDING.previewChars),
+    })),
+  );
+  try {
+    await run.runTasks(
+      'embed',
+      batches.map((indices, b) => ({ ...embeddingTask(run, embedder, `batch-${b}`, indices.map((i) => texts[i]!), flags.dimensions), units: indices.length })),
+      { onResult: (b, vectors) => ordered.put(b, vectors) },
+    );
+    await writer.commit();
+  } catch (error) {
+    writer.abort();
+    throw error;
+  }
+  run.counts.written = writer.count;
+  return run.finish();
+}
+
+if (isMain(import.meta.url)) {
+  void runCli(async () => {
+    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('5_embed_conversations.ts', SUMMARY, FLAGS));
+    return flags ? embedConversations(flags) : 0;
+  });
+}

@@ -1,0 +1,56 @@
+// Stage 1's agent: asks for exactly three grounded Q&A pairs about one chunk of the facts.
+import { z } from 'zod';
+import type { Chunk } from '../chunking.js';
+import type { Domain } from '../domain.js';
+import { Difficulty } from '../schemas.js';
+
+// What the model writes. source_text and context are the chunk's own, set by code: the model never echoes them.
+export const QABatchOutput = z.object({
+  qa_pairs: z
+    .array(
+      z.object({
+        question: z.string().min(1),
+        answer: z.string().min(1),
+        difficulty: Difficulty,
+        categories: z.array(z.string()),
+      }),
+    )
+    .length(3),
+});
+export type QABatchOutput = z.infer<typeof QABatchOutput>;
+
+export const QA_BATCH_SCHEMA_NAME = 'qa_batch';
+
+export function qaExtractionPrompt(domain: Domain, chunk: Chunk): { system: string; prompt: string } {
+  const system = `You write high-quality, diverse question-answer pairs about ${domain.name} for training an AI assistant. ${domain.description}`;
+  const prompt = `Write EXACTLY 3 different question-answer pairs grounded in the MAIN TEXT below.
+
+The MAIN TEXT is what the pairs are about. The context lines around it only help you understand the topic; do not
+base answers on facts that appear only in the context.
+
+CONTEXT BEFORE:
+${chunk.context_before || '(none)'}
+
+Source text:
+${chunk.source_text}
+
+CONTEXT AFTER:
+${chunk.context_after || '(none)'}
+
+Each question:
+1. sounds like a real person asking (a customer, a partner, a colleague), not a quiz;
+2. is clearly answerable from the MAIN TEXT, specific rather than broad;
+3. differs from the other two in type — factual ("What is…", "When…"), how-to ("How do I…"), comparison ("What's the
+   difference…"), explanation ("Why…", "What does … mean?"), practical ("Can I…", "Is it possible…");
+4. avoids one-word answers and repeated phrasings.
+
+Each answer:
+1. states only what the MAIN TEXT supports — no invented numbers, names, dates or features;
+2. is complete and helpful, professional but friendly, with specific details where the text has them;
+3. varies in length and structure across the three pairs.
+
+For each pair also give:
+- difficulty: basic (simple recall), intermediate (needs understanding) or advanced (technical or multi-part);
+- categories: the topics it covers, preferably from: ${domain.topics.join(', ')}.`;
+  return { system, prompt };
+}

@@ -1,0 +1,41 @@
+// Stage 2's agent: three yes/no checks of one Q&A pair against its source; `passed` is computed in code.
+import { z } from 'zod';
+import type { Domain } from '../domain.js';
+import type { QAPair } from '../schemas.js';
+
+export const QAValidationOutput = z.object({
+  uses_source_fact: z.boolean(),
+  realistic_question: z.boolean(),
+  sensible_answer: z.boolean(),
+  feedback: z.string(),
+});
+export type QAValidationOutput = z.infer<typeof QAValidationOutput>;
+
+export const QA_VALIDATION_SCHEMA_NAME = 'qa_validation';
+
+export function qaValidationPrompt(domain: Domain, pair: QAPair): { system: string; prompt: string } {
+  const system = `You validate training data about ${domain.name}. You are strict: when in doubt, fail the pair.`;
+  const prompt = `Validate this question-answer pair about ${domain.name}.
+
+Question: ${pair.question}
+
+Answer: ${pair.answer}
+
+Source text: ${pair.source_text}
+
+Context before: ${pair.context_before || '(none)'}
+
+Context after: ${pair.context_after || '(none)'}
+
+Answer three yes/no questions:
+
+1. uses_source_fact — is every fact in the answer supported by the source text (and its context)? False on ANY
+   invented, wrong or unsupported claim.
+2. realistic_question — would a real person ask this, in these words? False if it is awkward, vague, templated or
+   obviously machine-written.
+3. sensible_answer — does the answer address exactly what was asked, completely and at a fitting level of detail?
+   False if it is off-topic, cut off or inappropriate.
+
+feedback: one or two sentences explaining the decision; name each failed criterion and why.`;
+  return { system, prompt };
+}

@@ -1,0 +1,75 @@
+// Durable per-item results keyed by request hash: what makes a stage resumable after a crash, kill -9 or Ctrl-C.
+import { appendFileSync, createReadStream, existsSync, readFileSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { AtomicJsonlWriter } from './jsonl.js';
+
+interface Entry {
+  key: string;
+  id: string;
+  result: unknown;
+}
+
+export class Checkpoint {
+  /** Results saved by earlier runs, held until this run asks for them. */
+  private readonly loaded = new Map<string, unknown>();
+  /** Keys saved by this run: their results are on disk only, so a long stage does not hold them all in memory. */
+  private readonly saved = new Set<string>();
+
+  /** `fresh` forgets everything saved before. */
+  constructor(readonly file: string, fresh = false) {
+    if (fresh) rmSync(file, { force: true });
+    if (!existsSync(file)) return;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const entry = parse(line);
+      if (entry) this.loaded.set(entry.key, entry.result);
+    }
+  }
+
+  get size(): number {
+    return this.loaded.size + this.saved.size;
+  }
+
+  has(key: string): boolean {
+    return this.loaded.has(key) || this.saved.has(key);
+  }
+
+  /** A result from an earlier run; handed out once, then let go. */
+  take<R>(key: string): R | undefined {
+    const result = this.loaded.get(key) as R | undefined;
+    this.loaded.delete(key);
+    if (result !== undefined) this.saved.add(key);
+    return result;
+  }
+
+  /** Appended synchronously, so a finished item survives the process dying right after. */
+  save(key: string, id: string, result: unknown): void {
+    this.saved.add(key);
+    appendFileSync(this.file, JSON.stringify({ key, id, result } satisfies Entry) + '\n');
+  }
+
+  /** Keeps only the entries this run used, so the file does not grow without bound across prompt edits. */
+  async compact(keys: Set<string>): Promise<void> {
+    if (!existsSync(this.file)) return;
+    const writer = new AtomicJsonlWriter(this.file);
+    const seen = new Set<string>();
+    const lines = createInterface({ input: createReadStream(this.file, { encoding: 'utf8' }), crlfDelay: Infinity });
+    for await (const line of lines) {
+      const entry = parse(line);
+      if (!entry || !keys.has(entry.key) || seen.has(entry.key)) continue;
+      seen.add(entry.key);
+      await writer.write(entry);
+    }
+    await writer.commit();
+  }
+}
+
+function parse(line: string): Entry | undefined {
+  if (!line) return undefined;
+  try {
+    const entry = JSON.parse(line) as Entry;
+    return typeof entry.key === 'string' ? entry : undefined;
+  } catch {
+    // A line cut short by kill -9 mid-write: that item simply runs again.
+    return undefined;
+  }
+}

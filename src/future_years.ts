@@ -1,0 +1,19 @@
+// Drops Q&A pairs that mention a year after the facts' "As of" date: the model inventing the future.
+
+/** The year of the facts file's `**As of:**` line, or undefined when it has none. */
+export function asOfYear(facts: string): number | undefined {
+  const line = facts.split(/\r?\n/).find((l) => l.trim().startsWith('**As of:**'));
+  const match = line ? /\b(1[89]\d{2}|2\d{3})\b/.exec(line) : null;
+  return match ? Number(match[1]) : undefined;
+}
+
+// Four-digit years 1800–2999 standing alone: "12025" or "2026-ish" part numbers inside longer tokens do not count.
+const YEAR = /(?<![\d.,])(1[89]\d{2}|2\d{3})(?![\d])/g;
+
+export function futureYears(text: string, cutoff: number): number[] {
+  return [...text.matchAll(YEAR)].map((m) => Number(m[1])).filter((y) => y > cutoff);
+}
+
+export function mentionsFutureYear(pair: { question: string; answer: string }, cutoff: number): boolean {
+  return futureYears(`${pair.question}\n${pair.answer}`, cutoff).length > 0;
+}

@@ -1,0 +1,63 @@
+// One structured model call made reliable: timeout, retries decided by the error, and answers checked with zod.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { formatZodIssue } from '../jsonl.js';
+import { classify, InvalidAnswerError, type Failure } from './failure.js';
+import { withRetries, type CallEnvironment } from './retry.js';
+import type { ChatProvider, ChatRequest, ChatResponse } from './types.js';
+
+export interface StructuredCall<T> {
+  request: ChatRequest & { schema: z.ZodType<T> };
+  /** A rule the schema cannot express (role order, say); returns why the answer is unusable. */
+  check?: (value: T) => string | undefined;
+}
+
+/**
+ * The resume key of a request: a change to the model, prompt, schema or temperature gives a new key, so only the
+ * items it affects are asked again.
+ */
+export function requestKey(provider: string, request: ChatRequest): string {
+  const schema = JSON.stringify(z.toJSONSchema(request.schema));
+  const material = JSON.stringify([provider, request.model, request.system ?? '', request.prompt, request.schemaName, schema, request.temperature]);
+  return createHash('sha256').update(material).digest('hex').slice(0, 32);
+}
+
+/** Turns a response into a checked value, or says (as an InvalidAnswerError) why it cannot be used. */
+export function interpret<T>(call: StructuredCall<T>, response: ChatResponse): T {
+  if (response.finishReason === 'blocked') throw new InvalidAnswerError('blocked', 'the provider blocked the answer');
+  if (response.refusal) throw new InvalidAnswerError('refused', `the model refused: ${response.refusal.slice(0, 200)}`);
+  if (response.finishReason === 'length') throw new InvalidAnswerError('truncated', 'the answer was cut off at the output token limit');
+  if (!response.text) throw new InvalidAnswerError('not_json', 'the answer was empty');
+  let json: unknown;
+  try {
+    json = JSON.parse(response.text);
+  } catch (error) {
+    throw new InvalidAnswerError('not_json', `the answer was not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = call.request.schema.safeParse(json);
+  if (!parsed.success) throw new InvalidAnswerError('schema', `the answer did not match the schema: ${formatZodIssue(parsed.error.issues[0]!)}`);
+  const problem = call.check?.(parsed.data);
+  if (problem) throw new InvalidAnswerError('invalid', problem);
+  return parsed.data;
+}
+
+/** The retry prompt tells the model what was wrong with its last answer. */
+export function withFeedback(prompt: string, failure: Failure): string {
+  return `${prompt}\n\nYOUR PREVIOUS ANSWER WAS REJECTED: ${failure.message}. Answer again, following every instruction above.`;
+}
+
+export async function callStructured<T>(provider: ChatProvider, call: StructuredCall<T>, env: CallEnvironment): Promise<{ value: T; attempts: number }> {
+  let request: ChatRequest = call.request;
+  // A rough size for the TPM budget: four characters a token, plus room for the answer.
+  const estimate = Math.ceil(((request.system?.length ?? 0) + request.prompt.length) / 4) + 500;
+  return withRetries(async (signal) => {
+    const response = await provider.complete(request, signal);
+    env.onUsage?.(response.usage, request.model);
+    try {
+      return interpret(call, response);
+    } catch (error) {
+      if (error instanceof InvalidAnswerError) request = { ...call.request, prompt: withFeedback(call.request.prompt, classify(error)) };
+      throw error;
+    }
+  }, estimate, env);
+}

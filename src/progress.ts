@@ -1,0 +1,88 @@
+// Shows a long step moving: a redrawn bar on a terminal, a plain line every few seconds in logs and CI.
+import { formatTokens, formatUsd, type UsageMeter } from './usage_meter.js';
+
+export interface ProgressOptions {
+  label: string;
+  total: number;
+  quiet?: boolean;
+  meter?: UsageMeter;
+  /** Defaults to whether stderr is a terminal. */
+  tty?: boolean;
+  /** Plain-line interval when not on a terminal. */
+  intervalMs?: number;
+  write?: (text: string) => void;
+  /** Live count of retries so far, owned by the stage. */
+  retries?: () => number;
+}
+
+export class Progress {
+  done = 0;
+  failed = 0;
+  retries = 0;
+  private readonly started = Date.now();
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly tty: boolean;
+  private readonly write: (text: string) => void;
+  private lastDraw = 0;
+
+  constructor(private readonly options: ProgressOptions) {
+    this.tty = options.tty ?? process.stderr.isTTY === true;
+    this.write = options.write ?? ((text) => process.stderr.write(text));
+    if (options.quiet) return;
+    const interval = options.intervalMs ?? Number(process.env.PROGRESS_INTERVAL_MS ?? 5000);
+    this.timer = setInterval(() => this.render(), this.tty ? 250 : interval);
+    this.timer.unref();
+  }
+
+  tick(outcome: 'done' | 'failed' = 'done'): void {
+    this.done++;
+    if (outcome === 'failed') this.failed++;
+    // Redraw on the terminal at most 10 times a second; the plain line waits for its interval.
+    if (this.tty && Date.now() - this.lastDraw > 100) this.render();
+  }
+
+  retry(): void {
+    this.retries++;
+  }
+
+  line(): string {
+    const { total, label, meter } = this.options;
+    const seconds = (Date.now() - this.started) / 1000;
+    const rate = seconds > 0 ? this.done / seconds : 0;
+    const eta = rate > 0 ? Math.max(0, (total - this.done) / rate) : undefined;
+    const pct = total > 0 ? Math.floor((100 * this.done) / total) : 100;
+    const width = 24;
+    const filled = Math.round((width * pct) / 100);
+    const bar = this.tty ? `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ` : '';
+    const parts = [
+      `${label} ${bar}${this.done}/${total} (${pct}%)`,
+      `${rate.toFixed(1)}/s`,
+      `ETA ${eta === undefined ? '?' : formatDuration(eta)}`,
+      `failed ${this.failed}`,
+      `retries ${this.options.retries?.() ?? this.retries}`,
+    ];
+    if (meter) {
+      const t = meter.totals;
+      parts.push(`tokens ${formatTokens(t.inputTokens + t.outputTokens)}`, formatUsd(t.costUsd));
+    }
+    return parts.join(' · ');
+  }
+
+  private render(): void {
+    if (this.options.quiet) return;
+    this.lastDraw = Date.now();
+    this.write(this.tty ? `\r\x1b[2K${this.line()}` : `${this.line()}\n`);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    if (this.options.quiet) return;
+    this.write(this.tty ? `\r\x1b[2K${this.line()}\n` : `${this.line()}\n`);
+  }
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${Math.round(seconds)}s`;
+  const m = Math.floor(seconds / 60);
+  return m < 60 ? `${m}m${String(Math.round(seconds % 60)).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}

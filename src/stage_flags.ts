@@ -1,0 +1,43 @@
+// Flags shared by the stage scripts, so every stage spells and validates them the same way.
+import type { FlagSpec } from './cli.js';
+import { STAGES, type LlmStageDefaults, type Provider } from './config.js';
+import { env } from './env.js';
+import { UsageError } from './errors.js';
+
+export function ioFlags(input: string, output: string) {
+  return {
+    input: { kind: 'string', help: 'input file', default: input },
+    output: { kind: 'string', help: 'output file', default: output },
+  } satisfies Record<string, FlagSpec>;
+}
+
+export function concurrencyFlag(defaultValue: number) {
+  return { concurrency: { kind: 'int', help: 'most requests in flight at once', default: defaultValue, min: 1 } } satisfies Record<string, FlagSpec>;
+}
+
+export const RUN_FLAGS = {
+  quiet: { kind: 'boolean', help: 'no progress bar or samples, only the summary' },
+  fresh: { kind: 'boolean', help: 'ignore finished items saved by an earlier run and start over' },
+} satisfies Record<string, FlagSpec>;
+
+export const LLM_FLAGS = {
+  provider: { kind: 'string', help: 'gemini or openai (default: $LLM_PROVIDER, else gemini)', choices: ['gemini', 'openai'] },
+  model: { kind: 'string', value: 'NAME', help: "model name (default: the stage's default for the provider)" },
+  rpm: { kind: 'int', help: 'requests per minute at most (your quota)', min: 1 },
+  tpm: { kind: 'int', help: 'tokens per minute at most (your quota)', min: 1 },
+  'max-failure-rate': { kind: 'number', help: 'share of items that may fail before the exit code says so', default: 0, min: 0, max: 1 },
+  'dry-run': { kind: 'boolean', help: 'make no API call: print the calls, estimated tokens and cost, and the first prompt' },
+  domain: { kind: 'string', help: 'domain JSON overriding the company, personas and system prompts (default data/domain.json if present)' },
+} satisfies Record<string, FlagSpec>;
+
+export function resolveProvider(flag: string | undefined): Provider {
+  const value = flag ?? env('LLM_PROVIDER') ?? 'gemini';
+  if (value !== 'gemini' && value !== 'openai') throw new UsageError(`Expected LLM_PROVIDER to be gemini or openai, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+export function resolveModel(defaults: LlmStageDefaults, provider: Provider, flag: string | undefined): string {
+  return flag ?? (provider === 'gemini' ? defaults.model : defaults.openaiModel);
+}
+
+export type StageName = keyof typeof STAGES;

@@ -1,0 +1,250 @@
+// Everything a stage shares: stop-and-keep on signals, resumable task running, failure records, the honest summary
+// (read = written + filtered + failed), and the manifest next to the artifact.
+import { rmSync, writeFileSync } from 'node:fs';
+import pLimit from 'p-limit';
+import { Checkpoint } from './checkpoint.js';
+import { FatalError, InterruptedError } from './errors.js';
+import { ensureWritableDir, writeJsonl } from './jsonl.js';
+import { AdaptiveLimiter } from './limiter.js';
+import { ItemFailedError, StoppedError } from './llm/retry.js';
+import { Progress, formatDuration } from './progress.js';
+import { redact } from './secrets.js';
+import { formatTokens, formatUsd, UsageMeter } from './usage_meter.js';
+
+export interface StageOptions {
+  stage: string;
+  /** The primary artifact; checkpoint, errors and manifest files are named after it. */
+  artifact: string;
+  inputs: string[];
+  settings: Record<string, unknown>;
+  concurrency: number;
+  rpm?: number;
+  tpm?: number;
+  fresh?: boolean;
+  quiet?: boolean;
+  /** Share of items allowed to fail before the exit code says so (0 = any failure fails the run). */
+  maxFailureRate?: number;
+  batch?: boolean;
+}
+
+export interface Task<R> {
+  id: string;
+  key: string;
+  /** How many counted items this task stands for (stage 1: a chunk is 3 requested pairs; stage 5: a batch). */
+  units?: number;
+  run(signal: AbortSignal): Promise<R>;
+}
+
+export interface RunTasksOptions<R> {
+  concurrency?: number;
+  /**
+   * Receive each result as it is ready (in any order; undefined for an item that failed) instead of holding them
+   * all for the return value.
+   */
+  onResult?: (index: number, result: R | undefined) => void | Promise<void>;
+}
+
+export interface FailureRecord {
+  stage: string;
+  item_id: string;
+  error_class: string;
+  message: string;
+  attempts: number;
+}
+
+// Circuit breaker (as NeMo Data Designer): after at least this many finished items, more than half failed → stop.
+const BREAKER_MIN_ITEMS = 10;
+const BREAKER_RATE = 0.5;
+
+export class StageRun {
+  readonly limiter: AdaptiveLimiter;
+  readonly meter: UsageMeter;
+  readonly checkpoint: Checkpoint;
+  readonly failures: FailureRecord[] = [];
+  readonly counts = { read: 0, written: 0, reused: 0, filtered: {} as Record<string, number> };
+  readonly outputs: string[] = [];
+  /** Aborted when the stage must stop at once: in-flight calls are cancelled. */
+  readonly signal: AbortSignal;
+  /** Aborted when the stage stops taking new work (first Ctrl-C); in-flight calls may finish. */
+  readonly admit: AbortSignal;
+  retries = 0;
+  private failedUnits = 0;
+  private readonly hard = new AbortController();
+  private readonly soft = new AbortController();
+  private readonly started = new Date();
+  private readonly usedKeys = new Set<string>();
+  private fatal: Error | undefined;
+  private interrupted = false;
+  private readonly onSignal = () => this.interrupt();
+
+  constructor(readonly options: StageOptions) {
+    ensureWritableDir(options.artifact);
+    this.signal = this.hard.signal;
+    this.admit = this.soft.signal;
+    this.limiter = new AdaptiveLimiter({ max: options.concurrency, rpm: options.rpm, tpm: options.tpm });
+    this.meter = new UsageMeter(options.batch);
+    this.checkpoint = new Checkpoint(`${options.artifact}.checkpoint.jsonl`, options.fresh);
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  get errorsFile(): string {
+    return this.options.artifact.replace(/\.jsonl$/, '') + '.errors.jsonl';
+  }
+
+  /** Failed items, in the same unit as `counts.read`. */
+  get failed(): number {
+    return this.failedUnits;
+  }
+
+  log(message: string): void {
+    if (!this.options.quiet) process.stdout.write(message + '\n');
+  }
+
+  filter(reason: string, n = 1): void {
+    if (n > 0) this.counts.filtered[reason] = (this.counts.filtered[reason] ?? 0) + n;
+  }
+
+  /** First signal: stop taking work, let in-flight calls finish for a bounded time. Second: stop now. */
+  interrupt(): void {
+    if (this.interrupted) {
+      this.hard.abort(new Error('interrupted'));
+      return;
+    }
+    this.interrupted = true;
+    process.stderr.write('\nStopping: no new work is started; waiting for calls in flight (Ctrl-C again to stop now)…\n');
+    this.soft.abort(new Error('interrupted'));
+    const grace = Number(process.env.STOP_GRACE_MS ?? 15_000);
+    setTimeout(() => this.hard.abort(new Error('interrupted')), grace).unref();
+  }
+
+  private abortWith(error: Error): void {
+    this.fatal ??= error;
+    this.soft.abort(error);
+    this.hard.abort(error);
+  }
+
+  /**
+   * Runs tasks with resume: a task whose key is in the checkpoint is not run again. Results come back in task
+   * order (undefined for failed items), so the artifact is the same whether or not the run was interrupted.
+   */
+  async runTasks<R>(label: string, tasks: Task<R>[], options: RunTasksOptions<R> = {}): Promise<Array<R | undefined>> {
+    const keep = options.onResult === undefined;
+    const results: Array<R | undefined> = new Array(tasks.length);
+    const deliver = async (i: number, result: R) => {
+      if (keep) results[i] = result;
+      else await options.onResult!(i, result);
+    };
+    const progress = new Progress({ label, total: tasks.length, quiet: this.options.quiet, meter: this.meter, retries: () => this.retries });
+    const pending: number[] = [];
+    for (const [i, task] of tasks.entries()) {
+      this.usedKeys.add(task.key);
+      const saved = this.checkpoint.take<R>(task.key);
+      if (saved !== undefined) {
+        await deliver(i, saved);
+        this.counts.reused++;
+        progress.done++;
+      } else pending.push(i);
+    }
+    if (this.counts.reused) this.log(`${label}: ${this.counts.reused} finished items reused from ${this.checkpoint.file}`);
+    let finished = 0;
+    let failed = 0;
+    const limit = pLimit(options.concurrency ?? this.options.concurrency);
+    await Promise.all(
+      pending.map((i) =>
+        limit(async () => {
+          if (this.admit.aborted) return;
+          const task = tasks[i]!;
+          try {
+            const result = await task.run(this.signal);
+            this.checkpoint.save(task.key, task.id, result);
+            await deliver(i, result);
+            finished++;
+            progress.tick();
+          } catch (error) {
+            if (error instanceof StoppedError || this.signal.aborted) return;
+            if (error instanceof FatalError) return this.abortWith(error);
+            const err = error as Error;
+            this.failures.push({
+              stage: this.options.stage,
+              item_id: task.id,
+              error_class: error instanceof ItemFailedError ? error.errorClass : 'internal',
+              message: redact(err.message ?? String(error)).slice(0, 1000),
+              attempts: error instanceof ItemFailedError ? error.attempts : 1,
+            });
+            this.failedUnits += task.units ?? 1;
+            finished++;
+            failed++;
+            progress.tick('failed');
+            if (!keep) await options.onResult!(i, undefined);
+            if (finished >= BREAKER_MIN_ITEMS && failed / finished > BREAKER_RATE)
+              this.abortWith(new FatalError(`stopped early: ${failed} of the first ${finished} items failed (${this.topFailure()}) — details in ${this.errorsFile}`));
+          }
+        }),
+      ),
+    );
+    progress.stop();
+    if (this.fatal) {
+      await this.writeErrors();
+      throw this.fatal;
+    }
+    if (this.interrupted) {
+      await this.writeErrors();
+      throw new InterruptedError(
+        `interrupted: ${this.checkpoint.size} finished items are saved in ${this.checkpoint.file}; run the same command again to resume (--fresh starts over)`,
+      );
+    }
+    return results;
+  }
+
+  private topFailure(): string {
+    const byClass: Record<string, number> = {};
+    for (const f of this.failures) byClass[f.error_class] = (byClass[f.error_class] ?? 0) + 1;
+    return Object.entries(byClass).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ×${v}`).join(', ');
+  }
+
+  private async writeErrors(): Promise<void> {
+    if (this.failures.length) await writeJsonl(this.errorsFile, this.failures);
+    else rmSync(this.errorsFile, { force: true });
+  }
+
+  /** Writes the errors file and manifest, prints the summary; returns the exit code. */
+  async finish(extra: Record<string, unknown> = {}): Promise<number> {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+    await this.writeErrors();
+    if (!this.failures.length) await this.checkpoint.compact(this.usedKeys);
+    const seconds = (Date.now() - this.started.getTime()) / 1000;
+    const totals = this.meter.totals;
+    const filtered = Object.values(this.counts.filtered).reduce((a, b) => a + b, 0);
+    const manifest = {
+      stage: this.options.stage,
+      started_at: this.started.toISOString(),
+      duration_s: Math.round(seconds * 10) / 10,
+      inputs: this.options.inputs,
+      outputs: [this.options.artifact, ...this.outputs],
+      settings: this.options.settings,
+      counts: { read: this.counts.read, written: this.counts.written, failed: this.failed, filtered: this.counts.filtered, reused: this.counts.reused },
+      usage: { ...totals, by_model: this.meter.byModel, unpriced_models: [...this.meter.unpriced] },
+      errors_file: this.failures.length ? this.errorsFile : null,
+      ...extra,
+    };
+    writeFileSync(this.options.artifact.replace(/\.jsonl$/, '') + '.meta.json', JSON.stringify(manifest, null, 2) + '\n');
+    const reasons = Object.entries(this.counts.filtered).map(([k, v]) => `${k} ${v}`).join(', ');
+    const line = [
+      `read ${this.counts.read}`,
+      `written ${this.counts.written}`,
+      `filtered ${filtered}${reasons ? ` (${reasons})` : ''}`,
+      `failed ${this.failed}`,
+      `reused ${this.counts.reused}`,
+      ...(totals.calls ? [`${totals.calls} calls`, `${formatTokens(totals.inputTokens)} in / ${formatTokens(totals.outputTokens)} out tokens`, formatUsd(totals.costUsd)] : []),
+      formatDuration(seconds),
+    ].join(' · ');
+    process.stdout.write(`${this.options.stage}: ${line}\n`);
+    if (this.failed) process.stdout.write(`${this.failures.length} items failed (${this.topFailure()}): see ${this.errorsFile}; run again to retry only those\n`);
+    const balance = this.counts.written + filtered + this.failed;
+    if (balance !== this.counts.read) process.stdout.write(`warning: counts do not balance (written + filtered + failed = ${balance}, read = ${this.counts.read})\n`);
+    const allowed = this.options.maxFailureRate ?? 0;
+    return this.failed > 0 && this.failed / Math.max(1, this.counts.read) > allowed ? 1 : 0;
+  }
+}
