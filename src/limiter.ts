@@ -42,15 +42,17 @@ export class AdaptiveLimiter {
   acquire(tokens = 0, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
-      const waiter: Waiter = { tokens, resolve, reject };
-      this.queue.push(waiter);
-      signal?.addEventListener('abort', () => {
+      const onAbort = () => {
         const index = this.queue.indexOf(waiter);
         if (index >= 0) {
           this.queue.splice(index, 1);
-          reject(signal.reason ?? new Error('aborted'));
+          reject(signal!.reason ?? new Error('aborted'));
         }
-      }, { once: true });
+      };
+      // The listener goes once the slot is granted: thousands of queued items must not pile listeners on one signal.
+      const waiter: Waiter = { tokens, resolve: () => { signal?.removeEventListener('abort', onAbort); resolve(); }, reject };
+      this.queue.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.pump();
     });
   }

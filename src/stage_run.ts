@@ -1,5 +1,6 @@
 // Everything a stage shares: stop-and-keep on signals, resumable task running, failure records, the honest summary
 // (read = written + filtered + failed), and the manifest next to the artifact.
+import { setMaxListeners } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { Checkpoint } from './checkpoint.js';
@@ -81,6 +82,8 @@ export class StageRun {
     ensureWritableDir(options.artifact);
     this.signal = this.hard.signal;
     this.admit = this.soft.signal;
+    // Every call in flight listens on these two signals (AbortSignal.any, the limiter's queue): no leak, just many.
+    setMaxListeners(0, this.signal, this.admit);
     this.limiter = new AdaptiveLimiter({ max: options.concurrency, rpm: options.rpm, tpm: options.tpm });
     this.meter = new UsageMeter(options.batch);
     this.checkpoint = new Checkpoint(`${options.artifact}.checkpoint.jsonl`, options.fresh);

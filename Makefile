@@ -1,0 +1,54 @@
+# Pipeline shortcuts. Every stage is a standalone script: `npx tsx N_name.ts --help` lists its flags.
+.DEFAULT_GOAL := help
+TSX := npx --no-install tsx
+
+.PHONY: help setup trial full stage1 stage2 stage3 stage4 stage5 stage6 stage7 stats report clean clean-trial test typecheck bench
+
+help: ## list the commands
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: ## install dependencies (npm ci) and create .env from .env.example
+	npm ci
+	@test -f .env || (cp .env.example .env && echo "created .env: put your keys in it")
+
+trial: ## run all seven stages on the first 10 chunks → output/trial_*.jsonl
+	$(TSX) trial_run.ts
+
+full: stage1 stage2 stage3 stage4 stage5 stage6 stage7 ## run the seven stages in order
+	@echo "✓ Full pipeline completed: training set in output/conversations_final.jsonl"
+
+stage1: ## extract Q&A pairs → output/qa_pairs.jsonl
+	$(TSX) 1_extract_qa.ts
+stage2: ## validate Q&A pairs → output/qa_pairs_validated{,_passed}.jsonl
+	$(TSX) 2_validate_qa.ts
+stage3: ## generate conversations → output/conversations_raw.jsonl
+	$(TSX) 3_generate_conversations.ts
+stage4: ## judge conversations → output/conversations_judged.jsonl
+	$(TSX) 4_judge_and_save.ts
+stage5: ## embed conversations → output/conversations_embedded.jsonl
+	$(TSX) 5_embed_conversations.ts
+stage6: ## remove near-duplicates → output/conversations_deduplicated.jsonl
+	$(TSX) 6_deduplicate.ts
+stage7: ## select the top-K training set → output/conversations_final.jsonl
+	$(TSX) 7_select_top.ts
+
+stats: ## one table across all stages of the full run and the trial
+	$(TSX) scripts/stats.ts
+
+report: ## self-contained HTML report → output/report.html, output/trial_report.html
+	$(TSX) scripts/report.ts
+
+clean: ## remove every generated file
+	rm -rf output/
+
+clean-trial: ## remove the trial's files
+	rm -f output/trial_*
+
+test: ## run the test suite (offline: no key, no network)
+	npm test
+
+typecheck: ## type-check everything
+	npx --no-install tsc --noEmit -p .
+
+bench: ## dedup benchmark at 2k, 10k and 100k conversations
+	npm run bench
