@@ -1,0 +1,125 @@
+/**
+ * Trial run — all seven stages on a small slice, to see the pipeline work (and what it costs) before a full run.
+ *
+ * Runs stages 1–7 on the first 10 chunks of the facts into output/trial_*.jsonl (the full run's names, prefixed
+ * `trial_`), prints samples and the pass rate of every boolean criterion, checks every artifact against its schema,
+ * and exits non-zero if any stage or check failed.
+ *
+ *   npx tsx trial_run.ts [--facts PATH] [--domain PATH] [--chunks N] [--num-conversations N] [--dry-run]
+ */
+import { extractQa, FLAGS as EXTRACT } from './1_extract_qa.js';
+import { FLAGS as VALIDATE, validateQa } from './2_validate_qa.js';
+import { FLAGS as GENERATE, generateConversations } from './3_generate_conversations.js';
+import { FLAGS as JUDGE, judgeConversations } from './4_judge_and_save.js';
+import { embedConversations, FLAGS as EMBED } from './5_embed_conversations.js';
+import { deduplicate, FLAGS as DEDUP } from './6_deduplicate.js';
+import { FLAGS as SELECT, selectTop } from './7_select_top.js';
+import { isMain, parseFlags, runCli, usageText, type Flags, type FlagSpecs } from './src/cli.js';
+import { artifactPaths, DEFAULT_FACTS, PARAMS } from './src/config.js';
+import { readJsonl } from './src/jsonl.js';
+import { passRates } from './src/pass_rates.js';
+import { Conversation, JUDGE_CRITERIA, JudgedConversation, QA_CRITERIA, QAPair, TrainingExample, ValidatedQAPair, EmbeddedConversation } from './src/schemas.js';
+import type { z } from 'zod';
+
+export const FLAGS = {
+  facts: { kind: 'string', help: 'facts markdown file', default: DEFAULT_FACTS },
+  domain: { kind: 'string', help: 'domain JSON (company, personas, system prompts)' },
+  chunks: { kind: 'int', help: 'chunks of the facts to use', default: PARAMS.trialChunks, min: 1 },
+  'num-conversations': { kind: 'int', help: `conversations to generate (capped at ${PARAMS.conversationsPerQa} per Q&A pair)`, default: PARAMS.numConversations, min: 1 },
+  'output-dir': { kind: 'string', help: 'folder of the trial_* artifacts', default: 'output' },
+  provider: { kind: 'string', help: 'gemini or openai for the LLM stages', choices: ['gemini', 'openai'] },
+  'embedding-provider': { kind: 'string', help: 'openai or gemini for stage 5', default: 'openai', choices: ['openai', 'gemini'] },
+  'dry-run': { kind: 'boolean', help: 'make no API call: print what stage 1 would send and estimate the rest' },
+  quiet: { kind: 'boolean', help: 'no progress bars' },
+  fresh: { kind: 'boolean', help: 'ignore finished items saved by an earlier trial' },
+} as const satisfies FlagSpecs;
+
+const SUMMARY = 'Trial run: all seven stages on the first chunks of the facts → output/trial_*.jsonl, with quality statistics';
+
+function argv(options: Record<string, string | number | boolean | undefined>): string[] {
+  return Object.entries(options).flatMap(([k, v]) => (v === undefined || v === false ? [] : v === true ? [`--${k}`] : [`--${k}`, String(v)]));
+}
+
+/** Parses a stage's flags the way its own script would, so defaults and checks are the stage's. */
+function stageFlags<S extends FlagSpecs>(specs: S, options: Record<string, string | number | boolean | undefined>): Flags<S> {
+  return parseFlags(argv(options), specs, '')!;
+}
+
+function header(title: string): void {
+  process.stdout.write(`\n${'='.repeat(78)}\n${title}\n${'='.repeat(78)}\n`);
+}
+
+export async function trialRun(flags: Flags<typeof FLAGS>): Promise<number> {
+  const paths = artifactPaths('trial_', flags['output-dir']);
+  const common = { quiet: flags.quiet, fresh: flags.fresh };
+  const llm = { ...common, provider: flags.provider, domain: flags.domain };
+
+  if (flags['dry-run']) {
+    header('DRY RUN — stage 1 as it would be sent; later stages depend on its answers');
+    return extractQa(stageFlags(EXTRACT, { ...llm, facts: flags.facts, output: paths.qaPairs, limit: flags.chunks, 'dry-run': true }));
+  }
+
+  const stages: Array<[string, () => Promise<number>]> = [
+    ['STAGE 1: Q&A EXTRACTION', () => extractQa(stageFlags(EXTRACT, { ...llm, facts: flags.facts, output: paths.qaPairs, limit: flags.chunks }))],
+    ['STAGE 2: Q&A VALIDATION', () => validateQa(stageFlags(VALIDATE, { ...llm, input: paths.qaPairs, output: paths.qaValidated, passed: paths.qaPassed }))],
+    ['STAGE 3: CONVERSATION GENERATION', () => generateConversations(stageFlags(GENERATE, { ...llm, input: paths.qaPassed, output: paths.conversationsRaw, 'num-conversations': flags['num-conversations'] }))],
+    ['STAGE 4: JUDGING', () => judgeConversations(stageFlags(JUDGE, { ...llm, input: paths.conversationsRaw, output: paths.conversationsJudged, final: paths.conversationsFinal }))],
+    ['STAGE 5: EMBEDDINGS', () => embedConversations(stageFlags(EMBED, { ...common, provider: flags['embedding-provider'], input: paths.conversationsJudged, output: paths.conversationsEmbedded }))],
+    ['STAGE 6: DEDUPLICATION', () => deduplicate(stageFlags(DEDUP, { quiet: flags.quiet, input: paths.conversationsEmbedded, output: paths.conversationsDeduplicated }))],
+    ['STAGE 7: TOP-K SELECTION', () => selectTop(stageFlags(SELECT, { quiet: flags.quiet, input: paths.conversationsDeduplicated, output: paths.conversationsFinal }))],
+  ];
+  for (const [title, stage] of stages) {
+    header(title);
+    const code = await stage();
+    if (code !== 0) {
+      process.stdout.write(`\n✗ ${title} did not finish cleanly (exit ${code}); fix the cause above and run the trial again — finished items are reused.\n`);
+      return code;
+    }
+  }
+
+  // Quality statistics and samples.
+  header('QUALITY');
+  const validated = await readJsonl(paths.qaValidated, ValidatedQAPair);
+  process.stdout.write(`Q&A validation (${validated.length} pairs)\n${passRates(validated.map((v) => v.validation), [...QA_CRITERIA, 'passed']).table}\n\n`);
+  const judged = await readJsonl(paths.conversationsJudged, JudgedConversation);
+  process.stdout.write(`Conversation judging (${judged.length} conversations)\n${passRates(judged.map((j) => j.judgment), [...JUDGE_CRITERIA, 'overall_pass']).table}\n`);
+  const pass = judged.find((j) => j.judgment.overall_pass);
+  const fail = judged.find((j) => !j.judgment.overall_pass);
+  if (pass) process.stdout.write(`\nSample PASSING (${pass.conversation.metadata.user_persona}, ${pass.conversation.metadata.style}): ${pass.judgment.feedback}\n${pass.conversation.messages.map((m) => `  ${m.role.toUpperCase()}: ${m.content.slice(0, 160)}`).join('\n')}\n`);
+  if (fail) {
+    const failed = JUDGE_CRITERIA.filter((c) => !fail.judgment[c]).join(', ');
+    process.stdout.write(`\nSample FAILING (${failed}): ${fail.judgment.feedback}${fail.judgment.issues.length ? `\n  issues: ${fail.judgment.issues.join('; ')}` : ''}\n`);
+  }
+
+  // Every artifact against its schema.
+  header('OUTPUT FORMATS');
+  const checks: Array<[string, string, z.ZodType]> = [
+    ['Q&A pairs', paths.qaPairs, QAPair],
+    ['Validated Q&A', paths.qaValidated, ValidatedQAPair],
+    ['Passing Q&A', paths.qaPassed, QAPair],
+    ['Raw conversations', paths.conversationsRaw, Conversation],
+    ['Judged conversations', paths.conversationsJudged, JudgedConversation],
+    ['Embedded conversations', paths.conversationsEmbedded, EmbeddedConversation],
+    ['Deduplicated conversations', paths.conversationsDeduplicated, JudgedConversation],
+    ['Training set (messages)', paths.conversationsFinal, TrainingExample],
+  ];
+  let ok = true;
+  for (const [name, file, schema] of checks) {
+    try {
+      const rows = await readJsonl(file, schema, { allowEmpty: true });
+      process.stdout.write(`✓ ${name}: ${file} valid (${rows.length} rows)\n`);
+    } catch (error) {
+      ok = false;
+      process.stdout.write(`✗ ${name}: ${(error as Error).message}\n`);
+    }
+  }
+  header(ok ? 'TRIAL RUN COMPLETE' : 'TRIAL RUN FAILED: an artifact does not match its schema');
+  return ok ? 0 : 1;
+}
+
+if (isMain(import.meta.url)) {
+  void runCli(async () => {
+    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('trial_run.ts', SUMMARY, FLAGS));
+    return flags ? trialRun(flags) : 0;
+  });
+}
