@@ -15,7 +15,12 @@ import { embedConversations, FLAGS as EMBED } from './5_embed_conversations.js';
 import { deduplicate, FLAGS as DEDUP } from './6_deduplicate.js';
 import { FLAGS as SELECT, selectTop } from './7_select_top.js';
 import { isMain, parseFlags, runCli, usageText, type Flags, type FlagSpecs } from './src/cli.js';
-import { artifactPaths, DEFAULT_FACTS, PARAMS } from './src/config.js';
+import { readFacts } from './src/chunking.js';
+import { artifactPaths, DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS } from './src/config.js';
+import { loadDomain } from './src/domain.js';
+import { resolveProvider } from './src/stage_flags.js';
+import { defaultModels, estimateRun } from './src/trial_estimate.js';
+import { formatTokens, formatUsd } from './src/usage_meter.js';
 import { readJsonl } from './src/jsonl.js';
 import { passRates } from './src/pass_rates.js';
 import { Conversation, JUDGE_CRITERIA, JudgedConversation, QA_CRITERIA, QAPair, TrainingExample, ValidatedQAPair, EmbeddedConversation } from './src/schemas.js';
@@ -29,7 +34,7 @@ export const FLAGS = {
   'output-dir': { kind: 'string', help: 'folder of the trial_* artifacts', default: 'output' },
   provider: { kind: 'string', help: 'gemini or openai for the LLM stages', choices: ['gemini', 'openai'] },
   'embedding-provider': { kind: 'string', help: 'openai or gemini for stage 5', default: 'openai', choices: ['openai', 'gemini'] },
-  'dry-run': { kind: 'boolean', help: 'make no API call: print what stage 1 would send and estimate the rest' },
+  'dry-run': { kind: 'boolean', help: 'make no API call: estimate calls, tokens and cost of every stage, and show the first prompt' },
   quiet: { kind: 'boolean', help: 'no progress bars' },
   fresh: { kind: 'boolean', help: 'ignore finished items saved by an earlier trial' },
 } as const satisfies FlagSpecs;
@@ -55,7 +60,14 @@ export async function trialRun(flags: Flags<typeof FLAGS>): Promise<number> {
   const llm = { ...common, provider: flags.provider, domain: flags.domain };
 
   if (flags['dry-run']) {
-    header('DRY RUN — stage 1 as it would be sent; later stages depend on its answers');
+    header('DRY RUN — no API call');
+    const { chunks } = readFacts(flags.facts);
+    const estimates = estimateRun(chunks.slice(0, flags.chunks), loadDomain(flags.domain, DEFAULT_DOMAIN), flags['num-conversations'], defaultModels(resolveProvider(flags.provider)));
+    for (const e of estimates) {
+      process.stdout.write(`${e.stage.padEnd(24)} ${String(e.calls).padStart(6)} calls  ${e.model.padEnd(24)} ~${formatTokens(e.inputTokens)} in / ~${formatTokens(e.outputTokens)} out  ~${e.costUsd === undefined ? '?' : formatUsd(e.costUsd)}\n`);
+    }
+    const total = estimates.reduce((n, e) => n + (e.costUsd ?? 0), 0);
+    process.stdout.write(`${'total'.padEnd(24)} ${String(estimates.reduce((n, e) => n + e.calls, 0)).padStart(6)} calls  ~${formatUsd(total)} (stages 2–4 assume typical answer sizes and an 85% Q&A pass rate; stage 5 costs cents)\n\n`);
     return extractQa(stageFlags(EXTRACT, { ...llm, facts: flags.facts, output: paths.qaPairs, limit: flags.chunks, 'dry-run': true }));
   }
 
