@@ -8,12 +8,13 @@
  *   npx tsx 1_extract_qa.ts [--facts PATH] [--limit N] [--concurrency N] [--dry-run] …
  */
 import { qaExtractionPrompt, QA_BATCH_SCHEMA_NAME, QABatchOutput } from './src/agents/qa_extractor.js';
+import { runBatch } from './src/batch/run_batch.js';
 import { readFacts } from './src/chunking.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, DEFAULT_FACTS, OUTPUT_TOKEN_ESTIMATES, PARAMS, PATHS, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
 import { dryRun } from './src/dry_run.js';
-import { asOfYear, mentionsFutureYear } from './src/future_years.js';
+import { cutoffYear, mentionsFutureYear } from './src/future_years.js';
 import { writeJsonl } from './src/jsonl.js';
 import { chatProvider, llmTask } from './src/llm/providers.js';
 import type { StructuredCall } from './src/llm/structured.js';
@@ -40,7 +41,7 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
   // 1. Chunk the facts.
   const { text, chunks: allChunks } = readFacts(flags.facts);
   const chunks = flags.limit === undefined ? allChunks : allChunks.slice(0, flags.limit);
-  const cutoff = asOfYear(text) ?? new Date().getFullYear();
+  const cutoff = cutoffYear(text);
 
   // 2. One structured call per chunk.
   const calls = chunks.map((chunk) => {
@@ -52,7 +53,7 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
   });
 
   if (flags['dry-run']) {
-    dryRun('extract_qa', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKEN_ESTIMATES.extract);
+    dryRun('extract_qa', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKEN_ESTIMATES.extract, flags.batch);
     return 0;
   }
 
@@ -61,17 +62,21 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
     stage: 'extract_qa',
     artifact: flags.output,
     inputs: [flags.facts],
-    settings: { provider, model, temperature: STAGES.extract.temperature, concurrency: flags.concurrency, chunks: chunks.length, limit: flags.limit ?? null, as_of_year: cutoff, domain: domain.name },
+    settings: { provider, model, mode: flags.batch ? 'batch' : 'interactive', temperature: STAGES.extract.temperature, concurrency: flags.concurrency, chunks: chunks.length, limit: flags.limit ?? null, as_of_year: cutoff, domain: domain.name },
     concurrency: flags.concurrency,
     rpm: flags.rpm,
     tpm: flags.tpm,
     fresh: flags.fresh,
     quiet: flags.quiet,
     maxFailureRate: flags['max-failure-rate'],
+    batch: flags.batch,
   });
-  run.log(`extract_qa: ${chunks.length} chunks from ${flags.facts} · ${provider} ${model} · concurrency ${flags.concurrency} · years after ${cutoff} are dropped`);
+  run.log(`extract_qa: ${chunks.length} chunks from ${flags.facts} · ${provider} ${model} · ${flags.batch ? 'batch jobs' : `concurrency ${flags.concurrency}`} · years after ${cutoff} are dropped`);
+  // In batch mode the jobs run first; the tasks then hand over their answers (or failures) like interactive calls.
+  const batch = flags.batch ? await runBatch(run, provider, calls) : undefined;
+  const tasks = batch?.tasks ?? calls.map((c) => llmTask(run, llm, c.id, c.call));
   // Counts are in pairs: a failed chunk is 3 pairs asked for and not written.
-  const results = await run.runTasks('extract', calls.map((c) => ({ ...llmTask(run, llm, c.id, c.call), units: PARAMS.pairsPerChunk })));
+  const results = await run.runTasks('extract', tasks.map((t) => ({ ...t, units: PARAMS.pairsPerChunk })));
 
   // 3. Attach the chunk's own text (never the model's echo) and drop pairs about the future.
   const pairs: QAPair[] = [];
@@ -91,7 +96,7 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
   // 4. Write the artifact.
   run.counts.written = await writeJsonl(flags.output, pairs);
   if (pairs[0]) run.log(`sample: Q: ${pairs[0].question}\n        A: ${pairs[0].answer}`);
-  return run.finish();
+  return run.finish({ ...batch?.manifest });
 }
 
 if (isMain(import.meta.url)) {

@@ -15,12 +15,14 @@ import { AtomicJsonlWriter, readJsonl } from './src/jsonl.js';
 import { embeddingProvider, embeddingTask } from './src/llm/providers.js';
 import { OrderedWriter } from './src/ordered_writer.js';
 import { JudgedConversation, type EmbeddedConversation } from './src/schemas.js';
+import { env } from './src/env.js';
+import { UsageError } from './src/errors.js';
 import { concurrencyFlag, ioFlags, RUN_FLAGS } from './src/stage_flags.js';
 import { StageRun } from './src/stage_run.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.conversationsJudged, PATHS.conversationsEmbedded),
-  provider: { kind: 'string', help: 'openai or gemini (gemini needs only GOOGLE_API_KEY)', default: 'openai', choices: ['openai', 'gemini'] },
+  provider: { kind: 'string', help: 'openai or gemini (default: $LLM_PROVIDER, else openai; gemini needs only GOOGLE_API_KEY)', choices: ['openai', 'gemini'] },
   model: { kind: 'string', value: 'NAME', help: `embedding model (default ${EMBEDDING.openaiModel} / ${EMBEDDING.geminiModel})` },
   dimensions: { kind: 'int', help: 'embedding size', default: EMBEDDING.dimensions, min: 1 },
   'batch-size': { kind: 'int', help: 'texts per request', default: EMBEDDING.batchSize, min: 1, max: 2048 },
@@ -31,6 +33,13 @@ export const FLAGS = {
 
 const SUMMARY = 'Stage 5: embed each judged conversation for deduplication → conversations_embedded.jsonl';
 
+/** As the LLM stages: the flag, else LLM_PROVIDER, else OpenAI (the original's embeddings). */
+function embeddingProviderName(flag: string | undefined): Provider {
+  const value = flag ?? env('LLM_PROVIDER') ?? 'openai';
+  if (value !== 'gemini' && value !== 'openai') throw new UsageError(`Expected LLM_PROVIDER to be gemini or openai, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 /** L2-normalised copy: Gemini returns unit vectors only at its full 3072 dimensions. */
 export function normalise(vector: number[]): number[] {
   const norm = Math.sqrt(vector.reduce((n, x) => n + x * x, 0));
@@ -38,7 +47,7 @@ export function normalise(vector: number[]): number[] {
 }
 
 export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<number> {
-  const provider = flags.provider as Provider;
+  const provider = embeddingProviderName(flags.provider);
   const model = flags.model ?? (provider === 'openai' ? EMBEDDING.openaiModel : EMBEDDING.geminiModel);
 
   // 1. Read the judged conversations and build the texts.
@@ -78,7 +87,7 @@ export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<nu
     );
     await writer.commit();
   } catch (error) {
-    writer.abort();
+    await writer.abort();
     throw error;
   }
   run.counts.written = writer.count;

@@ -40,8 +40,11 @@ export function parseFlags<S extends FlagSpecs>(argv: string[], specs: S, help: 
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i]!.startsWith('--') ? argv[i]!.slice(2) : '';
-    if (specs[name] && specs[name].kind !== 'boolean' && i + 1 < argv.length) args.push(`--${name}=${argv[++i]}`);
-    else args.push(argv[i]!);
+    if (specs[name] && specs[name].kind !== 'boolean' && i + 1 < argv.length) {
+      // `--output --fresh` forgot the value; taking "--fresh" as a path would hide the mistake.
+      if (argv[i + 1]!.startsWith('--')) throw new UsageError(`Expected a value after --${name}, got ${argv[i + 1]}`);
+      args.push(`--${name}=${argv[++i]}`);
+    } else args.push(argv[i]!);
   }
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -78,7 +81,7 @@ function convert(name: string, spec: FlagSpec, raw: string | boolean | undefined
     spec.min !== undefined ? `${spec.exclusiveMin ? '>' : '≥'} ${spec.min}` : '',
     spec.max !== undefined ? `≤ ${spec.max}` : '',
   ].filter(Boolean).join(' and ');
-  const expected = `Expected \`--${name}\` to be ${integer ? 'an integer' : 'a number'}${bounds ? ` ${bounds}` : ''}, got ${text}`;
+  const expected = `Expected \`--${name}\` to be ${integer ? 'an integer' : 'a number'}${bounds ? ` ${bounds}` : ''}, got ${text || '""'}`;
   if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) throw new UsageError(expected);
   if (spec.min !== undefined && (spec.exclusiveMin ? value <= spec.min : value < spec.min)) throw new UsageError(expected);
   if (spec.max !== undefined && value > spec.max) throw new UsageError(expected);

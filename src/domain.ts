@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { InputError } from './errors.js';
 import { formatZodIssue } from './jsonl.js';
 
-export const Persona = z.object({
+// Strict like the file itself: a misspelt key (`typical_question`) is an error, not silently dropped.
+export const Persona = z.strictObject({
   name: z.string().min(1),
   description: z.string().min(1),
   typical_questions: z.array(z.string()).default([]),
@@ -12,7 +13,7 @@ export const Persona = z.object({
 });
 export type Persona = z.infer<typeof Persona>;
 
-export const SystemPromptTemplate = z.object({
+export const SystemPromptTemplate = z.strictObject({
   name: z.string().min(1),
   description: z.string().default(''),
   template: z.string().min(1),

@@ -7,8 +7,14 @@ export function asOfYear(facts: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-// Four-digit years 1800–2999 standing alone: "12025" or "2026-ish" part numbers inside longer tokens do not count.
-const YEAR = /(?<![\d.,])(1[89]\d{2}|2\d{3})(?![\d])/g;
+/** The last year a pair may mention: the `**As of:**` year, or the current year when the file has none. */
+export function cutoffYear(facts: string, now: Date = new Date()): number {
+  return asOfYear(facts) ?? now.getFullYear();
+}
+
+// Four-digit years 1800–2999 standing alone: digits inside longer numbers ("12025", "2026.5", "1.2025") do not
+// count, while a year ending a sentence ("in 2027.") does.
+const YEAR = /(?<![\d.,])(1[89]\d{2}|2\d{3})(?![.,]?\d)/g;
 
 export function futureYears(text: string, cutoff: number): number[] {
   return [...text.matchAll(YEAR)].map((m) => Number(m[1])).filter((y) => y > cutoff);

@@ -1,0 +1,109 @@
+// Flag parsing: defaults, conversions, and one-line errors that name the flag.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseFlags, usageText, type FlagSpecs } from '../src/cli.js';
+import { UsageError } from '../src/errors.js';
+
+const SPECS = {
+  input: { kind: 'string', help: 'input file', default: 'output/qa_pairs.jsonl' },
+  output: { kind: 'string', help: 'output file' },
+  concurrency: { kind: 'int', help: 'most requests in flight at once', default: 30, min: 1 },
+  threshold: { kind: 'number', help: 'cosine similarity at which two conversations are duplicates', default: 0.95, min: 0, max: 1, exclusiveMin: true },
+  provider: { kind: 'string', help: 'gemini or openai', choices: ['gemini', 'openai'] },
+  fresh: { kind: 'boolean', help: 'start over' },
+} satisfies FlagSpecs;
+
+const HELP = usageText('6_deduplicate.ts', 'Removes near-duplicate conversations.', SPECS);
+const parse = (...argv: string[]) => parseFlags(argv, SPECS, HELP);
+const errorOf = (...argv: string[]): UsageError => {
+  try {
+    parse(...argv);
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).not.toContain('\n');
+    return error as UsageError;
+  }
+  throw new Error(`parseFlags(${argv.join(' ')}) did not throw`);
+};
+
+describe('parseFlags', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('applies defaults and leaves flags without one undefined', () => {
+    expect(parse()).toEqual({ input: 'output/qa_pairs.jsonl', output: undefined, concurrency: 30, threshold: 0.95, provider: undefined, fresh: undefined });
+  });
+
+  it('converts values, in both --flag value and --flag=value forms', () => {
+    expect(parse('--concurrency', '8', '--threshold=0.9', '--provider', 'openai', '--fresh', '--output', 'out/x.jsonl')).toEqual({
+      input: 'output/qa_pairs.jsonl',
+      output: 'out/x.jsonl',
+      concurrency: 8,
+      threshold: 0.9,
+      provider: 'openai',
+      fresh: true,
+    });
+  });
+
+  it('accepts the bounds themselves where they are inclusive', () => {
+    expect(parse('--concurrency', '1')?.concurrency).toBe(1);
+    expect(parse('--threshold', '1')?.threshold).toBe(1);
+  });
+
+  it('rejects an unknown flag', () => {
+    expect(errorOf('--bogus', '3').message).toMatchInlineSnapshot(`"Unknown flag --bogus (see --help)"`);
+  });
+
+  it('rejects a negative, zero or non-numeric --concurrency', () => {
+    expect(errorOf('--concurrency', '-3').message).toMatchInlineSnapshot(`"Expected \`--concurrency\` to be an integer ≥ 1, got -3"`);
+    expect(errorOf('--concurrency', '0').message).toMatchInlineSnapshot(`"Expected \`--concurrency\` to be an integer ≥ 1, got 0"`);
+    expect(errorOf('--concurrency', 'abc').message).toMatchInlineSnapshot(`"Expected \`--concurrency\` to be an integer ≥ 1, got abc"`);
+    expect(errorOf('--concurrency', '2.5').message).toMatchInlineSnapshot(`"Expected \`--concurrency\` to be an integer ≥ 1, got 2.5"`);
+    expect(errorOf('--concurrency=').message).toMatchInlineSnapshot(`"Expected \`--concurrency\` to be an integer ≥ 1, got """`);
+  });
+
+  it('rejects a missing value, also when another flag follows', () => {
+    expect(errorOf('--concurrency').message).toMatchInlineSnapshot(`"Expected a value after --concurrency"`);
+    expect(errorOf('--output', '--fresh').message).toMatchInlineSnapshot(`"Expected a value after --output, got --fresh"`);
+    expect(errorOf('--output', '--concurrency', '5').message).toMatchInlineSnapshot(`"Expected a value after --output, got --concurrency"`);
+  });
+
+  it('still takes a value that starts with a single dash', () => {
+    expect(parse('--output', '-')?.output).toBe('-');
+  });
+
+  it('treats exclusiveMin as strictly greater', () => {
+    expect(errorOf('--threshold', '0').message).toMatchInlineSnapshot(`"Expected \`--threshold\` to be a number > 0 and ≤ 1, got 0"`);
+    expect(errorOf('--threshold', '1.5').message).toMatchInlineSnapshot(`"Expected \`--threshold\` to be a number > 0 and ≤ 1, got 1.5"`);
+    expect(errorOf('--threshold', 'NaN').message).toMatchInlineSnapshot(`"Expected \`--threshold\` to be a number > 0 and ≤ 1, got NaN"`);
+    expect(parse('--threshold', '0.000001')?.threshold).toBe(0.000001);
+  });
+
+  it('checks choices', () => {
+    expect(errorOf('--provider', 'anthropic').message).toMatchInlineSnapshot(`"Expected \`--provider\` to be one of gemini, openai, got "anthropic""`);
+  });
+
+  it('rejects an empty string value', () => {
+    expect(errorOf('--output', '').message).toMatchInlineSnapshot(`"Expected \`--output\` to be a non-empty value"`);
+  });
+
+  it('exits with code 2 through UsageError', () => {
+    expect(errorOf('--concurrency', '-3').exitCode).toBe(2);
+  });
+
+  it('prints the help and returns undefined for --help', () => {
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    expect(parse('--help')).toBeUndefined();
+    expect(parse('--concurrency', '4', '--help')).toBeUndefined();
+    expect(write).toHaveBeenCalledWith(HELP);
+  });
+});
+
+describe('usageText', () => {
+  it('lists every flag with its value placeholder and default', () => {
+    expect(HELP).toContain('Usage: npx tsx 6_deduplicate.ts [flags]');
+    expect(HELP).toMatch(/--concurrency N +most requests in flight at once \(default 30\)/);
+    expect(HELP).toMatch(/--threshold X +cosine .* \(default 0\.95\)/);
+    expect(HELP).toMatch(/--provider gemini\|openai +gemini or openai\n/);
+    expect(HELP).toMatch(/--fresh +start over\n/);
+    expect(HELP).toMatch(/--help +print this help\n$/);
+  });
+});
