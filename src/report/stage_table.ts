@@ -1,0 +1,79 @@
+// The per-stage table (rows in and out, drops, tokens, cost, time) and the reasons behind every drop, shared by
+// `make stats` (as text) and the HTML report.
+import { formatDuration } from '../progress.js';
+import { formatTokens, formatUsd } from '../usage_meter.js';
+import type { RunData, StageData } from './collect.js';
+
+export const STAGE_COLUMNS = ['stage', 'status', 'in', 'out', 'failed', 'dropped', 'calls', 'tokens in / out', 'cost', 'time'];
+/** Which columns hold numbers (right-aligned). */
+export const NUMERIC_COLUMNS = STAGE_COLUMNS.map((_, i) => i >= 2);
+
+const NONE = '–';
+
+export function stageLabel(stage: StageData): string {
+  return `${stage.n} ${stage.name}`;
+}
+
+export function stageCells(run: RunData): { rows: string[][]; total: string[] } {
+  const rows = run.stages.map((stage) => {
+    const m = stage.manifest;
+    const dropped = m ? Object.values(m.counts.filtered).reduce((a, b) => a + b, 0) : undefined;
+    const usage = m?.usage;
+    return [
+      stageLabel(stage),
+      stage.status,
+      count(m?.counts.read),
+      count(stage.rows),
+      count(m?.counts.failed),
+      count(dropped),
+      usage ? count(usage.calls) : NONE,
+      usage?.calls ? `${formatTokens(usage.inputTokens)} / ${formatTokens(usage.outputTokens)}` : NONE,
+      usage?.calls ? formatUsd(usage.costUsd) + (usage.unpriced_models.length ? '+?' : '') : NONE,
+      m?.duration_s !== undefined ? formatDuration(m.duration_s) : NONE,
+    ];
+  });
+  const usages = run.stages.flatMap((s) => (s.manifest?.usage ? [s.manifest.usage] : []));
+  const sum = (pick: (u: (typeof usages)[number]) => number) => usages.reduce((a, u) => a + pick(u), 0);
+  const seconds = run.stages.reduce((a, s) => a + (s.manifest?.duration_s ?? 0), 0);
+  const unpriced = usages.some((u) => u.unpriced_models.length > 0);
+  const total = [
+    'total',
+    '',
+    '',
+    '',
+    count(run.stages.reduce((a, s) => a + (s.manifest?.counts.failed ?? 0), 0)),
+    '',
+    count(sum((u) => u.calls)),
+    `${formatTokens(sum((u) => u.inputTokens))} / ${formatTokens(sum((u) => u.outputTokens))}`,
+    formatUsd(sum((u) => u.costUsd)) + (unpriced ? '+?' : ''),
+    formatDuration(seconds),
+  ];
+  return { rows, total };
+}
+
+/** Why items did not make it through each stage, as one line per reason. */
+export function dropReasons(run: RunData): Array<{ stage: string; reason: string; count: number }> {
+  const out: Array<{ stage: string; reason: string; count: number }> = [];
+  for (const stage of run.stages) {
+    const label = stageLabel(stage);
+    const m = stage.manifest;
+    for (const [reason, n] of Object.entries(m?.counts.filtered ?? {})) if (n > 0) out.push({ stage: label, reason: reason.replaceAll('_', ' '), count: n });
+    if (m?.counts.failed) out.push({ stage: label, reason: `failed after retries${m.errors_file ? ` (see ${m.errors_file})` : ''}`, count: m.counts.failed });
+    const overall = run.criteria.find((c) => c.stage === stage.n && (c.name === 'passed' || c.name === 'overall_pass'));
+    if (overall && overall.total > overall.passed) {
+      const where = stage.n === 2 ? 'kept in the validated file, left out of _passed' : 'kept in the judged file, not exported';
+      out.push({ stage: label, reason: `did not pass (${where})`, count: overall.total - overall.passed });
+    }
+    if (stage.n === 6 && run.similarities?.length && !Object.keys(m?.counts.filtered ?? {}).length)
+      out.push({ stage: label, reason: 'removed as near-duplicates (from the dedup report)', count: run.similarities.length });
+  }
+  return out;
+}
+
+export function percent(passed: number, total: number): string {
+  return total ? `${((100 * passed) / total).toFixed(1)}%` : NONE;
+}
+
+function count(n: number | undefined): string {
+  return n === undefined ? NONE : n.toLocaleString('en-US');
+}
