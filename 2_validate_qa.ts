@@ -8,6 +8,7 @@
  *   npx tsx 2_validate_qa.ts [--input PATH] [--output PATH] [--concurrency N] [--dry-run] …
  */
 import { QA_VALIDATION_SCHEMA_NAME, QAValidationOutput, qaValidationPrompt } from './src/agents/qa_validator.js';
+import { runBatch } from './src/batch/run_batch.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, OUTPUT_TOKEN_ESTIMATES, PATHS, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
@@ -50,7 +51,7 @@ export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
     return { id: `qa-${i}`, call };
   });
   if (flags['dry-run']) {
-    dryRun('validate_qa', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKEN_ESTIMATES.validate);
+    dryRun('validate_qa', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKEN_ESTIMATES.validate, flags.batch);
     return 0;
   }
 
@@ -60,17 +61,19 @@ export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
     stage: 'validate_qa',
     artifact: flags.output,
     inputs: [flags.input],
-    settings: { provider, model, temperature: STAGES.validate.temperature, concurrency: flags.concurrency, domain: domain.name },
+    settings: { provider, model, mode: flags.batch ? 'batch' : 'interactive', temperature: STAGES.validate.temperature, concurrency: flags.concurrency, domain: domain.name },
     concurrency: flags.concurrency,
     rpm: flags.rpm,
     tpm: flags.tpm,
     fresh: flags.fresh,
     quiet: flags.quiet,
     maxFailureRate: flags['max-failure-rate'],
+    batch: flags.batch,
   });
   run.counts.read = pairs.length;
-  run.log(`validate_qa: ${pairs.length} pairs from ${flags.input} · ${provider} ${model} · concurrency ${flags.concurrency}`);
-  const results = await run.runTasks('validate', calls.map((c) => llmTask(run, llm, c.id, c.call)));
+  run.log(`validate_qa: ${pairs.length} pairs from ${flags.input} · ${provider} ${model} · ${flags.batch ? 'batch jobs' : `concurrency ${flags.concurrency}`}`);
+  const batch = flags.batch ? await runBatch(run, provider, calls) : undefined;
+  const results = await run.runTasks('validate', batch?.tasks ?? calls.map((c) => llmTask(run, llm, c.id, c.call)));
 
   // 3. `passed` is computed here, never trusted from the model.
   const validated: ValidatedQAPair[] = [];
@@ -87,7 +90,7 @@ export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
   run.outputs.push(passedFile);
   const rates = passRates(validated.map((v) => v.validation), [...QA_CRITERIA, 'passed']);
   run.log(rates.table);
-  return run.finish({ pass_rates: rates.rates, passed: passing.length });
+  return run.finish({ pass_rates: rates.rates, passed: passing.length, ...batch?.manifest });
 }
 
 if (isMain(import.meta.url)) {

@@ -15,6 +15,7 @@ import {
   ConversationOutput,
   conversationPrompt,
 } from './src/agents/conversation_generator.js';
+import { runBatch } from './src/batch/run_batch.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, OUTPUT_TOKEN_ESTIMATES, PARAMS, PATHS, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
@@ -86,7 +87,7 @@ export async function generateConversations(flags: Flags<typeof FLAGS>): Promise
   });
   if (flags['dry-run']) {
     const meanTurns = plans.reduce((n, p) => n + p.config.num_turns, 0) / Math.max(1, plans.length);
-    dryRun('generate_conversations', provider, model, flags.output, calls.map((c) => c.call), Math.round(OUTPUT_TOKEN_ESTIMATES.generatePerTurn * meanTurns));
+    dryRun('generate_conversations', provider, model, flags.output, calls.map((c) => c.call), Math.round(OUTPUT_TOKEN_ESTIMATES.generatePerTurn * meanTurns), flags.batch);
     return 0;
   }
 
@@ -96,23 +97,25 @@ export async function generateConversations(flags: Flags<typeof FLAGS>): Promise
     stage: 'generate_conversations',
     artifact: flags.output,
     inputs: [flags.input],
-    settings: { provider, model, temperature: STAGES.generate.temperature, concurrency: flags.concurrency, seed: flags.seed, requested: flags['num-conversations'], target, qa_pairs: pairs.length, domain: domain.name },
+    settings: { provider, model, mode: flags.batch ? 'batch' : 'interactive', temperature: STAGES.generate.temperature, concurrency: flags.concurrency, seed: flags.seed, requested: flags['num-conversations'], target, qa_pairs: pairs.length, domain: domain.name },
     concurrency: flags.concurrency,
     rpm: flags.rpm,
     tpm: flags.tpm,
     fresh: flags.fresh,
     quiet: flags.quiet,
     maxFailureRate: flags['max-failure-rate'],
+    batch: flags.batch,
   });
   run.counts.read = target;
   run.log(`generate_conversations: ${target} conversations from ${pairs.length} Q&A pairs (requested ${flags['num-conversations']}) · seed ${flags.seed} · ${provider} ${model}`);
-  const results = await run.runTasks('generate', calls.map((c) => llmTask(run, llm, c.id, c.call)));
+  const batch = flags.batch ? await runBatch(run, provider, calls) : undefined;
+  const results = await run.runTasks('generate', batch?.tasks ?? calls.map((c) => llmTask(run, llm, c.id, c.call)));
 
   const conversations = results.flatMap((out, i) => (out ? [assembleConversation(plans[i]!, out, pairs)] : []));
   run.counts.written = await writeJsonl(flags.output, conversations);
   const sample = conversations[0];
   if (sample) run.log(`sample (${sample.metadata.user_persona}, ${sample.metadata.style}, ${sample.metadata.num_turns} turns):\n${sample.messages.map((m) => `  ${m.role.toUpperCase()}: ${m.content.slice(0, 160)}`).join('\n')}`);
-  return run.finish();
+  return run.finish({ ...batch?.manifest });
 }
 
 if (isMain(import.meta.url)) {

@@ -10,6 +10,7 @@
  *   npx tsx 4_judge_and_save.ts [--input PATH] [--output PATH] [--top-k N] [--concurrency N] [--dry-run] …
  */
 import { JUDGMENT_SCHEMA_NAME, JudgmentOutput, judgePrompt } from './src/agents/conversation_judge.js';
+import { runBatch } from './src/batch/run_batch.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, OUTPUT_TOKEN_ESTIMATES, PARAMS, PATHS, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
@@ -48,7 +49,7 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
     return { id: `conversation-${i}`, call };
   });
   if (flags['dry-run']) {
-    dryRun('judge', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKEN_ESTIMATES.judge);
+    dryRun('judge', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKEN_ESTIMATES.judge, flags.batch);
     return 0;
   }
 
@@ -58,17 +59,19 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
     stage: 'judge',
     artifact: flags.output,
     inputs: [flags.input],
-    settings: { provider, model, temperature: STAGES.judge.temperature, concurrency: flags.concurrency, top_k: flags['top-k'], domain: domain.name },
+    settings: { provider, model, mode: flags.batch ? 'batch' : 'interactive', temperature: STAGES.judge.temperature, concurrency: flags.concurrency, top_k: flags['top-k'], domain: domain.name },
     concurrency: flags.concurrency,
     rpm: flags.rpm,
     tpm: flags.tpm,
     fresh: flags.fresh,
     quiet: flags.quiet,
     maxFailureRate: flags['max-failure-rate'],
+    batch: flags.batch,
   });
   run.counts.read = conversations.length;
-  run.log(`judge: ${conversations.length} conversations from ${flags.input} · ${provider} ${model} · concurrency ${flags.concurrency}`);
-  const results = await run.runTasks('judge', calls.map((c) => llmTask(run, llm, c.id, c.call)));
+  run.log(`judge: ${conversations.length} conversations from ${flags.input} · ${provider} ${model} · ${flags.batch ? 'batch jobs' : `concurrency ${flags.concurrency}`}`);
+  const batch = flags.batch ? await runBatch(run, provider, calls) : undefined;
+  const results = await run.runTasks('judge', batch?.tasks ?? calls.map((c) => llmTask(run, llm, c.id, c.call)));
 
   // 3. overall_pass is computed here, never trusted from the model.
   const judged: JudgedConversation[] = [];
@@ -86,7 +89,7 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
   const rates = passRates(judged.map((j) => j.judgment), [...JUDGE_CRITERIA, 'overall_pass']);
   run.log(rates.table);
   run.log(`top ${Math.min(flags['top-k'], passing.length)} passing conversations written to ${flags.final}`);
-  return run.finish({ pass_rates: rates.rates, passing: passing.length });
+  return run.finish({ pass_rates: rates.rates, passing: passing.length, ...batch?.manifest });
 }
 
 if (isMain(import.meta.url)) {

@@ -27,6 +27,7 @@ export const LLM_FLAGS = {
   tpm: { kind: 'int', help: 'tokens per minute at most (your quota)', min: 1 },
   'max-failure-rate': { kind: 'number', help: 'share of items that may fail before the exit code says so', default: 0, min: 0, max: 1 },
   'dry-run': { kind: 'boolean', help: 'make no API call: print the calls, estimated tokens and cost, and the first prompt' },
+  batch: { kind: 'boolean', help: 'send the requests as provider batch jobs: half the price, answers within 24 h (usually minutes)' },
   domain: { kind: 'string', help: 'domain JSON overriding the company, personas and system prompts (default data/domain.json if present)' },
 } satisfies Record<string, FlagSpec>;
 

@@ -1,6 +1,7 @@
 // OpenAI (and any OpenAI-compatible server) through the openai SDK: strict json_schema chat and embeddings.
 import OpenAI from 'openai';
 import { env } from '../env.js';
+import { UsageError } from '../errors.js';
 import { openaiJsonSchema } from './json_schema.js';
 import type { ChatProvider, ChatRequest, ChatResponse, EmbeddingProvider } from './types.js';
 
@@ -13,8 +14,14 @@ export function openaiClient(apiKey: string, timeoutMs: number): OpenAI {
  * `OPENAI_JSON_MODE=json_object` is for local servers without strict JSON-schema support (some Ollama, llama.cpp
  * builds): the schema then goes into the prompt and zod checks the answer as always.
  */
+function jsonObjectMode(): boolean {
+  const mode = env('OPENAI_JSON_MODE') ?? 'json_schema';
+  if (mode !== 'json_schema' && mode !== 'json_object') throw new UsageError(`Expected OPENAI_JSON_MODE to be json_schema or json_object, got ${JSON.stringify(mode)}`);
+  return mode === 'json_object';
+}
+
 export function openaiChatBody(request: ChatRequest) {
-  const jsonObject = env('OPENAI_JSON_MODE') === 'json_object';
+  const jsonObject = jsonObjectMode();
   const schema = openaiJsonSchema(request.schema);
   const system = [request.system, jsonObject ? `Answer with one JSON object that matches this JSON Schema:\n${JSON.stringify(schema)}` : undefined]
     .filter(Boolean)
@@ -54,9 +61,19 @@ export function openaiEmbeddings(client: OpenAI, model: string): EmbeddingProvid
     name: 'openai',
     model,
     async embed(texts, dimensions, signal) {
-      const response = await client.embeddings.create({ model, input: texts, dimensions }, { signal });
-      const vectors = [...response.data].sort((a, b) => a.index - b.index).map((d) => d.embedding);
+      // base64 asked for explicitly, so the SDK passes the answer through and a compatible server that sends plain
+      // floats instead (some do) is read correctly rather than decoded into garbage.
+      const response = await client.embeddings.create({ model, input: texts, dimensions, encoding_format: 'base64' }, { signal });
+      const vectors = [...response.data].sort((a, b) => a.index - b.index).map((d) => decodeEmbedding(d.embedding as unknown));
       return { vectors, usage: { inputTokens: response.usage?.prompt_tokens ?? 0, outputTokens: 0 } };
     },
   };
+}
+
+/** base64 of little-endian float32 (what OpenAI sends when asked), or a plain float array. */
+function decodeEmbedding(embedding: unknown): number[] {
+  if (typeof embedding !== 'string') return embedding as number[];
+  // Copied into a fresh buffer: a pooled Buffer's offset need not be a multiple of 4.
+  const bytes = Uint8Array.from(Buffer.from(embedding, 'base64'));
+  return Array.from(new Float32Array(bytes.buffer, 0, Math.floor(bytes.length / 4)));
 }
