@@ -19,10 +19,14 @@ export class Checkpoint {
   constructor(readonly file: string, fresh = false) {
     if (fresh) rmSync(file, { force: true });
     if (!existsSync(file)) return;
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const text = readFileSync(file, 'utf8');
+    for (const line of text.split('\n')) {
       const entry = parse(line);
       if (entry) this.loaded.set(entry.key, entry.result);
     }
+    // kill -9 in the middle of an append leaves a line without its newline; the next append would be glued to it
+    // and lost as well. End the torn line here so only the item that was being written runs again.
+    if (text.length > 0 && !text.endsWith('\n')) appendFileSync(file, '\n');
   }
 
   get size(): number {
@@ -52,14 +56,20 @@ export class Checkpoint {
     if (!existsSync(this.file)) return;
     const writer = new AtomicJsonlWriter(this.file);
     const seen = new Set<string>();
-    const lines = createInterface({ input: createReadStream(this.file, { encoding: 'utf8' }), crlfDelay: Infinity });
-    for await (const line of lines) {
-      const entry = parse(line);
-      if (!entry || !keys.has(entry.key) || seen.has(entry.key)) continue;
-      seen.add(entry.key);
-      await writer.write(entry);
+    try {
+      const lines = createInterface({ input: createReadStream(this.file, { encoding: 'utf8' }), crlfDelay: Infinity });
+      for await (const line of lines) {
+        const entry = parse(line);
+        if (!entry || !keys.has(entry.key) || seen.has(entry.key)) continue;
+        seen.add(entry.key);
+        await writer.write(entry);
+      }
+      await writer.commit();
+    } catch (error) {
+      // The checkpoint stays as it was; only the temporary copy goes.
+      await writer.abort();
+      throw error;
     }
-    await writer.commit();
   }
 }
 

@@ -27,10 +27,15 @@ export function requireKey(name: KeyName, why: string): string {
   return value;
 }
 
-export function timeoutMs(fallback: number): number {
-  const raw = env('LLM_TIMEOUT_MS');
+/** A whole number of milliseconds from the environment, or `fallback` when unset; anything else is named. */
+export function millisecondsFromEnv(name: string, fallback: number, min = 0): number {
+  const raw = env(name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new FatalError(`Expected LLM_TIMEOUT_MS to be an integer ≥ 1 (milliseconds), got ${raw}`);
+  if (!Number.isInteger(value) || value < min) throw new FatalError(`Expected ${name} to be an integer ≥ ${min} (milliseconds), got ${raw}`);
   return value;
+}
+
+export function timeoutMs(fallback: number): number {
+  return millisecondsFromEnv('LLM_TIMEOUT_MS', fallback, 1);
 }

@@ -1,6 +1,6 @@
 // JSONL reading that validates every line and points at bad ones, and atomic writing (temporary file, then rename).
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
-import { dirname } from 'node:path';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { z } from 'zod';
 import { InputError, JsonlLineError } from './errors.js';
@@ -65,6 +65,7 @@ export class AtomicJsonlWriter {
 
   constructor(readonly file: string) {
     ensureWritableDir(file);
+    removeStaleTemporaries(file);
     this.tmp = `${file}.${process.pid}.tmp`;
     this.stream = createWriteStream(this.tmp, { encoding: 'utf8' });
     this.stream.on('error', (error) => (this.failure = error));
@@ -72,19 +73,40 @@ export class AtomicJsonlWriter {
 
   /** Resolves once the stream has room again, so a fast producer cannot buffer the whole file in memory. */
   async write(row: unknown): Promise<void> {
+    if (this.failure) throw this.writeError();
     this.count++;
-    if (!this.stream.write(JSON.stringify(row) + '\n')) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+    if (this.stream.write(JSON.stringify(row) + '\n')) return;
+    // A failed stream (disk full) never drains: wait for 'close' too, or the stage would hang instead of stopping.
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        this.stream.off('drain', done).off('close', done);
+        if (this.failure) reject(this.writeError());
+        else resolve();
+      };
+      this.stream.on('drain', done).on('close', done);
+    });
   }
 
   async commit(): Promise<void> {
-    await new Promise<void>((resolve, reject) => this.stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
-    if (this.failure) throw new InputError(`${this.file}: could not be written (${this.failure.message})`);
+    await new Promise<void>((resolve) => this.stream.end((error?: Error | null) => {
+      if (error) this.failure ??= error;
+      resolve();
+    }));
+    if (this.failure) throw this.writeError();
     renameSync(this.tmp, this.file);
   }
 
-  abort(): void {
-    this.stream.destroy();
+  /**
+   * Drops the temporary file. Resolves once the stream has closed: the file is opened asynchronously, so removing it
+   * any earlier would let the pending open create it again after the removal.
+   */
+  async abort(): Promise<void> {
+    if (!this.stream.closed) await new Promise<void>((resolve) => this.stream.once('close', () => resolve()).destroy());
     rmSync(this.tmp, { force: true });
+  }
+
+  private writeError(): InputError {
+    return new InputError(`${this.file}: could not be written (${this.failure!.message})`);
   }
 }
 
@@ -94,11 +116,47 @@ export async function writeJsonl(file: string, rows: Iterable<unknown>): Promise
     for (const row of rows) await writer.write(row);
     await writer.commit();
   } catch (error) {
-    writer.abort();
+    await writer.abort();
     throw error;
   }
   return writer.count;
 }
+
+/**
+ * A writer killed with -9 leaves its `<file>.<pid>.tmp` behind; the next writer of the same file removes those
+ * whose process is gone (a live one may be another run writing right now).
+ */
+function removeStaleTemporaries(file: string): void {
+  const prefix = `${basename(file)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(file));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = name.startsWith(prefix) && name.endsWith('.tmp') ? Number(name.slice(prefix.length, -4)) : NaN;
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) rmSync(join(dirname(file), name), { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const NOT_WRITABLE: Record<string, string> = {
+  EEXIST: 'a file is in the way of the folder',
+  ENOTDIR: 'a file is in the way of the folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+};
 
 /** Fails early, with the folder named, when the output cannot be created. */
 export function ensureWritableDir(file: string): void {
@@ -109,6 +167,8 @@ export function ensureWritableDir(file: string): void {
     writeFileSync(probe, '');
     rmSync(probe, { force: true });
   } catch (error) {
-    throw new InputError(`${dir}: output folder not writable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code ? `${NOT_WRITABLE[code] ? `${NOT_WRITABLE[code]}: ` : ''}${code}` : (error as Error).message;
+    throw new InputError(`${dir}: output folder not writable (${why})`);
   }
 }

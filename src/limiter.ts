@@ -5,6 +5,13 @@ export interface LimiterOptions {
   max: number;
   rpm?: number;
   tpm?: number;
+  /**
+   * Slow start: admit one request alone, then one more per success up to the limit, and again after every pause a
+   * 429 asked for. A wrong key, an exhausted quota or a bad model name then costs one request instead of one per
+   * slot, and a stage does not open at full concurrency into a quota: the server's wait says when the first slot of
+   * its window frees, not how many do.
+   */
+  slowStart?: boolean;
   /** Injected clock for tests. */
   now?: () => number;
 }
@@ -27,11 +34,20 @@ export class AdaptiveLimiter {
   private readonly tokenLog: Array<{ at: number; tokens: number }> = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
+  /** While starting slowly: how many requests may be in flight (undefined: the limit). */
+  private ramp: number | undefined;
   rateLimitEvents = 0;
+  /**
+   * Bumped on every decrease. A request sent before the last decrease carries an older epoch: its 429 answers a
+   * burst the limiter has already reacted to, so it must not halve the limit again (one burst of 40 429s is one
+   * congestion event, not forty).
+   */
+  epoch = 0;
 
   constructor(private readonly options: LimiterOptions) {
     this.current = options.max;
     this.now = options.now ?? Date.now;
+    this.ramp = options.slowStart ? 1 : undefined;
   }
 
   get limit(): number {
@@ -64,6 +80,10 @@ export class AdaptiveLimiter {
 
   /** Additive increase: one more slot after a full window of successes at the current limit. */
   onSuccess(): void {
+    if (this.ramp !== undefined) {
+      this.ramp = this.ramp + 1 >= this.current ? undefined : this.ramp + 1;
+      this.pump();
+    }
     if (this.current >= this.options.max) return;
     if (++this.successesSinceChange >= this.current) {
       this.current++;
@@ -72,12 +92,20 @@ export class AdaptiveLimiter {
     }
   }
 
-  /** Multiplicative decrease, plus a pause for everyone when the server said how long to wait. */
-  onRateLimited(retryAfterMs?: number): void {
+  /**
+   * Multiplicative decrease, plus a pause for everyone when the server said how long to wait. `epoch` is the value
+   * of `this.epoch` when the rate-limited request was sent; without it every call halves.
+   */
+  onRateLimited(retryAfterMs?: number, epoch?: number): void {
     this.rateLimitEvents++;
+    if (retryAfterMs) {
+      this.pausedUntil = Math.max(this.pausedUntil, this.now() + retryAfterMs);
+      if (this.options.slowStart) this.ramp = 1;
+    }
+    if (epoch !== undefined && epoch !== this.epoch) return;
     this.current = Math.max(1, Math.floor(this.current / 2));
     this.successesSinceChange = 0;
-    if (retryAfterMs) this.pausedUntil = Math.max(this.pausedUntil, this.now() + retryAfterMs);
+    this.epoch++;
   }
 
   async run<T>(fn: () => Promise<T>, tokens = 0, signal?: AbortSignal): Promise<T> {
@@ -92,7 +120,7 @@ export class AdaptiveLimiter {
   private pump(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.queue.length > 0 && this.inFlight < this.current) {
+    while (this.queue.length > 0 && this.inFlight < Math.min(this.current, this.ramp ?? this.current)) {
       const wait = this.waitFor(this.queue[0]!.tokens);
       if (wait > 0) {
         this.timer = setTimeout(() => this.pump(), wait);

@@ -5,11 +5,13 @@ import { rmSync, writeFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { Checkpoint } from './checkpoint.js';
 import { FatalError, InterruptedError } from './errors.js';
+import { millisecondsFromEnv } from './env.js';
 import { ensureWritableDir, writeJsonl } from './jsonl.js';
 import { AdaptiveLimiter } from './limiter.js';
 import { ItemFailedError, StoppedError } from './llm/retry.js';
 import { Progress, formatDuration } from './progress.js';
 import { redact } from './secrets.js';
+import { stageSpan, type StageSpan } from './tracing.js';
 import { formatTokens, formatUsd, UsageMeter } from './usage_meter.js';
 
 export interface StageOptions {
@@ -77,6 +79,10 @@ export class StageRun {
   private fatal: Error | undefined;
   private interrupted = false;
   private readonly onSignal = () => this.interrupt();
+  /** The stage as a Logfire span (when LOGFIRE_TOKEN is set; otherwise a no-op). */
+  private readonly span: StageSpan;
+  /** How long calls in flight may finish after the first Ctrl-C; read up front so a bad value fails at the start. */
+  private readonly graceMs = millisecondsFromEnv('STOP_GRACE_MS', 15_000);
 
   constructor(readonly options: StageOptions) {
     ensureWritableDir(options.artifact);
@@ -84,9 +90,10 @@ export class StageRun {
     this.admit = this.soft.signal;
     // Every call in flight listens on these two signals (AbortSignal.any, the limiter's queue): no leak, just many.
     setMaxListeners(0, this.signal, this.admit);
-    this.limiter = new AdaptiveLimiter({ max: options.concurrency, rpm: options.rpm, tpm: options.tpm });
+    this.limiter = new AdaptiveLimiter({ max: options.concurrency, rpm: options.rpm, tpm: options.tpm, slowStart: true });
     this.meter = new UsageMeter(options.batch);
     this.checkpoint = new Checkpoint(`${options.artifact}.checkpoint.jsonl`, options.fresh);
+    this.span = stageSpan(options.stage, { ...options.settings, artifact: options.artifact });
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);
   }
@@ -117,8 +124,7 @@ export class StageRun {
     this.interrupted = true;
     process.stderr.write('\nStopping: no new work is started; waiting for calls in flight (Ctrl-C again to stop now)…\n');
     this.soft.abort(new Error('interrupted'));
-    const grace = Number(process.env.STOP_GRACE_MS ?? 15_000);
-    setTimeout(() => this.hard.abort(new Error('interrupted')), grace).unref();
+    setTimeout(() => this.hard.abort(new Error('interrupted')), this.graceMs).unref();
   }
 
   private abortWith(error: Error): void {
@@ -153,7 +159,7 @@ export class StageRun {
     let finished = 0;
     let failed = 0;
     const limit = pLimit(options.concurrency ?? this.options.concurrency);
-    await Promise.all(
+    await this.span.within(() => Promise.all(
       pending.map((i) =>
         limit(async () => {
           if (this.admit.aborted) return;
@@ -185,19 +191,29 @@ export class StageRun {
           }
         }),
       ),
-    );
+    ));
     progress.stop();
     if (this.fatal) {
       await this.writeErrors();
+      await this.span.end(this.figures(), this.fatal);
       throw this.fatal;
     }
     if (this.interrupted) {
       await this.writeErrors();
-      throw new InterruptedError(
+      const error = new InterruptedError(
         `interrupted: ${this.checkpoint.size} finished items are saved in ${this.checkpoint.file}; run the same command again to resume (--fresh starts over)`,
       );
+      await this.span.end(this.figures(), error);
+      throw error;
     }
     return results;
+  }
+
+  /** What the stage's span ends with: the manifest's counts and usage, flat. */
+  private figures(): Record<string, number> {
+    const t = this.meter.totals;
+    const filtered = Object.fromEntries(Object.entries(this.counts.filtered).map(([k, v]) => [`filtered.${k}`, v]));
+    return { read: this.counts.read, written: this.counts.written, failed: this.failed, reused: this.counts.reused, retries: this.retries, ...filtered, calls: t.calls, input_tokens: t.inputTokens, output_tokens: t.outputTokens, cost_usd: t.costUsd };
   }
 
   private topFailure(): string {
@@ -222,17 +238,20 @@ export class StageRun {
     const filtered = Object.values(this.counts.filtered).reduce((a, b) => a + b, 0);
     const manifest = {
       stage: this.options.stage,
+      // The settings' model, and any other model the stage was billed for.
+      models: [...new Set([this.options.settings.model, ...Object.keys(this.meter.byModel)].filter((m): m is string => typeof m === 'string'))],
       started_at: this.started.toISOString(),
       duration_s: Math.round(seconds * 10) / 10,
       inputs: this.options.inputs,
       outputs: [this.options.artifact, ...this.outputs],
       settings: this.options.settings,
-      counts: { read: this.counts.read, written: this.counts.written, failed: this.failed, filtered: this.counts.filtered, reused: this.counts.reused },
+      counts: { read: this.counts.read, written: this.counts.written, failed: this.failed, filtered: this.counts.filtered, reused: this.counts.reused, retries: this.retries },
       usage: { ...totals, by_model: this.meter.byModel, unpriced_models: [...this.meter.unpriced] },
       errors_file: this.failures.length ? this.errorsFile : null,
       ...extra,
     };
     writeFileSync(this.options.artifact.replace(/\.jsonl$/, '') + '.meta.json', JSON.stringify(manifest, null, 2) + '\n');
+    await this.span.end(this.figures());
     const reasons = Object.entries(this.counts.filtered).map(([k, v]) => `${k} ${v}`).join(', ');
     const line = [
       `read ${this.counts.read}`,

@@ -66,6 +66,9 @@ function classifyGemini(error: { status?: number; message: string }): Failure {
   const message = `${body.error?.status ?? error.status} ${body.error?.message ?? error.message}`.trim();
   const retry = details.find((d) => String(d['@type']).endsWith('RetryInfo'));
   const quota = details.find((d) => String(d['@type']).endsWith('QuotaFailure')) as { violations?: Array<{ quotaId?: string }> } | undefined;
+  // The real API answers a wrong key with 400 INVALID_ARGUMENT (reason API_KEY_INVALID), not 401: still a key problem.
+  if (details.some((d) => d['reason'] === 'API_KEY_INVALID') || /API key not valid/i.test(message))
+    return { kind: 'fatal', errorClass: 'auth', status: error.status, message: `Gemini rejected the API key (${error.status}): check GOOGLE_API_KEY — ${message}` };
   // A per-day quota will not come back within any retry budget: stop instead of hammering the API until midnight.
   if (error.status === 429 && quota?.violations?.some((v) => /PerDay/i.test(v.quotaId ?? '')))
     return { kind: 'fatal', errorClass: 'daily_quota', status: 429, message: `Gemini daily quota exhausted: ${message}` };
@@ -75,12 +78,16 @@ function classifyGemini(error: { status?: number; message: string }): Failure {
 function classifyOpenAI(error: { status?: number; code?: string | null; message: string; headers?: unknown }): Failure {
   if (error.code === 'insufficient_quota')
     return { kind: 'fatal', errorClass: 'insufficient_quota', status: error.status, message: `OpenAI quota exhausted (insufficient_quota): check the billing of the account — ${error.message}` };
+  // A requests- or tokens-per-day limit will not reset within any retry budget.
+  if (error.status === 429 && /per day|\((?:RPD|TPD)\)/i.test(error.message))
+    return { kind: 'fatal', errorClass: 'daily_quota', status: 429, message: `OpenAI daily limit reached: ${error.message}` };
   return byStatus(error.status ?? 0, error.message, retryAfterFromHeaders(error.headers), 'OpenAI');
 }
 
 export function classify(error: unknown): Failure {
   const err = error as Error & { status?: number; code?: string; headers?: unknown; cause?: unknown };
-  if (error instanceof InvalidAnswerError) return { kind: 'transient', errorClass: error.errorClass, message: error.message };
+  // Redacted too: the retry prompt quotes this message, and a model may echo anything it was sent.
+  if (error instanceof InvalidAnswerError) return { kind: 'transient', errorClass: error.errorClass, message: redact(error.message).slice(0, 500) };
   const name = err?.name ?? '';
   const constructorName = err?.constructor?.name ?? '';
   let failure: Failure;
@@ -90,6 +97,8 @@ export function classify(error: unknown): Failure {
   else if (typeof err.status === 'number') failure = classifyOpenAI(err);
   else if (constructorName === 'APIConnectionError' || (name === 'TypeError' && /fetch failed/.test(err.message)) || /ECONNRESET|ECONNREFUSED|socket hang up|terminated/i.test(`${err.message} ${String(err.cause)}`))
     failure = { kind: 'transient', errorClass: 'connection', message: `connection failed: ${err.message}` };
+  // A 200 whose body is not JSON (a proxy's HTML page, a body cut off mid-way) fails inside the SDK's own parsing.
+  else if (name === 'SyntaxError') failure = { kind: 'transient', errorClass: 'bad_response', message: `the response could not be read: ${err.message}` };
   else failure = { kind: 'fatal', errorClass: 'internal', message: err?.message ?? String(error) };
   return { ...failure, message: redact(failure.message).slice(0, 500) };
 }

@@ -2,6 +2,7 @@
 // limiter admits each attempt, and each attempt has its own timeout.
 import { FatalError } from '../errors.js';
 import type { AdaptiveLimiter } from '../limiter.js';
+import { callSpan } from '../tracing.js';
 import { backoffMs, sleep } from './backoff.js';
 import { classify, InvalidAnswerError, type Failure } from './failure.js';
 import type { Usage } from './types.js';
@@ -27,30 +28,52 @@ export interface CallEnvironment {
   admit?: AbortSignal;
   timeoutMs: number;
   maxAttempts: number;
+  /** Named on the call's span when tracing is on. */
+  model?: string;
   onUsage?: (usage: Usage, model: string) => void;
   onRetry?: (failure: Failure) => void;
 }
 
-/** Runs `attempt` until it succeeds, a fatal error stops the stage, or the attempts are spent. */
+/**
+ * A 429 says the account is busy, not that the item is bad: while the limiter slows the stage down, an item may be
+ * turned away this many times more often than it may fail otherwise, so a stage that meets a quota loses nothing.
+ */
+export const RATE_LIMIT_ATTEMPT_FACTOR = 4;
+
+/**
+ * Runs `attempt` until it succeeds, a fatal error stops the stage, or the attempts are spent: `maxAttempts` failures
+ * of other kinds, or `maxAttempts × RATE_LIMIT_ATTEMPT_FACTOR` 429s.
+ */
 export async function withRetries<T>(attempt: (signal: AbortSignal) => Promise<T>, estimatedTokens: number, env: CallEnvironment): Promise<{ value: T; attempts: number }> {
-  let last: Failure | undefined;
-  for (let n = 1; n <= env.maxAttempts; n++) {
-    if (env.signal.aborted || env.admit?.aborted) throw new StoppedError('stopping');
+  const admit = env.admit ?? env.signal;
+  let attempts = 0;
+  let failures = 0;
+  let rateLimited = 0;
+  for (;;) {
+    if (env.signal.aborted || admit.aborted) throw new StoppedError('stopping');
+    attempts++;
+    // The limiter's epoch when this attempt went out: a 429 to a request sent before the last decrease is not news.
+    let epoch = env.limiter.epoch;
     try {
-      const value = await env.limiter.run(() => attempt(AbortSignal.any([env.signal, AbortSignal.timeout(env.timeoutMs)])), estimatedTokens, env.admit ?? env.signal);
+      const value = await env.limiter.run(() => {
+        epoch = env.limiter.epoch;
+        const signal = AbortSignal.any([env.signal, AbortSignal.timeout(env.timeoutMs)]);
+        return callSpan({ model: env.model, attempt: attempts }, () => attempt(signal), (e) => classify(e).errorClass);
+      }, estimatedTokens, admit);
       env.limiter.onSuccess();
-      return { value, attempts: n };
+      return { value, attempts };
     } catch (error) {
-      if (env.signal.aborted || env.admit?.aborted) throw new StoppedError('stopping');
-      last = classify(error);
-      if (last.kind === 'fatal') throw new FatalError(last.message);
-      if (last.errorClass === 'rate_limited') env.limiter.onRateLimited(last.retryAfterMs);
-      if (n < env.maxAttempts) {
-        env.onRetry?.(last);
-        // A bad answer is worth asking again at once; a struggling server is given time.
-        if (!(error instanceof InvalidAnswerError)) await sleep(backoffMs(n, last.retryAfterMs), env.signal);
-      }
+      if (env.signal.aborted || admit.aborted) throw new StoppedError('stopping');
+      const failure = classify(error);
+      if (failure.kind === 'fatal') throw new FatalError(failure.message);
+      const limited = failure.errorClass === 'rate_limited';
+      if (limited) env.limiter.onRateLimited(failure.retryAfterMs, epoch);
+      const n = limited ? ++rateLimited : ++failures;
+      if (n >= (limited ? env.maxAttempts * RATE_LIMIT_ATTEMPT_FACTOR : env.maxAttempts)) throw new ItemFailedError(failure.errorClass, failure.message, attempts);
+      env.onRetry?.(failure);
+      // A bad answer is worth asking again at once; a struggling server is given time. The wait ends early when
+      // the stage stops taking work (Ctrl-C), so a long backoff does not hold up stop-and-keep.
+      if (!(error instanceof InvalidAnswerError)) await sleep(backoffMs(n, failure.retryAfterMs), admit);
     }
   }
-  throw new ItemFailedError(last!.errorClass, last!.message, env.maxAttempts);
 }

@@ -28,8 +28,8 @@ export interface FaultPlan {
   /** Never answer; the client has to time out. */
   rateHang?: number;
   rateBadJson?: number;
-  /** A real sliding 60-second window per provider: model calls beyond `rpm` get 429. */
-  quota?: { rpm: number };
+  /** A real sliding window per provider (60 s unless `windowMs` shortens it for tests): calls beyond `rpm` get 429. */
+  quota?: { rpm: number; windowMs?: number };
   /** Every model call and batch creation fails this way. */
   fatal?: 'insufficient_quota' | 'daily_quota' | 'invalid_argument';
   script?: ScriptedFault[];
@@ -57,6 +57,8 @@ export interface RecordedRequest {
   /** 0 while unanswered (a hang). */
   status: number;
   at: number;
+  /** The tokens this answer reported (generate and OpenAI embedding calls that got a 200), as the provider bills them. */
+  usage?: { input: number; output: number };
 }
 
 export interface Imitation {
@@ -77,6 +79,7 @@ interface Reply {
   raw?: string | Buffer;
   contentType?: string;
   headers?: Record<string, string>;
+  usage?: { input: number; output: number };
 }
 
 const HANG = Symbol('hang');
@@ -390,9 +393,10 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
     if (plan.quota) {
       const window = windows[provider];
       const now = Date.now();
-      while (window.length > 0 && window[0] <= now - 60_000) window.shift();
+      const span = plan.quota.windowMs ?? 60_000;
+      while (window.length > 0 && window[0] <= now - span) window.shift();
       if (window.length >= plan.quota.rpm) {
-        const wait = (window[0] + 60_000 - now) / 1000;
+        const wait = (window[0] + span - now) / 1000;
         const reply =
           provider === 'openai'
             ? openaiRateError(model, 'min', plan.quota.rpm, wait)
@@ -812,7 +816,7 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
 
   function fromLine(result: LineResult): Outcome {
     if (result.status === 0) return HANG;
-    return { status: result.status, body: result.body };
+    return { status: result.status, body: result.body, usage: result.usage };
   }
 
   async function routeGemini(method: string, url: URL, req: http.IncomingMessage, raw: Buffer, pre: Fault | undefined): Promise<Outcome> {
@@ -981,6 +985,7 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
     }
     if (outcome === HANG) return; // the socket stays open until the client gives up or close() destroys it
     record.status = outcome.status;
+    record.usage = outcome.usage;
     send(res, provider, outcome);
   }
 
