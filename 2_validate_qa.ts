@@ -10,12 +10,13 @@
 import { QA_VALIDATION_SCHEMA_NAME, QAValidationOutput, qaValidationPrompt } from './src/agents/qa_validator.js';
 import { runBatch } from './src/batch/run_batch.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { DEFAULT_DOMAIN, OUTPUT_TOKEN_ESTIMATES, PATHS, STAGES } from './src/config.js';
+import { DEFAULT_DOMAIN, PATHS, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
 import { dryRun } from './src/dry_run.js';
-import { readJsonl, writeJsonl } from './src/jsonl.js';
+import { ensureWritableDir, readJsonl, writeJsonl } from './src/jsonl.js';
 import { chatProvider, llmTask } from './src/llm/providers.js';
 import type { StructuredCall } from './src/llm/structured.js';
+import { OUTPUT_TOKENS } from './src/output_estimate.js';
 import { passRates } from './src/pass_rates.js';
 import { QA_CRITERIA, QAPair, type ValidatedQAPair } from './src/schemas.js';
 import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
@@ -51,12 +52,14 @@ export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
     return { id: `qa-${i}`, call };
   });
   if (flags['dry-run']) {
-    dryRun('validate_qa', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKEN_ESTIMATES.validate, flags.batch);
+    dryRun('validate_qa', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKENS.validate, flags.batch);
     return 0;
   }
 
   // 2. Validate every pair.
   const llm = chatProvider(provider, 'stage 2 asks the model to validate Q&A pairs');
+  // The second output's folder is checked now, not after every call has been paid for.
+  ensureWritableDir(passedFile);
   const run = new StageRun({
     stage: 'validate_qa',
     artifact: flags.output,

@@ -12,12 +12,13 @@
 import { JUDGMENT_SCHEMA_NAME, JudgmentOutput, judgePrompt } from './src/agents/conversation_judge.js';
 import { runBatch } from './src/batch/run_batch.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { DEFAULT_DOMAIN, OUTPUT_TOKEN_ESTIMATES, PARAMS, PATHS, STAGES } from './src/config.js';
+import { DEFAULT_DOMAIN, PARAMS, PATHS, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
 import { dryRun } from './src/dry_run.js';
-import { readJsonl, writeJsonl } from './src/jsonl.js';
+import { ensureWritableDir, readJsonl, writeJsonl } from './src/jsonl.js';
 import { chatProvider, llmTask } from './src/llm/providers.js';
 import type { StructuredCall } from './src/llm/structured.js';
+import { OUTPUT_TOKENS } from './src/output_estimate.js';
 import { passRates } from './src/pass_rates.js';
 import { Conversation, JUDGE_CRITERIA, type JudgedConversation } from './src/schemas.js';
 import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
@@ -49,12 +50,14 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
     return { id: `conversation-${i}`, call };
   });
   if (flags['dry-run']) {
-    dryRun('judge', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKEN_ESTIMATES.judge, flags.batch);
+    dryRun('judge', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKENS.judge, flags.batch);
     return 0;
   }
 
   // 2. Judge them.
   const llm = chatProvider(provider, 'stage 4 asks the model to judge conversations');
+  // The second output's folder is checked now, not after every call has been paid for.
+  ensureWritableDir(flags.final);
   const run = new StageRun({
     stage: 'judge',
     artifact: flags.output,

@@ -38,14 +38,7 @@ const SUMMARY = 'Stage 6: remove near-duplicate conversations → conversations_
 export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
   const reportFile = flags.report ?? flags.output.replace(/\.jsonl$/, '') + '.report.jsonl';
   const missingHint = 'run stage 5 first: npx tsx 5_embed_conversations.ts';
-  const run = new StageRun({
-    stage: 'deduplicate',
-    artifact: flags.output,
-    inputs: [flags.input],
-    settings: { method: flags.method, threshold: flags.method === 'cosine' ? flags.threshold : flags.jaccard },
-    concurrency: 1,
-    quiet: flags.quiet,
-  });
+  const log = (message: string) => flags.quiet || process.stdout.write(message + '\n');
 
   // 1. Read: embeddings into one Float32Array, each row kept compactly without its embedding.
   let rows: string[];
@@ -60,7 +53,7 @@ export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
       },
     });
     rows = embedded.rows;
-    run.log(`deduplicate: ${embedded.count} conversations × ${embedded.dim} dimensions read in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    log(`deduplicate: ${embedded.count} conversations × ${embedded.dim} dimensions read in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     result = dedupGreedy({ vectors: embedded.vectors, dim: embedded.dim, count: embedded.count, passing: embedded.passing }, { threshold: flags.threshold });
   } else {
     // MinHash needs only the conversations: any judged file (embedded or not) will do.
@@ -74,6 +67,15 @@ export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
     }
     result = minhashDedup(texts, Uint8Array.from(passing), { threshold: flags.jaccard });
   }
+  // The stage's bookkeeping starts once the input is known good, so bad input leaves no output folder behind.
+  const run = new StageRun({
+    stage: 'deduplicate',
+    artifact: flags.output,
+    inputs: [flags.input],
+    settings: { method: flags.method, threshold: flags.method === 'cosine' ? flags.threshold : flags.jaccard },
+    concurrency: 1,
+    quiet: flags.quiet,
+  });
   run.counts.read = rows.length;
   run.log(`deduplicate: ${result.removed.length} duplicates found by ${result.stats.method} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 

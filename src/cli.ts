@@ -103,7 +103,9 @@ export async function runCli(main: () => Promise<number | void>): Promise<never>
     code = (await main()) ?? 0;
   } catch (error) {
     const err = error as Error & { exitCode?: number };
-    process.stderr.write(`error: ${redact(err.message.split('\n')[0] ?? String(error))}\n`);
+    // An interrupt is the user's choice, not an error: say what was kept and how to go on.
+    const label = err.name === 'InterruptedError' ? '' : 'error: ';
+    process.stderr.write(`${label}${redact(err.message.split('\n')[0] ?? String(error))}\n`);
     if (process.env.DEBUG) process.stderr.write(redact(String(err.stack)) + '\n');
     code = err.exitCode ?? 1;
   }

@@ -222,7 +222,7 @@ describe('interrupted batch runs', () => {
     const stopped = await interruptChild(provider, dir, signal);
     if (signal === 'SIGINT') {
       expect(stopped.code).toBe(130);
-      expect(stopped.stderr).toContain(`error: interrupted: 1 batch job(s) keep running at ${provider} (${stopped.jobId})`);
+      expect(stopped.stderr).toContain(`interrupted: 1 batch job(s) keep running at ${provider} (${stopped.jobId})`);
       expect(stopped.stderr).toContain('run the same command again');
     }
     expect(existsSync(join(dir, 'qa_pairs_validated.jsonl'))).toBe(false);

@@ -1,12 +1,11 @@
 // How long to wait before the next attempt: the server's word when it gave one, else capped exponential backoff.
-import { env } from '../env.js';
+import { millisecondsFromEnv } from '../env.js';
 
 export const MAX_DELAY_MS = 60_000;
 
-function baseMs(): number {
-  // LLM_BACKOFF_MS exists for tests and for proxies that recover fast; 1 s is a sane first wait for real APIs.
-  const raw = Number(env('LLM_BACKOFF_MS'));
-  return Number.isFinite(raw) && raw >= 0 ? raw : 1000;
+/** LLM_BACKOFF_MS exists for tests and for proxies that recover fast; 1 s is a sane first wait for real APIs. */
+export function baseMs(): number {
+  return millisecondsFromEnv('LLM_BACKOFF_MS', 1000, 0);
 }
 
 /** attempt counts from 1. Full jitter on the upper half keeps concurrent retries from arriving in lockstep. */

@@ -1,7 +1,9 @@
 // Builds the provider a stage asked for, reading its key only then, and wraps structured calls as resumable tasks.
 import { createHash } from 'node:crypto';
 import type { Provider } from '../config.js';
-import { requireKey, timeoutMs } from '../env.js';
+import { env, requireKey, timeoutMs } from '../env.js';
+import { FatalError } from '../errors.js';
+import { baseMs } from './backoff.js';
 import { PARAMS } from '../config.js';
 import type { StageRun, Task } from '../stage_run.js';
 import { geminiChat, geminiClient, geminiEmbeddings } from './gemini.js';
@@ -29,9 +31,14 @@ export function embeddingProvider(provider: Provider, model: string, why: string
   return provider === 'gemini' ? geminiEmbeddings(geminiClient(key, timeout), model) : openaiEmbeddings(openaiClient(key, timeout), model);
 }
 
+/** Attempts per item; read (and checked, with the backoff) when a stage builds its tasks, before any call. */
 export function maxAttempts(): number {
-  const raw = Number(process.env.LLM_MAX_ATTEMPTS);
-  return Number.isInteger(raw) && raw >= 1 ? raw : PARAMS.maxAttempts;
+  baseMs();
+  const raw = env('LLM_MAX_ATTEMPTS');
+  if (raw === undefined) return PARAMS.maxAttempts;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new FatalError(`Expected LLM_MAX_ATTEMPTS to be an integer ≥ 1, got ${raw}`);
+  return value;
 }
 
 /** A structured call as a task of the stage: keyed for resume, metered, retried by policy. */
@@ -49,6 +56,7 @@ export function llmTask<T>(run: StageRun, provider: ChatProvider, id: string, ca
           admit: run.admit,
           timeoutMs: timeout,
           maxAttempts: attempts,
+          model: call.request.model,
           onUsage: (usage, model) => run.meter.add(model, usage),
           onRetry: () => run.retries++,
         })
@@ -75,7 +83,7 @@ export function embeddingTask(run: StageRun, embedder: EmbeddingProvider, id: st
             return vectors;
           },
           estimate,
-          { limiter: run.limiter, signal, admit: run.admit, timeoutMs: timeoutMs(PARAMS.timeoutMs), maxAttempts: maxAttempts(), onRetry: () => run.retries++ },
+          { limiter: run.limiter, signal, admit: run.admit, timeoutMs: timeoutMs(PARAMS.timeoutMs), maxAttempts: maxAttempts(), model: embedder.model, onRetry: () => run.retries++ },
         )
       ).value,
   };
