@@ -11,13 +11,14 @@ import { qaExtractionPrompt, QA_BATCH_SCHEMA_NAME, QABatchOutput } from './src/a
 import { runBatch } from './src/batch/run_batch.js';
 import { readFacts } from './src/chunking.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { DEFAULT_DOMAIN, DEFAULT_FACTS, OUTPUT_TOKEN_ESTIMATES, PARAMS, PATHS, STAGES } from './src/config.js';
+import { DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS, PATHS, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
 import { dryRun } from './src/dry_run.js';
 import { cutoffYear, mentionsFutureYear } from './src/future_years.js';
 import { writeJsonl } from './src/jsonl.js';
 import { chatProvider, llmTask } from './src/llm/providers.js';
 import type { StructuredCall } from './src/llm/structured.js';
+import { OUTPUT_TOKENS } from './src/output_estimate.js';
 import type { QAPair } from './src/schemas.js';
 import { concurrencyFlag, LLM_FLAGS, resolveModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
 import { StageRun } from './src/stage_run.js';
@@ -53,7 +54,7 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
   });
 
   if (flags['dry-run']) {
-    dryRun('extract_qa', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKEN_ESTIMATES.extract, flags.batch);
+    dryRun('extract_qa', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKENS.extract, flags.batch);
     return 0;
   }
 

@@ -17,12 +17,13 @@ import {
 } from './src/agents/conversation_generator.js';
 import { runBatch } from './src/batch/run_batch.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { DEFAULT_DOMAIN, OUTPUT_TOKEN_ESTIMATES, PARAMS, PATHS, STAGES } from './src/config.js';
+import { DEFAULT_DOMAIN, PARAMS, PATHS, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
 import { dryRun } from './src/dry_run.js';
 import { readJsonl, writeJsonl } from './src/jsonl.js';
 import { chatProvider, llmTask } from './src/llm/providers.js';
 import type { StructuredCall } from './src/llm/structured.js';
+import { OUTPUT_TOKENS } from './src/output_estimate.js';
 import { conversationTarget, planConversations, type ConversationPlan } from './src/sampling.js';
 import { DIFFICULTIES, QAPair, type Conversation } from './src/schemas.js';
 import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
@@ -86,8 +87,7 @@ export async function generateConversations(flags: Flags<typeof FLAGS>): Promise
     return { id: `conversation-${i}`, call };
   });
   if (flags['dry-run']) {
-    const meanTurns = plans.reduce((n, p) => n + p.config.num_turns, 0) / Math.max(1, plans.length);
-    dryRun('generate_conversations', provider, model, flags.output, calls.map((c) => c.call), Math.round(OUTPUT_TOKEN_ESTIMATES.generatePerTurn * meanTurns), flags.batch);
+    dryRun('generate_conversations', provider, model, flags.output, calls.map((c) => c.call), (i) => OUTPUT_TOKENS.generate(plans[i]!.config.num_turns), flags.batch);
     return 0;
   }
 

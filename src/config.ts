@@ -74,6 +74,3 @@ export const DISTRIBUTIONS = {
   modality: { standard: 0.7, typed_on_phone: 0.2, voice_dictated: 0.1 },
   textVariation: { standard: 0.8, all_lowercase: 0.15, no_punctuation: 0.05 },
 };
-
-// Typical answer sizes in tokens, for --dry-run estimates (input size is measured from the prompts themselves).
-export const OUTPUT_TOKEN_ESTIMATES = { extract: 400, validate: 70, generatePerTurn: 220, judge: 90 };

@@ -2,12 +2,10 @@
 import { Checkpoint } from './checkpoint.js';
 import type { Provider } from './config.js';
 import { requestKey } from './llm/structured.js';
-import { costOf } from './pricing.js';
 import type { ChatRequest } from './llm/types.js';
+import { CHARS_PER_TOKEN } from './output_estimate.js';
+import { costOf } from './pricing.js';
 import { formatTokens, formatUsd } from './usage_meter.js';
-
-// Four characters a token is the usual rule of thumb for English prose in both providers' tokenizers.
-const CHARS_PER_TOKEN = 4;
 
 export interface DryRunEstimate {
   calls: number;
@@ -16,10 +14,17 @@ export interface DryRunEstimate {
   costUsd: number | undefined;
 }
 
-export function estimateCalls(calls: Array<{ request: ChatRequest }>, outputTokensPerCall: number, model: string, batch = false): DryRunEstimate {
+/** Output tokens of every call alike, or of call `i` (an index into the calls given). */
+export type OutputTokens = number | ((i: number) => number);
+
+/**
+ * Input is measured: the prompt each call would send, four characters a token, as providers bill English text.
+ * Output cannot be measured before the model writes it: it is a typical answer's size (src/output_estimate.ts).
+ */
+export function estimateCalls(calls: Array<{ request: ChatRequest }>, outputTokens: OutputTokens, model: string, batch = false): DryRunEstimate {
   const inputTokens = calls.reduce((n, c) => n + Math.ceil(((c.request.system?.length ?? 0) + c.request.prompt.length) / CHARS_PER_TOKEN), 0);
-  const outputTokens = calls.length * outputTokensPerCall;
-  return { calls: calls.length, inputTokens, outputTokens, costUsd: costOf(model, inputTokens, outputTokens, batch) };
+  const output = typeof outputTokens === 'number' ? calls.length * outputTokens : calls.reduce((n, _, i) => n + outputTokens(i), 0);
+  return { calls: calls.length, inputTokens, outputTokens: output, costUsd: costOf(model, inputTokens, output, batch) };
 }
 
 export function printDryRun(stage: string, provider: Provider, model: string, calls: Array<{ request: ChatRequest }>, estimate: DryRunEstimate, reused: number, batch = false): void {
@@ -27,17 +32,19 @@ export function printDryRun(stage: string, provider: Provider, model: string, ca
   process.stdout.write(
     `${stage} (dry run, no API call): ${estimate.calls} calls to ${provider} ${model}` +
       (reused ? ` (${reused} more already finished, reused)` : '') +
-      ` · ~${formatTokens(estimate.inputTokens)} input + ~${formatTokens(estimate.outputTokens)} output tokens · ~${cost}${batch ? ' at the batch price (half)' : ''}\n`,
+      ` · ~${formatTokens(estimate.inputTokens)} input + ~${formatTokens(estimate.outputTokens)} output tokens · ~${cost}${batch ? ' at the batch price (half)' : ''}\n` +
+      `  (input measured from the prompts; output assumes answers of typical length; retries would add to both)\n`,
   );
   const first = calls[0];
   if (first) process.stdout.write(`--- first prompt ---\n${first.request.system ? `[system] ${first.request.system}\n\n` : ''}${first.request.prompt}\n--- end ---\n`);
 }
 
 /** Prints the dry-run report for a stage's calls, leaving out those an earlier run already finished. */
-export function dryRun(stage: string, provider: Provider, model: string, artifact: string, calls: Array<{ request: ChatRequest }>, outputTokensPerCall: number, batch = false): DryRunEstimate {
+export function dryRun(stage: string, provider: Provider, model: string, artifact: string, calls: Array<{ request: ChatRequest }>, outputTokens: OutputTokens, batch = false): DryRunEstimate {
   const saved = new Checkpoint(`${artifact}.checkpoint.jsonl`);
-  const todo = calls.filter((c) => !saved.has(requestKey(provider, c.request)));
-  const estimate = estimateCalls(todo, outputTokensPerCall, model, batch);
-  printDryRun(stage, provider, model, todo, estimate, calls.length - todo.length, batch);
+  const todo = [...calls.keys()].filter((i) => !saved.has(requestKey(provider, calls[i]!.request)));
+  const perCall = typeof outputTokens === 'number' ? outputTokens : (k: number) => outputTokens(todo[k]!);
+  const estimate = estimateCalls(todo.map((i) => calls[i]!), perCall, model, batch);
+  printDryRun(stage, provider, model, todo.map((i) => calls[i]!), estimate, calls.length - todo.length, batch);
   return estimate;
 }

@@ -1,4 +1,5 @@
 // Shows a long step moving: a redrawn bar on a terminal, a plain line every few seconds in logs and CI.
+import { millisecondsFromEnv } from './env.js';
 import { formatTokens, formatUsd, type UsageMeter } from './usage_meter.js';
 
 export interface ProgressOptions {
@@ -8,7 +9,7 @@ export interface ProgressOptions {
   meter?: UsageMeter;
   /** Defaults to whether stderr is a terminal. */
   tty?: boolean;
-  /** Plain-line interval when not on a terminal. */
+  /** Plain-line interval when not on a terminal (default PROGRESS_INTERVAL_MS, else 5 s). */
   intervalMs?: number;
   write?: (text: string) => void;
   /** Live count of retries so far, owned by the stage. */
@@ -16,6 +17,7 @@ export interface ProgressOptions {
 }
 
 export class Progress {
+  /** Items done, including those reused from a checkpoint (the stage adds those to `done` directly). */
   done = 0;
   failed = 0;
   retries = 0;
@@ -24,18 +26,21 @@ export class Progress {
   private readonly tty: boolean;
   private readonly write: (text: string) => void;
   private lastDraw = 0;
+  /** Items finished by this run: the rate and ETA count only these, or resumed items would make a run look fast. */
+  private ticks = 0;
 
   constructor(private readonly options: ProgressOptions) {
     this.tty = options.tty ?? process.stderr.isTTY === true;
     this.write = options.write ?? ((text) => process.stderr.write(text));
     if (options.quiet) return;
-    const interval = options.intervalMs ?? Number(process.env.PROGRESS_INTERVAL_MS ?? 5000);
-    this.timer = setInterval(() => this.render(), this.tty ? 250 : interval);
+    const interval = this.tty ? 250 : (options.intervalMs ?? millisecondsFromEnv('PROGRESS_INTERVAL_MS', 5000, 1));
+    this.timer = setInterval(() => this.render(), interval);
     this.timer.unref();
   }
 
   tick(outcome: 'done' | 'failed' = 'done'): void {
     this.done++;
+    this.ticks++;
     if (outcome === 'failed') this.failed++;
     // Redraw on the terminal at most 10 times a second; the plain line waits for its interval.
     if (this.tty && Date.now() - this.lastDraw > 100) this.render();
@@ -48,7 +53,7 @@ export class Progress {
   line(): string {
     const { total, label, meter } = this.options;
     const seconds = (Date.now() - this.started) / 1000;
-    const rate = seconds > 0 ? this.done / seconds : 0;
+    const rate = seconds > 0 ? this.ticks / seconds : 0;
     const eta = rate > 0 ? Math.max(0, (total - this.done) / rate) : undefined;
     const pct = total > 0 ? Math.floor((100 * this.done) / total) : 100;
     const width = 24;

@@ -5,15 +5,13 @@ import { judgePrompt } from './agents/conversation_judge.js';
 import { qaExtractionPrompt, QABatchOutput } from './agents/qa_extractor.js';
 import { qaValidationPrompt } from './agents/qa_validator.js';
 import type { Chunk } from './chunking.js';
-import { OUTPUT_TOKEN_ESTIMATES, PARAMS, STAGES, type Provider } from './config.js';
+import { PARAMS, STAGES, type Provider } from './config.js';
 import type { Domain } from './domain.js';
 import { estimateCalls, type DryRunEstimate } from './dry_run.js';
 import type { ChatRequest } from './llm/types.js';
+import { OUTPUT_TOKENS, TYPICAL_CHARS, typicalMessages } from './output_estimate.js';
 import { conversationTarget, planConversations } from './sampling.js';
 import type { Conversation, QAPair } from './schemas.js';
-
-// Typical sizes of what the models write, in characters (four to a token), measured on SWAP runs.
-const TYPICAL = { question: 110, answer: 320, userMessage: 220, assistantMessage: 650 };
 
 export interface StageEstimate extends DryRunEstimate {
   stage: string;
@@ -28,7 +26,7 @@ export function estimateRun(chunks: Chunk[], domain: Domain, numConversations: n
   const extract = chunks.map((c) => request(qaExtractionPrompt(domain, c), models.extract));
   const pairs: QAPair[] = chunks.flatMap((c) =>
     Array.from({ length: PARAMS.pairsPerChunk }, () => ({
-      question: 'q'.repeat(TYPICAL.question), answer: 'a'.repeat(TYPICAL.answer), source_text: c.source_text,
+      question: 'q'.repeat(TYPICAL_CHARS.question), answer: 'a'.repeat(TYPICAL_CHARS.answer), source_text: c.source_text,
       context_before: c.context_before, context_after: c.context_after, difficulty: 'basic' as const, categories: ['features'],
     })),
   );
@@ -40,22 +38,18 @@ export function estimateRun(chunks: Chunk[], domain: Domain, numConversations: n
     const conversation: Conversation = {
       messages: [
         { role: 'system', content: plan.config.system_prompt.template },
-        ...Array.from({ length: plan.config.num_turns }, () => [
-          { role: 'user' as const, content: 'u'.repeat(TYPICAL.userMessage) },
-          { role: 'assistant' as const, content: 'a'.repeat(TYPICAL.assistantMessage) },
-        ]).flat(),
+        ...typicalMessages(plan.config.num_turns),
       ],
       metadata: { num_turns: plan.config.num_turns, style: plan.config.style, user_persona: plan.config.persona.name, user_emotion: 'professional', input_modality: 'standard', text_variation: 'standard', source_qa_ids: plan.qaIds, difficulty: 'basic', categories: [] },
       source_qa_pairs: plan.qaIds.map((i) => passing[i]!),
     };
     return request(judgePrompt(domain, conversation), models.judge);
   });
-  const meanTurns = plans.reduce((n, p) => n + p.config.num_turns, 0) / Math.max(1, plans.length);
   return [
-    { stage: 'extract_qa', model: models.extract, ...estimateCalls(extract, OUTPUT_TOKEN_ESTIMATES.extract, models.extract) },
-    { stage: 'validate_qa', model: models.validate, ...estimateCalls(validate, OUTPUT_TOKEN_ESTIMATES.validate, models.validate) },
-    { stage: 'generate_conversations', model: models.generate, ...estimateCalls(generate, Math.round(OUTPUT_TOKEN_ESTIMATES.generatePerTurn * meanTurns), models.generate) },
-    { stage: 'judge', model: models.judge, ...estimateCalls(judge, OUTPUT_TOKEN_ESTIMATES.judge, models.judge) },
+    { stage: 'extract_qa', model: models.extract, ...estimateCalls(extract, OUTPUT_TOKENS.extract, models.extract) },
+    { stage: 'validate_qa', model: models.validate, ...estimateCalls(validate, OUTPUT_TOKENS.validate, models.validate) },
+    { stage: 'generate_conversations', model: models.generate, ...estimateCalls(generate, (i) => OUTPUT_TOKENS.generate(plans[i]!.config.num_turns), models.generate) },
+    { stage: 'judge', model: models.judge, ...estimateCalls(judge, OUTPUT_TOKENS.judge, models.judge) },
   ];
 }
 

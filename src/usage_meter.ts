@@ -1,6 +1,7 @@
 // Adds up tokens and cost per model over a stage, failed and retried calls included.
 import { costOf } from './pricing.js';
 import type { Usage } from './llm/types.js';
+import { traceUsage } from './tracing.js';
 
 export interface ModelUsage {
   calls: number;
@@ -23,6 +24,7 @@ export class UsageMeter {
     const cost = costOf(model, usage.inputTokens, usage.outputTokens, this.batch);
     if (cost === undefined) this.unpriced.add(model);
     else entry.costUsd += cost;
+    traceUsage(model, usage);
   }
 
   get totals(): ModelUsage {

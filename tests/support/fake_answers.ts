@@ -60,6 +60,31 @@ function quote(rng: Rng, words: readonly string[], min: number, max: number): st
 
 const sentence = (s: string): string => (s.length === 0 ? s : s[0].toUpperCase() + s.slice(1) + '.');
 
+/**
+ * About `chars` characters of text: `lead` (cut at a word if it is already longer), then sentences quoting `words`,
+ * stopping at the first word that reaches the length. Free text is drawn to the lengths real answers have, so token
+ * counts (and the --dry-run estimates checked against them) are realistic.
+ */
+function prose(rng: Rng, words: readonly string[], chars: number, lead = ''): string {
+  const source = words.length > 0 ? words : FALLBACK_WORDS;
+  let text = '';
+  for (const word of lead.trim().split(/\s+/).filter(Boolean)) {
+    text += (text ? ' ' : '') + word;
+    if (text.length >= chars) return /[.!?]$/.test(text) ? text : text.replace(/[,;:]$/, '') + '.';
+  }
+  while (text.length < chars) {
+    const n = intIn(rng, 6, 14);
+    const start = intIn(rng, 0, source.length - 1);
+    const taken: string[] = [];
+    for (let i = 0; i < n; i++) {
+      taken.push(source[(start + i) % source.length]);
+      if (text.length + taken.join(' ').length + 2 >= chars) break;
+    }
+    text += (text ? ' ' : '') + sentence(taken.join(' '));
+  }
+  return text;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Generic JSON Schema faker
 
@@ -234,6 +259,7 @@ function conversationMessages(call: GenerateCall, rng: Rng, root: any): unknown[
   const quoteFrom = (pool: string[]) => quote(rng, wordsOf(pick(rng, pool.length > 0 ? pool : lines.length > 0 ? lines : [''])), 4, 7);
   const itemSchema = itemsOf(root, 'messages')?.items;
   const messages: unknown[] = [];
+  const pool = (xs: string[]) => wordsOf((xs.length > 0 ? xs : lines).join(' '));
   for (let i = 0; i < turns; i++) {
     const asks = [
       `Hi, quick question about "${quoteFrom(questions)}"?`,
@@ -246,7 +272,10 @@ function conversationMessages(call: GenerateCall, rng: Rng, root: any): unknown[
       `Good question: ${quoteFrom(answers)}. Anything else I can help with?`,
       `Yes - ${quoteFrom(answers)}. Happy to explain further.`,
     ];
-    for (const [role, content] of [['user', pick(rng, asks)], ['assistant', pick(rng, replies)]] as const) {
+    // As real models write them: a user message of one or two sentences, an assistant reply of one paragraph.
+    const ask = prose(rng, pool(questions), intIn(rng, 140, 300), pick(rng, asks));
+    const reply = prose(rng, pool(answers), intIn(rng, 450, 850), pick(rng, replies));
+    for (const [role, content] of [['user', ask], ['assistant', reply]] as const) {
       const base = itemSchema?.properties ? fakeObject(itemSchema, { rng, words: wordsOf(call.prompt), root, depth: 2 }) : {};
       messages.push({ ...base, role, content });
     }
@@ -264,8 +293,20 @@ function sourceText(prompt: string): string {
   return after.replace(/^\s*\n/, '').split(/\n\s*\n/)[0].trim();
 }
 
+/** The prompt's "preferably from: a, b, c" topic list, which a real model mostly picks categories from. */
+function topicsOf(prompt: string): string[] {
+  const list = /preferably from:\s*([^\n]+)/i.exec(prompt)?.[1] ?? '';
+  return list.replace(/\.\s*$/, '').split(/,\s*/).filter((t) => t.length > 0);
+}
+
+function pickDistinct<T>(rng: Rng, xs: readonly T[], n: number): T[] {
+  const pool = [...xs];
+  return Array.from({ length: Math.min(n, pool.length) }, () => pool.splice(Math.floor(rng() * pool.length), 1)[0]);
+}
+
 function qaPairs(call: GenerateCall, rng: Rng, root: any): unknown[] {
   const source = sourceText(call.prompt);
+  const topics = topicsOf(call.prompt);
   const sentences = source.split(/(?<=[.!?])\s+/).filter((s) => wordsOf(s).length > 0);
   const found = itemsOf(root, 'qa_pairs');
   const min = found?.array?.minItems ?? 0;
@@ -274,19 +315,44 @@ function qaPairs(call: GenerateCall, rng: Rng, root: any): unknown[] {
   for (let i = 0; i < count; i++) {
     const base = sentences.length > 0 ? sentences[(i + intIn(rng, 0, sentences.length - 1)) % sentences.length] : source;
     const topic = quote(rng, wordsOf(base), 3, 6);
-    const item = found?.items?.properties ? fakeObject(found.items, { rng, words: wordsOf(source), root, depth: 2 }) : {};
-    let answer = base.trim().replace(/[.!?]*$/, '.');
+    const item: Record<string, unknown> = found?.items?.properties ? fakeObject(found.items, { rng, words: wordsOf(source), root, depth: 2 }) : {};
+    // Answers of a few sentences that start from the source sentence, as a real model's do.
+    let answer = prose(rng, wordsOf(source), intIn(rng, 220, 420), base.trim().replace(/[.!?]*$/, '.'));
     // A few answers mention a far-future year, so the pipeline's future-date filter has something to drop.
     if (rng() < 0.05) answer += ' This arrangement is guaranteed until 2099.';
-    const question = pick(rng, [
+    const opening = pick(rng, [
       `What does the source say about ${topic}?`,
       `Can you explain ${topic}?`,
       `How does ${topic} work?`,
       `What should I know about ${topic}?`,
     ]);
+    // As a person types it: often a reason to ask, then the question, about one sentence in all.
+    const room = intIn(rng, 75, 145) - opening.length - 1;
+    const reason = pick(rng, ["We're evaluating this for our store.", "I'm setting this up for a client.", 'Quick one from our support team.', '']);
+    const question = room > 20 ? `${prose(rng, wordsOf(base), room, reason)} ${opening}` : opening;
+    if (topics.length > 0 && Array.isArray(item.categories)) item.categories = pickDistinct(rng, topics, intIn(rng, 1, 2));
     pairs.push({ ...item, question, answer });
   }
   return pairs;
+}
+
+/**
+ * A yes/no rubric's answer as a real judge writes it: `feedback` of one or two sentences naming the failed criteria,
+ * and (judgments) one issue per failed criterion, or often a minor one when all passed.
+ */
+function verdict(value: Record<string, unknown>, call: GenerateCall, rng: Rng): Record<string, unknown> {
+  const words = wordsOf(call.prompt);
+  const failed = Object.entries(value).filter(([, v]) => v === false).map(([k]) => k.replaceAll('_', ' '));
+  const lead = failed.length
+    ? `Fails ${failed.join(' and ')}: the text does not fully hold up against the source.`
+    : pick(rng, ['Passes every check: the content matches the source and reads naturally.', 'All criteria are met and the facts match the source.']);
+  const out: Record<string, unknown> = { ...value };
+  if (typeof value.feedback === 'string') out.feedback = prose(rng, words, call.schemaName === 'judgment' ? intIn(rng, 140, 260) : intIn(rng, 110, 230), lead);
+  if (Array.isArray(value.issues)) {
+    const minor = failed.length === 0 && rng() < 0.75 ? ['minor: could be more specific'] : [];
+    out.issues = [...failed, ...minor].map((what) => prose(rng, words, intIn(rng, 60, 120), `${what[0]!.toUpperCase()}${what.slice(1)} -`));
+  }
+  return out;
 }
 
 /**
@@ -304,6 +370,7 @@ export function defaultAnswer(call: GenerateCall, jsonMode: boolean, seed: numbe
   const value = fake(root, { rng, words, root, depth: 0 });
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   if (call.schemaName === 'conversation') return { ...value, messages: conversationMessages(call, rng, root) };
+  if (call.schemaName === 'qa_validation' || call.schemaName === 'judgment') return verdict(value as Record<string, unknown>, call, rng);
   if (call.schemaName === 'qa_batch') return { ...value, qa_pairs: qaPairs(call, rng, root) };
   return value;
 }

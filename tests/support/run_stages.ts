@@ -50,5 +50,6 @@ export function readRows(file: string): any[] {
 export function setEnv(values: Record<string, string>): void {
   for (const name of ['GOOGLE_API_KEY', 'GEMINI_API_KEY', 'OPENAI_API_KEY', 'GOOGLE_GEMINI_BASE_URL', 'OPENAI_BASE_URL', 'LLM_PROVIDER', 'OPENAI_JSON_MODE', 'LLM_MAX_ATTEMPTS', 'STOP_GRACE_MS', 'GEMINI_BATCH_INLINE_MAX_BYTES', 'BATCH_MAX_REQUESTS', 'BATCH_MAX_ROUNDS'])
     delete process.env[name];
-  Object.assign(process.env, { LLM_BACKOFF_MS: '1', LLM_TIMEOUT_MS: '5000', BATCH_POLL_MS: '5', PROGRESS_INTERVAL_MS: '600000', STOP_GRACE_MS: '2000' }, values);
+  // LOGFIRE_TOKEN empty, not deleted: a developer's .env then cannot switch tracing (and the network) on in a test.
+  Object.assign(process.env, { LOGFIRE_TOKEN: '', LLM_BACKOFF_MS: '1', LLM_TIMEOUT_MS: '5000', BATCH_POLL_MS: '5', PROGRESS_INTERVAL_MS: '600000', STOP_GRACE_MS: '2000' }, values);
 }

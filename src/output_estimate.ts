@@ -1,0 +1,61 @@
+// How many tokens a model writes per call, for --dry-run: the JSON of a typical answer with its text at typical sizes.
+import { PARAMS } from './config.js';
+
+/**
+ * Typical lengths, in characters, of the free text in gemini-2.5-flash and gpt-4o-mini answers to this pipeline's
+ * prompts, which ask for them: a question is one sentence a person would type, an answer "a few sentences", validator
+ * and judge feedback "one or two sentences", a judgment lists about one issue, a user message is a sentence or two
+ * and an assistant reply one paragraph. Categories are one or two of the domain's topic names.
+ */
+export const TYPICAL_CHARS = {
+  question: 110,
+  answer: 320,
+  category: 8,
+  validationFeedback: 170,
+  judgeFeedback: 200,
+  issue: 90,
+  userMessage: 220,
+  assistantMessage: 650,
+};
+
+/** Four characters a token: the usual rule for English in both providers' tokenizers (the prompts are sized the same way). */
+export const CHARS_PER_TOKEN = 4;
+
+const text = (chars: number) => 'x'.repeat(chars);
+const tokensOf = (answer: unknown) => Math.ceil(JSON.stringify(answer).length / CHARS_PER_TOKEN);
+
+/** Stand-in conversation messages at typical sizes, for estimates that need a conversation before one exists. */
+export function typicalMessages(turns: number): Array<{ role: 'user' | 'assistant'; content: string }> {
+  return Array.from({ length: turns }, () => [
+    { role: 'user' as const, content: text(TYPICAL_CHARS.userMessage) },
+    { role: 'assistant' as const, content: text(TYPICAL_CHARS.assistantMessage) },
+  ]).flat();
+}
+
+/**
+ * Output tokens of one typical answer per stage. What is assumed: each call is answered once (retries add their
+ * own output), Gemini thinks with a budget of 0 (THINKING_BUDGET, so no thinking tokens), and the answer is the
+ * compact JSON the schema asks for. Booleans and keys are counted exactly; only the free text is typical.
+ */
+export const OUTPUT_TOKENS = {
+  extract: tokensOf({
+    qa_pairs: Array.from({ length: PARAMS.pairsPerChunk }, (_, i) => ({
+      question: text(TYPICAL_CHARS.question),
+      answer: text(TYPICAL_CHARS.answer),
+      difficulty: 'intermediate',
+      // One or two topics: alternate.
+      categories: Array.from({ length: 1 + ((i + 1) % 2) }, () => text(TYPICAL_CHARS.category)),
+    })),
+  }),
+  validate: tokensOf({ uses_source_fact: true, realistic_question: true, sensible_answer: true, feedback: text(TYPICAL_CHARS.validationFeedback) }),
+  judge: tokensOf({
+    factually_accurate: true,
+    natural_conversation: true,
+    on_topic: true,
+    adds_value: true,
+    feedback: text(TYPICAL_CHARS.judgeFeedback),
+    issues: [text(TYPICAL_CHARS.issue)],
+  }),
+  /** A conversation grows with its turns, which the stage knows for every call from its sampled plan. */
+  generate: (turns: number) => tokensOf({ messages: typicalMessages(turns) }),
+};
