@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Stage code installs SIGINT handlers and reads process.env: separate processes keep test files apart.
     pool: 'forks',
+    // A developer's .env must not switch tracing on or point a test at a real API.
+    env: { LOGFIRE_TOKEN: '' },
   },
 });
