@@ -8,20 +8,18 @@
  *   npx tsx 1_extract_qa.ts [--facts PATH] [--limit N] [--concurrency N] [--dry-run] …
  */
 import { qaExtractionPrompt, QA_BATCH_SCHEMA_NAME, QABatchOutput } from './src/agents/qa_extractor.js';
-import { runBatch } from './src/batch/run_batch.js';
 import { readFacts } from './src/chunking.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS, PATHS, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
+import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
 import { dryRun } from './src/dry_run.js';
 import { cutoffYear, mentionsFutureYear } from './src/future_years.js';
 import { writeJsonl } from './src/jsonl.js';
-import { chatProvider, llmTask } from './src/llm/providers.js';
 import type { StructuredCall } from './src/llm/structured.js';
 import { OUTPUT_TOKENS } from './src/output_estimate.js';
 import type { QAPair } from './src/schemas.js';
 import { concurrencyFlag, LLM_FLAGS, resolveModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
-import { StageRun } from './src/stage_run.js';
 
 export const FLAGS = {
   facts: { kind: 'string', help: 'facts markdown file', default: DEFAULT_FACTS },
@@ -58,26 +56,20 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
     return 0;
   }
 
-  const llm = chatProvider(provider, 'stage 1 asks the model for Q&A pairs');
-  const run = new StageRun({
+  const stage = openLlmStage(flags, {
     stage: 'extract_qa',
+    why: 'stage 1 asks the model for Q&A pairs',
     artifact: flags.output,
     inputs: [flags.facts],
-    settings: { provider, model, mode: flags.batch ? 'batch' : 'interactive', temperature: STAGES.extract.temperature, concurrency: flags.concurrency, chunks: chunks.length, limit: flags.limit ?? null, as_of_year: cutoff, domain: domain.name },
-    concurrency: flags.concurrency,
-    rpm: flags.rpm,
-    tpm: flags.tpm,
-    fresh: flags.fresh,
-    quiet: flags.quiet,
-    maxFailureRate: flags['max-failure-rate'],
-    batch: flags.batch,
+    provider,
+    model,
+    temperature: STAGES.extract.temperature,
+    settings: { chunks: chunks.length, limit: flags.limit ?? null, as_of_year: cutoff, domain: domain.name },
   });
-  run.log(`extract_qa: ${chunks.length} chunks from ${flags.facts} · ${provider} ${model} · ${flags.batch ? 'batch jobs' : `concurrency ${flags.concurrency}`} · years after ${cutoff} are dropped`);
-  // In batch mode the jobs run first; the tasks then hand over their answers (or failures) like interactive calls.
-  const batch = flags.batch ? await runBatch(run, provider, calls) : undefined;
-  const tasks = batch?.tasks ?? calls.map((c) => llmTask(run, llm, c.id, c.call));
+  const { run } = stage;
+  run.log(`extract_qa: ${chunks.length} chunks from ${flags.facts} · ${provider} ${model} · ${stage.mode} · years after ${cutoff} are dropped`);
   // Counts are in pairs: a failed chunk is 3 pairs asked for and not written.
-  const results = await run.runTasks('extract', tasks.map((t) => ({ ...t, units: PARAMS.pairsPerChunk })));
+  const { results, manifest } = await runLlmCalls(stage, 'extract', provider, calls, { batch: flags.batch, unitsPerCall: PARAMS.pairsPerChunk });
 
   // 3. Attach the chunk's own text (never the model's echo) and drop pairs about the future.
   const pairs: QAPair[] = [];
@@ -97,7 +89,7 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
   // 4. Write the artifact.
   run.counts.written = await writeJsonl(flags.output, pairs);
   if (pairs[0]) run.log(`sample: Q: ${pairs[0].question}\n        A: ${pairs[0].answer}`);
-  return run.finish({ ...batch?.manifest });
+  return run.finish(manifest);
 }
 
 if (isMain(import.meta.url)) {

@@ -8,19 +8,17 @@
  *   npx tsx 2_validate_qa.ts [--input PATH] [--output PATH] [--concurrency N] [--dry-run] …
  */
 import { QA_VALIDATION_SCHEMA_NAME, QAValidationOutput, qaValidationPrompt } from './src/agents/qa_validator.js';
-import { runBatch } from './src/batch/run_batch.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, PATHS, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
+import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
 import { dryRun } from './src/dry_run.js';
 import { ensureWritableDir, readJsonl, writeJsonl } from './src/jsonl.js';
-import { chatProvider, llmTask } from './src/llm/providers.js';
 import type { StructuredCall } from './src/llm/structured.js';
 import { OUTPUT_TOKENS } from './src/output_estimate.js';
 import { passRates } from './src/pass_rates.js';
 import { QA_CRITERIA, QAPair, type ValidatedQAPair } from './src/schemas.js';
 import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
-import { StageRun } from './src/stage_run.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.qaPairs, PATHS.qaValidated),
@@ -57,26 +55,22 @@ export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
   }
 
   // 2. Validate every pair.
-  const llm = chatProvider(provider, 'stage 2 asks the model to validate Q&A pairs');
   // The second output's folder is checked now, not after every call has been paid for.
   ensureWritableDir(passedFile);
-  const run = new StageRun({
+  const stage = openLlmStage(flags, {
     stage: 'validate_qa',
+    why: 'stage 2 asks the model to validate Q&A pairs',
     artifact: flags.output,
     inputs: [flags.input],
-    settings: { provider, model, mode: flags.batch ? 'batch' : 'interactive', temperature: STAGES.validate.temperature, concurrency: flags.concurrency, domain: domain.name },
-    concurrency: flags.concurrency,
-    rpm: flags.rpm,
-    tpm: flags.tpm,
-    fresh: flags.fresh,
-    quiet: flags.quiet,
-    maxFailureRate: flags['max-failure-rate'],
-    batch: flags.batch,
+    provider,
+    model,
+    temperature: STAGES.validate.temperature,
+    settings: { domain: domain.name },
   });
+  const { run } = stage;
   run.counts.read = pairs.length;
-  run.log(`validate_qa: ${pairs.length} pairs from ${flags.input} · ${provider} ${model} · ${flags.batch ? 'batch jobs' : `concurrency ${flags.concurrency}`}`);
-  const batch = flags.batch ? await runBatch(run, provider, calls) : undefined;
-  const results = await run.runTasks('validate', batch?.tasks ?? calls.map((c) => llmTask(run, llm, c.id, c.call)));
+  run.log(`validate_qa: ${pairs.length} pairs from ${flags.input} · ${provider} ${model} · ${stage.mode}`);
+  const { results, manifest } = await runLlmCalls(stage, 'validate', provider, calls, { batch: flags.batch });
 
   // 3. `passed` is computed here, never trusted from the model.
   const validated: ValidatedQAPair[] = [];
@@ -93,7 +87,7 @@ export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
   run.outputs.push(passedFile);
   const rates = passRates(validated.map((v) => v.validation), [...QA_CRITERIA, 'passed']);
   run.log(rates.table);
-  return run.finish({ pass_rates: rates.rates, passed: passing.length, ...batch?.manifest });
+  return run.finish({ pass_rates: rates.rates, passed: passing.length, ...manifest });
 }
 
 if (isMain(import.meta.url)) {

@@ -15,19 +15,17 @@ import {
   ConversationOutput,
   conversationPrompt,
 } from './src/agents/conversation_generator.js';
-import { runBatch } from './src/batch/run_batch.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, PARAMS, PATHS, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
+import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
 import { dryRun } from './src/dry_run.js';
 import { readJsonl, writeJsonl } from './src/jsonl.js';
-import { chatProvider, llmTask } from './src/llm/providers.js';
 import type { StructuredCall } from './src/llm/structured.js';
 import { OUTPUT_TOKENS } from './src/output_estimate.js';
 import { conversationTarget, planConversations, type ConversationPlan } from './src/sampling.js';
 import { DIFFICULTIES, QAPair, type Conversation } from './src/schemas.js';
 import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
-import { StageRun } from './src/stage_run.js';
 import { applyTextVariation } from './src/text_variation.js';
 
 export const FLAGS = {
@@ -92,30 +90,26 @@ export async function generateConversations(flags: Flags<typeof FLAGS>): Promise
   }
 
   // 3. Write the conversations.
-  const llm = chatProvider(provider, 'stage 3 asks the model to write conversations');
-  const run = new StageRun({
+  const stage = openLlmStage(flags, {
     stage: 'generate_conversations',
+    why: 'stage 3 asks the model to write conversations',
     artifact: flags.output,
     inputs: [flags.input],
-    settings: { provider, model, mode: flags.batch ? 'batch' : 'interactive', temperature: STAGES.generate.temperature, concurrency: flags.concurrency, seed: flags.seed, requested: flags['num-conversations'], target, qa_pairs: pairs.length, domain: domain.name },
-    concurrency: flags.concurrency,
-    rpm: flags.rpm,
-    tpm: flags.tpm,
-    fresh: flags.fresh,
-    quiet: flags.quiet,
-    maxFailureRate: flags['max-failure-rate'],
-    batch: flags.batch,
+    provider,
+    model,
+    temperature: STAGES.generate.temperature,
+    settings: { seed: flags.seed, requested: flags['num-conversations'], target, qa_pairs: pairs.length, domain: domain.name },
   });
+  const { run } = stage;
   run.counts.read = target;
   run.log(`generate_conversations: ${target} conversations from ${pairs.length} Q&A pairs (requested ${flags['num-conversations']}) · seed ${flags.seed} · ${provider} ${model}`);
-  const batch = flags.batch ? await runBatch(run, provider, calls) : undefined;
-  const results = await run.runTasks('generate', batch?.tasks ?? calls.map((c) => llmTask(run, llm, c.id, c.call)));
+  const { results, manifest } = await runLlmCalls(stage, 'generate', provider, calls, { batch: flags.batch });
 
   const conversations = results.flatMap((out, i) => (out ? [assembleConversation(plans[i]!, out, pairs)] : []));
   run.counts.written = await writeJsonl(flags.output, conversations);
   const sample = conversations[0];
   if (sample) run.log(`sample (${sample.metadata.user_persona}, ${sample.metadata.style}, ${sample.metadata.num_turns} turns):\n${sample.messages.map((m) => `  ${m.role.toUpperCase()}: ${m.content.slice(0, 160)}`).join('\n')}`);
-  return run.finish({ ...batch?.manifest });
+  return run.finish(manifest);
 }
 
 if (isMain(import.meta.url)) {

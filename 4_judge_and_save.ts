@@ -10,19 +10,17 @@
  *   npx tsx 4_judge_and_save.ts [--input PATH] [--output PATH] [--top-k N] [--concurrency N] [--dry-run] …
  */
 import { JUDGMENT_SCHEMA_NAME, JudgmentOutput, judgePrompt } from './src/agents/conversation_judge.js';
-import { runBatch } from './src/batch/run_batch.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, PARAMS, PATHS, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
+import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
 import { dryRun } from './src/dry_run.js';
 import { ensureWritableDir, readJsonl, writeJsonl } from './src/jsonl.js';
-import { chatProvider, llmTask } from './src/llm/providers.js';
 import type { StructuredCall } from './src/llm/structured.js';
 import { OUTPUT_TOKENS } from './src/output_estimate.js';
 import { passRates } from './src/pass_rates.js';
 import { Conversation, JUDGE_CRITERIA, type JudgedConversation } from './src/schemas.js';
 import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
-import { StageRun } from './src/stage_run.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.conversationsRaw, PATHS.conversationsJudged),
@@ -55,26 +53,22 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
   }
 
   // 2. Judge them.
-  const llm = chatProvider(provider, 'stage 4 asks the model to judge conversations');
   // The second output's folder is checked now, not after every call has been paid for.
   ensureWritableDir(flags.final);
-  const run = new StageRun({
+  const stage = openLlmStage(flags, {
     stage: 'judge',
+    why: 'stage 4 asks the model to judge conversations',
     artifact: flags.output,
     inputs: [flags.input],
-    settings: { provider, model, mode: flags.batch ? 'batch' : 'interactive', temperature: STAGES.judge.temperature, concurrency: flags.concurrency, top_k: flags['top-k'], domain: domain.name },
-    concurrency: flags.concurrency,
-    rpm: flags.rpm,
-    tpm: flags.tpm,
-    fresh: flags.fresh,
-    quiet: flags.quiet,
-    maxFailureRate: flags['max-failure-rate'],
-    batch: flags.batch,
+    provider,
+    model,
+    temperature: STAGES.judge.temperature,
+    settings: { top_k: flags['top-k'], domain: domain.name },
   });
+  const { run } = stage;
   run.counts.read = conversations.length;
-  run.log(`judge: ${conversations.length} conversations from ${flags.input} · ${provider} ${model} · ${flags.batch ? 'batch jobs' : `concurrency ${flags.concurrency}`}`);
-  const batch = flags.batch ? await runBatch(run, provider, calls) : undefined;
-  const results = await run.runTasks('judge', batch?.tasks ?? calls.map((c) => llmTask(run, llm, c.id, c.call)));
+  run.log(`judge: ${conversations.length} conversations from ${flags.input} · ${provider} ${model} · ${stage.mode}`);
+  const { results, manifest } = await runLlmCalls(stage, 'judge', provider, calls, { batch: flags.batch });
 
   // 3. overall_pass is computed here, never trusted from the model.
   const judged: JudgedConversation[] = [];
@@ -92,7 +86,7 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
   const rates = passRates(judged.map((j) => j.judgment), [...JUDGE_CRITERIA, 'overall_pass']);
   run.log(rates.table);
   run.log(`top ${Math.min(flags['top-k'], passing.length)} passing conversations written to ${flags.final}`);
-  return run.finish({ pass_rates: rates.rates, passing: passing.length, ...batch?.manifest });
+  return run.finish({ pass_rates: rates.rates, passing: passing.length, ...manifest });
 }
 
 if (isMain(import.meta.url)) {

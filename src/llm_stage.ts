@@ -1,0 +1,83 @@
+// What the four LLM stages share once their calls are built: the key checked first, one StageRun set up from the
+// common flags, and one way to run the calls — one request each, or as provider batch jobs.
+import { runBatch } from './batch/run_batch.js';
+import type { Provider } from './config.js';
+import { chatProvider, llmTask } from './llm/providers.js';
+import type { StructuredCall } from './llm/structured.js';
+import type { ChatProvider } from './llm/types.js';
+import { StageRun } from './stage_run.js';
+
+export interface LlmStageFlags {
+  concurrency: number;
+  rpm?: number;
+  tpm?: number;
+  fresh?: boolean;
+  quiet?: boolean;
+  'max-failure-rate': number;
+  batch?: boolean;
+}
+
+export interface LlmStageSetup {
+  stage: string;
+  /** Said when the key is missing: what the stage needs it for. */
+  why: string;
+  artifact: string;
+  inputs: string[];
+  provider: Provider;
+  model: string;
+  temperature: number;
+  /** Stage-specific settings for the manifest. */
+  settings?: Record<string, unknown>;
+}
+
+export interface LlmStage {
+  run: StageRun;
+  llm: ChatProvider;
+  /** "batch jobs" or "concurrency N", for the stage's opening line. */
+  mode: string;
+}
+
+/** Reads the key before anything is created, so a missing key stops the stage before any work. */
+export function openLlmStage(flags: LlmStageFlags, setup: LlmStageSetup): LlmStage {
+  const llm = chatProvider(setup.provider, setup.why);
+  const run = new StageRun({
+    stage: setup.stage,
+    artifact: setup.artifact,
+    inputs: setup.inputs,
+    settings: {
+      provider: setup.provider,
+      model: setup.model,
+      mode: flags.batch ? 'batch' : 'interactive',
+      temperature: setup.temperature,
+      concurrency: flags.concurrency,
+      ...setup.settings,
+    },
+    concurrency: flags.concurrency,
+    rpm: flags.rpm,
+    tpm: flags.tpm,
+    fresh: flags.fresh,
+    quiet: flags.quiet,
+    maxFailureRate: flags['max-failure-rate'],
+    batch: flags.batch,
+  });
+  return { run, llm, mode: flags.batch ? 'batch jobs' : `concurrency ${flags.concurrency}` };
+}
+
+/**
+ * Runs the calls and returns their answers in call order (undefined for failed ones), plus what batch mode adds to
+ * the manifest. In batch mode the jobs run first; the tasks then hand over their answers (or failures) like
+ * interactive calls, so resume, counting and the artifact are the same either way.
+ */
+export async function runLlmCalls<T>(
+  stage: LlmStage,
+  label: string,
+  provider: Provider,
+  calls: Array<{ id: string; call: StructuredCall<T> }>,
+  options: { batch?: boolean; unitsPerCall?: number } = {},
+): Promise<{ results: Array<T | undefined>; manifest: Record<string, unknown> }> {
+  const { run, llm } = stage;
+  const batch = options.batch ? await runBatch(run, provider, calls) : undefined;
+  const tasks = batch?.tasks ?? calls.map((c) => llmTask(run, llm, c.id, c.call));
+  const results = await run.runTasks(label, options.unitsPerCall ? tasks.map((t) => ({ ...t, units: options.unitsPerCall })) : tasks);
+  return { results, manifest: { ...batch?.manifest } };
+}
