@@ -5,7 +5,7 @@
  * each side, asks the model for exactly 3 grounded Q&A pairs per chunk, and drops pairs that mention a year later
  * than the facts' "As of" year. Writes output/qa_pairs.jsonl.
  *
- *   npx tsx 1_extract_qa.ts [--facts PATH] [--limit N] [--concurrency N] [--dry-run] …
+ *   npx tsx 1_extract_qa.ts [--input PATH] [--limit N] [--concurrency N] [--dry-run] …
  */
 import { qaExtractionPrompt, QA_BATCH_SCHEMA_NAME, QABatchOutput } from './src/agents/qa_extractor.js';
 import { readFacts } from './src/chunking.js';
@@ -22,7 +22,8 @@ import type { QAPair } from './src/schemas.js';
 import { concurrencyFlag, LLM_FLAGS, resolveModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
 
 export const FLAGS = {
-  facts: { kind: 'string', help: 'facts markdown file', default: DEFAULT_FACTS },
+  input: { kind: 'string', help: 'facts markdown file', default: DEFAULT_FACTS },
+  facts: { kind: 'string', help: 'the same as --input (the name trial_run.ts uses)' },
   output: { kind: 'string', help: 'output file', default: PATHS.qaPairs },
   limit: { kind: 'int', help: 'use only the first N chunks', min: 0 },
   ...concurrencyFlag(STAGES.extract.concurrency),
@@ -38,7 +39,8 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
   const domain = loadDomain(flags.domain, DEFAULT_DOMAIN);
 
   // 1. Chunk the facts.
-  const { text, chunks: allChunks } = readFacts(flags.facts);
+  const factsFile = flags.facts ?? flags.input;
+  const { text, chunks: allChunks } = readFacts(factsFile);
   const chunks = flags.limit === undefined ? allChunks : allChunks.slice(0, flags.limit);
   const cutoff = cutoffYear(text);
 
@@ -60,14 +62,14 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
     stage: 'extract_qa',
     why: 'stage 1 asks the model for Q&A pairs',
     artifact: flags.output,
-    inputs: [flags.facts],
+    inputs: [factsFile],
     provider,
     model,
     temperature: STAGES.extract.temperature,
     settings: { chunks: chunks.length, limit: flags.limit ?? null, as_of_year: cutoff, domain: domain.name },
   });
   const { run } = stage;
-  run.log(`extract_qa: ${chunks.length} chunks from ${flags.facts} · ${provider} ${model} · ${stage.mode} · years after ${cutoff} are dropped`);
+  run.log(`extract_qa: ${chunks.length} chunks from ${factsFile} · ${provider} ${model} · ${stage.mode} · years after ${cutoff} are dropped`);
   // Counts are in pairs: a failed chunk is 3 pairs asked for and not written.
   const { results, manifest } = await runLlmCalls(stage, 'extract', provider, calls, { batch: flags.batch, unitsPerCall: PARAMS.pairsPerChunk });
 
