@@ -1,8 +1,7 @@
 // The company a run is about: built-in SWAP Commerce defaults, overridable by a validated JSON file.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { InputError } from './errors.js';
-import { formatZodIssue } from './jsonl.js';
+import { readJsonFile } from './jsonl.js';
 
 // Strict like the file itself: a misspelt key (`typical_question`) is an error, not silently dropped.
 export const Persona = z.strictObject({
@@ -70,16 +69,7 @@ export const SWAP_DOMAIN: Domain = {
 export function loadDomain(path: string | undefined, defaultPath: string): Domain {
   const file = path ?? (existsSync(defaultPath) ? defaultPath : undefined);
   if (!file) return SWAP_DOMAIN;
-  if (!existsSync(file)) throw new InputError(`${file}: domain file not found (expected a JSON file, see README "Domain")`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new InputError(`${file}: not valid JSON (${(error as Error).message})`);
-  }
-  const parsed = DomainFile.safeParse(raw);
-  if (!parsed.success) throw new InputError(`${file}: ${formatZodIssue(parsed.error.issues[0]!)}`);
-  const d = parsed.data;
+  const d = readJsonFile(file, DomainFile, { what: 'domain file', ifMissing: 'a JSON file, see README "Domain"' });
   const name = d.name ?? SWAP_DOMAIN.name;
   const rename = (text: string) => (name === SWAP ? text : text.replaceAll(`${SWAP}'s`, `${name}'s`).replaceAll(SWAP, name));
   return {

@@ -1,5 +1,5 @@
 // JSONL reading that validates every line and points at bad ones, and atomic writing (temporary file, then rename).
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { z } from 'zod';
@@ -171,4 +171,18 @@ export function ensureWritableDir(file: string): void {
     const why = code ? `${NOT_WRITABLE[code] ? `${NOT_WRITABLE[code]}: ` : ''}${code}` : (error as Error).message;
     throw new InputError(`${dir}: output folder not writable (${why})`);
   }
+}
+
+/** Reads one JSON file validated by its schema; a missing file, bad JSON or a schema failure is one line naming it. */
+export function readJsonFile<S extends z.ZodType>(file: string, schema: S, notes: { what: string; ifMissing?: string; ifInvalid?: string }): z.output<S> {
+  if (!existsSync(file)) throw new InputError(`${file}: ${notes.what} not found${notes.ifMissing ? ` (expected ${notes.ifMissing})` : ''}`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new InputError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new InputError(`${file}: ${formatZodIssue(parsed.error.issues[0]!)}${notes.ifInvalid ? ` (expected ${notes.ifInvalid})` : ''}`);
+  return parsed.data;
 }

@@ -1,9 +1,7 @@
 // Prices per million tokens, in one place; a user's PRICES_FILE (JSON of the same shape) overrides entries.
-import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { env } from './env.js';
-import { InputError } from './errors.js';
-import { formatZodIssue } from './jsonl.js';
+import { readJsonFile } from './jsonl.js';
 
 export interface Price {
   input: number;
@@ -35,16 +33,7 @@ export function prices(): Record<string, Price> {
   const file = env('PRICES_FILE');
   let overrides: Record<string, Price> = {};
   if (file) {
-    if (!existsSync(file)) throw new InputError(`${file}: PRICES_FILE not found`);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (error) {
-      throw new InputError(`${file}: not valid JSON (${(error as Error).message})`);
-    }
-    const parsed = PriceFile.safeParse(raw);
-    if (!parsed.success) throw new InputError(`${file}: ${formatZodIssue(parsed.error.issues[0]!)} (expected {"model": {"input": USD, "output": USD}} per 1M tokens)`);
-    overrides = parsed.data;
+    overrides = readJsonFile(file, PriceFile, { what: 'PRICES_FILE', ifInvalid: '{"model": {"input": USD, "output": USD}} per 1M tokens' });
   }
   cache = { ...DEFAULT_PRICES, ...overrides };
   return cache;
