@@ -263,7 +263,7 @@ export class StageRun {
       formatDuration(seconds),
     ].join(' · ');
     process.stdout.write(`${this.options.stage}: ${line}\n`);
-    if (this.failed) process.stdout.write(`${this.failures.length} items failed (${this.topFailure()}): see ${this.errorsFile}; run again to retry only those\n`);
+    if (this.failed) process.stdout.write(`${this.failures.length} ${this.failures.length === 1 ? 'item' : 'items'} failed (${this.topFailure()}): see ${this.errorsFile}; run again to retry only those\n`);
     const balance = this.counts.written + filtered + this.failed;
     if (balance !== this.counts.read) process.stdout.write(`warning: counts do not balance (written + filtered + failed = ${balance}, read = ${this.counts.read})\n`);
     const allowed = this.options.maxFailureRate ?? 0;
