@@ -54,7 +54,7 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
   });
 
   if (flags['dry-run']) {
-    dryRun('extract_qa', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKENS.extract, flags.batch);
+    dryRun('extract_qa', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKENS.extract, { batch: flags.batch, fresh: flags.fresh });
     return 0;
   }
 

@@ -9,7 +9,7 @@
  */
 import { QA_VALIDATION_SCHEMA_NAME, QAValidationOutput, qaValidationPrompt } from './src/agents/qa_validator.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { DEFAULT_DOMAIN, PATHS, STAGES } from './src/config.js';
+import { DEFAULT_DOMAIN, PATHS, sidecarPath, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
 import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
 import { dryRun } from './src/dry_run.js';
@@ -31,7 +31,7 @@ export const FLAGS = {
 const SUMMARY = 'Stage 2: validate each Q&A pair (grounded, realistic, sensible) → qa_pairs_validated.jsonl + _passed';
 
 export function passedPath(output: string): string {
-  return output.replace(/\.jsonl$/, '') + '_passed.jsonl';
+  return sidecarPath(output, '_passed.jsonl');
 }
 
 export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
@@ -50,7 +50,7 @@ export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
     return { id: `qa-${i}`, call };
   });
   if (flags['dry-run']) {
-    dryRun('validate_qa', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKENS.validate, flags.batch);
+    dryRun('validate_qa', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKENS.validate, { batch: flags.batch, fresh: flags.fresh });
     return 0;
   }
 

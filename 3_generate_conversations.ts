@@ -85,7 +85,7 @@ export async function generateConversations(flags: Flags<typeof FLAGS>): Promise
     return { id: `conversation-${i}`, call };
   });
   if (flags['dry-run']) {
-    dryRun('generate_conversations', provider, model, flags.output, calls.map((c) => c.call), (i) => OUTPUT_TOKENS.generate(plans[i]!.config.num_turns), flags.batch);
+    dryRun('generate_conversations', provider, model, flags.output, calls.map((c) => c.call), (i) => OUTPUT_TOKENS.generate(plans[i]!.config.num_turns), { batch: flags.batch, fresh: flags.fresh });
     return 0;
   }
 

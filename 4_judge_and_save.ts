@@ -48,7 +48,7 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
     return { id: `conversation-${i}`, call };
   });
   if (flags['dry-run']) {
-    dryRun('judge', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKENS.judge, flags.batch);
+    dryRun('judge', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKENS.judge, { batch: flags.batch, fresh: flags.fresh });
     return 0;
   }
 

@@ -9,15 +9,13 @@
  *   npx tsx 5_embed_conversations.ts [--provider openai|gemini] [--batch-size N] [--concurrency N] …
  */
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { EMBEDDING, PATHS, type Provider } from './src/config.js';
+import { EMBEDDING, PATHS } from './src/config.js';
 import { embeddingText } from './src/conversation_text.js';
 import { AtomicJsonlWriter, readJsonl } from './src/jsonl.js';
 import { embeddingProvider, embeddingTask } from './src/llm/providers.js';
 import { OrderedWriter } from './src/ordered_writer.js';
 import { JudgedConversation, type EmbeddedConversation } from './src/schemas.js';
-import { env } from './src/env.js';
-import { UsageError } from './src/errors.js';
-import { concurrencyFlag, ioFlags, RUN_FLAGS } from './src/stage_flags.js';
+import { concurrencyFlag, ioFlags, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
 import { StageRun } from './src/stage_run.js';
 
 export const FLAGS = {
@@ -34,12 +32,6 @@ export const FLAGS = {
 const SUMMARY = 'Stage 5: embed each judged conversation for deduplication → conversations_embedded.jsonl';
 
 /** As the LLM stages: the flag, else LLM_PROVIDER, else OpenAI (the original's embeddings). */
-function embeddingProviderName(flag: string | undefined): Provider {
-  const value = flag ?? env('LLM_PROVIDER') ?? 'openai';
-  if (value !== 'gemini' && value !== 'openai') throw new UsageError(`Expected LLM_PROVIDER to be gemini or openai, got ${JSON.stringify(value)}`);
-  return value;
-}
-
 /** L2-normalised copy: Gemini returns unit vectors only at its full 3072 dimensions. */
 export function normalise(vector: number[]): number[] {
   const norm = Math.sqrt(vector.reduce((n, x) => n + x * x, 0));
@@ -47,7 +39,7 @@ export function normalise(vector: number[]): number[] {
 }
 
 export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<number> {
-  const provider = embeddingProviderName(flags.provider);
+  const provider = resolveProvider(flags.provider, 'openai');
   const model = flags.model ?? (provider === 'openai' ? EMBEDDING.openaiModel : EMBEDDING.geminiModel);
 
   // 1. Read the judged conversations and build the texts.

@@ -11,7 +11,7 @@
  *   npx tsx 6_deduplicate.ts [--threshold X] [--method cosine|minhash] [--jaccard X] [--input PATH] [--output PATH]
  */
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { PARAMS, PATHS } from './src/config.js';
+import { PARAMS, PATHS, sidecarPath } from './src/config.js';
 import { conversationText } from './src/conversation_text.js';
 import { dedupGreedy } from './src/dedup/greedy.js';
 import { minhashDedup } from './src/dedup/minhash.js';
@@ -21,7 +21,7 @@ import { similarityHistogram } from './src/dedup/histogram.js';
 import { JsonlLineError } from './src/errors.js';
 import { formatZodIssue, iterateJsonl, writeJsonl } from './src/jsonl.js';
 import { JudgedConversation } from './src/schemas.js';
-import { ioFlags, RUN_FLAGS } from './src/stage_flags.js';
+import { ioFlags, QUIET_FLAG } from './src/stage_flags.js';
 import { StageRun } from './src/stage_run.js';
 
 export const FLAGS = {
@@ -30,13 +30,13 @@ export const FLAGS = {
   method: { kind: 'string', help: 'cosine (embeddings) or minhash (word shingles, no embeddings needed)', default: 'cosine', choices: ['cosine', 'minhash'] },
   jaccard: { kind: 'number', help: 'minhash: Jaccard similarity at or above which a conversation is a duplicate, in (0, 1]', default: PARAMS.minhashThreshold, min: 0, exclusiveMin: true, max: 1 },
   report: { kind: 'string', help: 'removed-duplicates report (default: OUTPUT with .report.jsonl)' },
-  ...RUN_FLAGS,
+  ...QUIET_FLAG,
 } as const;
 
 const SUMMARY = 'Stage 6: remove near-duplicate conversations → conversations_deduplicated.jsonl (+ .report.jsonl)';
 
 export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
-  const reportFile = flags.report ?? flags.output.replace(/\.jsonl$/, '') + '.report.jsonl';
+  const reportFile = flags.report ?? sidecarPath(flags.output, '.report.jsonl');
   const missingHint = 'run stage 5 first: npx tsx 5_embed_conversations.ts';
   const log = (message: string) => flags.quiet || process.stdout.write(message + '\n');
 

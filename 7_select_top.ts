@@ -9,13 +9,13 @@
  *   npx tsx 7_select_top.ts [--top-k N] [--format messages|nanochat|sharegpt] [--system merge|drop] [--max-tokens N]
  */
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { PARAMS, PATHS } from './src/config.js';
+import { PARAMS, PATHS, sidecarPath } from './src/config.js';
 import { EXPORT_FORMATS, SYSTEM_MODES, toExportRow, type ExportFormat, type SystemMode } from './src/export/formats.js';
 import { checkExportRow } from './src/export/loader_rules.js';
 import { countTokens, NANOCHAT_MAX_TOKENS, tokenStats } from './src/export/tokens.js';
 import { iterateJsonl, writeJsonl } from './src/jsonl.js';
 import { UniqueConversation } from './src/schemas.js';
-import { ioFlags, RUN_FLAGS } from './src/stage_flags.js';
+import { ioFlags, QUIET_FLAG } from './src/stage_flags.js';
 import { StageRun } from './src/stage_run.js';
 
 export const FLAGS = {
@@ -24,7 +24,7 @@ export const FLAGS = {
   format: { kind: 'string', help: 'training format', default: 'messages', choices: EXPORT_FORMATS },
   system: { kind: 'string', help: 'nanochat: merge the system prompt into the first user message, or drop it', default: 'merge', choices: SYSTEM_MODES },
   'max-tokens': { kind: 'int', help: `drop conversations longer than N tokens (nanochat renders at most ${NANOCHAT_MAX_TOKENS})`, min: 1 },
-  ...RUN_FLAGS,
+  ...QUIET_FLAG,
 } as const;
 
 const SUMMARY = 'Stage 7: keep passing conversations, take the top K and write the training set → conversations_final.jsonl';

@@ -33,7 +33,7 @@ export const FLAGS = {
   'num-conversations': { kind: 'int', help: `conversations to generate (capped at ${PARAMS.conversationsPerQa} per Q&A pair)`, default: PARAMS.numConversations, min: 1 },
   'output-dir': { kind: 'string', help: 'folder of the trial_* artifacts', default: 'output' },
   provider: { kind: 'string', help: 'gemini or openai for the LLM stages', choices: ['gemini', 'openai'] },
-  'embedding-provider': { kind: 'string', help: 'openai or gemini for stage 5', default: 'openai', choices: ['openai', 'gemini'] },
+  'embedding-provider': { kind: 'string', help: 'openai or gemini for stage 5 (default: --provider, else $LLM_PROVIDER, else openai)', choices: ['openai', 'gemini'] },
   'dry-run': { kind: 'boolean', help: 'make no API call: estimate calls, tokens and cost of every stage, and show the first prompt' },
   quiet: { kind: 'boolean', help: 'no progress bars' },
   fresh: { kind: 'boolean', help: 'ignore finished items saved by an earlier trial' },
@@ -76,7 +76,7 @@ export async function trialRun(flags: Flags<typeof FLAGS>): Promise<number> {
     ['STAGE 2: Q&A VALIDATION', () => validateQa(stageFlags(VALIDATE, { ...llm, input: paths.qaPairs, output: paths.qaValidated, passed: paths.qaPassed }))],
     ['STAGE 3: CONVERSATION GENERATION', () => generateConversations(stageFlags(GENERATE, { ...llm, input: paths.qaPassed, output: paths.conversationsRaw, 'num-conversations': flags['num-conversations'] }))],
     ['STAGE 4: JUDGING', () => judgeConversations(stageFlags(JUDGE, { ...llm, input: paths.conversationsRaw, output: paths.conversationsJudged, final: paths.conversationsFinal }))],
-    ['STAGE 5: EMBEDDINGS', () => embedConversations(stageFlags(EMBED, { ...common, provider: flags['embedding-provider'], input: paths.conversationsJudged, output: paths.conversationsEmbedded }))],
+    ['STAGE 5: EMBEDDINGS', () => embedConversations(stageFlags(EMBED, { ...common, provider: flags['embedding-provider'] ?? flags.provider, input: paths.conversationsJudged, output: paths.conversationsEmbedded }))],
     ['STAGE 6: DEDUPLICATION', () => deduplicate(stageFlags(DEDUP, { quiet: flags.quiet, input: paths.conversationsEmbedded, output: paths.conversationsDeduplicated }))],
     ['STAGE 7: TOP-K SELECTION', () => selectTop(stageFlags(SELECT, { quiet: flags.quiet, input: paths.conversationsDeduplicated, output: paths.conversationsFinal }))],
   ];

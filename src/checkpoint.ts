@@ -22,7 +22,8 @@ export class Checkpoint {
     const text = readFileSync(file, 'utf8');
     for (const line of text.split('\n')) {
       const entry = parse(line);
-      if (entry) this.loaded.set(entry.key, entry.result);
+      // The first answer saved for a key is the one kept, here and in compact(): the same request, paid once.
+      if (entry && !this.loaded.has(entry.key)) this.loaded.set(entry.key, entry.result);
     }
     // kill -9 in the middle of an append leaves a line without its newline; the next append would be glued to it
     // and lost as well. End the torn line here so only the item that was being written runs again.
@@ -51,8 +52,11 @@ export class Checkpoint {
     appendFileSync(this.file, JSON.stringify({ key, id, result } satisfies Entry) + '\n');
   }
 
-  /** Keeps only the entries this run used, so the file does not grow without bound across prompt edits. */
-  async compact(keys: Set<string>): Promise<void> {
+  /**
+   * Rewrites the file without duplicate and torn lines. Answers this run did not use are kept: a smaller run
+   * (--limit, a trial) must not throw away answers a later full run would otherwise pay for again; --fresh clears.
+   */
+  async compact(): Promise<void> {
     if (!existsSync(this.file)) return;
     const writer = new AtomicJsonlWriter(this.file);
     const seen = new Set<string>();
@@ -60,7 +64,7 @@ export class Checkpoint {
       const lines = createInterface({ input: createReadStream(this.file, { encoding: 'utf8' }), crlfDelay: Infinity });
       for await (const line of lines) {
         const entry = parse(line);
-        if (!entry || !keys.has(entry.key) || seen.has(entry.key)) continue;
+        if (!entry || seen.has(entry.key)) continue;
         seen.add(entry.key);
         await writer.write(entry);
       }

@@ -40,9 +40,11 @@ export function printDryRun(stage: string, provider: Provider, model: string, ca
 }
 
 /** Prints the dry-run report for a stage's calls, leaving out those an earlier run already finished. */
-export function dryRun(stage: string, provider: Provider, model: string, artifact: string, calls: Array<{ request: ChatRequest }>, outputTokens: OutputTokens, batch = false): DryRunEstimate {
-  const saved = new Checkpoint(`${artifact}.checkpoint.jsonl`);
-  const todo = [...calls.keys()].filter((i) => !saved.has(requestKey(provider, calls[i]!.request)));
+export function dryRun(stage: string, provider: Provider, model: string, artifact: string, calls: Array<{ request: ChatRequest }>, outputTokens: OutputTokens, options: { batch?: boolean; fresh?: boolean } = {}): DryRunEstimate {
+  const { batch = false, fresh = false } = options;
+  // With --fresh the real run redoes everything, so the estimate must not subtract what an earlier run saved.
+  const saved = fresh ? undefined : new Checkpoint(`${artifact}.checkpoint.jsonl`);
+  const todo = [...calls.keys()].filter((i) => !saved?.has(requestKey(provider, calls[i]!.request)));
   const perCall = typeof outputTokens === 'number' ? outputTokens : (k: number) => outputTokens(todo[k]!);
   const estimate = estimateCalls(todo.map((i) => calls[i]!), perCall, model, batch);
   printDryRun(stage, provider, model, todo.map((i) => calls[i]!), estimate, calls.length - todo.length, batch);

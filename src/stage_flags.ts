@@ -20,6 +20,11 @@ export const RUN_FLAGS = {
   fresh: { kind: 'boolean', help: 'ignore finished items saved by an earlier run and start over' },
 } satisfies Record<string, FlagSpec>;
 
+/** Stages 6 and 7 make no calls: nothing to resume, nothing to start over. */
+export const QUIET_FLAG = {
+  quiet: { kind: 'boolean', help: 'only the summary' },
+} satisfies Record<string, FlagSpec>;
+
 export const LLM_FLAGS = {
   provider: { kind: 'string', help: 'gemini or openai (default: $LLM_PROVIDER, else gemini)', choices: ['gemini', 'openai'] },
   model: { kind: 'string', value: 'NAME', help: "model name (default: the stage's default for the provider)" },
@@ -31,8 +36,9 @@ export const LLM_FLAGS = {
   domain: { kind: 'string', help: 'domain JSON overriding the company, personas and system prompts (default data/domain.json if present)' },
 } satisfies Record<string, FlagSpec>;
 
-export function resolveProvider(flag: string | undefined): Provider {
-  const value = flag ?? env('LLM_PROVIDER') ?? 'gemini';
+/** The flag, else LLM_PROVIDER, else the stage's own default (gemini for chat, openai for embeddings as the original). */
+export function resolveProvider(flag: string | undefined, fallback: Provider = 'gemini'): Provider {
+  const value = flag ?? env('LLM_PROVIDER') ?? fallback;
   if (value !== 'gemini' && value !== 'openai') throw new UsageError(`Expected LLM_PROVIDER to be gemini or openai, got ${JSON.stringify(value)}`);
   return value;
 }

@@ -4,6 +4,7 @@ import { setMaxListeners } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { Checkpoint } from './checkpoint.js';
+import { sidecarPath } from './config.js';
 import { FatalError, InterruptedError } from './errors.js';
 import { millisecondsFromEnv } from './env.js';
 import { ensureWritableDir, writeJsonl } from './jsonl.js';
@@ -75,7 +76,6 @@ export class StageRun {
   private readonly hard = new AbortController();
   private readonly soft = new AbortController();
   private readonly started = new Date();
-  private readonly usedKeys = new Set<string>();
   private fatal: Error | undefined;
   private interrupted = false;
   private readonly onSignal = () => this.interrupt();
@@ -99,7 +99,7 @@ export class StageRun {
   }
 
   get errorsFile(): string {
-    return this.options.artifact.replace(/\.jsonl$/, '') + '.errors.jsonl';
+    return sidecarPath(this.options.artifact, '.errors.jsonl');
   }
 
   /** Failed items, in the same unit as `counts.read`. */
@@ -145,47 +145,55 @@ export class StageRun {
       else await options.onResult!(i, result);
     };
     const progress = new Progress({ label, total: tasks.length, quiet: this.options.quiet, meter: this.meter, retries: () => this.retries });
-    const pending: number[] = [];
+    // Tasks with the same key are the same request: it is asked (and paid for) once and its answer goes to each.
+    const groups = new Map<string, number[]>();
+    const reusedHere = new Map<string, R>();
     for (const [i, task] of tasks.entries()) {
-      this.usedKeys.add(task.key);
-      const saved = this.checkpoint.take<R>(task.key);
+      const saved = reusedHere.get(task.key) ?? this.checkpoint.take<R>(task.key);
       if (saved !== undefined) {
+        reusedHere.set(task.key, saved);
         await deliver(i, saved);
-        this.counts.reused++;
+        this.counts.reused += task.units ?? 1;
         progress.done++;
-      } else pending.push(i);
+      } else if (groups.has(task.key)) groups.get(task.key)!.push(i);
+      else groups.set(task.key, [i]);
     }
     if (this.counts.reused) this.log(`${label}: ${this.counts.reused} finished items reused from ${this.checkpoint.file}`);
     let finished = 0;
     let failed = 0;
     const limit = pLimit(options.concurrency ?? this.options.concurrency);
     await this.span.within(() => Promise.all(
-      pending.map((i) =>
+      [...groups.values()].map((indices) =>
         limit(async () => {
           if (this.admit.aborted) return;
-          const task = tasks[i]!;
+          const task = tasks[indices[0]!]!;
           try {
             const result = await task.run(this.signal);
-            this.checkpoint.save(task.key, task.id, result);
-            await deliver(i, result);
-            finished++;
-            progress.tick();
+            // A batch job has saved its answers already; saving again would only double the file.
+            if (!this.checkpoint.has(task.key)) this.checkpoint.save(task.key, task.id, result);
+            for (const i of indices) {
+              await deliver(i, result);
+              finished++;
+              progress.tick();
+            }
           } catch (error) {
             if (error instanceof StoppedError || this.signal.aborted) return;
             if (error instanceof FatalError) return this.abortWith(error);
             const err = error as Error;
-            this.failures.push({
-              stage: this.options.stage,
-              item_id: task.id,
-              error_class: error instanceof ItemFailedError ? error.errorClass : 'internal',
-              message: redact(err.message ?? String(error)).slice(0, 1000),
-              attempts: error instanceof ItemFailedError ? error.attempts : 1,
-            });
-            this.failedUnits += task.units ?? 1;
-            finished++;
-            failed++;
-            progress.tick('failed');
-            if (!keep) await options.onResult!(i, undefined);
+            for (const i of indices) {
+              this.failures.push({
+                stage: this.options.stage,
+                item_id: tasks[i]!.id,
+                error_class: error instanceof ItemFailedError ? error.errorClass : 'internal',
+                message: redact(err.message ?? String(error)).slice(0, 1000),
+                attempts: error instanceof ItemFailedError ? error.attempts : 1,
+              });
+              this.failedUnits += tasks[i]!.units ?? 1;
+              finished++;
+              failed++;
+              progress.tick('failed');
+              if (!keep) await options.onResult!(i, undefined);
+            }
             if (finished >= BREAKER_MIN_ITEMS && failed / finished > BREAKER_RATE)
               this.abortWith(new FatalError(`stopped early: ${failed} of the first ${finished} items failed (${this.topFailure()}) — details in ${this.errorsFile}`));
           }
@@ -232,7 +240,7 @@ export class StageRun {
     process.off('SIGINT', this.onSignal);
     process.off('SIGTERM', this.onSignal);
     await this.writeErrors();
-    if (!this.failures.length) await this.checkpoint.compact(this.usedKeys);
+    await this.checkpoint.compact();
     const seconds = (Date.now() - this.started.getTime()) / 1000;
     const totals = this.meter.totals;
     const filtered = Object.values(this.counts.filtered).reduce((a, b) => a + b, 0);
@@ -250,7 +258,7 @@ export class StageRun {
       errors_file: this.failures.length ? this.errorsFile : null,
       ...extra,
     };
-    writeFileSync(this.options.artifact.replace(/\.jsonl$/, '') + '.meta.json', JSON.stringify(manifest, null, 2) + '\n');
+    writeFileSync(sidecarPath(this.options.artifact, '.meta.json'), JSON.stringify(manifest, null, 2) + '\n');
     await this.span.end(this.figures());
     const reasons = Object.entries(this.counts.filtered).map(([k, v]) => `${k} ${v}`).join(', ');
     const line = [
@@ -263,7 +271,12 @@ export class StageRun {
       formatDuration(seconds),
     ].join(' · ');
     process.stdout.write(`${this.options.stage}: ${line}\n`);
-    if (this.failed) process.stdout.write(`${this.failures.length} ${this.failures.length === 1 ? 'item' : 'items'} failed (${this.topFailure()}): see ${this.errorsFile}; run again to retry only those\n`);
+    if (this.failed) {
+      // A task can stand for several counted items (a chunk's 3 pairs, a batch of embeddings): say both when they differ.
+      const tasks = this.failures.length;
+      const what = tasks === this.failed ? `${tasks} ${tasks === 1 ? 'item' : 'items'}` : `${this.failed} items (${tasks} ${tasks === 1 ? 'request' : 'requests'})`;
+      process.stdout.write(`${what} failed (${this.topFailure()}): see ${this.errorsFile}; run again to retry only those\n`);
+    }
     const balance = this.counts.written + filtered + this.failed;
     if (balance !== this.counts.read) process.stdout.write(`warning: counts do not balance (written + filtered + failed = ${balance}, read = ${this.counts.read})\n`);
     const allowed = this.options.maxFailureRate ?? 0;

@@ -69,28 +69,28 @@ describe('Checkpoint', () => {
     expect(checkpoint.take('ok')).toBe(2);
   });
 
-  it('compact keeps only the keys this run used, once each, and no temporary file', async () => {
+  it('compact keeps every answer once — used or not — and drops torn lines, leaving no temporary file', async () => {
     const { dir, file } = fileIn();
     const old = new Checkpoint(file);
-    old.save('stale', 's', 0);
+    old.save('unused', 's', 0);
     old.save('reused', 'r', 1);
     appendFileSync(file, '{"key":"torn","id":"t","res');
     const run = new Checkpoint(file);
     expect(run.take('reused')).toBe(1);
     run.save('new', 'n', 2);
-    run.save('new', 'n', 2);
-    await run.compact(new Set(['reused', 'new', 'never-saved']));
-    expect(keysOf(file)).toEqual(['reused', 'new']);
+    run.save('new', 'n', 3);
+    await run.compact();
+    expect(keysOf(file)).toEqual(['unused', 'reused', 'new']);
     expect(readdirSync(dir)).toEqual(['qa_pairs.jsonl.checkpoint.jsonl']);
     const next = new Checkpoint(file);
+    expect(next.take('unused')).toBe(0);
     expect(next.take('reused')).toBe(1);
     expect(next.take('new')).toBe(2);
-    expect(next.has('stale')).toBe(false);
   });
 
   it('compact without a file does nothing', async () => {
     const { dir, file } = fileIn();
-    await new Checkpoint(file).compact(new Set(['a']));
+    await new Checkpoint(file).compact();
     expect(readdirSync(dir)).toEqual([]);
   });
 

@@ -2,7 +2,7 @@
 // criterion pass rates, the sampled mix, similarities of removed duplicates and the first conversations to browse.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { artifactPaths, type ArtifactPaths } from '../config.js';
+import { artifactPaths, sidecarPath, type ArtifactPaths } from '../config.js';
 import { SWAP_DOMAIN, type Domain } from '../domain.js';
 import {
   Conversation,
@@ -114,7 +114,7 @@ const FinalRow = z.union([
 const RemovedDuplicate = z.object({ index: z.number().int(), duplicate_of: z.number().int(), similarity: z.number() });
 
 export function dedupReportPath(dedupArtifact: string): string {
-  return dedupArtifact.replace(/\.jsonl$/, '') + '.report.jsonl';
+  return sidecarPath(dedupArtifact, '.report.jsonl');
 }
 
 /** Everything stats and the report show for one run, or undefined when none of its stages has left a trace. */

@@ -2,6 +2,7 @@
 // from an older or newer version of a stage still loads, and only a broken one stops stats and the report.
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { sidecarPath } from '../config.js';
 import { InputError } from '../errors.js';
 import { formatZodIssue } from '../jsonl.js';
 
@@ -34,7 +35,7 @@ export const Manifest = z.object({
 export type Manifest = z.infer<typeof Manifest>;
 
 export function manifestPath(artifact: string): string {
-  return artifact.replace(/\.jsonl$/, '') + '.meta.json';
+  return sidecarPath(artifact, '.meta.json');
 }
 
 /** The manifest next to `artifact`, or undefined when the stage never finished there. */

@@ -1,0 +1,75 @@
+// The stage runner's own promises: identical requests are asked once, answers survive a smaller run, counts balance.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { dryRun } from '../src/dry_run.js';
+import { Checkpoint } from '../src/checkpoint.js';
+import { requestKey } from '../src/llm/structured.js';
+import { StageRun, type Task } from '../src/stage_run.js';
+
+function stage(dir: string, fresh = false) {
+  return new StageRun({ stage: 'test', artifact: join(dir, 'out.jsonl'), inputs: [], settings: {}, concurrency: 4, quiet: true, fresh });
+}
+
+function tasks(keys: string[], calls: string[]): Task<string>[] {
+  return keys.map((key, i) => ({ id: `item-${i}`, key, run: async () => (calls.push(key), `answer-${key}`) }));
+}
+
+describe('StageRun.runTasks', () => {
+  it('asks an identical request once and gives its answer to every item that made it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stage-run-'));
+    const calls: string[] = [];
+    const results = await stage(dir).runTasks('t', tasks(['a', 'b', 'a', 'c', 'a'], calls));
+    expect(calls.sort()).toEqual(['a', 'b', 'c']);
+    expect(results).toEqual(['answer-a', 'answer-b', 'answer-a', 'answer-c', 'answer-a']);
+  });
+
+  it('keeps answers a smaller run did not use, so the next full run pays only for new items', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stage-run-'));
+    const first: string[] = [];
+    const full = stage(dir);
+    await full.runTasks('t', tasks(['a', 'b', 'c', 'd'], first));
+    await full.finish();
+    const small = stage(dir);
+    const second: string[] = [];
+    await small.runTasks('t', tasks(['a'], second));
+    await small.finish();
+    const again = stage(dir);
+    const third: string[] = [];
+    const results = await again.runTasks('t', tasks(['a', 'b', 'c', 'd', 'e'], third));
+    expect(first).toHaveLength(4);
+    expect(second).toEqual([]);
+    expect(third).toEqual(['e']);
+    expect(again.counts.reused).toBe(4);
+    expect(results).toEqual(['answer-a', 'answer-b', 'answer-c', 'answer-d', 'answer-e']);
+  });
+
+  it('counts reused items in the same unit as read when a task stands for several', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stage-run-'));
+    const calls: string[] = [];
+    await stage(dir).runTasks('t', tasks(['a', 'b'], calls).map((t) => ({ ...t, units: 3 })));
+    const next = stage(dir);
+    await next.runTasks('t', tasks(['a', 'b'], calls).map((t) => ({ ...t, units: 3 })));
+    expect(next.counts.reused).toBe(6);
+  });
+});
+
+describe('dryRun', () => {
+  it('leaves out saved items, unless --fresh says the real run will redo them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dry-'));
+    const artifact = join(dir, 'out.jsonl');
+    const request = (prompt: string) => ({ request: { model: 'gemini-2.5-flash', prompt, schema: z.object({ a: z.string() }), schemaName: 's', temperature: 0 } });
+    const calls = [request('one'), request('two')];
+    new Checkpoint(`${artifact}.checkpoint.jsonl`).save(requestKey('gemini', calls[0]!.request), 'x', { a: 'saved' });
+    const write = process.stdout.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try {
+      expect(dryRun('s', 'gemini', 'gemini-2.5-flash', artifact, calls, 10).calls).toBe(1);
+      expect(dryRun('s', 'gemini', 'gemini-2.5-flash', artifact, calls, 10, { fresh: true }).calls).toBe(2);
+    } finally {
+      process.stdout.write = write;
+    }
+  });
+});
