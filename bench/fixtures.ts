@@ -1,5 +1,6 @@
 // Seeded stage-6 fixtures: clustered "embeddings" with planted near-duplicates, and realistic embedded JSONL rows around them.
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { splitmix32State } from '../src/random.js';
 
 /*
  * Geometry (why it looks like this): real text-embedding-3 vectors of one company's conversations are anisotropic
@@ -76,18 +77,7 @@ export class Rng {
   private spare: number | undefined;
 
   constructor(seed: number, stream = 0) {
-    let s = (seed ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0;
-    const next = (): number => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
+    [this.a, this.b, this.c, this.d] = splitmix32State(seed ^ Math.imul(stream + 1, 0x9e3779b9));
     for (let i = 0; i < 12; i++) this.u32();
   }
 

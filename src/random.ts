@@ -1,5 +1,18 @@
 // A small seeded random generator, so a run with the same seed samples the same conversations.
 
+/** Four well-mixed 32-bit words from one seed (splitmix32): the starting state of an sfc32 generator. */
+export function splitmix32State(seed: number): [number, number, number, number] {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
+  };
+  return [next(), next(), next(), next()];
+}
+
 export class Rng {
   private a: number;
   private b: number;
@@ -8,18 +21,7 @@ export class Rng {
 
   constructor(seed: number) {
     // sfc32 seeded through splitmix32: fast, well distributed, and identical on every platform.
-    let s = seed >>> 0;
-    const next = () => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
+    [this.a, this.b, this.c, this.d] = splitmix32State(seed);
   }
 
   /** Uniform in [0, 1). */
