@@ -11,6 +11,7 @@ import { estimateCalls, type DryRunEstimate } from './dry_run.js';
 import type { ChatRequest } from './llm/types.js';
 import { OUTPUT_TOKENS, TYPICAL_CHARS, typicalMessages } from './output_estimate.js';
 import { conversationTarget, planConversations } from './sampling.js';
+import { resolveModel } from './stage_flags.js';
 import type { Conversation, QAPair } from './schemas.js';
 
 export interface StageEstimate extends DryRunEstimate {
@@ -54,7 +55,7 @@ export function estimateRun(chunks: Chunk[], domain: Domain, numConversations: n
 }
 
 export function defaultModels(provider: Provider): Record<'extract' | 'validate' | 'generate' | 'judge', string> {
-  const pick = (s: keyof typeof STAGES) => (provider === 'gemini' ? STAGES[s].model : STAGES[s].openaiModel);
+  const pick = (s: keyof typeof STAGES) => resolveModel(STAGES[s], provider, undefined);
   return { extract: pick('extract'), validate: pick('validate'), generate: pick('generate'), judge: pick('judge') };
 }
 
