@@ -20,7 +20,6 @@ export class Progress {
   /** Items done, including those reused from a checkpoint (the stage adds those to `done` directly). */
   done = 0;
   failed = 0;
-  retries = 0;
   private readonly started = Date.now();
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly tty: boolean;
@@ -46,10 +45,6 @@ export class Progress {
     if (this.tty && Date.now() - this.lastDraw > 100) this.render();
   }
 
-  retry(): void {
-    this.retries++;
-  }
-
   line(): string {
     const { total, label, meter } = this.options;
     const seconds = (Date.now() - this.started) / 1000;
@@ -64,7 +59,7 @@ export class Progress {
       `${rate.toFixed(1)}/s`,
       `ETA ${eta === undefined ? '?' : formatDuration(eta)}`,
       `failed ${this.failed}`,
-      `retries ${this.options.retries?.() ?? this.retries}`,
+      `retries ${this.options.retries?.() ?? 0}`,
     ];
     if (meter) {
       const t = meter.totals;
