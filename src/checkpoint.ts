@@ -1,7 +1,7 @@
 // Durable per-item results keyed by request hash: what makes a stage resumable after a crash, kill -9 or Ctrl-C.
-import { appendFileSync, createReadStream, existsSync, readFileSync, rmSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { appendFileSync, existsSync, rmSync } from 'node:fs';
 import { AtomicJsonlWriter } from './jsonl.js';
+import { DEFAULT_CHUNK_BYTES, forEachLine, forEachLineSync } from './line_reader.js';
 
 interface Entry {
   key: string;
@@ -15,19 +15,24 @@ export class Checkpoint {
   /** Keys saved by this run: their results are on disk only, so a long stage does not hold them all in memory. */
   private readonly saved = new Set<string>();
 
-  /** `fresh` forgets everything saved before. */
-  constructor(readonly file: string, fresh = false) {
+  /**
+   * `fresh` forgets everything saved before. The file is read in chunks of `chunkBytes` (a test makes them tiny):
+   * memory grows with the answers kept, not with the file, so a checkpoint of any size resumes.
+   */
+  constructor(readonly file: string, fresh = false, private readonly chunkBytes = DEFAULT_CHUNK_BYTES) {
     if (fresh) rmSync(file, { force: true });
     if (!existsSync(file)) return;
-    const text = readFileSync(file, 'utf8');
-    for (const line of text.split('\n')) {
-      const entry = parse(line);
-      // The first answer saved for a key is the one kept, here and in compact(): the same request, paid once.
+    const { endsWithNewline } = forEachLineSync(file, (bytes) => {
+      // The first answer saved for a key is the one kept, here and in compact(): the same request, paid once. A
+      // repeated key is recognised from the line's start, so its (possibly huge) rest is never decoded.
+      const quick = quickKey(bytes);
+      if (quick !== undefined && this.loaded.has(quick)) return;
+      const entry = parse(bytes);
       if (entry && !this.loaded.has(entry.key)) this.loaded.set(entry.key, entry.result);
-    }
+    }, chunkBytes);
     // kill -9 in the middle of an append leaves a line without its newline; the next append would be glued to it
     // and lost as well. End the torn line here so only the item that was being written runs again.
-    if (text.length > 0 && !text.endsWith('\n')) appendFileSync(file, '\n');
+    if (!endsWithNewline) appendFileSync(file, '\n');
   }
 
   get size(): number {
@@ -61,13 +66,15 @@ export class Checkpoint {
     const writer = new AtomicJsonlWriter(this.file);
     const seen = new Set<string>();
     try {
-      const lines = createInterface({ input: createReadStream(this.file, { encoding: 'utf8' }), crlfDelay: Infinity });
-      for await (const line of lines) {
-        const entry = parse(line);
-        if (!entry || seen.has(entry.key)) continue;
+      // Lines are copied as they are, not parsed and serialised again: a stage-5 checkpoint is hundreds of MB.
+      await forEachLine(this.file, async (bytes) => {
+        const quick = quickKey(bytes);
+        if (quick !== undefined && seen.has(quick)) return;
+        const entry = parse(bytes);
+        if (!entry || seen.has(entry.key)) return;
         seen.add(entry.key);
-        await writer.write(entry);
-      }
+        await writer.writeLine(bytes);
+      }, this.chunkBytes);
       await writer.commit();
     } catch (error) {
       // The checkpoint stays as it was; only the temporary copy goes.
@@ -77,10 +84,21 @@ export class Checkpoint {
   }
 }
 
-function parse(line: string): Entry | undefined {
-  if (!line) return undefined;
+const KEY_PREFIX = Buffer.from('{"key":"');
+
+/** The key of a line as save() writes it (`{"key":"…",`), read without decoding the rest; undefined otherwise. */
+function quickKey(line: Buffer): string | undefined {
+  if (line.length < KEY_PREFIX.length || line.compare(KEY_PREFIX, 0, KEY_PREFIX.length, 0, KEY_PREFIX.length) !== 0) return undefined;
+  const end = line.indexOf(0x22, KEY_PREFIX.length);
+  // An escaped character (never in our hex keys) is left to JSON.parse.
+  if (end < 0 || line.subarray(KEY_PREFIX.length, end).includes(0x5c)) return undefined;
+  return line.toString('utf8', KEY_PREFIX.length, end);
+}
+
+function parse(line: Buffer): Entry | undefined {
+  if (line.length === 0) return undefined;
   try {
-    const entry = JSON.parse(line) as Entry;
+    const entry = JSON.parse(line.toString('utf8')) as Entry;
     return typeof entry.key === 'string' ? entry : undefined;
   } catch {
     // A line cut short by kill -9 mid-write: that item simply runs again.

@@ -57,6 +57,8 @@ export function assertReadable(file: string, missingHint?: string): void {
  * Writes lines to `<file>.tmp` and renames over `file` on commit, so a reader never sees half an artifact and a
  * crash leaves the previous version in place.
  */
+const NEWLINE = Buffer.from('\n');
+
 export class AtomicJsonlWriter {
   private readonly tmp: string;
   private readonly stream: WriteStream;
@@ -73,9 +75,14 @@ export class AtomicJsonlWriter {
 
   /** Resolves once the stream has room again, so a fast producer cannot buffer the whole file in memory. */
   async write(row: unknown): Promise<void> {
+    return this.writeLine(JSON.stringify(row));
+  }
+
+  /** One line already serialised (without its newline); a Buffer is copied, so the caller may reuse it. */
+  async writeLine(line: string | Buffer): Promise<void> {
     if (this.failure) throw this.writeError();
     this.count++;
-    if (this.stream.write(JSON.stringify(row) + '\n')) return;
+    if (this.stream.write(typeof line === 'string' ? line + '\n' : Buffer.concat([line, NEWLINE]))) return;
     // A failed stream (disk full) never drains: wait for 'close' too, or the stage would hang instead of stopping.
     await new Promise<void>((resolve, reject) => {
       const done = () => {

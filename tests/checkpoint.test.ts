@@ -104,4 +104,23 @@ describe('Checkpoint', () => {
     fresh.save('k2', 'b', 2);
     expect(keysOf(file)).toEqual(['k2']);
   });
+
+  it('reads a file many times its chunk size, with lines longer than a chunk and characters split across chunks', async () => {
+    const { file } = fileIn();
+    const long = 'é€😀'.repeat(40) + 'x'.repeat(300);
+    const first = new Checkpoint(file);
+    for (let i = 0; i < 50; i++) first.save(`k${i}`, `item-${i}`, { text: `${i}:${long}` });
+    // The same lines again, and again, as two runs that re-asked the same items would leave them.
+    const once = readFileSync(file, 'utf8');
+    appendFileSync(file, once.replace(/"text":"/g, '"text":"later '));
+    appendFileSync(file, once);
+    // Chunks of 7 bytes: every line (≈ 700 bytes) spans a hundred reads; a reader that held the file whole would
+    // pass too, but one that decoded chunk by chunk would break the 2–4-byte characters and lose the answers.
+    const run = new Checkpoint(file, false, 7);
+    expect(run.size).toBe(50);
+    for (let i = 0; i < 50; i++) expect(run.take(`k${i}`)).toEqual({ text: `${i}:${long}` });
+    await run.compact();
+    expect(keysOf(file)).toEqual(Array.from({ length: 50 }, (_, i) => `k${i}`));
+    expect(readFileSync(file, 'utf8')).toBe(once);
+  });
 });
