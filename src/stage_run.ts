@@ -37,6 +37,14 @@ export interface Task<R> {
   /** How many counted items this task stands for (stage 1: a chunk is 3 requested pairs; stage 5: a batch). */
   units?: number;
   run(signal: AbortSignal): Promise<R>;
+  /** How the result is kept in the checkpoint, when plain JSON would be wasteful (stage 5's vectors). */
+  codec?: ResultCodec<R>;
+}
+
+export interface ResultCodec<R> {
+  encode(result: R): unknown;
+  /** Also reads what older checkpoints hold. */
+  decode(stored: unknown): R;
 }
 
 export interface RunTasksOptions<R> {
@@ -149,7 +157,7 @@ export class StageRun {
     const groups = new Map<string, number[]>();
     const reusedHere = new Map<string, R>();
     for (const [i, task] of tasks.entries()) {
-      const saved = reusedHere.get(task.key) ?? this.checkpoint.take<R>(task.key);
+      const saved = reusedHere.get(task.key) ?? this.takeSaved(task);
       if (saved !== undefined) {
         reusedHere.set(task.key, saved);
         await deliver(i, saved);
@@ -170,7 +178,7 @@ export class StageRun {
           try {
             const result = await task.run(this.signal);
             // A batch job has saved its answers already; saving again would only double the file.
-            if (!this.checkpoint.has(task.key)) this.checkpoint.save(task.key, task.id, result);
+            if (!this.checkpoint.has(task.key)) this.checkpoint.save(task.key, task.id, task.codec ? task.codec.encode(result) : result);
             for (const i of indices) {
               await deliver(i, result);
               finished++;
@@ -215,6 +223,11 @@ export class StageRun {
       throw error;
     }
     return results;
+  }
+
+  private takeSaved<R>(task: Task<R>): R | undefined {
+    const stored = this.checkpoint.take<unknown>(task.key);
+    return stored === undefined || !task.codec ? (stored as R | undefined) : task.codec.decode(stored);
   }
 
   /** What the stage's span ends with: the manifest's counts and usage, flat. */

@@ -1,5 +1,5 @@
 // A stage killed with SIGKILL picks up where it stopped: no repeated call for a finished item, the same artifact.
-import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startImitation, type Imitation, type RecordedRequest } from './support/imitation_server.js';
@@ -126,5 +126,46 @@ describe('kill -9 in the middle of stage 5, which streams its artifact', () => {
     expect(imitation.count((r) => r.path === '/v1/embeddings' && imitation.requests.indexOf(r) >= before)).toBe(12 - saved);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(readFileSync(join(dir, 'embedded.jsonl'), 'utf8')).toBe(readFileSync(join(straight, 'embedded.jsonl'), 'utf8'));
+  });
+});
+
+describe('stage 5 keeps its vectors compactly in the checkpoint', () => {
+  const input = tempDir('embed-codec-input');
+  writeJudged(join(input, 'judged.jsonl'), 12);
+  const embedArgs = (dir: string, provider: string) => ['--input', join(input, 'judged.jsonl'), '--output', join(dir, 'embedded.jsonl'), '--batch-size', '4', '--provider', provider, '--quiet'];
+  const entries = (dir: string) => readFileSync(join(dir, 'embedded.jsonl.checkpoint.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+  for (const provider of ['openai', 'gemini']) {
+    it(`${provider}: base64 float32 in the checkpoint, and a resumed run writes exactly what the fresh one wrote`, async () => {
+      const dir = tempDir(`embed-codec-${provider}`);
+      const env = stageEnv(imitation);
+      expect((await runStage('5_embed_conversations.ts', embedArgs(dir, provider), { env, cwd: dir })).code).toBe(0);
+      const fresh = readFileSync(join(dir, 'embedded.jsonl'), 'utf8');
+      const saved = entries(dir);
+      expect(saved).toHaveLength(3);
+      for (const e of saved) expect(e.result).toMatchObject({ encoding: 'float32_base64', count: 4, dimensions: 1024 });
+      const before = imitation.requests.length;
+      const again = await runStage('5_embed_conversations.ts', embedArgs(dir, provider), { env, cwd: dir });
+      expect(again.code, again.stderr).toBe(0);
+      expect(imitation.requests.length).toBe(before);
+      // Gemini's vectors come as decimals: without rounding them to float32 up front the reused ones would differ.
+      expect(readFileSync(join(dir, 'embedded.jsonl'), 'utf8')).toBe(fresh);
+    });
+  }
+
+  it('a checkpoint written before (vectors as JSON arrays) is still reused, with the same artifact', async () => {
+    const dir = tempDir('embed-codec-old');
+    const env = stageEnv(imitation);
+    expect((await runStage('5_embed_conversations.ts', embedArgs(dir, 'openai'), { env, cwd: dir })).code).toBe(0);
+    const fresh = readFileSync(join(dir, 'embedded.jsonl'), 'utf8');
+    const { EMBEDDINGS_CODEC } = await import('../src/embedding_codec.js');
+    const old = entries(dir).map((e) => JSON.stringify({ ...e, result: EMBEDDINGS_CODEC.decode(e.result) })).join('\n') + '\n';
+    writeFileSync(join(dir, 'embedded.jsonl.checkpoint.jsonl'), old);
+    const before = imitation.requests.length;
+    const again = await runStage('5_embed_conversations.ts', embedArgs(dir, 'openai'), { env, cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/reused 12\b/);
+    expect(imitation.requests.length).toBe(before);
+    expect(readFileSync(join(dir, 'embedded.jsonl'), 'utf8')).toBe(fresh);
   });
 });

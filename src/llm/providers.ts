@@ -1,5 +1,6 @@
 // Builds the provider a stage asked for, reading its key only then, and wraps structured calls as resumable tasks.
 import { createHash } from 'node:crypto';
+import { EMBEDDINGS_CODEC, toFloat32 } from '../embedding_codec.js';
 import type { Provider } from '../config.js';
 import { env, requireKey, timeoutMs } from '../env.js';
 import { FatalError } from '../errors.js';
@@ -71,6 +72,7 @@ export function embeddingTask(run: StageRun, embedder: EmbeddingProvider, id: st
   return {
     id,
     key,
+    codec: EMBEDDINGS_CODEC,
     run: async (signal) =>
       (
         await withRetries(
@@ -80,7 +82,7 @@ export function embeddingTask(run: StageRun, embedder: EmbeddingProvider, id: st
             if (vectors.length !== texts.length) throw new InvalidAnswerError('invalid', `asked for ${texts.length} embeddings, got ${vectors.length}`);
             const wrong = vectors.find((v) => v.length !== dimensions);
             if (wrong) throw new InvalidAnswerError('invalid', `asked for ${dimensions}-dimensional embeddings, got ${wrong.length}`);
-            return vectors;
+            return vectors.map(toFloat32);
           },
           estimate,
           { limiter: run.limiter, signal, admit: run.admit, timeoutMs: timeoutMs(PARAMS.timeoutMs), maxAttempts: maxAttempts(), model: embedder.model, onRetry: () => run.retries++ },
