@@ -12,6 +12,11 @@ export interface LimiterOptions {
    * its window frees, not how many do.
    */
   slowStart?: boolean;
+  /**
+   * With slowStart: the concurrency an earlier stage on the same provider and model reached. That stage proved the
+   * key and the quota, so this one opens there and ramps on from it, instead of sending its first request alone.
+   */
+  startAt?: number;
   /** Injected clock for tests. */
   now?: () => number;
 }
@@ -47,11 +52,17 @@ export class AdaptiveLimiter {
   constructor(private readonly options: LimiterOptions) {
     this.current = options.max;
     this.now = options.now ?? Date.now;
-    this.ramp = options.slowStart ? 1 : undefined;
+    const start = Math.min(options.max, Math.max(1, Math.floor(options.startAt ?? 1)));
+    this.ramp = options.slowStart && start < options.max ? start : undefined;
   }
 
   get limit(): number {
     return this.current;
+  }
+
+  /** Requests that may be in flight now: what the next stage on the same provider and model can start with. */
+  get reached(): number {
+    return Math.min(this.current, this.ramp ?? this.current);
   }
 
   /** Waits for a slot; `tokens` is the request's estimated size for the TPM budget. */
@@ -78,7 +89,10 @@ export class AdaptiveLimiter {
     this.pump();
   }
 
-  /** Additive increase: one more slot after a full window of successes at the current limit. */
+  /**
+   * Additive increase: one more slot after a full window of successes at the current limit. While starting slowly,
+   * one more per success: the ramp doubles every round trip.
+   */
   onSuccess(): void {
     if (this.ramp !== undefined) {
       this.ramp = this.ramp + 1 >= this.current ? undefined : this.ramp + 1;

@@ -3,6 +3,7 @@
 import { runBatch } from './batch/run_batch.js';
 import type { Provider } from './config.js';
 import { chatProvider, llmTask } from './llm/providers.js';
+import { provenConcurrency } from './proven_concurrency.js';
 import type { StructuredCall } from './llm/structured.js';
 import type { ChatProvider } from './llm/types.js';
 import { StageRun } from './stage_run.js';
@@ -40,6 +41,8 @@ export interface LlmStage {
 /** Reads the key before anything is created, so a missing key stops the stage before any work. */
 export function openLlmStage(flags: LlmStageFlags, setup: LlmStageSetup): LlmStage {
   const llm = chatProvider(setup.provider, setup.why);
+  // Batch jobs have no ramp; interactive calls start where the last stage on this model got to.
+  const proof = flags.batch ? undefined : provenConcurrency(setup.inputs, setup.provider, setup.model);
   const run = new StageRun({
     stage: setup.stage,
     artifact: setup.artifact,
@@ -55,11 +58,13 @@ export function openLlmStage(flags: LlmStageFlags, setup: LlmStageSetup): LlmSta
     concurrency: flags.concurrency,
     rpm: flags.rpm,
     tpm: flags.tpm,
+    startConcurrency: proof?.concurrency,
     fresh: flags.fresh,
     quiet: flags.quiet,
     maxFailureRate: flags['max-failure-rate'],
     batch: flags.batch,
   });
+  if (proof) run.log(`${setup.stage}: starting at concurrency ${Math.min(proof.concurrency, flags.concurrency)}, reached by ${proof.manifest} on ${setup.provider} ${setup.model}`);
   return { run, llm, mode: flags.batch ? 'batch jobs' : `concurrency ${flags.concurrency}` };
 }
 

@@ -24,6 +24,8 @@ export interface StageOptions {
   concurrency: number;
   rpm?: number;
   tpm?: number;
+  /** The concurrency an earlier stage on the same provider and model reached (see src/proven_concurrency.ts). */
+  startConcurrency?: number;
   fresh?: boolean;
   quiet?: boolean;
   /** Share of items allowed to fail before the exit code says so (0 = any failure fails the run). */
@@ -98,7 +100,7 @@ export class StageRun {
     this.admit = this.soft.signal;
     // Every call in flight listens on these two signals (AbortSignal.any, the limiter's queue): no leak, just many.
     setMaxListeners(0, this.signal, this.admit);
-    this.limiter = new AdaptiveLimiter({ max: options.concurrency, rpm: options.rpm, tpm: options.tpm, slowStart: true });
+    this.limiter = new AdaptiveLimiter({ max: options.concurrency, rpm: options.rpm, tpm: options.tpm, slowStart: true, startAt: options.startConcurrency });
     this.meter = new UsageMeter(options.batch);
     this.checkpoint = new Checkpoint(`${options.artifact}.checkpoint.jsonl`, options.fresh);
     this.span = stageSpan(options.stage, { ...options.settings, artifact: options.artifact });
@@ -269,6 +271,8 @@ export class StageRun {
       counts: { read: this.counts.read, written: this.counts.written, failed: this.failed, filtered: this.counts.filtered, reused: this.counts.reused, retries: this.retries },
       usage: { ...totals, by_model: this.meter.byModel, unpriced_models: [...this.meter.unpriced] },
       errors_file: this.failures.length ? this.errorsFile : null,
+      // What the next stage on the same provider and model may start at; only interactive calls prove it.
+      ...(totals.calls && !this.options.batch ? { limiter: { reached_concurrency: this.limiter.reached } } : {}),
       ...extra,
     };
     writeFileSync(sidecarPath(this.options.artifact, '.meta.json'), JSON.stringify(manifest, null, 2) + '\n');

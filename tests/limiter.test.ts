@@ -116,6 +116,57 @@ describe('admission', { timeout: 5_000 }, () => {
   });
 });
 
+describe('slow start', { timeout: 5_000 }, () => {
+  /** Grants every acquisition it can now; returns how many were granted. */
+  async function grantable(limiter: AdaptiveLimiter, waiting: Array<ReturnType<typeof track>>): Promise<number> {
+    await flush();
+    return waiting.filter((w) => w.granted).length;
+  }
+
+  it('without a proof: the first request alone, then doubling every round trip up to the ceiling', async () => {
+    const limiter = new AdaptiveLimiter({ max: 20, slowStart: true });
+    const waiting = Array.from({ length: 100 }, () => track(limiter.acquire()));
+    const inFlightPerRound: number[] = [];
+    let done = 0;
+    for (let round = 0; round < 7; round++) {
+      const granted = await grantable(limiter, waiting);
+      inFlightPerRound.push(granted - done);
+      // The whole round trip answers: each success frees its slot and, while ramping, opens one more.
+      for (let i = done; i < granted; i++) {
+        limiter.release();
+        limiter.onSuccess();
+      }
+      done = granted;
+    }
+    expect(inFlightPerRound).toEqual([1, 2, 4, 8, 16, 20, 20]);
+    expect(limiter.reached).toBe(20);
+  });
+
+  it('with the concurrency an earlier stage reached: opens there at once and doubles on from it', async () => {
+    const limiter = new AdaptiveLimiter({ max: 50, slowStart: true, startAt: 12 });
+    expect(limiter.reached).toBe(12);
+    const waiting = Array.from({ length: 200 }, () => track(limiter.acquire()));
+    expect(await grantable(limiter, waiting)).toBe(12);
+    for (let i = 0; i < 12; i++) {
+      limiter.release();
+      limiter.onSuccess();
+    }
+    expect(await grantable(limiter, waiting)).toBe(12 + 24);
+  });
+
+  it('a proof at or above the ceiling means no ramp; a 429 with a pause still starts over from one', async () => {
+    let clock = 0;
+    const limiter = new AdaptiveLimiter({ max: 8, slowStart: true, startAt: 30, now: () => clock });
+    const waiting = Array.from({ length: 20 }, () => track(limiter.acquire()));
+    expect(await grantable(limiter, waiting)).toBe(8);
+    limiter.onRateLimited(1, limiter.epoch);
+    expect(limiter.reached).toBe(1);
+    clock = 10;
+    limiter.release();
+    expect(await grantable(limiter, waiting)).toBe(8);
+  });
+});
+
 describe('with an injected clock', { timeout: 5_000 }, () => {
   let clock = 0;
   const advance = async (ms: number) => {

@@ -47,6 +47,12 @@ export interface ImitationOptions {
   seed?: number;
   /** Port on 127.0.0.1 (default 0: any free port). */
   port?: number;
+  /** Every answer waits this long (ms) before it is sent, as a real model takes time; 0 by default. */
+  latencyMs?: number;
+  /** Plus a uniform random 0…jitter ms (seeded). */
+  latencyJitterMs?: number;
+  /** Keep each request's body in `requests` (default true); a long benchmark turns it off to bound memory. */
+  recordBodies?: boolean;
 }
 
 export interface RecordedRequest {
@@ -333,6 +339,7 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
   let script: ScriptedFault[] = [...(plan.script ?? [])];
   const faultRng: Rng = makeRng(hashString('faults', seed));
   const orderRng: Rng = makeRng(hashString('order', seed));
+  const latencyRng: Rng = makeRng(hashString('latency', seed));
   const windows: Record<Provider, number[]> = { gemini: [], openai: [] };
   const requests: RecordedRequest[] = [];
   const files = new Map<string, StoredFile>();
@@ -973,7 +980,8 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
     const url = new URL(req.url ?? '/', 'http://imitation');
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : (v ?? '');
-    const record: RecordedRequest = { method, path: req.url ?? '/', headers, body: recordedBody(raw, headers['content-type']), status: 0, at: Date.now() };
+    const body = opts.recordBodies === false ? undefined : recordedBody(raw, headers['content-type']);
+    const record: RecordedRequest = { method, path: req.url ?? '/', headers, body, status: 0, at: Date.now() };
     requests.push(record);
     const provider: Provider = url.pathname.startsWith('/v1/') ? 'openai' : 'gemini';
     let outcome: Outcome;
@@ -984,6 +992,8 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
       outcome = provider === 'gemini' ? geminiError(400, e.message) : openaiError(400, e.message, 'invalid_request_error', null);
     }
     if (outcome === HANG) return; // the socket stays open until the client gives up or close() destroys it
+    const wait = (opts.latencyMs ?? 0) + (opts.latencyJitterMs ? latencyRng() * opts.latencyJitterMs : 0);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     record.status = outcome.status;
     record.usage = outcome.usage;
     send(res, provider, outcome);

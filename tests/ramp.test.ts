@@ -1,0 +1,41 @@
+// A run pays the slow start once: stage 4 opens at the concurrency stage 3 reached on the same model.
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startImitation, type Imitation } from './support/imitation_server.js';
+import { removeTempDirs, runStage, stageEnv, tempDir, writeQaPairs } from './support/run_stage.js';
+import { manifest } from './support/run_stages.js';
+
+const LATENCY = 400;
+let imitation: Imitation | undefined;
+afterAll(async () => {
+  await imitation?.close();
+  removeTempDirs();
+});
+
+/** How many generate requests reached the server before the first one could have been answered. */
+function openingBurst(im: Imitation, from: number): number {
+  const calls = im.requests.slice(from).filter((r) => r.path.includes(':generateContent'));
+  return calls.filter((r) => r.at < calls[0]!.at + LATENCY / 2).length;
+}
+
+describe('slow start across stages', () => {
+  it('stage 3 starts with one request alone; stage 4 on the same model starts at what stage 3 reached', async () => {
+    imitation = await startImitation({ seed: 4, latencyMs: LATENCY });
+    const dir = tempDir('ramp');
+    writeQaPairs(join(dir, 'pairs.jsonl'), 10);
+    const env = stageEnv(imitation);
+    const generate = await runStage('3_generate_conversations.ts', ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'raw.jsonl'), '--num-conversations', '40', '--concurrency', '16', '--quiet'], { env, cwd: dir });
+    expect(generate.code, generate.stderr).toBe(0);
+    expect(openingBurst(imitation, 0)).toBe(1);
+    const reached = manifest(dir, 'raw.jsonl').limiter.reached_concurrency;
+    expect(reached).toBe(16);
+
+    const before = imitation.requests.length;
+    const judge = await runStage('4_judge_and_save.ts', ['--input', join(dir, 'raw.jsonl'), '--output', join(dir, 'judged.jsonl'), '--final', join(dir, 'final.jsonl'), '--concurrency', '50'], { env, cwd: dir });
+    expect(judge.code, judge.stderr).toBe(0);
+    expect(judge.stdout).toMatch(/judge: starting at concurrency 16, reached by .*raw\.meta\.json on gemini gemini-2\.5-flash/);
+    expect(openingBurst(imitation, before)).toBe(16);
+    // Stage 4 ramped on from 16 towards its own ceiling (40 items: all of them in flight by the second round).
+    expect(manifest(dir, 'judged.jsonl').limiter.reached_concurrency).toBeGreaterThan(16);
+  });
+});
