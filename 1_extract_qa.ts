@@ -19,7 +19,7 @@ import { writeJsonl } from './src/jsonl.js';
 import type { StructuredCall } from './src/llm/structured.js';
 import { OUTPUT_TOKENS } from './src/output_estimate.js';
 import type { QAPair } from './src/schemas.js';
-import { concurrencyFlag, LLM_FLAGS, resolveModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
+import { concurrencyFlag, LLM_FLAGS, resolveModel, resolveProvider, resolveThinking, RUN_FLAGS } from './src/stage_flags.js';
 
 export const FLAGS = {
   input: { kind: 'string', help: 'facts markdown file', default: DEFAULT_FACTS },
@@ -36,6 +36,7 @@ const SUMMARY = 'Stage 1: chunk the facts and extract 3 grounded Q&A pairs per c
 export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
   const provider = resolveProvider(flags.provider);
   const model = resolveModel(STAGES.extract, provider, flags.model);
+  const thinking = resolveThinking(STAGES.extract, provider, model, flags.thinking);
   const domain = loadDomain(flags.domain, DEFAULT_DOMAIN);
 
   // 1. Chunk the facts.
@@ -48,7 +49,7 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
   const calls = chunks.map((chunk) => {
     const { system, prompt } = qaExtractionPrompt(domain, chunk);
     const call: StructuredCall<QABatchOutput> = {
-      request: { model, system, prompt, schema: QABatchOutput, schemaName: QA_BATCH_SCHEMA_NAME, temperature: STAGES.extract.temperature },
+      request: { model, system, prompt, schema: QABatchOutput, schemaName: QA_BATCH_SCHEMA_NAME, temperature: STAGES.extract.temperature, thinking },
     };
     return { id: `chunk-line-${chunk.line}`, chunk, call };
   });
@@ -66,6 +67,7 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
     provider,
     model,
     temperature: STAGES.extract.temperature,
+    thinking,
     settings: { chunks: chunks.length, limit: flags.limit ?? null, as_of_year: cutoff, domain: domain.name },
   });
   const { run } = stage;

@@ -18,7 +18,7 @@ import type { StructuredCall } from './src/llm/structured.js';
 import { OUTPUT_TOKENS } from './src/output_estimate.js';
 import { passRates } from './src/pass_rates.js';
 import { QA_CRITERIA, QAPair, type ValidatedQAPair } from './src/schemas.js';
-import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
+import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, resolveThinking, RUN_FLAGS } from './src/stage_flags.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.qaPairs, PATHS.qaValidated),
@@ -37,6 +37,7 @@ export function passedPath(output: string): string {
 export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
   const provider = resolveProvider(flags.provider);
   const model = resolveModel(STAGES.validate, provider, flags.model);
+  const thinking = resolveThinking(STAGES.validate, provider, model, flags.thinking);
   const domain = loadDomain(flags.domain, DEFAULT_DOMAIN);
   const passedFile = flags.passed ?? passedPath(flags.output);
 
@@ -45,7 +46,7 @@ export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
   const calls = pairs.map((pair, i) => {
     const { system, prompt } = qaValidationPrompt(domain, pair);
     const call: StructuredCall<QAValidationOutput> = {
-      request: { model, system, prompt, schema: QAValidationOutput, schemaName: QA_VALIDATION_SCHEMA_NAME, temperature: STAGES.validate.temperature },
+      request: { model, system, prompt, schema: QAValidationOutput, schemaName: QA_VALIDATION_SCHEMA_NAME, temperature: STAGES.validate.temperature, thinking },
     };
     return { id: `qa-${i}`, call };
   });
@@ -65,6 +66,7 @@ export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
     provider,
     model,
     temperature: STAGES.validate.temperature,
+    thinking,
     settings: { domain: domain.name },
   });
   const { run } = stage;

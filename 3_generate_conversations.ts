@@ -25,7 +25,7 @@ import type { StructuredCall } from './src/llm/structured.js';
 import { OUTPUT_TOKENS } from './src/output_estimate.js';
 import { conversationTarget, planConversations, type ConversationPlan } from './src/sampling.js';
 import { DIFFICULTIES, QAPair, type Conversation } from './src/schemas.js';
-import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
+import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, resolveThinking, RUN_FLAGS } from './src/stage_flags.js';
 import { applyTextVariation } from './src/text_variation.js';
 
 export const FLAGS = {
@@ -68,6 +68,7 @@ export function assembleConversation(plan: ConversationPlan, output: Conversatio
 export async function generateConversations(flags: Flags<typeof FLAGS>): Promise<number> {
   const provider = resolveProvider(flags.provider);
   const model = resolveModel(STAGES.generate, provider, flags.model);
+  const thinking = resolveThinking(STAGES.generate, provider, model, flags.thinking);
   const domain = loadDomain(flags.domain, DEFAULT_DOMAIN);
 
   // 1. Read the passing pairs and decide how many conversations to write.
@@ -79,7 +80,7 @@ export async function generateConversations(flags: Flags<typeof FLAGS>): Promise
   const calls = plans.map((plan, i) => {
     const { system, prompt } = conversationPrompt(domain, plan.config, plan.qaIds.map((id) => pairs[id]!));
     const call: StructuredCall<ConversationOutput> = {
-      request: { model, system, prompt, schema: ConversationOutput, schemaName: CONVERSATION_SCHEMA_NAME, temperature: STAGES.generate.temperature },
+      request: { model, system, prompt, schema: ConversationOutput, schemaName: CONVERSATION_SCHEMA_NAME, temperature: STAGES.generate.temperature, thinking },
       check: (out) => checkRoles(out.messages, plan.config.num_turns),
     };
     return { id: `conversation-${i}`, call };
@@ -98,6 +99,7 @@ export async function generateConversations(flags: Flags<typeof FLAGS>): Promise
     provider,
     model,
     temperature: STAGES.generate.temperature,
+    thinking,
     settings: { seed: flags.seed, requested: flags['num-conversations'], target, qa_pairs: pairs.length, domain: domain.name },
   });
   const { run } = stage;

@@ -20,7 +20,7 @@ import type { StructuredCall } from './src/llm/structured.js';
 import { OUTPUT_TOKENS } from './src/output_estimate.js';
 import { passRates } from './src/pass_rates.js';
 import { Conversation, JUDGE_CRITERIA, type JudgedConversation } from './src/schemas.js';
-import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
+import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, resolveThinking, RUN_FLAGS } from './src/stage_flags.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.conversationsRaw, PATHS.conversationsJudged),
@@ -36,6 +36,7 @@ const SUMMARY = 'Stage 4: judge each conversation with a yes/no rubric → conve
 export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<number> {
   const provider = resolveProvider(flags.provider);
   const model = resolveModel(STAGES.judge, provider, flags.model);
+  const thinking = resolveThinking(STAGES.judge, provider, model, flags.thinking);
   const domain = loadDomain(flags.domain, DEFAULT_DOMAIN);
 
   // 1. Read the conversations.
@@ -43,7 +44,7 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
   const calls = conversations.map((conversation, i) => {
     const { system, prompt } = judgePrompt(domain, conversation);
     const call: StructuredCall<JudgmentOutput> = {
-      request: { model, system, prompt, schema: JudgmentOutput, schemaName: JUDGMENT_SCHEMA_NAME, temperature: STAGES.judge.temperature },
+      request: { model, system, prompt, schema: JudgmentOutput, schemaName: JUDGMENT_SCHEMA_NAME, temperature: STAGES.judge.temperature, thinking },
     };
     return { id: `conversation-${i}`, call };
   });
@@ -63,6 +64,7 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
     provider,
     model,
     temperature: STAGES.judge.temperature,
+    thinking,
     settings: { top_k: flags['top-k'], domain: domain.name },
   });
   const { run } = stage;

@@ -15,13 +15,13 @@ import { AtomicJsonlWriter, readJsonl } from './src/jsonl.js';
 import { embeddingProvider, embeddingTask } from './src/llm/providers.js';
 import { OrderedWriter } from './src/ordered_writer.js';
 import { JudgedConversation, type EmbeddedConversation } from './src/schemas.js';
-import { concurrencyFlag, ioFlags, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
+import { concurrencyFlag, ioFlags, resolveEmbeddingModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
 import { StageRun } from './src/stage_run.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.conversationsJudged, PATHS.conversationsEmbedded),
   provider: { kind: 'string', help: 'openai or gemini (default: $LLM_PROVIDER, else openai; gemini needs only GOOGLE_API_KEY)', choices: ['openai', 'gemini'] },
-  model: { kind: 'string', value: 'NAME', help: `embedding model (default ${EMBEDDING.openaiModel} / ${EMBEDDING.geminiModel})` },
+  model: { kind: 'string', value: 'NAME', help: `embedding model (default $${EMBEDDING.modelEnv}, else ${EMBEDDING.openaiModel} / ${EMBEDDING.geminiModel})` },
   dimensions: { kind: 'int', help: 'embedding size', default: EMBEDDING.dimensions, min: 1 },
   'batch-size': { kind: 'int', help: 'texts per request', default: EMBEDDING.batchSize, min: 1, max: 2048 },
   ...concurrencyFlag(EMBEDDING.concurrency),
@@ -40,7 +40,7 @@ export function normalise(vector: number[]): number[] {
 
 export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<number> {
   const provider = resolveProvider(flags.provider, 'openai');
-  const model = flags.model ?? (provider === 'openai' ? EMBEDDING.openaiModel : EMBEDDING.geminiModel);
+  const model = resolveEmbeddingModel(provider, flags.model);
 
   // 1. Read the judged conversations and build the texts.
   const judged = await readJsonl(flags.input, JudgedConversation, { missingHint: 'run stage 4 first: npx tsx 4_judge_and_save.ts' });
@@ -72,6 +72,8 @@ export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<nu
     })),
   );
   try {
+    // Free, before the first paid request: a retired embedding model stops here with the current ones named.
+    if (batches.length > 0) await embedder.checkModel?.();
     await run.runTasks(
       'embed',
       batches.map((indices, b) => ({ ...embeddingTask(run, embedder, `batch-${b}`, indices.map((i) => texts[i]!), flags.dimensions), units: indices.length })),

@@ -2,28 +2,47 @@
 
 export type Provider = 'gemini' | 'openai';
 
+export type ThinkingLevel = 'minimal' | 'low' | 'medium' | 'high';
+
 export interface LlmStageDefaults {
   model: string;
   /** Model used when the stage runs on OpenAI (`--provider openai`). */
   openaiModel: string;
+  /** Environment variable that pins the stage's model (the flag --model wins over it). */
+  modelEnv: string;
   temperature: number;
   concurrency: number;
+  /** Thinking (Gemini) or reasoning effort (OpenAI reasoning models); 'lowest' = the least the model accepts. */
+  thinking: ThinkingLevel | 'lowest';
 }
 
-// Thinking is switched off (budget 0) on every Gemini call, as the original did: the stages need no reasoning trace
-// and thinking tokens are billed as output.
-export const THINKING_BUDGET = 0;
+/**
+ * When the defaults below were last checked against the providers' pages (README "Models" says where). Gemini
+ * stages use Google's aliases, which follow the current release (gemini-flash-latest was 3.8 Flash, and
+ * gemini-flash-lite-latest 3.5 Flash-Lite, on that day); the manifest records the concrete version that answered.
+ * OpenAI names no alias for its small models: gpt-6-luna is the replacement its deprecations page gives for
+ * gpt-4o-mini (shut down 2027-01-14) and has no shutdown date.
+ */
+export const MODELS_CHECKED = '2026-12-02';
 
+// Thinking tokens are billed as output and a model's own default (MEDIUM on 3.x Flash) can multiply a stage's cost,
+// so every call names a level. Extraction, yes/no validation and judging are reading tasks: the lowest level the
+// model accepts. Stage 3 gets 'low': a conversation has to honour several sampled constraints at once (turn count,
+// persona, emotion, modality, the one fact it must convey) and a short plan keeps them consistent; medium or high
+// would bill hundreds of thinking tokens per conversation for prose that needs no reasoning.
 export const STAGES = {
-  extract: { model: 'gemini-2.5-flash', openaiModel: 'gpt-4o-mini', temperature: 0.8, concurrency: 30 },
-  validate: { model: 'gemini-2.5-flash-lite', openaiModel: 'gpt-4o-mini', temperature: 0.0, concurrency: 50 },
-  generate: { model: 'gemini-2.5-flash', openaiModel: 'gpt-4o-mini', temperature: 0.9, concurrency: 30 },
-  judge: { model: 'gemini-2.5-flash', openaiModel: 'gpt-4o-mini', temperature: 0.0, concurrency: 50 },
+  extract: { model: 'gemini-flash-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_EXTRACT', temperature: 0.8, concurrency: 30, thinking: 'lowest' },
+  validate: { model: 'gemini-flash-lite-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_VALIDATE', temperature: 0.0, concurrency: 50, thinking: 'lowest' },
+  generate: { model: 'gemini-flash-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_GENERATE', temperature: 0.9, concurrency: 30, thinking: 'low' },
+  judge: { model: 'gemini-flash-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_JUDGE', temperature: 0.0, concurrency: 50, thinking: 'lowest' },
 } satisfies Record<string, LlmStageDefaults>;
 
 export const EMBEDDING = {
+  // text-embedding-3-small stays (its deprecation mark was called a mistake, PROVIDERS.md §8); gemini-embedding-001
+  // remains available for text next to gemini-embedding-2.
   openaiModel: 'text-embedding-3-small',
   geminiModel: 'gemini-embedding-001',
+  modelEnv: 'MODEL_EMBED',
   dimensions: 1024,
   batchSize: 100,
   concurrency: 20,

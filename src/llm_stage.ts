@@ -1,7 +1,7 @@
 // What the four LLM stages share once their calls are built: the key checked first, one StageRun set up from the
 // common flags, and one way to run the calls — one request each, or as provider batch jobs.
 import { runBatch } from './batch/run_batch.js';
-import type { Provider } from './config.js';
+import type { Provider, ThinkingLevel } from './config.js';
 import { chatProvider, llmTask } from './llm/providers.js';
 import { provenConcurrency } from './proven_concurrency.js';
 import type { StructuredCall } from './llm/structured.js';
@@ -27,6 +27,8 @@ export interface LlmStageSetup {
   provider: Provider;
   model: string;
   temperature: number;
+  /** The level every call names (resolveThinking); recorded with the config it becomes for the model. */
+  thinking?: ThinkingLevel;
   /** Stage-specific settings for the manifest. */
   settings?: Record<string, unknown>;
 }
@@ -52,6 +54,7 @@ export function openLlmStage(flags: LlmStageFlags, setup: LlmStageSetup): LlmSta
       model: setup.model,
       mode: flags.batch ? 'batch' : 'interactive',
       temperature: setup.temperature,
+      ...(setup.thinking ? { thinking: setup.thinking } : {}),
       concurrency: flags.concurrency,
       ...setup.settings,
     },
@@ -81,6 +84,8 @@ export async function runLlmCalls<T>(
   options: { batch?: boolean; unitsPerCall?: number } = {},
 ): Promise<{ results: Array<T | undefined>; manifest: Record<string, unknown> }> {
   const { run, llm } = stage;
+  // Asked once per model before the first paid call (and before any batch job): a retired model costs nothing.
+  if (calls.length > 0) for (const model of new Set(calls.map((c) => c.call.request.model))) await llm.checkModel?.(model);
   const batch = options.batch ? await runBatch(run, provider, calls) : undefined;
   const tasks = batch?.tasks ?? calls.map((c) => llmTask(run, llm, c.id, c.call));
   const results = await run.runTasks(label, options.unitsPerCall ? tasks.map((t) => ({ ...t, units: options.unitsPerCall })) : tasks);

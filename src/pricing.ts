@@ -6,25 +6,55 @@ import { readJsonFile } from './jsonl.js';
 export interface Price {
   input: number;
   output: number;
+  /** Input tokens served from the prompt cache; unset → the full input price (nothing assumed). */
+  cached?: number;
 }
 
-// USD per 1M tokens, standard (interactive) tier, as published by the providers in 2026.
+// USD per 1M tokens, standard (interactive) tier, looked up 2026-12-02 with the search tool:
+// - Gemini: Google's pricing page https://ai.google.dev/gemini-api/docs/pricing as transcribed on 2026-10-07
+//   (api-evangelist/deepmind plans/deepmind-plans-pricing.yml) and PROVIDERS.md §8. Cached input on Gemini 3.x is
+//   10% of input (the caching page and the 3.1 Flash-Lite line: $0.025 against $0.25); 2.5 models 25%.
+// - OpenAI: developers.openai.com model pages (gpt-6-luna $0.10 / cached $0.01 / $0.50; gpt-5-mini), PROVIDERS.md §8
+//   (gpt-4o-mini $0.15 / cached $0.075 / $0.60; text-embedding-3-small $0.02).
+// Aliases (gemini-flash-latest, …) are not priced: a call is billed by the concrete version that answered.
 export const DEFAULT_PRICES: Record<string, Price> = {
-  'gemini-2.5-flash': { input: 0.3, output: 2.5 },
-  'gemini-2.5-flash-lite': { input: 0.1, output: 0.4 },
-  'gemini-2.5-pro': { input: 1.25, output: 10 },
+  'gemini-3.8-flash': { input: 0.75, output: 3.75, cached: 0.075 },
+  'gemini-3.5-flash': { input: 1.5, output: 9, cached: 0.15 },
+  'gemini-3.5-flash-lite': { input: 0.3, output: 2.5, cached: 0.03 },
+  'gemini-3.1-flash-lite': { input: 0.25, output: 1.5, cached: 0.025 },
+  'gemini-3.1-pro-preview': { input: 2, output: 12, cached: 0.2 },
+  'gemini-2.5-flash': { input: 0.3, output: 2.5, cached: 0.075 },
+  'gemini-2.5-flash-lite': { input: 0.1, output: 0.4, cached: 0.025 },
+  'gemini-2.5-pro': { input: 1.25, output: 10, cached: 0.31 },
   'gemini-embedding-001': { input: 0.15, output: 0 },
-  'gpt-4o-mini': { input: 0.15, output: 0.6 },
-  'gpt-4.1-mini': { input: 0.4, output: 1.6 },
-  'gpt-4o': { input: 2.5, output: 10 },
+  'gemini-embedding-2': { input: 0.2, output: 0 },
+  'gpt-6-luna': { input: 0.1, output: 0.5, cached: 0.01 },
+  'gpt-6-sol': { input: 2, output: 10, cached: 0.2 },
+  'gpt-5-mini': { input: 0.25, output: 2, cached: 0.025 },
+  'gpt-5-nano': { input: 0.05, output: 0.4, cached: 0.005 },
+  'gpt-4o-mini': { input: 0.15, output: 0.6, cached: 0.075 },
+  'gpt-4.1-mini': { input: 0.4, output: 1.6, cached: 0.1 },
+  'gpt-4o': { input: 2.5, output: 10, cached: 1.25 },
   'text-embedding-3-small': { input: 0.02, output: 0 },
   'text-embedding-3-large': { input: 0.13, output: 0 },
+};
+
+/** Published price changes: 3.8 Flash's launch price holds through 2026-12-31 (same pricing page). */
+export const PRICE_CHANGES: Record<string, Array<{ from: string; price: Price }>> = {
+  'gemini-3.8-flash': [{ from: '2027-01-01', price: { input: 1.5, output: 7.5, cached: 0.15 } }],
 };
 
 /** Both providers bill batch jobs at half the interactive price. */
 export const BATCH_DISCOUNT = 0.5;
 
-const PriceFile = z.record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0) }));
+const PriceFile = z.record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0), cached: z.number().min(0).optional() }));
+
+/** The built-in table as it stands on `day` (YYYY-MM-DD, UTC). */
+export function defaultPrices(day = new Date().toISOString().slice(0, 10)): Record<string, Price> {
+  const table = { ...DEFAULT_PRICES };
+  for (const [model, changes] of Object.entries(PRICE_CHANGES)) for (const change of changes) if (day >= change.from) table[model] = change.price;
+  return table;
+}
 
 let cache: Record<string, Price> | undefined;
 
@@ -33,16 +63,34 @@ export function prices(): Record<string, Price> {
   const file = env('PRICES_FILE');
   let overrides: Record<string, Price> = {};
   if (file) {
-    overrides = readJsonFile(file, PriceFile, { what: 'PRICES_FILE', ifInvalid: '{"model": {"input": USD, "output": USD}} per 1M tokens' });
+    overrides = readJsonFile(file, PriceFile, { what: 'PRICES_FILE', ifInvalid: '{"model": {"input": USD, "output": USD, "cached": USD (optional)}} per 1M tokens' });
   }
-  cache = { ...DEFAULT_PRICES, ...overrides };
+  cache = { ...defaultPrices(), ...overrides };
   return cache;
 }
 
-/** Cost in USD; an unknown model costs 0 and is reported as unpriced by the meter. */
-export function costOf(model: string, inputTokens: number, outputTokens: number, batch = false): number | undefined {
-  const price = prices()[model] ?? prices()[model.replace(/^models\//, '')];
+/**
+ * The price of a concrete model version: its own entry, else the line it is a snapshot of — `models/` dropped, then
+ * a trailing `-001`, date (`-2026-09-22`, `-09-2025`) or `-preview…` suffix removed — so `gpt-4o-mini-2024-07-18`
+ * and `gemini-3.8-flash-001` are priced like their lines.
+ */
+export function priceOf(model: string): Price | undefined {
+  const table = prices();
+  let name = model.replace(/^models\//, '');
+  for (let i = 0; i < 4; i++) {
+    if (table[name]) return table[name];
+    const shorter = name.replace(/-(\d{3}|\d{4}-\d{2}-\d{2}|\d{2}-\d{4}|preview(-[\d-]+)?|latest)$/, '');
+    if (shorter === name) return undefined;
+    name = shorter;
+  }
+  return table[name];
+}
+
+/** Cost in USD; cached input at the cached rate; undefined for a model not in the table (the meter says unpriced). */
+export function costOf(model: string, inputTokens: number, outputTokens: number, batch = false, cachedTokens = 0): number | undefined {
+  const price = priceOf(model);
   if (!price) return undefined;
   const factor = batch ? BATCH_DISCOUNT : 1;
-  return ((inputTokens * price.input + outputTokens * price.output) / 1e6) * factor;
+  const cached = Math.min(Math.max(0, cachedTokens), inputTokens);
+  return (((inputTokens - cached) * price.input + cached * (price.cached ?? price.input) + outputTokens * price.output) / 1e6) * factor;
 }

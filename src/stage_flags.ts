@@ -1,8 +1,9 @@
 // Flags shared by the stage scripts, so every stage spells and validates them the same way.
 import type { FlagSpec } from './cli.js';
-import { STAGES, type LlmStageDefaults, type Provider } from './config.js';
+import { EMBEDDING, STAGES, type LlmStageDefaults, type Provider, type ThinkingLevel } from './config.js';
 import { env } from './env.js';
 import { UsageError } from './errors.js';
+import { resolveGeminiLevel } from './llm/model_rules.js';
 
 export function ioFlags(input: string, output: string) {
   return {
@@ -27,7 +28,8 @@ export const QUIET_FLAG = {
 
 export const LLM_FLAGS = {
   provider: { kind: 'string', help: 'gemini or openai (default: $LLM_PROVIDER, else gemini)', choices: ['gemini', 'openai'] },
-  model: { kind: 'string', value: 'NAME', help: "model name (default: the stage's default for the provider)" },
+  model: { kind: 'string', value: 'NAME', help: "model name (default: $MODEL_<STAGE>, else the stage's default for the provider)" },
+  thinking: { kind: 'string', help: "thinking level on Gemini, reasoning effort on OpenAI reasoning models (default: the stage's, see README)", choices: ['minimal', 'low', 'medium', 'high'] },
   rpm: { kind: 'int', help: 'requests per minute at most (your quota)', min: 1 },
   tpm: { kind: 'int', help: 'tokens per minute at most (your quota)', min: 1 },
   'max-failure-rate': { kind: 'number', help: 'share of items that may fail before the exit code says so', default: 0, min: 0, max: 1 },
@@ -43,8 +45,26 @@ export function resolveProvider(flag: string | undefined, fallback: Provider = '
   return value;
 }
 
+/** The flag, else the stage's environment variable (MODEL_EXTRACT, …), else the stage's default for the provider. */
 export function resolveModel(defaults: LlmStageDefaults, provider: Provider, flag: string | undefined): string {
-  return flag ?? (provider === 'gemini' ? defaults.model : defaults.openaiModel);
+  return flag ?? env(defaults.modelEnv) ?? (provider === 'gemini' ? defaults.model : defaults.openaiModel);
+}
+
+/** Stage 5's model: the flag, else MODEL_EMBED, else the provider's default embedding model. */
+export function resolveEmbeddingModel(provider: Provider, flag: string | undefined): string {
+  return flag ?? env(EMBEDDING.modelEnv) ?? (provider === 'openai' ? EMBEDDING.openaiModel : EMBEDDING.geminiModel);
 }
 
 export type StageName = keyof typeof STAGES;
+
+/**
+ * The thinking level a stage sends: --thinking, else the stage's default ('lowest' = the least the model accepts).
+ * A level the model is known to reject is a usage error now, not a 400 on the first call.
+ */
+export function resolveThinking(defaults: LlmStageDefaults, provider: Provider, model: string, flag: string | undefined): ThinkingLevel {
+  const wanted = (flag as ThinkingLevel | undefined) ?? defaults.thinking;
+  if (provider === 'openai') return wanted === 'lowest' ? 'minimal' : wanted;
+  const level = resolveGeminiLevel(model, wanted);
+  if (typeof level !== 'string') throw new UsageError(level.error);
+  return level;
+}

@@ -13,7 +13,7 @@ import { ItemFailedError, StoppedError } from './llm/retry.js';
 import { Progress, formatDuration } from './progress.js';
 import { redact } from './secrets.js';
 import { stageSpan, type StageSpan } from './tracing.js';
-import { formatTokens, formatUsd, UsageMeter } from './usage_meter.js';
+import { cacheHitRate, formatTokens, formatUsd, UsageMeter } from './usage_meter.js';
 
 export interface StageOptions {
   stage: string;
@@ -236,7 +236,7 @@ export class StageRun {
   private figures(): Record<string, number> {
     const t = this.meter.totals;
     const filtered = Object.fromEntries(Object.entries(this.counts.filtered).map(([k, v]) => [`filtered.${k}`, v]));
-    return { read: this.counts.read, written: this.counts.written, failed: this.failed, reused: this.counts.reused, retries: this.retries, ...filtered, calls: t.calls, input_tokens: t.inputTokens, output_tokens: t.outputTokens, cost_usd: t.costUsd };
+    return { read: this.counts.read, written: this.counts.written, failed: this.failed, reused: this.counts.reused, retries: this.retries, ...filtered, calls: t.calls, input_tokens: t.inputTokens, output_tokens: t.outputTokens, cached_input_tokens: t.cachedInputTokens, cost_usd: t.costUsd };
   }
 
   private topFailure(): string {
@@ -263,6 +263,8 @@ export class StageRun {
       stage: this.options.stage,
       // The settings' model, and any other model the stage was billed for.
       models: [...new Set([this.options.settings.model, ...Object.keys(this.meter.byModel)].filter((m): m is string => typeof m === 'string'))],
+      // Requested model → the concrete versions the service said answered, with call counts.
+      models_used: this.meter.modelsUsed,
       started_at: this.started.toISOString(),
       duration_s: Math.round(seconds * 10) / 10,
       inputs: this.options.inputs,
@@ -284,7 +286,9 @@ export class StageRun {
       `filtered ${filtered}${reasons ? ` (${reasons})` : ''}`,
       `failed ${this.failed}`,
       `reused ${this.counts.reused}`,
-      ...(totals.calls ? [`${totals.calls} calls`, `${formatTokens(totals.inputTokens)} in / ${formatTokens(totals.outputTokens)} out tokens`, formatUsd(totals.costUsd)] : []),
+      ...(totals.calls
+        ? [`${totals.calls} calls`, `${formatTokens(totals.inputTokens)} in / ${formatTokens(totals.outputTokens)} out tokens`, `cache ${cacheHitRate(totals.inputTokens, totals.cachedInputTokens) || '0%'}`, formatUsd(totals.costUsd)]
+        : []),
       formatDuration(seconds),
     ].join(' · ');
     process.stdout.write(`${this.options.stage}: ${line}\n`);

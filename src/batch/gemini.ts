@@ -42,6 +42,7 @@ interface RawResponse {
   candidates?: Array<{ content?: RawContent; finishReason?: string }>;
   promptFeedback?: { blockReason?: string };
   usageMetadata?: Parameters<typeof geminiUsage>[0];
+  modelVersion?: string;
 }
 interface RawError {
   code?: number;
@@ -188,6 +189,7 @@ function chatResponse(raw: RawResponse): ChatResponse {
     text: parts.length ? text : undefined,
     finishReason: normaliseGeminiFinish(candidate?.finishReason, !candidate && !!raw.promptFeedback?.blockReason),
     usage: geminiUsage(raw.usageMetadata),
+    ...(raw.modelVersion ? { modelVersion: raw.modelVersion } : {}),
   };
 }
 

@@ -369,7 +369,7 @@ class BatchDriver<T> {
       if (seen.has(result.key)) continue;
       seen.add(result.key);
       // Every answer is billed, used or not.
-      if (result.response) this.run.meter.add(job.model, result.response.usage);
+      if (result.response) this.run.meter.add(job.model, result.response.usage, result.response.modelVersion);
       const wanted = this.wanted.get(result.key);
       if (!wanted || this.answers.has(result.key)) continue;
       if (result.error) {

@@ -3,6 +3,8 @@ import OpenAI from 'openai';
 import { env } from '../env.js';
 import { UsageError } from '../errors.js';
 import { openaiJsonSchema } from './json_schema.js';
+import { checkModel, isModelNotFound, modelGoneError, openaiLister } from './model_check.js';
+import { isReasoningModel, openaiReasoningEffort } from './model_rules.js';
 import type { ChatProvider, ChatRequest, ChatResponse, EmbeddingProvider } from './types.js';
 
 export function openaiClient(apiKey: string, timeoutMs: number): OpenAI {
@@ -26,9 +28,15 @@ export function openaiChatBody(request: ChatRequest) {
   const system = [request.system, jsonObject ? `Answer with one JSON object that matches this JSON Schema:\n${JSON.stringify(schema)}` : undefined]
     .filter(Boolean)
     .join('\n\n');
+  // Reasoning models (gpt-5*, o*) reject a temperature other than 1 and take reasoning_effort; every other model
+  // gets the body it always got, so its resume keys and answers stay as they were. The system message (shared by
+  // every call of a stage) comes first: OpenAI caches the longest shared prefix from 1,024 tokens on.
+  const reasoning = isReasoningModel(request.model);
+  const effort = openaiReasoningEffort(request.model, request.thinking);
   return {
     model: request.model,
-    temperature: request.temperature,
+    ...(reasoning ? {} : { temperature: request.temperature }),
+    ...(effort ? { reasoning_effort: effort as OpenAI.ReasoningEffort } : {}),
     messages: [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user' as const, content: request.prompt }],
     response_format: jsonObject
       ? { type: 'json_object' as const }
@@ -42,30 +50,53 @@ export function openaiChatResponse(body: OpenAI.Chat.Completions.ChatCompletion)
     text: choice?.message?.content ?? undefined,
     refusal: choice?.message?.refusal ?? undefined,
     finishReason: choice?.finish_reason === 'content_filter' ? 'blocked' : (choice?.finish_reason ?? 'stop'),
-    usage: { inputTokens: body.usage?.prompt_tokens ?? 0, outputTokens: body.usage?.completion_tokens ?? 0 },
+    // completion_tokens includes reasoning tokens, which are billed as output.
+    usage: {
+      inputTokens: body.usage?.prompt_tokens ?? 0,
+      outputTokens: body.usage?.completion_tokens ?? 0,
+      cachedInputTokens: body.usage?.prompt_tokens_details?.cached_tokens ?? 0,
+    },
+    modelVersion: typeof body.model === 'string' && body.model ? body.model : undefined,
   };
 }
 
+/** The check's scope: the same model name on another server (a compatible one, the imitation) is another question. */
+const scope = () => env('OPENAI_BASE_URL') ?? '';
+
 export function openaiChat(client: OpenAI): ChatProvider {
+  const lister = openaiLister(client);
   return {
     name: 'openai',
     async complete(request, signal) {
-      const body = await client.chat.completions.create(openaiChatBody(request), { signal });
-      return openaiChatResponse(body);
+      try {
+        return openaiChatResponse(await client.chat.completions.create(openaiChatBody(request), { signal }));
+      } catch (error) {
+        if (isModelNotFound(error, request.model)) throw await modelGoneError(lister, request.model, 'generate');
+        throw error;
+      }
     },
+    checkModel: (model) => checkModel(lister, model, 'generate', scope()),
   };
 }
 
 export function openaiEmbeddings(client: OpenAI, model: string): EmbeddingProvider {
+  const lister = openaiLister(client);
   return {
     name: 'openai',
     model,
+    checkModel: () => checkModel(lister, model, 'embed', scope()),
     async embed(texts, dimensions, signal) {
-      // base64 asked for explicitly, so the SDK passes the answer through and a compatible server that sends plain
-      // floats instead (some do) is read correctly rather than decoded into garbage.
-      const response = await client.embeddings.create({ model, input: texts, dimensions, encoding_format: 'base64' }, { signal });
+      let response;
+      try {
+        // base64 asked for explicitly, so the SDK passes the answer through and a compatible server that sends plain
+        // floats instead (some do) is read correctly rather than decoded into garbage.
+        response = await client.embeddings.create({ model, input: texts, dimensions, encoding_format: 'base64' }, { signal });
+      } catch (error) {
+        if (isModelNotFound(error, model)) throw await modelGoneError(lister, model, 'embed');
+        throw error;
+      }
       const vectors = [...response.data].sort((a, b) => a.index - b.index).map((d) => decodeEmbedding(d.embedding as unknown));
-      return { vectors, usage: { inputTokens: response.usage?.prompt_tokens ?? 0, outputTokens: 0 } };
+      return { vectors, usage: { inputTokens: response.usage?.prompt_tokens ?? 0, outputTokens: 0 }, modelVersion: response.model || undefined };
     },
   };
 }

@@ -58,7 +58,7 @@ export function llmTask<T>(run: StageRun, provider: ChatProvider, id: string, ca
           timeoutMs: timeout,
           maxAttempts: attempts,
           model: call.request.model,
-          onUsage: (usage, model) => run.meter.add(model, usage),
+          onUsage: (usage, model, version) => run.meter.add(model, usage, version),
           onRetry: () => run.retries++,
         })
       ).value,
@@ -77,8 +77,8 @@ export function embeddingTask(run: StageRun, embedder: EmbeddingProvider, id: st
       (
         await withRetries(
           async (attemptSignal) => {
-            const { vectors, usage } = await embedder.embed(texts, dimensions, attemptSignal);
-            run.meter.add(embedder.model, usage);
+            const { vectors, usage, modelVersion } = await embedder.embed(texts, dimensions, attemptSignal);
+            run.meter.add(embedder.model, usage, modelVersion);
             if (vectors.length !== texts.length) throw new InvalidAnswerError('invalid', `asked for ${texts.length} embeddings, got ${vectors.length}`);
             const wrong = vectors.find((v) => v.length !== dimensions);
             if (wrong) throw new InvalidAnswerError('invalid', `asked for ${dimensions}-dimensional embeddings, got ${wrong.length}`);

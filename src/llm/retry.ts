@@ -30,7 +30,8 @@ export interface CallEnvironment {
   maxAttempts: number;
   /** Named on the call's span when tracing is on. */
   model?: string;
-  onUsage?: (usage: Usage, model: string) => void;
+  /** `version`: the concrete model the response named. */
+  onUsage?: (usage: Usage, model: string, version?: string) => void;
   onRetry?: (failure: Failure) => void;
 }
 

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { formatZodIssue } from '../jsonl.js';
 import { classify, InvalidAnswerError, type Failure } from './failure.js';
+import { geminiThinking, openaiReasoningEffort } from './model_rules.js';
 import { withRetries, type CallEnvironment } from './retry.js';
 import type { ChatProvider, ChatRequest, ChatResponse } from './types.js';
 
@@ -13,13 +14,16 @@ export interface StructuredCall<T> {
 }
 
 /**
- * The resume key of a request: a change to the model, prompt, schema or temperature gives a new key, so only the
- * items it affects are asked again.
+ * The resume key of a request: a change to the model, prompt, schema, temperature or thinking sent gives a new key,
+ * so only the items it affects are asked again. Thinking counts only where it is sent (every Gemini call, OpenAI
+ * reasoning models): a model whose request did not change keeps the key it had before thinking existed.
  */
 export function requestKey(provider: string, request: ChatRequest): string {
   const schema = JSON.stringify(z.toJSONSchema(request.schema));
-  const material = JSON.stringify([provider, request.model, request.system ?? '', request.prompt, request.schemaName, schema, request.temperature]);
-  return createHash('sha256').update(material).digest('hex').slice(0, 32);
+  const parts: unknown[] = [provider, request.model, request.system ?? '', request.prompt, request.schemaName, schema, request.temperature];
+  const thinking = provider === 'gemini' ? geminiThinking(request.model, request.thinking) : openaiReasoningEffort(request.model, request.thinking);
+  if (thinking !== undefined) parts.push(thinking);
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
 }
 
 /** Turns a response into a checked value, or says (as an InvalidAnswerError) why it cannot be used. */
@@ -52,7 +56,7 @@ export async function callStructured<T>(provider: ChatProvider, call: Structured
   const estimate = Math.ceil(((request.system?.length ?? 0) + request.prompt.length) / 4) + 500;
   return withRetries(async (signal) => {
     const response = await provider.complete(request, signal);
-    env.onUsage?.(response.usage, request.model);
+    env.onUsage?.(response.usage, request.model, response.modelVersion);
     try {
       return interpret(call, response);
     } catch (error) {

@@ -6,7 +6,7 @@ import { formatTokens, formatUsd } from '../usage_meter.js';
 import type { DistributionData, ListedConversation, RunData } from './collect.js';
 import { escapeHtml as e } from './escape.js';
 import { REPORT_CSS, REPORT_SCRIPT } from './page_assets.js';
-import { dropReasons, NUMERIC_COLUMNS, percent, STAGE_COLUMNS, stageCells, stageLabel } from './stage_table.js';
+import { dropReasons, modelLines, NUMERIC_COLUMNS, percent, STAGE_COLUMNS, stageCells, stageLabel } from './stage_table.js';
 import { barChart, histogramBins, histogramChart } from './svg.js';
 
 export interface HtmlOptions {
@@ -82,12 +82,14 @@ function stagesTable(run: RunData): string {
     `<tr${cls ? ` class="${cls}"` : ''}>${cells.map((c, i) => `<td${NUMERIC_COLUMNS[i] ? ' class="num"' : ''}>${e(c)}</td>`).join('')}</tr>`;
   const body = rows.map((cells, i) => row(cells, `status-${run.stages[i]!.status.replaceAll(' ', '-')}`)).join('\n');
   const drops = dropReasons(run);
+  const models = modelLines(run);
   const notes = run.stages.flatMap((s) => s.notes.map((n) => `<li>${e(stageLabel(s))}: ${e(n)}</li>`));
   const waiting = run.stages.filter((s) => s.status === 'not run');
   return `<div class="panel"><table class="stages"><thead><tr>${head}</tr></thead><tbody>
 ${body}
 ${row(total, 'total')}
 </tbody></table>
+${models.length ? `<h3 style="margin-top:12px">Models that answered</h3><ul class="notes">${models.map((m) => `<li>${e(m.stage)}: ${e(m.text)}</li>`).join('')}</ul>` : ''}
 ${drops.length ? `<h3 style="margin-top:12px">Why items were dropped</h3><ul class="notes">${drops.map((d) => `<li>${e(d.stage)}: <b>${d.count.toLocaleString('en-US')}</b> ${e(d.reason)}</li>`).join('')}</ul>` : ''}
 ${notes.length ? `<h3>Notes</h3><ul class="notes">${notes.join('')}</ul>` : ''}
 ${waiting.length ? `<p class="muted">Not run yet: ${waiting.map((s) => e(`${stageLabel(s)} (npx tsx ${s.script})`)).join(', ')}</p>` : ''}

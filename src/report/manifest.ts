@@ -10,6 +10,7 @@ const Usage = z.object({
   calls: z.number().default(0),
   inputTokens: z.number().default(0),
   outputTokens: z.number().default(0),
+  cachedInputTokens: z.number().default(0),
   costUsd: z.number().default(0),
   unpriced_models: z.array(z.string()).default([]),
 });
@@ -20,6 +21,8 @@ export const Manifest = z.object({
   duration_s: z.number().optional(),
   outputs: z.array(z.string()).default([]),
   settings: z.record(z.string(), z.unknown()).default({}),
+  /** Requested model → concrete version → calls (manifests from before it existed have none). */
+  models_used: z.record(z.string(), z.record(z.string(), z.number())).optional(),
   counts: z
     .object({
       read: z.number().optional(),

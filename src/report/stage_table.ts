@@ -1,10 +1,10 @@
 // The per-stage table (rows in and out, drops, tokens, cost, time) and the reasons behind every drop, shared by
 // `make stats` (as text) and the HTML report.
 import { formatDuration } from '../progress.js';
-import { formatTokens, formatUsd } from '../usage_meter.js';
+import { cacheHitRate, formatTokens, formatUsd } from '../usage_meter.js';
 import type { RunData, StageData } from './collect.js';
 
-export const STAGE_COLUMNS = ['stage', 'status', 'in', 'out', 'failed', 'dropped', 'calls', 'tokens in / out', 'cost', 'time'];
+export const STAGE_COLUMNS = ['stage', 'status', 'in', 'out', 'failed', 'dropped', 'calls', 'tokens in / out', 'cached', 'cost', 'time'];
 /** Which columns hold numbers (right-aligned). */
 export const NUMERIC_COLUMNS = STAGE_COLUMNS.map((_, i) => i >= 2);
 
@@ -28,6 +28,7 @@ export function stageCells(run: RunData): { rows: string[][]; total: string[] } 
       count(dropped),
       usage ? count(usage.calls) : NONE,
       usage?.calls ? `${formatTokens(usage.inputTokens)} / ${formatTokens(usage.outputTokens)}` : NONE,
+      usage?.calls ? cacheHitRate(usage.inputTokens, usage.cachedInputTokens) || NONE : NONE,
       usage?.calls ? formatUsd(usage.costUsd) + (usage.unpriced_models.length ? '+?' : '') : NONE,
       m?.duration_s !== undefined ? formatDuration(m.duration_s) : NONE,
     ];
@@ -45,6 +46,7 @@ export function stageCells(run: RunData): { rows: string[][]; total: string[] } 
     '',
     count(sum((u) => u.calls)),
     `${formatTokens(sum((u) => u.inputTokens))} / ${formatTokens(sum((u) => u.outputTokens))}`,
+    cacheHitRate(sum((u) => u.inputTokens), sum((u) => u.cachedInputTokens)) || NONE,
     formatUsd(sum((u) => u.costUsd)) + (unpriced ? '+?' : ''),
     formatDuration(seconds),
   ];
@@ -66,6 +68,18 @@ export function dropReasons(run: RunData): Array<{ stage: string; reason: string
     }
     if (stage.n === 6 && run.similarities?.length && !Object.keys(m?.counts.filtered ?? {}).length)
       out.push({ stage: label, reason: 'removed as near-duplicates (from the dedup report)', count: run.similarities.length });
+  }
+  return out;
+}
+
+/** Which concrete model versions answered each stage: "1 extract_qa  gemini-flash-latest → gemini-3.8-flash ×10". */
+export function modelLines(run: RunData): Array<{ stage: string; text: string }> {
+  const out: Array<{ stage: string; text: string }> = [];
+  for (const stage of run.stages) {
+    for (const [requested, versions] of Object.entries(stage.manifest?.models_used ?? {})) {
+      const answered = Object.entries(versions).map(([v, n]) => `${v} ×${n.toLocaleString('en-US')}`).join(', ');
+      out.push({ stage: stageLabel(stage), text: `${requested} → ${answered}` });
+    }
   }
   return out;
 }

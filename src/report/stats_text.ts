@@ -1,6 +1,6 @@
 // Renders a run as the plain-text block `make stats` prints: the stage table, funnel, pass rates, drops, notes.
 import type { RunData } from './collect.js';
-import { dropReasons, NUMERIC_COLUMNS, percent, STAGE_COLUMNS, stageCells, stageLabel } from './stage_table.js';
+import { dropReasons, modelLines, NUMERIC_COLUMNS, percent, STAGE_COLUMNS, stageCells, stageLabel } from './stage_table.js';
 
 export function statsText(run: RunData): string {
   const out: string[] = [`${run.label} (${run.dir}/${run.prefix}*)`];
@@ -19,6 +19,12 @@ export function statsText(run: RunData): string {
       last = c.stage;
       out.push(`  ${head.padEnd(26)}${c.name.padEnd(width)}  ${`${c.passed}/${c.total}`.padStart(11)}  ${percent(c.passed, c.total).padStart(6)}`);
     }
+  }
+
+  const models = modelLines(run);
+  if (models.length) {
+    out.push('', 'models (requested → versions that answered):');
+    for (const m of models) out.push(`  ${m.stage.padEnd(26)}${m.text}`);
   }
 
   const drops = dropReasons(run);
