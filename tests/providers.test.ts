@@ -160,6 +160,12 @@ describe('OpenAI-compatible servers', () => {
       let raw = '';
       req.on('data', (d) => (raw += d));
       req.on('end', () => {
+        // Like many compatible servers it has no models endpoint: the model check must skip, not fail.
+        if (req.method === 'GET') {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { message: `Invalid URL (GET ${req.url})`, type: 'invalid_request_error', param: null, code: null } }));
+          return;
+        }
         const body = JSON.parse(raw);
         asked.push(body);
         const data = (body.input as string[]).map((_, index) => ({ object: 'embedding', index, embedding: Array.from({ length: body.dimensions }, (_, k) => (k === index % body.dimensions ? 3 : 0)) }));

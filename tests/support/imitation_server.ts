@@ -3,6 +3,18 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { defaultAnswer, embedText, estimateTokens, hashString, makeRng, type GenerateCall, type Rng } from './fake_answers.js';
+import {
+  catalogue as makeCatalogue,
+  geminiModelResource,
+  geminiNotFoundMessage,
+  geminiThinkingProblem,
+  geminiThoughtTokens,
+  openaiNotFoundMessage,
+  openaiParamProblem,
+  openaiReasoningTokens,
+  PrefixCache,
+  type CatalogueName,
+} from './imitation_catalogue.js';
 
 export type { GenerateCall } from './fake_answers.js';
 
@@ -53,6 +65,12 @@ export interface ImitationOptions {
   latencyJitterMs?: number;
   /** Keep each request's body in `requests` (default true); a long benchmark turns it off to bound memory. */
   recordBodies?: boolean;
+  /** Which models exist (default 'today': 2.0 and 2.5 Gemini answer 404); 'any' serves every name. */
+  catalogue?: CatalogueName;
+  /** false: no models list/get endpoints (404 on the route), as some OpenAI-compatible servers. Default true. */
+  modelsEndpoint?: boolean;
+  /** Least shared prefix, in tokens, that implicit caching serves (default: each provider's documented minimum). */
+  cacheMinTokens?: { gemini?: number; openai?: number };
 }
 
 export interface RecordedRequest {
@@ -64,7 +82,16 @@ export interface RecordedRequest {
   status: number;
   at: number;
   /** The tokens this answer reported (generate and OpenAI embedding calls that got a 200), as the provider bills them. */
-  usage?: { input: number; output: number };
+  usage?: ReportedUsage;
+}
+
+/** What one answer reported: tokens as billed (output includes thinking), cached input, the concrete version. */
+export interface ReportedUsage {
+  input: number;
+  output: number;
+  cached?: number;
+  thoughts?: number;
+  version?: string;
 }
 
 export interface Imitation {
@@ -85,7 +112,7 @@ interface Reply {
   raw?: string | Buffer;
   contentType?: string;
   headers?: Record<string, string>;
-  usage?: { input: number; output: number };
+  usage?: ReportedUsage;
 }
 
 const HANG = Symbol('hang');
@@ -297,7 +324,7 @@ interface LineResult {
   /** HTTP status the line would have had as a normal request; 0 = the line never ran (expired). */
   status: number;
   body?: any;
-  usage?: { input: number; output: number };
+  usage?: ReportedUsage;
 }
 
 interface OpenAIBatch {
@@ -349,6 +376,9 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
   const sockets = new Set<Socket>();
   let seq = 0;
   let origin = '';
+  const cat = makeCatalogue(opts.catalogue ?? 'today');
+  const prefixes = new PrefixCache();
+  const modelsEndpoint = opts.modelsEndpoint ?? true;
 
   const newId = (prefix: string) => `${prefix}${(++seq).toString(36)}${randomBytes(5).toString('hex')}`;
 
@@ -357,6 +387,11 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
   /** Scripted entries without `match` apply to HTTP requests only; batch lines need an explicit match. */
   function takeScript(path: string, forLine: boolean): ScriptedFault | undefined {
     const i = script.findIndex((s) => (s.match === undefined ? !forLine : path.includes(s.match)));
+    return i < 0 ? undefined : script.splice(i, 1)[0];
+  }
+
+  function takeMatchedScript(path: string): ScriptedFault | undefined {
+    const i = script.findIndex((s) => s.match !== undefined && path.includes(s.match));
     return i < 0 ? undefined : script.splice(i, 1)[0];
   }
 
@@ -433,9 +468,14 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
     if (fault?.kind === 'reply') return { key: '', status: fault.reply.status, body: fault.reply.body };
     if (fault?.kind === 'hang') return { key: '', status: 0 };
     const { call, jsonMode } = geminiCallOf(model, request);
+    const spec = cat.gemini(model);
+    const version = spec?.id ?? model;
     const text = mangle(answerText(call, jsonMode), fault);
     const input = estimateTokens(call.system + call.prompt);
     const output = estimateTokens(text);
+    const thoughts = spec ? geminiThoughtTokens(spec, request.generationConfig?.thinkingConfig) : 0;
+    // The system instruction goes first, then the contents: the order the model reads (and caches) them in.
+    const cached = prefixes.cachedTokens(`gemini:${version}`, `${call.system}\n${call.prompt}`, opts.cacheMinTokens?.gemini ?? spec?.cacheMin ?? 4096);
     const body = {
       candidates: [
         { content: { role: 'model', parts: [{ text }] }, finishReason: fault?.kind === 'truncated' ? 'MAX_TOKENS' : 'STOP', index: 0 },
@@ -443,28 +483,34 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
       usageMetadata: {
         promptTokenCount: input,
         candidatesTokenCount: output,
-        totalTokenCount: input + output,
-        thoughtsTokenCount: 0,
+        totalTokenCount: input + output + thoughts,
+        thoughtsTokenCount: thoughts,
+        ...(cached ? { cachedContentTokenCount: cached, cacheTokensDetails: [{ modality: 'TEXT', tokenCount: cached }] } : {}),
         promptTokensDetails: [{ modality: 'TEXT', tokenCount: input }],
       },
-      modelVersion: model,
+      modelVersion: version,
       responseId: newId('resp'),
     };
-    return { key: '', status: 200, body, usage: { input, output } };
+    return { key: '', status: 200, body, usage: { input, output: output + thoughts, cached, thoughts, version } };
   }
 
   function openaiChat(body: any, fault: Fault | undefined): LineResult {
     if (fault?.kind === 'reply') return { key: '', status: fault.reply.status, body: fault.reply.body };
     if (fault?.kind === 'hang') return { key: '', status: 0 };
     const { call, jsonMode } = openaiCallOf(body);
+    const spec = cat.openai(call.model);
+    const version = spec?.snapshot ?? call.model;
     const text = mangle(answerText(call, jsonMode), fault);
     const input = estimateTokens(call.system + call.prompt);
-    const output = estimateTokens(text);
+    const reasoning = spec ? openaiReasoningTokens(spec, body) : 0;
+    const output = estimateTokens(text) + reasoning;
+    // OpenAI caches the longest seen prefix from 1,024 tokens on, in steps of 128.
+    const cached = prefixes.cachedTokens(`openai:${version}`, `${call.system}\n${call.prompt}`, opts.cacheMinTokens?.openai ?? 1024, 128);
     const completion = {
       id: newId('chatcmpl-'),
       object: 'chat.completion',
       created: nowSeconds(),
-      model: call.model,
+      model: version,
       choices: [
         {
           index: 0,
@@ -477,19 +523,21 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
         prompt_tokens: input,
         completion_tokens: output,
         total_tokens: input + output,
-        prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-        completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+        prompt_tokens_details: { cached_tokens: cached, audio_tokens: 0 },
+        completion_tokens_details: { reasoning_tokens: reasoning, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
       },
       service_tier: 'default',
       system_fingerprint: 'fp_imitation',
     };
-    return { key: '', status: 200, body: completion, usage: { input, output } };
+    return { key: '', status: 200, body: completion, usage: { input, output, cached, thoughts: reasoning, version } };
   }
 
   function openaiEmbeddings(body: any, fault: Fault | undefined): LineResult {
     if (fault?.kind === 'reply') return { key: '', status: fault.reply.status, body: fault.reply.body };
     if (fault?.kind === 'hang') return { key: '', status: 0 };
     if (!body || typeof body.model !== 'string' || body.input === undefined) throw new BadRequest("'input' and 'model' are required.");
+    const spec = cat.openai(body.model);
+    if (!spec?.embedding) return { key: '', status: 404, body: openaiError(404, openaiNotFoundMessage(body.model), 'invalid_request_error', 'model_not_found').body };
     const raw = body.input;
     const inputs: string[] =
       typeof raw === 'string'
@@ -511,14 +559,52 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
     return {
       key: '',
       status: 200,
-      body: { object: 'list', data, model: body.model, usage: { prompt_tokens: tokens, total_tokens: tokens } },
-      usage: { input: tokens, output: 0 },
+      body: { object: 'list', data, model: spec.snapshot, usage: { prompt_tokens: tokens, total_tokens: tokens } },
+      usage: { input: tokens, output: 0, version: spec.snapshot },
     };
   }
 
   function geminiEmbed(model: string, request: any): number[] {
     const dim = opts.embeddingDim ?? request?.outputDimensionality ?? defaultEmbeddingDim(model);
     return embedText(contentText(request?.content), dim);
+  }
+
+  // --- the catalogue's rules, checked before any fault is drawn (a 404 or 400 is decided by the request alone) ----
+
+  function geminiRuleReply(model: string, body: any, method: 'generateContent' | 'embedContent'): Reply | undefined {
+    const spec = cat.gemini(model);
+    if (!spec || !spec.methods.includes(method)) return geminiError(404, geminiNotFoundMessage(model, method));
+    if (method === 'generateContent') {
+      const problem = geminiThinkingProblem(spec, body?.generationConfig?.thinkingConfig);
+      if (problem) return geminiError(400, problem);
+    }
+    return undefined;
+  }
+
+  function openaiRuleReply(body: any): Reply | undefined {
+    const spec = cat.openai(body.model);
+    if (!spec || spec.embedding) return openaiError(404, openaiNotFoundMessage(body.model), 'invalid_request_error', 'model_not_found');
+    const problem = openaiParamProblem(spec, body);
+    if (problem) return { status: 400, body: { error: { message: problem.message, type: 'invalid_request_error', param: problem.param, code: problem.code } } };
+    return undefined;
+  }
+
+  /** `GET /v1beta/models[/{id}]` and `GET /v1/models[/{id}]`: free, like the real ones. */
+  function modelsRoute(provider: Provider, method: string, path: string): Reply | undefined {
+    if (!modelsEndpoint || method !== 'GET') return undefined;
+    if (provider === 'gemini') {
+      if (path === '/v1beta/models') return { status: 200, body: { models: cat.geminiListed().map((m) => geminiModelResource(m.id, m.model)) } };
+      const id = /^\/v1beta\/models\/([^/:]+)$/.exec(path)?.[1];
+      if (id === undefined) return undefined;
+      const spec = cat.gemini(id);
+      return spec ? { status: 200, body: geminiModelResource(id, spec) } : geminiError(404, `Model is not found: models/${id} for api version v1beta`);
+    }
+    const object = (m: { id: string; created: number }) => ({ id: m.id, object: 'model', created: m.created, owned_by: 'system' });
+    if (path === '/v1/models') return { status: 200, body: { object: 'list', data: cat.openaiListed().map(object) } };
+    const id = /^\/v1\/models\/([^/]+)$/.exec(path)?.[1];
+    if (id === undefined) return undefined;
+    const spec = cat.openai(decodeURIComponent(id));
+    return spec ? { status: 200, body: object(spec) } : openaiError(404, openaiNotFoundMessage(decodeURIComponent(id)), 'invalid_request_error', 'model_not_found');
   }
 
   // --- files ----------------------------------------------------------------------------------------------------
@@ -669,10 +755,12 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
     const usage = { input: 0, output: 0 };
     for (const line of b.lines) {
       const model = typeof line.body?.model === 'string' ? line.body.model : 'unknown';
-      const fault = lineFault('openai', `${line.url}#${line.custom_id}`, model);
+      const rule = b.endpoint === '/v1/chat/completions' && typeof line.body?.model === 'string' ? openaiRuleReply(line.body) : undefined;
+      const fault = rule ? undefined : lineFault('openai', `${line.url}#${line.custom_id}`, model);
       let result: LineResult;
       try {
-        result = b.endpoint === '/v1/embeddings' ? openaiEmbeddings(line.body, fault) : openaiChat(line.body, fault);
+        if (rule) result = { key: '', status: rule.status, body: rule.body };
+        else result = b.endpoint === '/v1/embeddings' ? openaiEmbeddings(line.body, fault) : openaiChat(line.body, fault);
       } catch (e) {
         if (!(e instanceof BadRequest)) throw e;
         result = { key: '', status: 400, body: openaiError(400, e.message, 'invalid_request_error', null).body };
@@ -731,6 +819,7 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
     const batch = body?.batch;
     const input = batch?.inputConfig;
     if (!input) throw new BadRequest('* BatchGenerateContentRequest.batch.input_config: input_config is not specified');
+    if (!cat.gemini(model)) return geminiError(404, geminiNotFoundMessage(model, 'batchGenerateContent'));
     if (plan.fatal) return fatalError('gemini', plan.fatal, model);
     const b: GeminiBatch = {
       id: newId(''),
@@ -767,6 +856,8 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
   }
 
   function geminiLine(model: string, key: string, request: any): { response?: unknown; error?: unknown } {
+    const rule = geminiRuleReply(model, request, 'generateContent');
+    if (rule) return { error: (rule.body as any).error };
     const fault = lineFault('gemini', `/v1beta/models/${model}:generateContent#${key}`, model);
     let result: LineResult;
     try {
@@ -828,15 +919,21 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
 
   async function routeGemini(method: string, url: URL, req: http.IncomingMessage, raw: Buffer, pre: Fault | undefined): Promise<Outcome> {
     const path = url.pathname;
+    const listed = modelsRoute('gemini', method, path);
+    if (listed) return listed;
     let m = /^\/v1beta\/(?:models|tunedModels)\/([^/:]+):(\w+)$/.exec(path);
     if (m && method === 'POST') {
       const [, model, action] = m;
       const body = parseJson(raw);
       if (action === 'generateContent') {
         const { call } = geminiCallOf(model, body); // validates before a fault is drawn
+        const rule = geminiRuleReply(model, body, 'generateContent');
+        if (rule) return rule;
         return fromLine(geminiGenerate(call.model, body, pre ?? modelFault('gemini', model, true)));
       }
       if (action === 'batchEmbedContents' || action === 'embedContent') {
+        const rule = geminiRuleReply(model, body, 'embedContent');
+        if (rule) return rule;
         const fault = pre ?? modelFault('gemini', model, false);
         if (fault?.kind === 'reply') return fault.reply;
         if (fault?.kind === 'hang') return HANG;
@@ -908,13 +1005,20 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
 
   async function routeOpenAI(method: string, url: URL, req: http.IncomingMessage, raw: Buffer, pre: Fault | undefined): Promise<Outcome> {
     const path = url.pathname;
+    const listed = modelsRoute('openai', method, path);
+    if (listed) return listed;
     if (method === 'POST' && path === '/v1/chat/completions') {
       const body = parseJson(raw);
       openaiCallOf(body); // validates before a fault is drawn
+      const rule = openaiRuleReply(body);
+      if (rule) return rule;
       return fromLine(openaiChat(body, pre ?? modelFault('openai', body.model, true)));
     }
     if (method === 'POST' && path === '/v1/embeddings') {
       const body = parseJson(raw);
+      if (body && typeof body.model === 'string' && !cat.openai(body.model)?.embedding) {
+        return openaiError(404, openaiNotFoundMessage(body.model), 'invalid_request_error', 'model_not_found');
+      }
       return fromLine(openaiEmbeddings(body, pre ?? modelFault('openai', String(body?.model), false)));
     }
     if (method === 'POST' && path === '/v1/files') {
@@ -1000,7 +1104,9 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
   }
 
   async function afterAuth(provider: Provider, method: string, url: URL, req: http.IncomingMessage, raw: Buffer): Promise<Outcome> {
-    const entry = takeScript(req.url ?? '/', false);
+    // The free model look-ups a client makes before paying are not what a scripted fault without `match` is for.
+    const lookup = method === 'GET' && /^\/(v1beta|v1)\/models(\/[^/:]+)?$/.test(url.pathname);
+    const entry = lookup ? takeMatchedScript(req.url ?? '/') : takeScript(req.url ?? '/', false);
     const pre = entry ? scriptedFault(entry, provider, modelOf(url, raw)) : undefined;
     if (pre?.kind === 'reply') return pre.reply;
     if (pre?.kind === 'hang') return HANG;
