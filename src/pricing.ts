@@ -63,7 +63,7 @@ export function prices(): Record<string, Price> {
   const file = env('PRICES_FILE');
   let overrides: Record<string, Price> = {};
   if (file) {
-    overrides = readJsonFile(file, PriceFile, { what: 'PRICES_FILE', ifInvalid: '{"model": {"input": USD, "output": USD, "cached": USD (optional)}} per 1M tokens' });
+    overrides = readJsonFile(file, PriceFile, { what: 'PRICES_FILE', ifInvalid: '{"model": {"input": USD, "output": USD}} per 1M tokens' });
   }
   cache = { ...defaultPrices(), ...overrides };
   return cache;

@@ -4,7 +4,7 @@ import { formatDuration } from '../progress.js';
 import { cacheHitRate, formatTokens, formatUsd } from '../usage_meter.js';
 import type { RunData, StageData } from './collect.js';
 
-export const STAGE_COLUMNS = ['stage', 'status', 'in', 'out', 'failed', 'dropped', 'calls', 'tokens in / out', 'cached', 'cost', 'time'];
+export const STAGE_COLUMNS = ['stage', 'status', 'in', 'out', 'failed', 'dropped', 'calls', 'tokens in / out', 'cost', 'time'];
 /** Which columns hold numbers (right-aligned). */
 export const NUMERIC_COLUMNS = STAGE_COLUMNS.map((_, i) => i >= 2);
 
@@ -28,7 +28,6 @@ export function stageCells(run: RunData): { rows: string[][]; total: string[] } 
       count(dropped),
       usage ? count(usage.calls) : NONE,
       usage?.calls ? `${formatTokens(usage.inputTokens)} / ${formatTokens(usage.outputTokens)}` : NONE,
-      usage?.calls ? cacheHitRate(usage.inputTokens, usage.cachedInputTokens) || NONE : NONE,
       usage?.calls ? formatUsd(usage.costUsd) + (usage.unpriced_models.length ? '+?' : '') : NONE,
       m?.duration_s !== undefined ? formatDuration(m.duration_s) : NONE,
     ];
@@ -46,7 +45,6 @@ export function stageCells(run: RunData): { rows: string[][]; total: string[] } 
     '',
     count(sum((u) => u.calls)),
     `${formatTokens(sum((u) => u.inputTokens))} / ${formatTokens(sum((u) => u.outputTokens))}`,
-    cacheHitRate(sum((u) => u.inputTokens), sum((u) => u.cachedInputTokens)) || NONE,
     formatUsd(sum((u) => u.costUsd)) + (unpriced ? '+?' : ''),
     formatDuration(seconds),
   ];
@@ -78,7 +76,9 @@ export function modelLines(run: RunData): Array<{ stage: string; text: string }>
   for (const stage of run.stages) {
     for (const [requested, versions] of Object.entries(stage.manifest?.models_used ?? {})) {
       const answered = Object.entries(versions).map(([v, n]) => `${v} ×${n.toLocaleString('en-US')}`).join(', ');
-      out.push({ stage: stageLabel(stage), text: `${requested} → ${answered}` });
+      const u = stage.manifest?.usage;
+      const cache = u?.cachedInputTokens ? ` · cache ${cacheHitRate(u.inputTokens, u.cachedInputTokens)}` : '';
+      out.push({ stage: stageLabel(stage), text: `${requested} → ${answered}${cache}` });
     }
   }
   return out;
