@@ -24,6 +24,9 @@ export const QAPair = z.object({
   context_after: z.string().default(''),
   difficulty: Difficulty,
   categories: z.array(z.string()).default([]),
+  // Not in the original's model: the id of the fact line the pair came from (src/facts.ts). Optional, so rows of the
+  // original and of runs before ids still load; readers derive the fact from source_text instead.
+  fact_id: z.string().optional(),
 });
 export type QAPair = z.infer<typeof QAPair>;
 
