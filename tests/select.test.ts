@@ -7,6 +7,7 @@ import { FLAGS as SELECT_FLAGS, selectedPath, selectTop } from '../7_select_top.
 import { FLAGS as DEDUP_FLAGS, deduplicate } from '../6_deduplicate.js';
 import { parseFlags } from '../src/cli.js';
 import { conversationFactIds } from '../src/facts.js';
+import type { MixDimension } from '../src/select/mix.js';
 import { factsCovered, firstK, selectConversations, type Candidate } from '../src/select/select.js';
 import { UniqueConversation } from '../src/schemas.js';
 import { startImitation, type Imitation } from './support/imitation_server.js';
@@ -38,7 +39,7 @@ describe('selectConversations', () => {
     mix: [`p${i % 3}`, i % 10 === 0 ? 'rare' : 'common'],
     crowd: 0,
   }));
-  const dims = [{ key: 'persona', target: { p0: 1 / 3, p1: 1 / 3, p2: 1 / 3 } }, { key: 'kind', target: { rare: 0.5, common: 0.5 } }];
+  const dims: MixDimension[] = [{ key: 'persona', target: { p0: 1 / 3, p1: 1 / 3, p2: 1 / 3 } }, { key: 'kind', target: { rare: 0.5, common: 0.5 } }];
 
   it('covers more facts than the prefix and at least 90% of plain greedy, deterministically', () => {
     const chosen = selectConversations(candidates, 15, dims);
