@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FLAGS as SELECT_FLAGS, selectedPath, selectTop } from '../7_select_top.js';
 import { FLAGS as DEDUP_FLAGS, deduplicate } from '../6_deduplicate.js';
 import { parseFlags } from '../src/cli.js';
+import { artifactPaths } from '../src/config.js';
 import { conversationFactIds } from '../src/facts.js';
+import { collectCoverage, coverageText } from '../src/report/coverage.js';
 import type { MixDimension } from '../src/select/mix.js';
 import { factsCovered, firstK, selectConversations, type Candidate } from '../src/select/select.js';
 import { UniqueConversation } from '../src/schemas.js';
@@ -109,5 +111,17 @@ describe('7_select_top.ts --top-k 15 on a 40-chunk run through the imitation', (
     }
     const dedup = rows(join(dir, 'conversations_deduplicated.jsonl')).filter((r) => r.judgment.overall_pass).slice(0, 15);
     expect(rows(join(dir, 'first.jsonl'))).toEqual(dedup.map((r) => ({ messages: r.conversation.messages })));
+  });
+
+  it('make stats follows all 40 facts to the final set and names each lost one with its stage', async () => {
+    const c = (await collectCoverage(artifactPaths('', dir), selectedPath(join(dir, 'final.jsonl'))))!;
+    const counts = c.funnel.map((f) => f.count!);
+    expect(counts[0]).toBe(40);
+    for (let i = 1; i < counts.length; i++) expect(counts[i]).toBeLessThanOrEqual(counts[i - 1]!);
+    const covered = new Set(rows(selectedPath(join(dir, 'final.jsonl'))).flatMap((s) => s.fact_ids)).size;
+    expect(counts.at(-1)).toBe(covered);
+    expect(c.lost).toHaveLength(40 - covered);
+    for (const l of c.lost) expect(['no pair', 'pairs all failed validation', 'no passing conversation (none generated, or all failed the judge)', 'removed as duplicates', 'not selected']).toContain(l.stage);
+    expect(coverageText(c).join('\n')).toContain(`facts not in the final set (${40 - covered})`);
   });
 });
