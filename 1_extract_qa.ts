@@ -14,6 +14,7 @@ import { DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS, PATHS, STAGES } from './src/conf
 import { loadDomain } from './src/domain.js';
 import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
 import { dryRun } from './src/dry_run.js';
+import { factId, factsListPath, type FactRecord } from './src/facts.js';
 import { cutoffYear, mentionsFutureYear } from './src/future_years.js';
 import { writeJsonl } from './src/jsonl.js';
 import type { StructuredCall } from './src/llm/structured.js';
@@ -44,6 +45,9 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
   const { text, chunks: allChunks } = readFacts(factsFile);
   const chunks = flags.limit === undefined ? allChunks : allChunks.slice(0, flags.limit);
   const cutoff = cutoffYear(text);
+
+  // Every chunk is a fact with a stable id; the list (with or without pairs) lets stats follow each one to the end.
+  const facts: FactRecord[] = chunks.map((chunk) => ({ fact_id: factId({ text: chunk.source_text, line: chunk.line }), line: chunk.line, source_text: chunk.source_text, context_before: chunk.context_before, context_after: chunk.context_after }));
 
   // 2. One structured call per chunk.
   const calls = chunks.map((chunk) => {
@@ -86,12 +90,14 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
         run.filter('future_year');
         continue;
       }
-      pairs.push({ question: qa.question, answer: qa.answer, source_text: chunk.source_text, context_before: chunk.context_before, context_after: chunk.context_after, difficulty: qa.difficulty, categories: qa.categories });
+      pairs.push({ question: qa.question, answer: qa.answer, source_text: chunk.source_text, context_before: chunk.context_before, context_after: chunk.context_after, difficulty: qa.difficulty, categories: qa.categories, fact_id: facts[i]!.fact_id });
     }
   });
 
   // 4. Write the artifact.
   run.counts.written = await writeJsonl(flags.output, pairs);
+  await writeJsonl(factsListPath(flags.output), facts);
+  run.outputs.push(factsListPath(flags.output));
   if (pairs[0]) run.log(`sample: Q: ${pairs[0].question}\n        A: ${pairs[0].answer}`);
   return run.finish(manifest);
 }

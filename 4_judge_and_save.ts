@@ -1,15 +1,17 @@
 /**
  * Stage 4 — judge conversations.
  *
- * Reads output/conversations_raw.jsonl, asks the model four yes/no questions about each conversation (factually
- * accurate, natural, on topic, adds value), computes `overall_pass` as all four, writes every judged conversation to
+ * Reads output/conversations_raw.jsonl, shows the model the source fact lines (verbatim, with context) and Q&A pairs
+ * of each conversation and asks for a verdict per assistant turn (supported by the facts, or the unsupported claim)
+ * and three yes/no questions (natural, on topic, adds value); computes `factually_accurate` as every turn supported
+ * (an answer with the wrong number of turns is asked for again) and `overall_pass` as all four, writes every judged conversation to
  * output/conversations_judged.jsonl, prints each criterion's pass rate, and — as the original did — writes the first
  * top-K passing conversations in training format to output/conversations_final.jsonl (stage 7 rewrites that file
  * after deduplication).
  *
  *   npx tsx 4_judge_and_save.ts [--input PATH] [--output PATH] [--top-k N] [--concurrency N] [--dry-run] …
  */
-import { JUDGMENT_SCHEMA_NAME, JudgmentOutput, judgePrompt } from './src/agents/conversation_judge.js';
+import { assistantTurns, checkTurnVerdicts, JUDGMENT_SCHEMA_NAME, JudgmentOutput, judgePrompt } from './src/agents/conversation_judge.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, PARAMS, PATHS, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
@@ -45,11 +47,12 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
     const { system, prompt } = judgePrompt(domain, conversation);
     const call: StructuredCall<JudgmentOutput> = {
       request: { model, system, prompt, schema: JudgmentOutput, schemaName: JUDGMENT_SCHEMA_NAME, temperature: STAGES.judge.temperature, thinking },
+      check: (out) => checkTurnVerdicts(out.assistant_turns, assistantTurns(conversation)),
     };
     return { id: `conversation-${i}`, call };
   });
   if (flags['dry-run']) {
-    dryRun('judge', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKENS.judge, { batch: flags.batch, fresh: flags.fresh });
+    dryRun('judge', provider, model, flags.output, calls.map((c) => c.call), (i) => OUTPUT_TOKENS.judge(assistantTurns(conversations[i]!)), { batch: flags.batch, fresh: flags.fresh });
     return 0;
   }
 
@@ -72,12 +75,14 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
   run.log(`judge: ${conversations.length} conversations from ${flags.input} · ${provider} ${model} · ${stage.mode}`);
   const { results, manifest } = await runLlmCalls(stage, 'judge', provider, calls, { batch: flags.batch });
 
-  // 3. overall_pass is computed here, never trusted from the model.
+  // 3. factually_accurate (every assistant turn supported) and overall_pass are computed here, never trusted.
   const judged: JudgedConversation[] = [];
   results.forEach((j, i) => {
     if (!j) return;
-    const overall_pass = j.factually_accurate && j.natural_conversation && j.on_topic && j.adds_value;
-    judged.push({ conversation: conversations[i]!, judgment: { ...j, overall_pass } });
+    const { assistant_turns: turn_verdicts, ...rubric } = j;
+    const factually_accurate = turn_verdicts.every((t) => t.supported);
+    const overall_pass = factually_accurate && j.natural_conversation && j.on_topic && j.adds_value;
+    judged.push({ conversation: conversations[i]!, judgment: { factually_accurate, ...rubric, overall_pass, turn_verdicts } });
   });
 
   // 4. Write all judged conversations, and the first top-K passing ones in training format.

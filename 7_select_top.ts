@@ -1,19 +1,27 @@
 /**
  * Stage 7 — select the training set.
  *
- * Reads output/conversations_deduplicated.jsonl, keeps passing conversations, takes the first top-K in input order
- * (the judge's booleans give every passing conversation the same rank, so input order decides, as in the original),
- * and writes output/conversations_final.jsonl in the chosen training format. Every line is checked against its
+ * Reads output/conversations_deduplicated.jsonl, keeps passing conversations and chooses top-K of them: the ones
+ * covering the most facts first (greedy maximum coverage), then the sampled mix (persona, style, emotion, turns,
+ * system prompt) nearest its targets, then the fewest near-duplicates (stage 6's report); `--select first` takes the
+ * first top-K in input order, as the original did. Prints and records the coverage and mix beside the first-K
+ * prefix's, and writes output/conversations_final.jsonl in the chosen training format. Every line is checked against its
  * target loader's rules before the file is written; token lengths are reported against nanochat's 2,048 limit.
  *
  *   npx tsx 7_select_top.ts [--top-k N] [--format messages|nanochat|sharegpt] [--system merge|drop] [--max-tokens N]
  */
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { PARAMS, PATHS, sidecarPath } from './src/config.js';
+import { DEFAULT_DOMAIN, PARAMS, PATHS, sidecarPath } from './src/config.js';
 import { EXPORT_FORMATS, SYSTEM_MODES, toExportRow, type ExportFormat, type SystemMode } from './src/export/formats.js';
 import { checkExportRow } from './src/export/loader_rules.js';
 import { countTokens, NANOCHAT_MAX_TOKENS, tokenStats } from './src/export/tokens.js';
+import { conversationFactIds } from './src/facts.js';
 import { iterateJsonl, writeJsonl } from './src/jsonl.js';
+import { loadDomain } from './src/domain.js';
+import { sampledDimensions } from './src/report/targets.js';
+import { crowding, dedupReportPath, readDedupReport } from './src/select/dedup_report.js';
+import { effectiveTargets, mixCounts, mixDistance } from './src/select/mix.js';
+import { factsCovered, firstK, selectConversations, type Candidate } from './src/select/select.js';
 import { UniqueConversation } from './src/schemas.js';
 import { ioFlags, QUIET_FLAG } from './src/stage_flags.js';
 import { StageRun } from './src/stage_run.js';
@@ -23,11 +31,18 @@ export const FLAGS = {
   'top-k': { kind: 'int', help: 'conversations in the training set', default: PARAMS.topK, min: 1 },
   format: { kind: 'string', help: 'training format', default: 'messages', choices: EXPORT_FORMATS },
   system: { kind: 'string', help: 'nanochat: merge the system prompt into the first user message, or drop it', default: 'merge', choices: SYSTEM_MODES },
+  select: { kind: 'string', help: 'coverage: most facts, then the mix, then fewest near-duplicates; first: the first top-K in input order', default: 'coverage', choices: ['coverage', 'first'] },
+  domain: { kind: 'string', help: `domain file the run used, for the persona and system-prompt targets (default ${DEFAULT_DOMAIN} if present)` },
   'max-tokens': { kind: 'int', help: `drop conversations longer than N tokens (nanochat renders at most ${NANOCHAT_MAX_TOKENS})`, min: 1 },
   ...QUIET_FLAG,
 } as const;
 
 const SUMMARY = 'Stage 7: keep passing conversations, take the top K and write the training set → conversations_final.jsonl';
+
+/** Which deduplicated row each final row is, and its facts: `conversations_final.jsonl` → `conversations_final.selected.jsonl`. */
+export function selectedPath(output: string): string {
+  return sidecarPath(output, '.selected.jsonl');
+}
 
 export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
   const format = flags.format as ExportFormat;
@@ -36,22 +51,28 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
     stage: 'select_top',
     artifact: flags.output,
     inputs: [flags.input],
-    settings: { top_k: flags['top-k'], format, system, max_tokens: flags['max-tokens'] ?? null },
+    settings: { top_k: flags['top-k'], select: flags.select, format, system, max_tokens: flags['max-tokens'] ?? null },
     concurrency: 1,
     quiet: flags.quiet,
   });
 
-  // 1. Stream the deduplicated conversations; keep passing ones within the token limit, up to top-K.
-  const rows: unknown[] = [];
-  const tokens: number[] = [];
+  // 1. Stream the deduplicated conversations: the candidates are the passing ones within the token limit whose
+  //    line its loader accepts.
+  const missingHint = 'run stage 6 first: npx tsx 6_deduplicate.ts';
+  const MIX = ['persona', 'style', 'emotion', 'turns', 'system_prompt'];
+  const dimensions = sampledDimensions(loadDomain(flags.domain, DEFAULT_DOMAIN)).filter((d) => MIX.includes(d.key));
+  const candidates: Candidate[] = [];
+  const rowOf: number[] = [];
   let firstRuleBreak: string | undefined;
-  for await (const { row, line } of iterateJsonl(flags.input, UniqueConversation, { missingHint: 'run stage 6 first: npx tsx 6_deduplicate.ts' })) {
+  let index = -1;
+  for await (const { row, line } of iterateJsonl(flags.input, UniqueConversation, { missingHint })) {
+    index++;
     run.counts.read++;
     if (!row.judgment.overall_pass) {
       run.filter('not_passing');
       continue;
     }
-    if (rows.length >= flags['top-k']) {
+    if (flags.select === 'first' && candidates.length >= flags['top-k']) {
       run.filter('beyond_top_k');
       continue;
     }
@@ -61,25 +82,65 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
       continue;
     }
     // 2. Check each line against its loader before anything is written.
-    const out = toExportRow(row.conversation.messages, format, { system });
-    const problem = checkExportRow(out, format);
+    const problem = checkExportRow(toExportRow(row.conversation.messages, format, { system }), format);
     if (problem) {
       firstRuleBreak ??= `${flags.input}:${line}: ${problem}`;
       run.filter('loader_rule');
       continue;
     }
-    rows.push(out);
-    tokens.push(length);
+    candidates.push({ facts: conversationFactIds(row.conversation.source_qa_pairs), mix: dimensions.map((d) => d.value(row.conversation.metadata)), crowd: index });
+    rowOf.push(index);
+  }
+  // Crowding needs every kept row's place in the embedded file, so it is filled in once the count is known.
+  const removed = await readDedupReport(dedupReportPath(flags.input));
+  const crowd = removed ? crowding(removed, index + 1) : undefined;
+  for (const c of candidates) c.crowd = crowd?.[c.crowd] ?? 0;
+  const chosen = flags.select === 'first' ? firstK(candidates, flags['top-k']) : selectConversations(candidates, flags['top-k'], dimensions);
+  run.filter('not_selected', candidates.length - chosen.length);
+
+  // What the choice gives, beside the first-K prefix of the same candidates.
+  const targets = effectiveTargets(dimensions, candidates.map((c) => c.mix));
+  const summary = (rows: number[]) => {
+    const mix = mixCounts(targets, rows.map((i) => candidates[i]!.mix));
+    return { conversations: rows.length, facts_covered: factsCovered(candidates, rows), mix, mix_distance: mixDistance(targets, mix) };
+  };
+  const selection = {
+    method: flags.select,
+    candidates: candidates.length,
+    facts_in_candidates: factsCovered(candidates, candidates.map((_, i) => i)),
+    crowding_from: removed ? dedupReportPath(flags.input) : null,
+    selected: summary(chosen),
+    first_k: summary(firstK(candidates, flags['top-k'])),
+  };
+  const tvd = (m: Record<string, number>) => Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' · ');
+  run.log(`selection (${flags.select}): ${chosen.length} of ${candidates.length} candidates cover ${selection.selected.facts_covered} of ${selection.facts_in_candidates} facts; the first ${selection.first_k.conversations} would cover ${selection.first_k.facts_covered}`);
+  run.log(`mix distance from targets (0 = on target), selected: ${tvd(selection.selected.mix_distance)}`);
+  run.log(`mix distance from targets, first ${selection.first_k.conversations}:  ${tvd(selection.first_k.mix_distance)}`);
+
+  // 2b. Read the input again and keep the chosen rows, in input order, with their facts for stats and the report.
+  const wanted = new Map(chosen.map((i) => [rowOf[i]!, i]));
+  const rows: unknown[] = [];
+  const tokens: number[] = [];
+  const sources: Array<{ index: number; fact_ids: string[] }> = [];
+  let at = -1;
+  for await (const { row } of iterateJsonl(flags.input, UniqueConversation, { missingHint })) {
+    const c = wanted.get(++at);
+    if (c === undefined) continue;
+    rows.push(toExportRow(row.conversation.messages, format, { system }));
+    tokens.push(countTokens(row.conversation.messages, { system: format === 'nanochat' ? system : 'merge' }));
+    sources.push({ index: at, fact_ids: candidates[c]!.facts });
   }
 
   // 3. Write the training set and report its token lengths.
   run.counts.written = await writeJsonl(flags.output, rows);
+  await writeJsonl(selectedPath(flags.output), sources);
+  run.outputs.push(selectedPath(flags.output));
   if (firstRuleBreak) process.stderr.write(`warning: ${run.counts.filtered.loader_rule} conversations break the ${format} loader's rules and were left out; first: ${firstRuleBreak}\n`);
   const stats = tokenStats(tokens);
   const over = tokens.filter((t) => t > NANOCHAT_MAX_TOKENS).length;
   run.log(`tokens per conversation: min ${stats.min} · p50 ${stats.p50} · p90 ${stats.p90} · p99 ${stats.p99} · max ${stats.max}`);
   if (over) process.stderr.write(`warning: ${over} conversations exceed nanochat's ${NANOCHAT_MAX_TOKENS}-token limit and would be truncated (--max-tokens ${NANOCHAT_MAX_TOKENS} drops them)\n`);
-  return run.finish({ token_stats: stats, over_token_limit: over });
+  return run.finish({ token_stats: stats, over_token_limit: over, selection });
 }
 
 if (isMain(import.meta.url)) {

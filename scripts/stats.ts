@@ -11,6 +11,8 @@ import { existsSync } from 'node:fs';
 import { isMain, parseFlags, runCli, usageText, type Flags } from '../src/cli.js';
 import { collectRun, RUNS } from '../src/report/collect.js';
 import { statsText } from '../src/report/stats_text.js';
+import { artifactPaths, sidecarPath } from '../src/config.js';
+import { collectCoverage, coverageText } from '../src/report/coverage.js';
 
 export const FLAGS = {
   'output-dir': { kind: 'string', help: 'folder holding the artifacts', default: 'output', value: 'DIR' },
@@ -25,7 +27,11 @@ export async function printStats(flags: Flags<typeof FLAGS>): Promise<number> {
   if (existsSync(dir)) {
     for (const run of RUNS) {
       const data = await collectRun({ dir, prefix: run.prefix });
-      if (data) blocks.push(statsText(data));
+      if (data) {
+        const paths = artifactPaths(run.prefix, dir);
+        const coverage = await collectCoverage(paths, sidecarPath(paths.conversationsFinal, '.selected.jsonl'));
+        blocks.push(statsText(data) + (coverage ? coverageText(coverage).join('\n') + '\n' : ''));
+      }
       else missing.push(`${run.label}: nothing in ${dir}/ yet (${run.make})`);
     }
   }

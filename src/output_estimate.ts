@@ -48,14 +48,16 @@ export const OUTPUT_TOKENS = {
     })),
   }),
   validate: tokensOf({ uses_source_fact: true, realistic_question: true, sensible_answer: true, feedback: text(TYPICAL_CHARS.validationFeedback) }),
-  judge: tokensOf({
-    factually_accurate: true,
-    natural_conversation: true,
-    on_topic: true,
-    adds_value: true,
-    feedback: text(TYPICAL_CHARS.judgeFeedback),
-    issues: [text(TYPICAL_CHARS.issue)],
-  }),
+  /** One verdict per assistant turn (supported, with an empty claim: the usual case), then the rubric. */
+  judge: (turns: number) =>
+    tokensOf({
+      assistant_turns: Array.from({ length: turns }, (_, i) => ({ turn: i + 1, supported: true, unsupported_claim: '' })),
+      natural_conversation: true,
+      on_topic: true,
+      adds_value: true,
+      feedback: text(TYPICAL_CHARS.judgeFeedback),
+      issues: [text(TYPICAL_CHARS.issue)],
+    }),
   /** A conversation grows with its turns, which the stage knows for every call from its sampled plan. */
   generate: (turns: number) => tokensOf({ messages: typicalMessages(turns) }),
 };

@@ -24,6 +24,9 @@ export const QAPair = z.object({
   context_after: z.string().default(''),
   difficulty: Difficulty,
   categories: z.array(z.string()).default([]),
+  // Not in the original's model: the id of the fact line the pair came from (src/facts.ts). Optional, so rows of the
+  // original and of runs before ids still load; readers derive the fact from source_text instead.
+  fact_id: z.string().optional(),
 });
 export type QAPair = z.infer<typeof QAPair>;
 
@@ -66,7 +69,18 @@ export const Conversation = z.object({
 });
 export type Conversation = z.infer<typeof Conversation>;
 
-// Stage 4 → conversations_judged.jsonl. `overall_pass` is computed in code as all four booleans.
+// Stage 4's verdict on one assistant message, checked against the source fact lines.
+export const TurnVerdict = z.object({
+  /** 1-based: the first assistant message is turn 1. */
+  turn: z.number().int().min(1),
+  supported: z.boolean(),
+  /** The first claim the facts do not support, quoted; empty when supported. */
+  unsupported_claim: z.string(),
+});
+export type TurnVerdict = z.infer<typeof TurnVerdict>;
+
+// Stage 4 → conversations_judged.jsonl. `overall_pass` is computed in code as all four booleans, and
+// `factually_accurate` as "every assistant turn supported".
 export const Judgment = z.object({
   factually_accurate: z.boolean(),
   natural_conversation: z.boolean(),
@@ -75,6 +89,9 @@ export const Judgment = z.object({
   overall_pass: z.boolean(),
   feedback: z.string(),
   issues: z.array(z.string()).default([]),
+  // Not in the original's model: the per-turn verdicts factually_accurate was computed from. Optional, so judgments
+  // of the original and of runs before per-turn judging still load.
+  turn_verdicts: z.array(TurnVerdict).optional(),
 });
 export type Judgment = z.infer<typeof Judgment>;
 

@@ -50,7 +50,7 @@ export function estimateRun(chunks: Chunk[], domain: Domain, numConversations: n
     { stage: 'extract_qa', model: models.extract, ...estimateCalls(extract, OUTPUT_TOKENS.extract, models.extract) },
     { stage: 'validate_qa', model: models.validate, ...estimateCalls(validate, OUTPUT_TOKENS.validate, models.validate) },
     { stage: 'generate_conversations', model: models.generate, ...estimateCalls(generate, (i) => OUTPUT_TOKENS.generate(plans[i]!.config.num_turns), models.generate) },
-    { stage: 'judge', model: models.judge, ...estimateCalls(judge, OUTPUT_TOKENS.judge, models.judge) },
+    { stage: 'judge', model: models.judge, ...estimateCalls(judge, (i) => OUTPUT_TOKENS.judge(plans[i]!.config.num_turns), models.judge) },
   ];
 }
 

@@ -176,3 +176,51 @@ describe('Q&A draws', () => {
     expect(fours).toBeGreaterThan(100);
   });
 });
+
+describe('even use of the pairs', () => {
+  const sales = SWAP_DOMAIN.systemPrompts.find((s) => s.name === 'sales')!;
+  // 40 facts of up to 3 pairs; a pair in seven failed validation (so some facts have 2), and one fact in eight is
+  // company-registration trivia that the sales prompt passes over.
+  const facts = Array.from({ length: 40 }, (_, f) => f);
+  const pairs: QAPair[] = facts.flatMap((f) =>
+    [0, 1, 2].filter((k) => (f * 3 + k) % 7 !== 3).map((k) => ({ ...qa(f % 8 === 0 ? `Who was appointed director (${f}.${k})?` : `How does feature ${f}.${k} work?`, f), fact_id: `L${f + 1}-fact${f}` })),
+  );
+  const uses = (plans: Array<{ qaIds: number[] }>) => {
+    const n = new Array<number>(pairs.length).fill(0);
+    for (const p of plans) for (const id of p.qaIds) n[id]!++;
+    return n;
+  };
+  const unfiltered = pairs.map((_, i) => i).filter((i) => qaPool(pairs, sales).includes(i));
+
+  it.each([42, 7, 2026])('uses every pair between 3/4 and 4/3 of the mean (seed %i)', (seed) => {
+    const plans = planConversations(1000, pairs, SWAP_DOMAIN, seed);
+    const n = uses(plans);
+    const counted = unfiltered.map((i) => n[i]!);
+    const mean = counted.reduce((a, b) => a + b, 0) / counted.length;
+    expect(Math.min(...counted) / mean).toBeGreaterThanOrEqual(0.75);
+    expect(Math.max(...counted) / mean).toBeLessThanOrEqual(4 / 3);
+    // The pairs the sales filter passes over are still used, by the other prompts.
+    expect(Math.min(...n)).toBeGreaterThan(0);
+  });
+
+  it('is much more even than drawing each conversation at random (the old sampler: min/mean about 0.56)', () => {
+    const rng = new Rng(42);
+    const random = sampleConfigs(1000, SWAP_DOMAIN, rng).map((c) => ({ qaIds: rng.sample(qaPool(pairs, c.system_prompt), c.num_turns) }));
+    const spread = (n: number[]) => Math.min(...unfiltered.map((i) => n[i]!)) / (unfiltered.reduce((a, i) => a + n[i]!, 0) / unfiltered.length);
+    expect(spread(uses(random))).toBeLessThan(0.75);
+    expect(spread(uses(planConversations(1000, pairs, SWAP_DOMAIN, 42)))).toBeGreaterThanOrEqual(0.75);
+  });
+
+  it('gives each fact its share: uses in proportion to its validated pairs, one pair of a fact per conversation', () => {
+    const plans = planConversations(1000, pairs, SWAP_DOMAIN, 42);
+    const n = uses(plans);
+    const perPair = new Map<string, number[]>();
+    pairs.forEach((p, i) => perPair.set(p.fact_id!, [...(perPair.get(p.fact_id!) ?? []), n[i]!]));
+    const mean = n.reduce((a, b) => a + b, 0) / n.length;
+    for (const [fact, list] of perPair) {
+      const share = list.reduce((a, b) => a + b, 0) / list.length;
+      expect(share / mean, fact).toBeGreaterThanOrEqual(0.75);
+    }
+    for (const plan of plans) expect(new Set(plan.qaIds.map((id) => pairs[id]!.fact_id)).size).toBe(plan.qaIds.length);
+  });
+});

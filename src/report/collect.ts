@@ -2,7 +2,7 @@
 // criterion pass rates, the sampled mix, similarities of removed duplicates and the first conversations to browse.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { artifactPaths, sidecarPath, type ArtifactPaths } from '../config.js';
+import { artifactPaths, type ArtifactPaths } from '../config.js';
 import { SWAP_DOMAIN, type Domain } from '../domain.js';
 import {
   Conversation,
@@ -17,6 +17,7 @@ import {
   type ConversationMetadata,
   type Judgment,
 } from '../schemas.js';
+import { dedupReportPath, RemovedDuplicate } from '../select/dedup_report.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { countLines, countObjectLines, scan } from './scan.js';
 import { sampledDimensions } from './targets.js';
@@ -111,11 +112,7 @@ const FinalRow = z.union([
   z.array(Message).min(1),
   z.object({ conversations: z.array(z.object({ from: z.string(), value: z.string() })).min(1) }),
 ]);
-const RemovedDuplicate = z.object({ index: z.number().int(), duplicate_of: z.number().int(), similarity: z.number() });
-
-export function dedupReportPath(dedupArtifact: string): string {
-  return sidecarPath(dedupArtifact, '.report.jsonl');
-}
+export { dedupReportPath };
 
 /** Everything stats and the report show for one run, or undefined when none of its stages has left a trace. */
 export async function collectRun(options: CollectOptions): Promise<RunData | undefined> {

@@ -337,12 +337,28 @@ function qaPairs(call: GenerateCall, rng: Rng, root: any): unknown[] {
 }
 
 /**
+ * A per-turn judge's verdicts: one per assistant turn the prompt announces, each mostly supported; an unsupported one
+ * quotes a few words of the conversation as its claim. (A wrong count, which a real model now and then gives, is
+ * scripted with `respond` where a test needs it: a random one would make call counts unpredictable.)
+ */
+function turnVerdicts(call: GenerateCall, rng: Rng): unknown[] {
+  const announced = Number(/assistant turns to judge:\s*(\d+)/i.exec(call.prompt)?.[1] ?? (call.prompt.match(/^ASSISTANT\b/gm)?.length ?? 1));
+  const conversation = call.prompt.slice(Math.max(0, call.prompt.search(/^CONVERSATION\b/m)));
+  return Array.from({ length: announced }, (_, i) => {
+    const supported = rng() < 0.93;
+    return { turn: i + 1, supported, unsupported_claim: supported ? '' : sentence(quote(rng, wordsOf(conversation), 5, 10)) };
+  });
+}
+
+/**
  * A yes/no rubric's answer as a real judge writes it: `feedback` of one or two sentences naming the failed criteria,
  * and (judgments) one issue per failed criterion, or often a minor one when all passed.
  */
 function verdict(value: Record<string, unknown>, call: GenerateCall, rng: Rng): Record<string, unknown> {
   const words = wordsOf(call.prompt);
   const failed = Object.entries(value).filter(([, v]) => v === false).map(([k]) => k.replaceAll('_', ' '));
+  const turns = Array.isArray(value.assistant_turns) ? (value.assistant_turns as Array<{ supported: boolean }>) : [];
+  if (turns.some((t) => !t.supported)) failed.unshift('factually accurate');
   const lead = failed.length
     ? `Fails ${failed.join(' and ')}: the text does not fully hold up against the source.`
     : pick(rng, ['Passes every check: the content matches the source and reads naturally.', 'All criteria are met and the facts match the source.']);
@@ -370,6 +386,7 @@ export function defaultAnswer(call: GenerateCall, jsonMode: boolean, seed: numbe
   const value = fake(root, { rng, words, root, depth: 0 });
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   if (call.schemaName === 'conversation') return { ...value, messages: conversationMessages(call, rng, root) };
+  if (call.schemaName === 'judgment' && 'assistant_turns' in value) return verdict({ ...value, assistant_turns: turnVerdicts(call, rng) }, call, rng);
   if (call.schemaName === 'qa_validation' || call.schemaName === 'judgment') return verdict(value as Record<string, unknown>, call, rng);
   if (call.schemaName === 'qa_batch') return { ...value, qa_pairs: qaPairs(call, rng, root) };
   return value;
