@@ -1,8 +1,9 @@
-# Pipeline shortcuts. Every stage is a standalone script: `npx tsx N_name.ts --help` lists its flags.
+# Pipeline shortcuts. Every stage is a standalone script: `npx tsx N_name.ts --help` lists its flags, and every
+# target below passes ARGS on to its script: make trial ARGS="--dry-run", make stage3 ARGS="--num-conversations 50".
 .DEFAULT_GOAL := help
 TSX := npx --no-install tsx
 
-.PHONY: help setup trial full stage1 stage2 stage3 stage4 stage5 stage6 stage7 stats report clean clean-trial test typecheck bench
+.PHONY: help setup demo trial full stage1 stage2 stage3 stage4 stage5 stage6 stage7 stats report push clean clean-trial test typecheck bench
 
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -11,32 +12,38 @@ setup: ## install dependencies (npm ci) and create .env from .env.example
 	npm ci
 	@test -f .env || (cp .env.example .env && echo "created .env: put your keys in it")
 
+demo: ## see it work: the trial against a local imitation, no key, no network → output/demo/
+	$(TSX) scripts/demo.ts $(ARGS)
+
 trial: ## run all seven stages on the first 10 chunks → output/trial_*.jsonl
-	$(TSX) trial_run.ts
+	$(TSX) trial_run.ts $(ARGS)
 
 full: stage1 stage2 stage3 stage4 stage5 stage6 stage7 ## run the seven stages in order
 	@echo "✓ Full pipeline completed: training set in output/conversations_final.jsonl"
 
 stage1: ## extract Q&A pairs → output/qa_pairs.jsonl
-	$(TSX) 1_extract_qa.ts
+	$(TSX) 1_extract_qa.ts $(ARGS)
 stage2: ## validate Q&A pairs → output/qa_pairs_validated{,_passed}.jsonl
-	$(TSX) 2_validate_qa.ts
+	$(TSX) 2_validate_qa.ts $(ARGS)
 stage3: ## generate conversations → output/conversations_raw.jsonl
-	$(TSX) 3_generate_conversations.ts
+	$(TSX) 3_generate_conversations.ts $(ARGS)
 stage4: ## judge conversations → output/conversations_judged.jsonl
-	$(TSX) 4_judge_and_save.ts
+	$(TSX) 4_judge_and_save.ts $(ARGS)
 stage5: ## embed conversations → output/conversations_embedded.jsonl
-	$(TSX) 5_embed_conversations.ts
+	$(TSX) 5_embed_conversations.ts $(ARGS)
 stage6: ## remove near-duplicates → output/conversations_deduplicated.jsonl
-	$(TSX) 6_deduplicate.ts
+	$(TSX) 6_deduplicate.ts $(ARGS)
 stage7: ## select the top-K training set → output/conversations_final.jsonl
-	$(TSX) 7_select_top.ts
+	$(TSX) 7_select_top.ts $(ARGS)
 
 stats: ## one table across all stages of the full run and the trial
-	$(TSX) scripts/stats.ts
+	$(TSX) scripts/stats.ts $(ARGS)
 
 report: ## self-contained HTML report → output/report.html, output/trial_report.html
-	$(TSX) scripts/report.ts
+	$(TSX) scripts/report.ts $(ARGS)
+
+push: ## upload the training set and its dataset card to the Hugging Face Hub: make push ARGS="--repo ORG/NAME"
+	$(TSX) scripts/push_to_hub.ts $(ARGS)
 
 clean: ## remove every generated file
 	rm -rf output/

@@ -6,6 +6,7 @@
  * and exits non-zero if any stage or check failed.
  *
  *   npx tsx trial_run.ts [--facts PATH] [--domain PATH] [--chunks N] [--num-conversations N] [--dry-run]
+ *                        [--provider P] [--model NAME] [--rpm N] [--tpm N] [--concurrency N] [--batch] …
  */
 import { extractQa, FLAGS as EXTRACT } from './1_extract_qa.js';
 import { FLAGS as VALIDATE, validateQa } from './2_validate_qa.js';
@@ -18,6 +19,7 @@ import { isMain, parseFlags, runCli, usageText, type Flags, type FlagSpecs } fro
 import { readFacts } from './src/chunking.js';
 import { artifactPaths, DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS } from './src/config.js';
 import { loadDomain } from './src/domain.js';
+import { requireKey } from './src/env.js';
 import { resolveProvider } from './src/stage_flags.js';
 import { defaultModels, estimateRun } from './src/trial_estimate.js';
 import { formatTokens, formatUsd } from './src/usage_meter.js';
@@ -28,12 +30,20 @@ import type { z } from 'zod';
 
 export const FLAGS = {
   facts: { kind: 'string', help: 'facts markdown file', default: DEFAULT_FACTS },
+  input: { kind: 'string', help: 'the same as --facts (the name the stages use)' },
   domain: { kind: 'string', help: 'domain JSON (company, personas, system prompts)' },
   chunks: { kind: 'int', help: 'chunks of the facts to use', default: PARAMS.trialChunks, min: 1 },
   'num-conversations': { kind: 'int', help: `conversations to generate (capped at ${PARAMS.conversationsPerQa} per Q&A pair)`, default: PARAMS.numConversations, min: 1 },
   'output-dir': { kind: 'string', help: 'folder of the trial_* artifacts', default: 'output' },
   provider: { kind: 'string', help: 'gemini or openai for the LLM stages', choices: ['gemini', 'openai'] },
   'embedding-provider': { kind: 'string', help: 'openai or gemini for stage 5 (default: --provider, else $LLM_PROVIDER, else openai)', choices: ['openai', 'gemini'] },
+  model: { kind: 'string', value: 'NAME', help: "model of the LLM stages 1-4 (default: each stage's own)" },
+  'embedding-model': { kind: 'string', value: 'NAME', help: 'model of stage 5 (default: the provider\'s embedding model)' },
+  rpm: { kind: 'int', help: 'requests per minute at most, per stage (your quota)', min: 1 },
+  tpm: { kind: 'int', help: 'tokens per minute at most, per stage (your quota)', min: 1 },
+  concurrency: { kind: 'int', help: "most requests in flight at once (default: each stage's own)", min: 1 },
+  batch: { kind: 'boolean', help: 'stages 1-4 as provider batch jobs: half the price, answers within 24 h' },
+  'max-failure-rate': { kind: 'number', help: 'share of items a stage may lose before the trial stops', min: 0, max: 1 },
   'dry-run': { kind: 'boolean', help: 'make no API call: estimate calls, tokens and cost of every stage, and show the first prompt' },
   quiet: { kind: 'boolean', help: 'no progress bars' },
   fresh: { kind: 'boolean', help: 'ignore finished items saved by an earlier trial' },
@@ -56,27 +66,36 @@ function header(title: string): void {
 
 export async function trialRun(flags: Flags<typeof FLAGS>): Promise<number> {
   const paths = artifactPaths('trial_', flags['output-dir']);
-  const common = { quiet: flags.quiet, fresh: flags.fresh };
-  const llm = { ...common, provider: flags.provider, domain: flags.domain };
+  const facts = flags.input ?? flags.facts;
+  const common = { quiet: flags.quiet, fresh: flags.fresh, concurrency: flags.concurrency, 'max-failure-rate': flags['max-failure-rate'] };
+  const llm = { ...common, provider: flags.provider, domain: flags.domain, model: flags.model, rpm: flags.rpm, tpm: flags.tpm, batch: flags.batch };
+  const embeddingProvider = flags['embedding-provider'] ?? flags.provider;
 
   if (flags['dry-run']) {
     header('DRY RUN — no API call');
-    const { chunks } = readFacts(flags.facts);
-    const estimates = estimateRun(chunks.slice(0, flags.chunks), loadDomain(flags.domain, DEFAULT_DOMAIN), flags['num-conversations'], defaultModels(resolveProvider(flags.provider)));
+    const { chunks } = readFacts(facts);
+    const models = defaultModels(resolveProvider(flags.provider));
+    if (flags.model) for (const stage of Object.keys(models) as Array<keyof typeof models>) models[stage] = flags.model;
+    const estimates = estimateRun(chunks.slice(0, flags.chunks), loadDomain(flags.domain, DEFAULT_DOMAIN), flags['num-conversations'], models);
     for (const e of estimates) {
       process.stdout.write(`${e.stage.padEnd(24)} ${String(e.calls).padStart(6)} calls  ${e.model.padEnd(24)} ~${formatTokens(e.inputTokens)} in / ~${formatTokens(e.outputTokens)} out  ~${e.costUsd === undefined ? '?' : formatUsd(e.costUsd)}\n`);
     }
     const total = estimates.reduce((n, e) => n + (e.costUsd ?? 0), 0);
     process.stdout.write(`${'total'.padEnd(24)} ${String(estimates.reduce((n, e) => n + e.calls, 0)).padStart(6)} calls  ~${formatUsd(total)} (stages 2–4 assume typical answer sizes and an 85% Q&A pass rate; stage 5 costs cents)\n\n`);
-    return extractQa(stageFlags(EXTRACT, { ...llm, facts: flags.facts, output: paths.qaPairs, limit: flags.chunks, 'dry-run': true }));
+    return extractQa(stageFlags(EXTRACT, { ...llm, facts, output: paths.qaPairs, limit: flags.chunks, 'dry-run': true }));
   }
 
+  // Both keys before stage 1: a placeholder OpenAI key must not be found at stage 5, after stages 1-4 were paid for.
+  const chatProvider = resolveProvider(flags.provider);
+  requireKey(chatProvider === 'gemini' ? 'GOOGLE_API_KEY' : 'OPENAI_API_KEY', 'stages 1-4 call the model');
+  requireKey(resolveProvider(embeddingProvider, 'openai') === 'gemini' ? 'GOOGLE_API_KEY' : 'OPENAI_API_KEY', 'stage 5 embeds conversations');
+
   const stages: Array<[string, () => Promise<number>]> = [
-    ['STAGE 1: Q&A EXTRACTION', () => extractQa(stageFlags(EXTRACT, { ...llm, facts: flags.facts, output: paths.qaPairs, limit: flags.chunks }))],
+    ['STAGE 1: Q&A EXTRACTION', () => extractQa(stageFlags(EXTRACT, { ...llm, facts, output: paths.qaPairs, limit: flags.chunks }))],
     ['STAGE 2: Q&A VALIDATION', () => validateQa(stageFlags(VALIDATE, { ...llm, input: paths.qaPairs, output: paths.qaValidated, passed: paths.qaPassed }))],
     ['STAGE 3: CONVERSATION GENERATION', () => generateConversations(stageFlags(GENERATE, { ...llm, input: paths.qaPassed, output: paths.conversationsRaw, 'num-conversations': flags['num-conversations'] }))],
     ['STAGE 4: JUDGING', () => judgeConversations(stageFlags(JUDGE, { ...llm, input: paths.conversationsRaw, output: paths.conversationsJudged, final: paths.conversationsFinal }))],
-    ['STAGE 5: EMBEDDINGS', () => embedConversations(stageFlags(EMBED, { ...common, provider: flags['embedding-provider'] ?? flags.provider, input: paths.conversationsJudged, output: paths.conversationsEmbedded }))],
+    ['STAGE 5: EMBEDDINGS', () => embedConversations(stageFlags(EMBED, { ...common, provider: embeddingProvider, model: flags['embedding-model'], input: paths.conversationsJudged, output: paths.conversationsEmbedded }))],
     ['STAGE 6: DEDUPLICATION', () => deduplicate(stageFlags(DEDUP, { quiet: flags.quiet, input: paths.conversationsEmbedded, output: paths.conversationsDeduplicated }))],
     ['STAGE 7: TOP-K SELECTION', () => selectTop(stageFlags(SELECT, { quiet: flags.quiet, input: paths.conversationsDeduplicated, output: paths.conversationsFinal }))],
   ];

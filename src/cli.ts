@@ -24,12 +24,49 @@ type ValueOf<F extends FlagSpec> = F['kind'] extends 'boolean' ? boolean : F['ki
 export type Flags<S extends FlagSpecs> = { [K in keyof S]: S[K] extends { default: unknown } ? ValueOf<S[K]> : ValueOf<S[K]> | undefined };
 
 export function usageText(script: string, summary: string, specs: FlagSpecs): string {
-  const rows = Object.entries(specs).map(([name, spec]) => {
+  const rows: Array<[string, string]> = Object.entries(specs).map(([name, spec]) => {
     const value = spec.kind === 'boolean' ? '' : ` ${spec.value ?? (spec.choices ? spec.choices.join('|') : spec.kind === 'string' ? 'PATH' : spec.kind === 'int' ? 'N' : 'X')}`;
     const def = spec.default !== undefined && spec.kind !== 'boolean' ? ` (default ${spec.default})` : '';
-    return `  --${name}${value}`.padEnd(34) + spec.help + def;
+    return [`  --${name}${value}`, spec.help + def];
   });
-  return `${summary}\n\nUsage: npx tsx ${script} [flags]\n\n${[...rows, '  --help'.padEnd(34) + 'print this help'].join('\n')}\n`;
+  rows.push(['  --help', 'print this help']);
+  return `${summary}\n\nUsage: npx tsx ${script} [flags]\n\n${helpColumns(rows)}\n`;
+}
+
+/**
+ * Lays out flag/help pairs in two columns. The first column is as wide as its longest entry plus two spaces (at
+ * least HELP_COLUMN), so a long flag such as `--format messages|nanochat|sharegpt` never runs into its help text.
+ */
+export function helpColumns(rows: ReadonlyArray<readonly [string, string]>): string {
+  const width = Math.max(HELP_COLUMN, ...rows.map(([left]) => left.length + 2));
+  return rows.map(([left, right]) => left.padEnd(width) + right).join('\n');
+}
+const HELP_COLUMN = 34;
+
+/** The known flag nearest to an unknown one (edit distance ≤ 2, or a prefix), for "did you mean". */
+export function nearestFlag(unknown: string, names: readonly string[]): string | undefined {
+  const typed = unknown.replace(/^-+/, '').split('=')[0]!;
+  let best: { name: string; distance: number } | undefined;
+  for (const name of names) {
+    const distance = name.startsWith(typed) && typed.length >= 3 ? 0.5 : editDistance(typed, name);
+    if (!best || distance < best.distance) best = { name, distance };
+  }
+  const allowed = Math.min(2, Math.max(1, Math.floor(typed.length / 3)));
+  return best && best.distance <= allowed ? best.name : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  // Damerau (adjacent swaps count once): `--limt`, `--ouptut` are one slip each.
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 /** Parses argv against the specs; returns undefined when --help was printed. */
@@ -52,7 +89,10 @@ export function parseFlags<S extends FlagSpecs>(argv: string[], specs: S, help: 
   } catch (error) {
     const message = (error as Error).message;
     const unknown = /Unknown option '([^']+)'/.exec(message);
-    if (unknown) throw new UsageError(`Unknown flag ${unknown[1]} (see --help)`);
+    if (unknown) {
+      const near = nearestFlag(unknown[1]!, ['help', ...Object.keys(specs)]);
+      throw new UsageError(`Unknown flag ${unknown[1]}${near ? `: did you mean --${near}?` : ''} (see --help)`);
+    }
     const missing = /Option '([^']*?--[\w-]+)[^']*' argument missing/.exec(message);
     if (missing) throw new UsageError(`Expected a value after ${missing[1]!.replace(/^-\w, /, '')}`);
     throw new UsageError(message.split('\n')[0]!);

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { config } from 'dotenv';
 import { FatalError } from './errors.js';
+import { keyProblem, type KeyName } from './key_check.js';
 
 let loaded = false;
 
@@ -18,12 +19,15 @@ export function env(name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
-export type KeyName = 'GOOGLE_API_KEY' | 'OPENAI_API_KEY';
+export type { KeyName };
 
-/** The key a stage needs, or one line that names the variable and where to set it. */
+/** The key a stage needs, or one line that names the variable and where to set it (or why it cannot be a key). */
 export function requireKey(name: KeyName, why: string): string {
+  const fromGemini = name === 'GOOGLE_API_KEY' && env(name) === undefined && env('GEMINI_API_KEY') !== undefined;
   const value = env(name) ?? (name === 'GOOGLE_API_KEY' ? env('GEMINI_API_KEY') : undefined);
   if (!value) throw new FatalError(`${name} is not set (${why}): add it to .env (see .env.example) or export it in your shell`);
+  const problem = keyProblem(name, value, env);
+  if (problem) throw new FatalError(fromGemini ? problem.replace(/^GOOGLE_API_KEY/, 'GEMINI_API_KEY') : problem);
   return value;
 }
 

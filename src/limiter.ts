@@ -21,6 +21,15 @@ export interface LimiterOptions {
   now?: () => number;
 }
 
+/** Why nothing is being sent right now, and until when: what the progress line shows instead of a still bar. */
+export interface WaitState {
+  reason: 'rpm' | 'tpm' | 'server pause' | 'backoff';
+  /** Epoch milliseconds. */
+  until: number;
+  /** Requests sitting out a backoff (reason 'backoff'). */
+  items?: number;
+}
+
 interface Waiter {
   tokens: number;
   resolve: () => void;
@@ -41,6 +50,10 @@ export class AdaptiveLimiter {
   private readonly now: () => number;
   /** While starting slowly: how many requests may be in flight (undefined: the limit). */
   private ramp: number | undefined;
+  /** Set while the head of the queue waits for a window or a pause; cleared when a request is let through. */
+  private waiting: WaitState | undefined;
+  /** When each request now sitting out a backoff may try again. */
+  private readonly backoffs = new Set<{ until: number }>();
   rateLimitEvents = 0;
   /**
    * Bumped on every decrease. A request sent before the last decrease carries an older epoch: its 429 answers a
@@ -89,6 +102,27 @@ export class AdaptiveLimiter {
     this.pump();
   }
 
+  /** A request waits `ms` before its next attempt; call the returned function when the wait is over. */
+  beginBackoff(ms: number): () => void {
+    const entry = { until: this.now() + ms };
+    this.backoffs.add(entry);
+    return () => this.backoffs.delete(entry);
+  }
+
+  /**
+   * What holds the stage up, when something does: the queue's head waiting for the --rpm/--tpm window or a pause
+   * the server asked for, or (with nothing in flight) every request sitting out a backoff.
+   */
+  waitState(): WaitState | undefined {
+    const now = this.now();
+    if (this.waiting && this.waiting.until > now && this.queue.length > 0) return this.waiting;
+    if (this.inFlight === 0 && this.backoffs.size > 0) {
+      const until = Math.min(...[...this.backoffs].map((b) => b.until));
+      if (until > now) return { reason: 'backoff', until, items: this.backoffs.size };
+    }
+    return undefined;
+  }
+
   /**
    * Additive increase: one more slot after a full window of successes at the current limit. While starting slowly,
    * one more per success: the ramp doubles every round trip.
@@ -135,11 +169,13 @@ export class AdaptiveLimiter {
     clearTimeout(this.timer);
     this.timer = undefined;
     while (this.queue.length > 0 && this.inFlight < Math.min(this.current, this.ramp ?? this.current)) {
-      const wait = this.waitFor(this.queue[0]!.tokens);
+      const { wait, reason } = this.waitFor(this.queue[0]!.tokens);
       if (wait > 0) {
+        this.waiting = { reason, until: this.now() + wait };
         this.timer = setTimeout(() => this.pump(), wait);
         return;
       }
+      this.waiting = undefined;
       const waiter = this.queue.shift()!;
       const at = this.now();
       this.inFlight++;
@@ -149,23 +185,30 @@ export class AdaptiveLimiter {
     }
   }
 
-  /** Milliseconds until a request of this size may start (0 = now). */
-  private waitFor(tokens: number): number {
+  /** Milliseconds until a request of this size may start (0 = now), and which limit holds it. */
+  private waitFor(tokens: number): { wait: number; reason: WaitState['reason'] } {
     const now = this.now();
     let wait = Math.max(0, this.pausedUntil - now);
+    let reason: WaitState['reason'] = 'server pause';
+    const hold = (ms: number, why: WaitState['reason']) => {
+      if (ms > wait) {
+        wait = ms;
+        reason = why;
+      }
+    };
     while (this.starts.length && this.starts[0]! <= now - WINDOW_MS) this.starts.shift();
     while (this.tokenLog.length && this.tokenLog[0]!.at <= now - WINDOW_MS) this.tokenLog.shift();
     const { rpm, tpm } = this.options;
-    if (rpm && this.starts.length >= rpm) wait = Math.max(wait, this.starts[this.starts.length - rpm]! + WINDOW_MS - now);
+    if (rpm && this.starts.length >= rpm) hold(this.starts[this.starts.length - rpm]! + WINDOW_MS - now, 'rpm');
     if (tpm && this.tokenLog.length) {
       // Free enough of the window for this request; a request larger than the whole budget goes alone.
       let used = this.tokenLog.reduce((n, e) => n + e.tokens, 0);
       for (const entry of this.tokenLog) {
         if (used + tokens <= tpm) break;
         used -= entry.tokens;
-        wait = Math.max(wait, entry.at + WINDOW_MS - now);
+        hold(entry.at + WINDOW_MS - now, 'tpm');
       }
     }
-    return wait;
+    return { wait, reason };
   }
 }

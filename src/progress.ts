@@ -1,5 +1,6 @@
 // Shows a long step moving: a redrawn bar on a terminal, a plain line every few seconds in logs and CI.
 import { millisecondsFromEnv } from './env.js';
+import type { WaitState } from './limiter.js';
 import { formatTokens, formatUsd, type UsageMeter } from './usage_meter.js';
 
 export interface ProgressOptions {
@@ -14,6 +15,23 @@ export interface ProgressOptions {
   write?: (text: string) => void;
   /** Live count of retries so far, owned by the stage. */
   retries?: () => number;
+  /** What holds the stage up right now (the limiter's wait state), shown with its countdown. */
+  waiting?: () => WaitState | undefined;
+  /** Requests per second the stage cannot exceed (--rpm / 60): the ETA is never shorter than that allows. */
+  maxRate?: number;
+}
+
+const WAIT_TEXT: Record<WaitState['reason'], string> = {
+  rpm: 'for the --rpm window',
+  tpm: 'for the --tpm window',
+  'server pause': 'as the server asked (429)',
+  backoff: 'backing off after errors',
+};
+
+/** "waiting 42s for the --rpm window", "waiting 8s backing off after errors (3 requests)". */
+export function waitText(state: WaitState, now = Date.now()): string {
+  const items = state.reason === 'backoff' && state.items ? ` (${state.items} ${state.items === 1 ? 'request' : 'requests'})` : '';
+  return `waiting ${formatDuration(Math.max(1, Math.ceil((state.until - now) / 1000)))} ${WAIT_TEXT[state.reason]}${items}`;
 }
 
 export class Progress {
@@ -49,7 +67,10 @@ export class Progress {
     const { total, label, meter } = this.options;
     const seconds = (Date.now() - this.started) / 1000;
     const rate = seconds > 0 ? this.ticks / seconds : 0;
-    const eta = rate > 0 ? Math.max(0, (total - this.done) / rate) : undefined;
+    const left = Math.max(0, total - this.done);
+    // Under --rpm the first window's burst makes the measured rate look far faster than the limit allows.
+    const cappedRate = this.options.maxRate ? Math.min(rate, this.options.maxRate) : rate;
+    const eta = cappedRate > 0 ? left / cappedRate : this.options.maxRate ? left / this.options.maxRate : undefined;
     const pct = total > 0 ? Math.floor((100 * this.done) / total) : 100;
     const width = 24;
     const filled = Math.round((width * pct) / 100);
@@ -58,6 +79,10 @@ export class Progress {
       `${label} ${bar}${this.done}/${total} (${pct}%)`,
       `${rate.toFixed(1)}/s`,
       `ETA ${eta === undefined ? '?' : formatDuration(eta)}`,
+      ...(() => {
+        const state = this.options.waiting?.();
+        return state ? [waitText(state)] : [];
+      })(),
       `failed ${this.failed}`,
       `retries ${this.options.retries?.() ?? 0}`,
     ];

@@ -154,7 +154,15 @@ export class StageRun {
       if (keep) results[i] = result;
       else await options.onResult!(i, result);
     };
-    const progress = new Progress({ label, total: tasks.length, quiet: this.options.quiet, meter: this.meter, retries: () => this.retries });
+    const progress = new Progress({
+      label,
+      total: tasks.length,
+      quiet: this.options.quiet,
+      meter: this.meter,
+      retries: () => this.retries,
+      waiting: () => this.limiter.waitState(),
+      maxRate: this.options.rpm ? this.options.rpm / 60 : undefined,
+    });
     // Tasks with the same key are the same request: it is asked (and paid for) once and its answer goes to each.
     const groups = new Map<string, number[]>();
     const reusedHere = new Map<string, R>();

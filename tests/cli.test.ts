@@ -1,6 +1,6 @@
 // Flag parsing: defaults, conversions, and one-line errors that name the flag.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseFlags, usageText, type FlagSpecs } from '../src/cli.js';
+import { helpColumns, nearestFlag, parseFlags, usageText, type FlagSpecs } from '../src/cli.js';
 import { UsageError } from '../src/errors.js';
 
 const SPECS = {
@@ -52,6 +52,13 @@ describe('parseFlags', () => {
     expect(errorOf('--bogus', '3').message).toMatchInlineSnapshot(`"Unknown flag --bogus (see --help)"`);
   });
 
+  it('suggests the nearest flag for a slip, in both --flag value and --flag=value forms', () => {
+    expect(errorOf('--concurency', '3').message).toBe('Unknown flag --concurency: did you mean --concurrency? (see --help)');
+    expect(errorOf('--thresold=0.9').message).toBe('Unknown flag --thresold: did you mean --threshold? (see --help)');
+    expect(errorOf('--ouptut', 'x').message).toBe('Unknown flag --ouptut: did you mean --output? (see --help)');
+    expect(errorOf('--provide', 'openai').message).toBe('Unknown flag --provide: did you mean --provider? (see --help)');
+  });
+
   it('rejects a negative, zero or non-numeric --concurrency', () => {
     expect(errorOf('--concurrency', '-3').message).toMatchInlineSnapshot(`"Expected \`--concurrency\` to be an integer ≥ 1, got -3"`);
     expect(errorOf('--concurrency', '0').message).toMatchInlineSnapshot(`"Expected \`--concurrency\` to be an integer ≥ 1, got 0"`);
@@ -97,7 +104,29 @@ describe('parseFlags', () => {
   });
 });
 
+describe('nearestFlag', () => {
+  it('finds one slip (a missing, extra, wrong or swapped letter) and a prefix, and nothing for a different word', () => {
+    const names = ['limit', 'input', 'output', 'num-conversations', 'dry-run', 'help'];
+    expect(nearestFlag('--limt', names)).toBe('limit');
+    expect(nearestFlag('--lmiit', names)).toBe('limit');
+    expect(nearestFlag('--num-conversation', names)).toBe('num-conversations');
+    expect(nearestFlag('--dryrun', names)).toBe('dry-run');
+    expect(nearestFlag('--bogus', names)).toBeUndefined();
+    expect(nearestFlag('--x', names)).toBeUndefined();
+  });
+});
+
 describe('usageText', () => {
+  it('keeps two spaces between a long flag and its help', () => {
+    const text = helpColumns([['  --format messages|nanochat|sharegpt|trl|axolotl', 'training format'], ['  --x', 'short']]);
+    const [first, second] = text.split('\n');
+    expect(first).toMatch(/axolotl {2}training format$/);
+    // Both help texts start in the same column.
+    expect(second!.indexOf('short')).toBe(first!.indexOf('training format'));
+    const help = usageText('7_select_top.ts', 'Stage 7.', { format: { kind: 'string', help: 'training format', choices: ['messages', 'nanochat', 'sharegpt', 'openai', 'axolotl'] } });
+    expect(help).toMatch(/--format messages\|nanochat\|sharegpt\|openai\|axolotl {2,}training format/);
+  });
+
   it('lists every flag with its value placeholder and default', () => {
     expect(HELP).toContain('Usage: npx tsx 6_deduplicate.ts [flags]');
     expect(HELP).toMatch(/--concurrency N +most requests in flight at once \(default 30\)/);

@@ -222,6 +222,48 @@ describe('with an injected clock', { timeout: 5_000 }, () => {
     expect(fourth.granted).toBe(true);
   });
 
+  it('says what it waits for and until when: the rpm window, the tpm window, a server pause', async () => {
+    const limiter = new AdaptiveLimiter({ max: 10, rpm: 1, tpm: 1000, now: () => clock });
+    const start = clock;
+    expect(limiter.waitState()).toBeUndefined();
+    await limiter.acquire(10);
+    limiter.release();
+    const held = track(limiter.acquire(10));
+    await flush();
+    expect(held.granted).toBe(false);
+    expect(limiter.waitState()).toEqual({ reason: 'rpm', until: start + 60_000 });
+    await advance(60_000);
+    expect(held.granted).toBe(true);
+    expect(limiter.waitState()).toBeUndefined();
+    limiter.release();
+
+    const tpm = new AdaptiveLimiter({ max: 10, tpm: 1000, now: () => clock });
+    const t0 = clock;
+    await tpm.acquire(900);
+    const big = track(tpm.acquire(500));
+    await flush();
+    expect(big.granted).toBe(false);
+    expect(tpm.waitState()).toEqual({ reason: 'tpm', until: t0 + 60_000 });
+
+    const paused = new AdaptiveLimiter({ max: 4, now: () => clock });
+    paused.onRateLimited(5_000);
+    const after = track(paused.acquire());
+    await flush();
+    expect(after.granted).toBe(false);
+    expect(paused.waitState()).toEqual({ reason: 'server pause', until: clock + 5_000 });
+  });
+
+  it('reports a backoff while nothing is in flight, with how many requests sit it out', () => {
+    const limiter = new AdaptiveLimiter({ max: 4, now: () => clock });
+    const a = limiter.beginBackoff(8_000);
+    const b = limiter.beginBackoff(3_000);
+    expect(limiter.waitState()).toEqual({ reason: 'backoff', until: clock + 3_000, items: 2 });
+    b();
+    expect(limiter.waitState()).toEqual({ reason: 'backoff', until: clock + 8_000, items: 1 });
+    a();
+    expect(limiter.waitState()).toBeUndefined();
+  });
+
   it('holds to the tpm budget, and lets an oversized request go alone', async () => {
     const limiter = new AdaptiveLimiter({ max: 10, tpm: 1000, now: () => clock });
     await limiter.acquire(600);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { extractQa, FLAGS as EXTRACT_FLAGS } from '../1_extract_qa.js';
 import { parseFlags } from '../src/cli.js';
-import { Progress } from '../src/progress.js';
+import { Progress, waitText } from '../src/progress.js';
+import type { WaitState } from '../src/limiter.js';
 import { UsageMeter } from '../src/usage_meter.js';
 import { startImitation } from './support/imitation_server.js';
 import { setEnv } from './support/run_stages.js';
@@ -21,6 +22,25 @@ describe('Progress (fake clock)', () => {
   });
   afterEach(() => {
     vi.useRealTimers();
+  });
+
+  it('says when it waits for a rate window or a backoff and for how long, and keeps the ETA within --rpm', () => {
+    const out = collector();
+    let state: WaitState | undefined;
+    const progress = new Progress({ label: 'validate', total: 30, tty: false, intervalMs: 1000, write: out.write, waiting: () => state, maxRate: 10 / 60 });
+    // The first window's burst: 10 done in 1 s would predict 2 s for the other 20; --rpm 10 allows no less than 2 min.
+    for (let i = 0; i < 10; i++) progress.tick();
+    state = { reason: 'rpm', until: Date.now() + 59_000 };
+    vi.advanceTimersByTime(1000);
+    expect(out.writes.at(-1)).toContain('ETA 2m00s · waiting 58s for the --rpm window · failed 0');
+    state = { reason: 'backoff', until: Date.now() + 9_000, items: 3 };
+    vi.advanceTimersByTime(1000);
+    expect(out.writes.at(-1)).toContain('waiting 8s backing off after errors (3 requests)');
+    state = undefined;
+    vi.advanceTimersByTime(1000);
+    expect(out.writes.at(-1)).not.toContain('waiting');
+    progress.stop();
+    expect(waitText({ reason: 'server pause', until: 61_500 }, 0)).toBe('waiting 1m02s as the server asked (429)');
   });
 
   it('off a terminal, prints one plain line per interval with done/total, rate, ETA, failures, retries, tokens and cost', () => {

@@ -70,6 +70,13 @@ describe('stats on a partial run', () => {
     expect(row(fullText, '6 deduplicate').slice(0, 5)).toEqual(['done', '120', String(full.unique), '0', String(full.removed)]);
     expect(row(fullText, '7 select_top').slice(0, 3)).toEqual(['done', String(full.unique), String(full.final)]);
     expect(fullText).toMatch(new RegExp(`6 deduplicate\\s+${full.removed}  duplicate`));
+    // The dropped column agrees with the list under the table, also where the artifact keeps every row (2 and 4).
+    const notPassingQa = full.qaPairs - full.qaCriteria.passed;
+    const notPassing = 120 - full.judgeCriteria.overall_pass;
+    expect(row(fullText, '2 validate_qa')[4]).toBe(String(notPassingQa));
+    expect(row(fullText, '4 judge')[4]).toBe(String(notPassing));
+    expect(fullText).toMatch(new RegExp(`2 validate_qa\\s+${notPassingQa}  did not pass`));
+    expect(fullText).toMatch(new RegExp(`4 judge\\s+${notPassing}  did not pass`));
     expect(fullText).toMatch(new RegExp(`overall_pass\\s+${full.judgeCriteria.overall_pass}/120`));
     expect(fullText).toMatch(new RegExp(`total\\s+0\\s+${20 + full.qaPairs + 120 + 120 + 2}\\s+[\\d.]+[kM]? / [\\d.]+[kM]?\\s+\\$${full.costUsd.toFixed(2)}`));
     expect(trialText).toContain('not run yet: 5 embed');
@@ -171,6 +178,6 @@ describe('stats on corrupt files', () => {
   it('rejects an unknown flag with one line', () => {
     const { code, stderr } = stats('--output', 'x');
     expect(code).toBe(2);
-    expect(stderr).toBe('error: Unknown flag --output (see --help)\n');
+    expect(stderr).toBe('error: Unknown flag --output: did you mean --output-dir? (see --help)\n');
   });
 });

@@ -74,7 +74,16 @@ export async function withRetries<T>(attempt: (signal: AbortSignal) => Promise<T
       env.onRetry?.(failure);
       // A bad answer is worth asking again at once; a struggling server is given time. The wait ends early when
       // the stage stops taking work (Ctrl-C), so a long backoff does not hold up stop-and-keep.
-      if (!(error instanceof InvalidAnswerError)) await sleep(backoffMs(n, failure.retryAfterMs), admit);
+      if (!(error instanceof InvalidAnswerError)) {
+        const wait = backoffMs(n, failure.retryAfterMs);
+        // Told to the limiter so the progress line can say the stage is backing off, and for how long.
+        const done = env.limiter.beginBackoff(wait);
+        try {
+          await sleep(wait, admit);
+        } finally {
+          done();
+        }
+      }
     }
   }
 }

@@ -15,9 +15,13 @@ export function stageLabel(stage: StageData): string {
 }
 
 export function stageCells(run: RunData): { rows: string[][]; total: string[] } {
+  // The dropped column is the sum of the "dropped:" list under the table (failures have their own column), so the
+  // two always agree: stages 2 and 4 keep every row in their artifact but still drop the failing ones from the flow.
+  const reasons = dropReasons(run);
   const rows = run.stages.map((stage) => {
     const m = stage.manifest;
-    const dropped = m ? Object.values(m.counts.filtered).reduce((a, b) => a + b, 0) : undefined;
+    const own = reasons.filter((r) => r.stage === stageLabel(stage) && !r.failed);
+    const dropped = m || own.length ? own.reduce((a, r) => a + r.count, 0) : undefined;
     const usage = m?.usage;
     return [
       stageLabel(stage),
@@ -51,14 +55,22 @@ export function stageCells(run: RunData): { rows: string[][]; total: string[] } 
   return { rows, total };
 }
 
+export interface DropReason {
+  stage: string;
+  reason: string;
+  count: number;
+  /** Items that failed after retries (counted in the failed column, not in dropped). */
+  failed?: boolean;
+}
+
 /** Why items did not make it through each stage, as one line per reason. */
-export function dropReasons(run: RunData): Array<{ stage: string; reason: string; count: number }> {
-  const out: Array<{ stage: string; reason: string; count: number }> = [];
+export function dropReasons(run: RunData): DropReason[] {
+  const out: DropReason[] = [];
   for (const stage of run.stages) {
     const label = stageLabel(stage);
     const m = stage.manifest;
     for (const [reason, n] of Object.entries(m?.counts.filtered ?? {})) if (n > 0) out.push({ stage: label, reason: reason.replaceAll('_', ' '), count: n });
-    if (m?.counts.failed) out.push({ stage: label, reason: `failed after retries${m.errors_file ? ` (see ${m.errors_file})` : ''}`, count: m.counts.failed });
+    if (m?.counts.failed) out.push({ stage: label, reason: `failed after retries${m.errors_file ? ` (see ${m.errors_file})` : ''}`, count: m.counts.failed, failed: true });
     const overall = run.criteria.find((c) => c.stage === stage.n && (c.name === 'passed' || c.name === 'overall_pass'));
     if (overall && overall.total > overall.passed) {
       const where = stage.n === 2 ? 'kept in the validated file, left out of _passed' : 'kept in the judged file, not exported';
