@@ -1,6 +1,9 @@
-// Seeded stage-6 fixtures: clustered "embeddings" with planted near-duplicates, and realistic embedded JSONL rows around them.
+// Seeded stage-6 fixtures: clustered or isotropic "embeddings" with planted near-duplicates, and realistic embedded JSONL rows around them.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { splitmix32State } from '../src/random.js';
+import { buildConversation, buildJudgment, perturbConversation, TOPICS, type Conversation, type Judgment, type Message } from './fixture_text.js';
+import { Rng } from './rng.js';
+
+export { Rng } from './rng.js';
 
 /*
  * Geometry (why it looks like this): real text-embedding-3 vectors of one company's conversations are anisotropic
@@ -10,6 +13,10 @@ import { splitmix32State } from '../src/random.js';
  * where H·D is a randomised Walsh–Hadamard transform, so the principal directions are NOT coordinate axes and no
  * method gets energy concentration for free. Planted duplicates are built with an exact cosine to their base row:
  * half clearly above the threshold, half within ±0.002 of it.
+ *
+ * The isotropic geometry is the worst case for stage 6's principal-prefix bounds: unit vectors drawn from a standard
+ * normal (no shared direction, a flat spectrum, unrelated rows at cos ~ ±0.03), with planted copies half at
+ * cos 0.985–0.995 and half at 0.93–0.97 (around the 0.95 threshold, but wider than the clustered band).
  */
 
 export interface FixtureOptions {
@@ -22,6 +29,8 @@ export interface FixtureOptions {
   /** Half-width of the "at the threshold" band. */
   atBand?: number;
   passRate?: number;
+  /** 'clustered' (default): embedding-like; 'isotropic': standard-normal directions. */
+  geometry?: 'clustered' | 'isotropic';
 }
 
 export interface PlantedDuplicate {
@@ -40,83 +49,12 @@ export interface FixtureRow {
   textPreview: string;
 }
 
-interface Message {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
-// Shapes follow src/schemas.ts (EmbeddedConversation), so a fixture file also runs through 6_deduplicate.ts.
-interface Conversation {
-  messages: Message[];
-  metadata: Record<string, string | number | string[] | number[]>;
-  source_qa_pairs: Array<Record<string, string | string[]>>;
-}
-interface Judgment {
-  factually_accurate: boolean;
-  natural_conversation: boolean;
-  on_topic: boolean;
-  adds_value: boolean;
-  overall_pass: boolean;
-  feedback: string;
-  issues: string[];
-}
-
-const TOPICS = 48;
 const MEAN_FAMILY_SIZE = 10;
 // Energy split (sums to 1 + MEAN_WEIGHT²): unrelated ≈ 0.30, same topic ≈ 0.50, same source fact ≈ 0.80.
 const MEAN_WEIGHT = Math.sqrt(0.43);
 const TOPIC_SCALE = Math.sqrt(0.29);
 const FAMILY_SCALE = Math.sqrt(0.42);
 const OWN_SCALE = Math.sqrt(0.29);
-
-/** sfc32: small, fast, well-mixed; every stream is seeded through splitmix32 so rows are independent functions of (seed, index). */
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-  private spare: number | undefined;
-
-  constructor(seed: number, stream = 0) {
-    [this.a, this.b, this.c, this.d] = splitmix32State(seed ^ Math.imul(stream + 1, 0x9e3779b9));
-    for (let i = 0; i < 12; i++) this.u32();
-  }
-
-  u32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    return this.u32() / 4294967296;
-  }
-
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)];
-  }
-
-  normal(): number {
-    if (this.spare !== undefined) {
-      const v = this.spare;
-      this.spare = undefined;
-      return v;
-    }
-    const u = 1 - this.next();
-    const r = Math.sqrt(-2 * Math.log(u));
-    const th = 2 * Math.PI * this.next();
-    this.spare = r * Math.sin(th);
-    return r * Math.cos(th);
-  }
-}
 
 /** Generates rows one at a time, each a pure function of (seed, index), so 100k rows never need to sit in memory. */
 export class FixtureGenerator {
@@ -127,6 +65,7 @@ export class FixtureGenerator {
   private readonly dupFraction: number;
   private readonly atBand: number;
   private readonly passRate: number;
+  private readonly isotropic: boolean;
   private readonly pow2: number;
   private readonly sqrtLambda: Float64Array;
   private readonly signs: Float64Array;
@@ -145,6 +84,7 @@ export class FixtureGenerator {
     this.threshold = opts.threshold ?? 0.95;
     this.atBand = opts.atBand ?? 0.002;
     this.passRate = opts.passRate ?? 0.85;
+    this.isotropic = opts.geometry === 'isotropic';
     this.families = Math.max(1, Math.round(this.count / MEAN_FAMILY_SIZE));
     let p = 1;
     while (p < this.dim) p *= 2;
@@ -180,9 +120,13 @@ export class FixtureGenerator {
       base = (base + 1 + tries) % this.count;
     }
     const clear = rng.next() < 0.5;
-    const cosine = clear
-      ? 0.96 + rng.next() * 0.035
-      : this.threshold - this.atBand + rng.next() * 2 * this.atBand;
+    const cosine = this.isotropic
+      ? clear
+        ? 0.985 + rng.next() * 0.01
+        : 0.93 + rng.next() * 0.04
+      : clear
+        ? 0.96 + rng.next() * 0.035
+        : this.threshold - this.atBand + rng.next() * 2 * this.atBand;
     return { index, base, cosine, kind: clear ? 'clear' : 'at-threshold' };
   }
 
@@ -218,11 +162,15 @@ export class FixtureGenerator {
     const rng = new Rng(this.seed, 0x40000000 + index);
     const family = rng.int(this.families);
     const topic = this.topicOf(family);
-    const t = this.cached(this.topicCache, topic, 0x50000000, TOPIC_SCALE);
-    const f = this.cached(this.familyCache, family, 0x60000000, FAMILY_SCALE);
-    const own = this.spectral(rng, OWN_SCALE);
     const v = new Float64Array(this.dim);
-    for (let j = 0; j < this.dim; j++) v[j] = MEAN_WEIGHT * this.mean[j] + t[j] + f[j] + own[j];
+    if (this.isotropic) {
+      for (let j = 0; j < this.dim; j++) v[j] = rng.normal();
+    } else {
+      const t = this.cached(this.topicCache, topic, 0x50000000, TOPIC_SCALE);
+      const f = this.cached(this.familyCache, family, 0x60000000, FAMILY_SCALE);
+      const own = this.spectral(rng, OWN_SCALE);
+      for (let j = 0; j < this.dim; j++) v[j] = MEAN_WEIGHT * this.mean[j] + t[j] + f[j] + own[j];
+    }
     scaleToUnit(v);
     return { vector: v, family, topic };
   }
@@ -240,7 +188,7 @@ export class FixtureGenerator {
       family = base.family;
       topic = base.topic;
       // v = c·b + √(1−c²)·w with w ⟂ b, so cos(v, b) = c up to rounding.
-      const w = this.spectral(rng, 1);
+      const w = this.isotropic ? Float64Array.from({ length: this.dim }, () => rng.normal()) : this.spectral(rng, 1);
       const b = base.vector;
       let d = 0;
       for (let j = 0; j < this.dim; j++) d += w[j] * b[j];
@@ -387,117 +335,4 @@ function writeFloats(buf: Buffer, pos: number, v: Float64Array): number {
     pos += digits;
   }
   return pos;
-}
-
-// ---- text: conversations built from per-topic vocabularies so families share facts and copies share wording ----
-
-const GENERAL = (
-  'the a to and of for in on with your our this that it is are can will be we you they at from by as ' +
-  'customers order shipping returns account team support platform merchants store checkout payment'
-).split(' ');
-const TOPIC_WORDS = Array.from({ length: TOPICS }, (_, t) =>
-  Array.from({ length: 24 }, (_, k) => `${['cross', 'tax', 'duty', 'parcel', 'label', 'carrier', 'refund', 'api'][k % 8]}${t}x${k}`),
-);
-const PERSONAS = ['small business owner', 'logistics manager', 'developer', 'finance lead', 'first-time seller', 'analyst'];
-const STYLES = ['formal', 'casual', 'technical'];
-const EMOTIONS = ['professional', 'happy', 'frustrated', 'impatient', 'confused'];
-const MODALITIES = ['standard', 'typed_on_phone', 'voice_dictated'];
-const DIFFICULTIES = ['basic', 'intermediate', 'advanced'];
-const SYSTEMS = [
-  'You are a helpful assistant for SWAP Commerce. Answer using only company facts.',
-  'You are SWAP support. Be accurate, brief and friendly.',
-  'You help merchants understand SWAP Commerce products and policies.',
-];
-
-function sentence(rng: Rng, topic: number, factWords: string[], length: number): string {
-  const words: string[] = [];
-  for (let i = 0; i < length; i++) {
-    const r = rng.next();
-    words.push(r < 0.35 ? rng.pick(factWords) : r < 0.55 ? rng.pick(TOPIC_WORDS[topic]) : rng.pick(GENERAL));
-  }
-  // Model-written text is rarely pure ASCII; some sentences get typographic punctuation.
-  const r = rng.next();
-  const s = words.join(' ') + (r < 0.05 ? ' — that’s it' : r < 0.08 ? ' “as noted”' : '');
-  return s[0].toUpperCase() + s.slice(1) + '.';
-}
-
-function buildConversation(rng: Rng, index: number, family: number, topic: number): Conversation {
-  const factRng = new Rng(0xfac7, family);
-  const factWords = Array.from({ length: 10 }, () => factRng.pick(TOPIC_WORDS[topic]) + factRng.pick(['', 's', 'ed']));
-  const difficulty = factRng.pick(DIFFICULTIES);
-  const qa = {
-    question: sentence(factRng, topic, factWords, 10).replace(/\.$/, '?'),
-    answer: sentence(factRng, topic, factWords, 16),
-    source_text: `${sentence(factRng, topic, factWords, 24)} ${sentence(factRng, topic, factWords, 20)}`,
-    context_before: '',
-    context_after: '',
-    difficulty,
-    categories: [`topic-${topic}`],
-  };
-  const turns = 2 + rng.int(3);
-  const system = rng.pick(SYSTEMS);
-  const messages: Message[] = [{ role: 'system', content: system }];
-  for (let t = 0; t < turns; t++) {
-    messages.push({ role: 'user', content: sentence(rng, topic, factWords, 8 + rng.int(12)) });
-    const parts = 1 + rng.int(3);
-    const answer = Array.from({ length: parts }, () => sentence(rng, topic, factWords, 10 + rng.int(14))).join(' ');
-    messages.push({ role: 'assistant', content: answer });
-  }
-  void index;
-  return {
-    messages,
-    metadata: {
-      num_turns: turns,
-      style: rng.pick(STYLES),
-      user_persona: rng.pick(PERSONAS),
-      user_emotion: rng.pick(EMOTIONS),
-      input_modality: rng.pick(MODALITIES),
-      text_variation: 'standard',
-      source_qa_ids: [family],
-      difficulty,
-      categories: [`topic-${topic}`],
-      system_prompt: system,
-    },
-    source_qa_pairs: [qa],
-  };
-}
-
-function perturbConversation(base: Conversation, rng: Rng, index: number, rate: number): Conversation {
-  const messages = base.messages.map((m) =>
-    m.role === 'system'
-      ? m
-      : {
-          role: m.role,
-          content: m.content
-            .split(' ')
-            .map((w) => (rng.next() < rate ? rng.pick(GENERAL) : w))
-            .join(' '),
-        },
-  );
-  void index;
-  return { messages, metadata: { ...base.metadata }, source_qa_pairs: base.source_qa_pairs };
-}
-
-function buildJudgment(rng: Rng, pass: boolean): Judgment {
-  const flags = {
-    factually_accurate: true,
-    natural_conversation: true,
-    on_topic: true,
-    adds_value: true,
-  };
-  const issues: string[] = [];
-  if (!pass) {
-    const keys = Object.keys(flags) as (keyof typeof flags)[];
-    const failed = rng.pick(keys);
-    flags[failed] = false;
-    issues.push(`${failed.replace(/_/g, ' ')}: see the second assistant turn`);
-  }
-  return {
-    ...flags,
-    overall_pass: pass,
-    feedback: pass
-      ? 'All assistant turns are grounded in the provided facts and the dialogue reads naturally.'
-      : 'At least one check failed; see the issues.',
-    issues,
-  };
 }
