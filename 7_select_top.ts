@@ -36,6 +36,7 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
     stage: 'select_top',
     artifact: flags.output,
     inputs: [flags.input],
+    noCalls: true,
     settings: { top_k: flags['top-k'], format, system, max_tokens: flags['max-tokens'] ?? null },
     concurrency: 1,
     quiet: flags.quiet,
@@ -46,6 +47,7 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
   const tokens: number[] = [];
   let firstRuleBreak: string | undefined;
   for await (const { row, line } of iterateJsonl(flags.input, UniqueConversation, { missingHint: 'run stage 6 first: npx tsx 6_deduplicate.ts' })) {
+    run.throwIfInterrupted();
     run.counts.read++;
     if (!row.judgment.overall_pass) {
       run.filter('not_passing');
@@ -73,7 +75,8 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
   }
 
   // 3. Write the training set and report its token lengths.
-  run.counts.written = await writeJsonl(flags.output, rows);
+  await run.stopIfInterrupted();
+  run.counts.written = await writeJsonl(flags.output, run.untilInterrupted(rows));
   if (firstRuleBreak) process.stderr.write(`warning: ${run.counts.filtered.loader_rule} conversations break the ${format} loader's rules and were left out; first: ${firstRuleBreak}\n`);
   const stats = tokenStats(tokens);
   const over = tokens.filter((t) => t > NANOCHAT_MAX_TOKENS).length;

@@ -23,6 +23,8 @@ export interface LlmStageSetup {
   why: string;
   artifact: string;
   inputs: string[];
+  /** Files written besides the artifact, by flag name. */
+  outputs?: Record<string, string>;
   provider: Provider;
   model: string;
   temperature: number;
@@ -44,6 +46,7 @@ export function openLlmStage(flags: LlmStageFlags, setup: LlmStageSetup): LlmSta
     stage: setup.stage,
     artifact: setup.artifact,
     inputs: setup.inputs,
+    outputs: setup.outputs,
     settings: {
       provider: setup.provider,
       model: setup.model,
