@@ -26,7 +26,7 @@ export const FLAGS = {
   input: { kind: 'string', help: 'facts markdown file', default: DEFAULT_FACTS },
   facts: { kind: 'string', help: 'the same as --input (the name trial_run.ts uses)' },
   output: { kind: 'string', help: 'output file', default: PATHS.qaPairs },
-  limit: { kind: 'int', help: 'use only the first N chunks', min: 0 },
+  limit: { kind: 'int', help: 'use only the first N chunks', min: 1 },
   ...concurrencyFlag(STAGES.extract.concurrency),
   ...LLM_FLAGS,
   ...RUN_FLAGS,

@@ -13,7 +13,7 @@ import { DEFAULT_DOMAIN, PATHS, sidecarPath, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
 import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
 import { dryRun } from './src/dry_run.js';
-import { ensureWritableDir, readJsonl, writeJsonl } from './src/jsonl.js';
+import { readJsonl, writeJsonl } from './src/jsonl.js';
 import type { StructuredCall } from './src/llm/structured.js';
 import { OUTPUT_TOKENS } from './src/output_estimate.js';
 import { passRates } from './src/pass_rates.js';
@@ -56,13 +56,12 @@ export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
   }
 
   // 2. Validate every pair.
-  // The second output's folder is checked now, not after every call has been paid for.
-  ensureWritableDir(passedFile);
   const stage = openLlmStage(flags, {
     stage: 'validate_qa',
     why: 'stage 2 asks the model to validate Q&A pairs',
     artifact: flags.output,
     inputs: [flags.input],
+    outputs: { passed: passedFile },
     provider,
     model,
     temperature: STAGES.validate.temperature,
@@ -86,7 +85,6 @@ export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
   run.counts.written = await writeJsonl(flags.output, validated);
   const passing = validated.filter((v) => v.validation.passed).map((v) => v.qa_pair);
   await writeJsonl(passedFile, passing);
-  run.outputs.push(passedFile);
   const rates = passRates(validated.map((v) => v.validation), [...QA_CRITERIA, 'passed']);
   run.log(rates.table);
   return run.finish({ pass_rates: rates.rates, passed: passing.length, ...manifest });

@@ -17,7 +17,7 @@ import { DEFAULT_DOMAIN, PARAMS, PATHS, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
 import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
 import { dryRun } from './src/dry_run.js';
-import { ensureWritableDir, readJsonl, writeJsonl } from './src/jsonl.js';
+import { readJsonl, writeJsonl } from './src/jsonl.js';
 import type { StructuredCall } from './src/llm/structured.js';
 import { OUTPUT_TOKENS } from './src/output_estimate.js';
 import { passRates } from './src/pass_rates.js';
@@ -57,13 +57,12 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
   }
 
   // 2. Judge them.
-  // The second output's folder is checked now, not after every call has been paid for.
-  ensureWritableDir(flags.final);
   const stage = openLlmStage(flags, {
     stage: 'judge',
     why: 'stage 4 asks the model to judge conversations',
     artifact: flags.output,
     inputs: [flags.input],
+    outputs: { final: flags.final },
     provider,
     model,
     temperature: STAGES.judge.temperature,
@@ -89,7 +88,6 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
   run.counts.written = await writeJsonl(flags.output, judged);
   const passing = judged.filter((j) => j.judgment.overall_pass);
   await writeJsonl(flags.final, passing.slice(0, flags['top-k']).map((j) => ({ messages: j.conversation.messages })));
-  run.outputs.push(flags.final);
   const rates = passRates(judged.map((j) => j.judgment), [...JUDGE_CRITERIA, 'overall_pass']);
   run.log(rates.table);
   run.log(`top ${Math.min(flags['top-k'], passing.length)} passing conversations written to ${flags.final}`);

@@ -38,7 +38,17 @@ const SUMMARY = 'Stage 6: remove near-duplicate conversations → conversations_
 export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
   const reportFile = flags.report ?? sidecarPath(flags.output, '.report.jsonl');
   const missingHint = 'run stage 5 first: npx tsx 5_embed_conversations.ts';
-  const log = (message: string) => flags.quiet || process.stdout.write(message + '\n');
+  // Set up first: the outputs are checked and locked before the read, and Ctrl-C stops the stage from here on.
+  const run = new StageRun({
+    stage: 'deduplicate',
+    artifact: flags.output,
+    inputs: [flags.input],
+    outputs: { report: reportFile },
+    noCalls: true,
+    settings: { method: flags.method, threshold: flags.method === 'cosine' ? flags.threshold : flags.jaccard },
+    concurrency: 1,
+    quiet: flags.quiet,
+  });
 
   // 1. Read: embeddings into one Float32Array, each row kept compactly without its embedding.
   let rows: string[];
@@ -48,12 +58,13 @@ export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
     const embedded = await readEmbedded(flags.input, {
       missingHint,
       validateRow: (row, line) => {
+        run.throwIfInterrupted();
         const parsed = JudgedConversation.safeParse(row);
         if (!parsed.success) throw new JsonlLineError(flags.input, line, formatZodIssue(parsed.error.issues[0]!));
       },
     });
     rows = embedded.rows;
-    log(`deduplicate: ${embedded.count} conversations × ${embedded.dim} dimensions read in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    run.log(`deduplicate: ${embedded.count} conversations × ${embedded.dim} dimensions read in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     result = dedupGreedy({ vectors: embedded.vectors, dim: embedded.dim, count: embedded.count, passing: embedded.passing }, { threshold: flags.threshold });
   } else {
     // MinHash needs only the conversations: any judged file (embedded or not) will do.
@@ -61,34 +72,26 @@ export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
     const texts: string[] = [];
     const passing: number[] = [];
     for await (const { row } of iterateJsonl(flags.input, JudgedConversation, { missingHint })) {
+      run.throwIfInterrupted();
       rows.push(JSON.stringify({ conversation: row.conversation, judgment: row.judgment }));
       texts.push(conversationText(row.conversation.messages));
       passing.push(row.judgment.overall_pass ? 1 : 0);
     }
     result = minhashDedup(texts, Uint8Array.from(passing), { threshold: flags.jaccard });
   }
-  // The stage's bookkeeping starts once the input is known good, so bad input leaves no output folder behind.
-  const run = new StageRun({
-    stage: 'deduplicate',
-    artifact: flags.output,
-    inputs: [flags.input],
-    settings: { method: flags.method, threshold: flags.method === 'cosine' ? flags.threshold : flags.jaccard },
-    concurrency: 1,
-    quiet: flags.quiet,
-  });
   run.counts.read = rows.length;
   run.log(`deduplicate: ${result.removed.length} duplicates found by ${result.stats.method} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 
-  // 2. Write the kept rows in input order, and what was removed and why.
+  // 2. Write the kept rows in input order, and what was removed and why — unless Ctrl-C came during the dedup.
+  await run.stopIfInterrupted();
   run.counts.written = await writeJsonl(flags.output, (function* () {
     // Only the judged row goes on: the embedding and its preview have done their job.
-    for (const i of result.kept) {
+    for (const i of run.untilInterrupted(result.kept)) {
       const { conversation, judgment } = JSON.parse(rows[i]!);
       yield { conversation, judgment };
     }
   })());
   await writeJsonl(reportFile, result.removed.map((r) => ({ index: r.index, duplicate_of: r.duplicateOf, similarity: Number(r.similarity.toFixed(6)) })));
-  run.outputs.push(reportFile);
   run.filter('duplicate', result.removed.length);
   const histogram = similarityHistogram(result.removed.map((r) => r.similarity), flags.method === 'cosine' ? flags.threshold : flags.jaccard);
   if (result.removed.length) run.log(`similarity of removed pairs:\n${histogram.text}`);

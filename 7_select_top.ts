@@ -51,6 +51,7 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
     stage: 'select_top',
     artifact: flags.output,
     inputs: [flags.input],
+    noCalls: true,
     settings: { top_k: flags['top-k'], select: flags.select, format, system, max_tokens: flags['max-tokens'] ?? null },
     concurrency: 1,
     quiet: flags.quiet,
@@ -66,6 +67,7 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
   let firstRuleBreak: string | undefined;
   let index = -1;
   for await (const { row, line } of iterateJsonl(flags.input, UniqueConversation, { missingHint })) {
+    run.throwIfInterrupted();
     index++;
     run.counts.read++;
     if (!row.judgment.overall_pass) {
@@ -132,7 +134,8 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
   }
 
   // 3. Write the training set and report its token lengths.
-  run.counts.written = await writeJsonl(flags.output, rows);
+  await run.stopIfInterrupted();
+  run.counts.written = await writeJsonl(flags.output, run.untilInterrupted(rows));
   await writeJsonl(selectedPath(flags.output), sources);
   run.outputs.push(selectedPath(flags.output));
   if (firstRuleBreak) process.stderr.write(`warning: ${run.counts.filtered.loader_rule} conversations break the ${format} loader's rules and were left out; first: ${firstRuleBreak}\n`);

@@ -1,7 +1,9 @@
 # Pipeline shortcuts. Every stage is a standalone script: `npx tsx N_name.ts --help` lists its flags, and every
 # target below passes ARGS on to its script: make trial ARGS="--dry-run", make stage3 ARGS="--num-conversations 50".
 .DEFAULT_GOAL := help
-TSX := npx --no-install tsx
+# `node --import tsx` (tsx.is/dev-api, Node ≥ 20.6), not `npx tsx`: the stage is make's own child, so make waits for
+# the stage's own exit. Through npx, a SIGTERM to the group ends npx at once (143) while the stage is still saving.
+TSX := node --import tsx
 
 .PHONY: help setup demo trial full stage1 stage2 stage3 stage4 stage5 stage6 stage7 stats report push clean clean-trial test typecheck bench
 

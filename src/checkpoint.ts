@@ -1,7 +1,9 @@
 // Durable per-item results keyed by request hash: what makes a stage resumable after a crash, kill -9 or Ctrl-C.
 import { appendFileSync, existsSync, rmSync } from 'node:fs';
-import { AtomicJsonlWriter } from './jsonl.js';
+import { FatalError } from './errors.js';
+import { AtomicJsonlWriter, writeFailureReason } from './jsonl.js';
 import { DEFAULT_CHUNK_BYTES, forEachLine, forEachLineSync } from './line_reader.js';
+import { checkRegularFile } from './stage_files.js';
 
 interface Entry {
   key: string;
@@ -20,6 +22,8 @@ export class Checkpoint {
    * memory grows with the answers kept, not with the file, so a checkpoint of any size resumes.
    */
   constructor(readonly file: string, fresh = false, private readonly chunkBytes = DEFAULT_CHUNK_BYTES) {
+    // A folder gives EISDIR with no file named, and a FIFO would block the read for ever.
+    checkRegularFile({ path: file, role: 'the checkpoint of --output' });
     if (fresh) rmSync(file, { force: true });
     if (!existsSync(file)) return;
     const { endsWithNewline } = forEachLineSync(file, (bytes) => {
@@ -53,8 +57,14 @@ export class Checkpoint {
 
   /** Appended synchronously, so a finished item survives the process dying right after. */
   save(key: string, id: string, result: unknown): void {
+    try {
+      appendFileSync(this.file, JSON.stringify({ key, id, result } satisfies Entry) + '\n');
+    } catch (error) {
+      // Fatal: every further answer would be paid for and lost the same way (a full disk). What is saved stays
+      // usable — a torn last line is dropped when the file is read again.
+      throw new FatalError(`${this.file}: could not save a finished item (${writeFailureReason(error)}); no new calls are made; the ${this.size} finished items saved there are kept and reused when you run the same command again`);
+    }
     this.saved.add(key);
-    appendFileSync(this.file, JSON.stringify({ key, id, result } satisfies Entry) + '\n');
   }
 
   /**

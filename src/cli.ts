@@ -1,6 +1,7 @@
 // Flag parsing and validation for the stage scripts, and the one place that turns errors into one-line messages.
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ignoreClosedPipes } from './closed_pipes.js';
 import { UsageError } from './errors.js';
 import { redact } from './secrets.js';
 
@@ -138,6 +139,7 @@ export function isMain(importMetaUrl: string): boolean {
  * one line (the stack only with DEBUG=1), because a stack trace is not an error message.
  */
 export async function runCli(main: () => Promise<number | void>): Promise<never> {
+  ignoreClosedPipes();
   let code: number;
   try {
     code = (await main()) ?? 0;

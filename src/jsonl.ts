@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { z } from 'zod';
 import { InputError, JsonlLineError } from './errors.js';
+import { processAlive } from './process_alive.js';
 
 /** Renders a zod issue the way STYLE.md asks: `expected string, received number → at qa_pair.answer`. */
 export function formatZodIssue(issue: z.core.$ZodIssue): string {
@@ -143,16 +144,7 @@ function removeStaleTemporaries(file: string): void {
   }
   for (const name of names) {
     const pid = name.startsWith(prefix) && name.endsWith('.tmp') ? Number(name.slice(prefix.length, -4)) : NaN;
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) rmSync(join(dirname(file), name), { force: true });
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) rmSync(join(dirname(file), name), { force: true });
   }
 }
 
@@ -174,10 +166,14 @@ export function ensureWritableDir(file: string): void {
     writeFileSync(probe, '');
     rmSync(probe, { force: true });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code ? `${NOT_WRITABLE[code] ? `${NOT_WRITABLE[code]}: ` : ''}${code}` : (error as Error).message;
-    throw new InputError(`${dir}: output folder not writable (${why})`);
+    throw new InputError(`${dir}: output folder not writable (${writeFailureReason(error)})`);
   }
+}
+
+/** Why a write failed, for a person: `no space left on the device: ENOSPC`. */
+export function writeFailureReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code ? `${NOT_WRITABLE[code] ? `${NOT_WRITABLE[code]}: ` : ''}${code}` : (error as Error).message;
 }
 
 /** Reads one JSON file validated by its schema; a missing file, bad JSON or a schema failure is one line naming it. */

@@ -24,6 +24,8 @@ export interface LlmStageSetup {
   why: string;
   artifact: string;
   inputs: string[];
+  /** Files written besides the artifact, by flag name. */
+  outputs?: Record<string, string>;
   provider: Provider;
   model: string;
   temperature: number;
@@ -49,6 +51,7 @@ export function openLlmStage(flags: LlmStageFlags, setup: LlmStageSetup): LlmSta
     stage: setup.stage,
     artifact: setup.artifact,
     inputs: setup.inputs,
+    outputs: setup.outputs,
     settings: {
       provider: setup.provider,
       model: setup.model,

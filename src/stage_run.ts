@@ -3,15 +3,18 @@
 import { setMaxListeners } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
 import pLimit from 'p-limit';
+import { ArtifactLock, lockPath } from './artifact_lock.js';
 import { Checkpoint } from './checkpoint.js';
 import { sidecarPath } from './config.js';
 import { FatalError, InterruptedError } from './errors.js';
 import { millisecondsFromEnv } from './env.js';
-import { ensureWritableDir, writeJsonl } from './jsonl.js';
+import { writeJsonl } from './jsonl.js';
 import { AdaptiveLimiter } from './limiter.js';
 import { ItemFailedError, StoppedError } from './llm/retry.js';
 import { Progress, formatDuration } from './progress.js';
 import { redact } from './secrets.js';
+import { checkStageFiles, type StageFile } from './stage_files.js';
+import { StopSignals } from './stop_signals.js';
 import { stageSpan, type StageSpan } from './tracing.js';
 import { cacheHitRate, formatTokens, formatUsd, UsageMeter } from './usage_meter.js';
 
@@ -20,6 +23,10 @@ export interface StageOptions {
   /** The primary artifact; checkpoint, errors and manifest files are named after it. */
   artifact: string;
   inputs: string[];
+  /** Files the stage writes besides the artifact, by flag name (`{ final: 'output/conversations_final.jsonl' }`). */
+  outputs?: Record<string, string>;
+  /** A stage that makes no calls (6, 7) has nothing to wait for: the first Ctrl-C stops it before it writes. */
+  noCalls?: boolean;
   settings: Record<string, unknown>;
   concurrency: number;
   rpm?: number;
@@ -87,25 +94,49 @@ export class StageRun {
   private readonly soft = new AbortController();
   private readonly started = new Date();
   private fatal: Error | undefined;
-  private interrupted = false;
-  private readonly onSignal = () => this.interrupt();
+  private readonly presses = new StopSignals({ first: () => this.stopTakingWork(), again: () => this.hard.abort(new Error('interrupted')) });
+  private readonly locks: ArtifactLock[] = [];
   /** The stage as a Logfire span (when LOGFIRE_TOKEN is set; otherwise a no-op). */
   private readonly span: StageSpan;
   /** How long calls in flight may finish after the first Ctrl-C; read up front so a bad value fails at the start. */
   private readonly graceMs = millisecondsFromEnv('STOP_GRACE_MS', 15_000);
 
   constructor(readonly options: StageOptions) {
-    ensureWritableDir(options.artifact);
+    const { artifact } = options;
+    const extra = Object.entries(options.outputs ?? {}).map(([flag, path]): StageFile => ({ path, role: `--${flag}` }));
+    const checkpointFile = `${artifact}.checkpoint.jsonl`;
+    // Everything this stage will write, checked before any work so a wrong path costs no call.
+    checkStageFiles(options.inputs.map((path) => ({ path, role: 'the input' })), [
+      { path: artifact, role: '--output' },
+      ...extra,
+      { path: checkpointFile, role: 'the checkpoint of --output' },
+      { path: this.errorsFile, role: 'the errors file of --output' },
+      { path: sidecarPath(artifact, '.meta.json'), role: 'the manifest of --output' },
+      ...[artifact, ...extra.map((e) => e.path)].map((path) => ({ path: lockPath(path), role: `the lock of ${path}` })),
+    ]);
+    this.outputs.push(...extra.map((e) => e.path));
+    for (const path of [artifact, ...extra.map((e) => e.path)]) {
+      try {
+        this.locks.push(ArtifactLock.acquire(path));
+      } catch (error) {
+        this.releaseLocks();
+        throw error;
+      }
+    }
     this.signal = this.hard.signal;
     this.admit = this.soft.signal;
     // Every call in flight listens on these two signals (AbortSignal.any, the limiter's queue): no leak, just many.
     setMaxListeners(0, this.signal, this.admit);
     this.limiter = new AdaptiveLimiter({ max: options.concurrency, rpm: options.rpm, tpm: options.tpm, slowStart: true, startAt: options.startConcurrency });
     this.meter = new UsageMeter(options.batch);
-    this.checkpoint = new Checkpoint(`${options.artifact}.checkpoint.jsonl`, options.fresh);
+    try {
+      this.checkpoint = new Checkpoint(checkpointFile, options.fresh);
+    } catch (error) {
+      this.releaseLocks();
+      throw error;
+    }
     this.span = stageSpan(options.stage, { ...options.settings, artifact: options.artifact });
-    process.on('SIGINT', this.onSignal);
-    process.on('SIGTERM', this.onSignal);
+    this.presses.listen();
   }
 
   get errorsFile(): string {
@@ -125,16 +156,59 @@ export class StageRun {
     if (n > 0) this.counts.filtered[reason] = (this.counts.filtered[reason] ?? 0) + n;
   }
 
-  /** First signal: stop taking work, let in-flight calls finish for a bounded time. Second: stop now. */
+  /**
+   * A Ctrl-C press (or SIGTERM): the first stops taking work and lets in-flight calls finish for a bounded time; a
+   * press a second or more later stops now. Relays of the same press (npx, tsx, make) count once: see stop_signals.
+   */
   interrupt(): void {
-    if (this.interrupted) {
+    this.presses.received();
+  }
+
+  private get interrupted(): boolean {
+    return this.presses.pressed;
+  }
+
+  private stopTakingWork(): void {
+    if (this.options.noCalls) {
+      process.stderr.write(`\nStopping: nothing more is written; ${this.options.artifact} stays as it was…\n`);
+      this.soft.abort(new Error('interrupted'));
       this.hard.abort(new Error('interrupted'));
       return;
     }
-    this.interrupted = true;
     process.stderr.write('\nStopping: no new work is started; waiting for calls in flight (Ctrl-C again to stop now)…\n');
     this.soft.abort(new Error('interrupted'));
     setTimeout(() => this.hard.abort(new Error('interrupted')), this.graceMs).unref();
+  }
+
+  /** What a stage without calls throws once stopped. */
+  private interruption(): InterruptedError {
+    return new InterruptedError(`interrupted: nothing was written; ${this.options.artifact} is as it was — run the same command again`);
+  }
+
+  /**
+   * For stages without calls, between steps: throws once Ctrl-C was pressed. Yields first, so a signal that arrived
+   * during synchronous work (the dedup) is seen before anything is written.
+   */
+  async stopIfInterrupted(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.throwIfInterrupted();
+  }
+
+  /** The same check without the yield, cheap enough for every row read. */
+  throwIfInterrupted(): void {
+    if (this.interrupted) throw this.interruption();
+  }
+
+  /** The rows, stopping (so the writer drops its temporary file) once Ctrl-C was pressed. */
+  *untilInterrupted<T>(rows: Iterable<T>): Generator<T> {
+    for (const row of rows) {
+      if (this.interrupted) throw this.interruption();
+      yield row;
+    }
+  }
+
+  private releaseLocks(): void {
+    for (const lock of this.locks.splice(0)) lock.release();
   }
 
   private abortWith(error: Error): void {
@@ -220,12 +294,13 @@ export class StageRun {
     ));
     progress.stop();
     if (this.fatal) {
-      await this.writeErrors();
+      // The ledger may be on the same full disk: its failure must not hide the reason the stage stopped.
+      await this.writeOwnErrors().catch(() => undefined);
       await this.span.end(this.figures(), this.fatal);
       throw this.fatal;
     }
     if (this.interrupted) {
-      await this.writeErrors();
+      await this.writeOwnErrors();
       const error = new InterruptedError(
         `interrupted: ${this.checkpoint.size} finished items are saved in ${this.checkpoint.file}; run the same command again to resume (--fresh starts over)`,
       );
@@ -258,10 +333,17 @@ export class StageRun {
     else rmSync(this.errorsFile, { force: true });
   }
 
+  /**
+   * A run that stops early writes its own failures, but never deletes the ledger of the last complete run: that
+   * run's manifest still names it. Only finish() (which writes the manifest) replaces it with nothing.
+   */
+  private async writeOwnErrors(): Promise<void> {
+    if (this.failures.length) await writeJsonl(this.errorsFile, this.failures);
+  }
+
   /** Writes the errors file and manifest, prints the summary; returns the exit code. */
   async finish(extra: Record<string, unknown> = {}): Promise<number> {
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
+    this.presses.stop();
     await this.writeErrors();
     await this.checkpoint.compact();
     const seconds = (Date.now() - this.started.getTime()) / 1000;
@@ -286,6 +368,7 @@ export class StageRun {
       ...extra,
     };
     writeFileSync(sidecarPath(this.options.artifact, '.meta.json'), JSON.stringify(manifest, null, 2) + '\n');
+    this.releaseLocks();
     await this.span.end(this.figures());
     const reasons = Object.entries(this.counts.filtered).map(([k, v]) => `${k} ${v}`).join(', ');
     const line = [

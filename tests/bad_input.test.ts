@@ -106,6 +106,8 @@ const ROWS: Row[] = [
   })),
   { name: '--threshold 0', script: '6_deduplicate.ts', args: () => ['--threshold', '0'], code: 2, message: /Expected `--threshold` to be a number > 0 and ≤ 1, got 0/ },
   { name: '--threshold 1.5', script: '6_deduplicate.ts', args: () => ['--threshold', '1.5'], code: 2, message: /Expected `--threshold` to be a number > 0 and ≤ 1, got 1\.5/ },
+  // --limit 0 would replace the artifact with an empty one.
+  { name: '--limit 0', script: '1_extract_qa.ts', setup: (d) => writeFacts(j(d, 'facts.md'), 3), args: (d) => ['--facts', j(d, 'facts.md'), '--output', j(d, 'qa.jsonl'), '--limit', '0'], code: 2, message: /Expected `--limit` to be an integer ≥ 1, got 0/ },
   { name: '--top-k 0 (stage 4)', script: '4_judge_and_save.ts', args: () => ['--top-k', '0'], code: 2, message: /Expected `--top-k` to be an integer ≥ 1, got 0/ },
   { name: '--top-k 0 (stage 7)', script: '7_select_top.ts', args: () => ['--top-k', '0'], code: 2, message: /Expected `--top-k` to be an integer ≥ 1, got 0/ },
   {

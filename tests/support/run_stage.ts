@@ -192,6 +192,8 @@ export async function waitFor(check: () => boolean, timeoutMs: number, what: str
 }
 
 export interface DelayProxy extends Endpoints {
+  /** Requests the stage sent (each counted on arrival, before the delay). */
+  readonly received: number;
   close(): Promise<void>;
 }
 
@@ -201,7 +203,9 @@ export interface DelayProxy extends Endpoints {
  */
 export async function startDelayProxy(target: string, delayMs: number): Promise<DelayProxy> {
   const upstream = new URL(target);
+  let received = 0;
   const server = http.createServer((req, res) => {
+    received++;
     const body: Buffer[] = [];
     req.on('data', (d: Buffer) => body.push(d));
     req.on('end', () => {
@@ -225,6 +229,9 @@ export async function startDelayProxy(target: string, delayMs: number): Promise<
   return {
     geminiBaseUrl: url,
     openaiBaseUrl: `${url}/v1`,
+    get received() {
+      return received;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
