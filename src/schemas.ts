@@ -24,6 +24,10 @@ export const QAPair = z.object({
   context_after: z.string().default(''),
   difficulty: Difficulty,
   categories: z.array(z.string()).default([]),
+  // Not in the original: where the fact came from. Optional, so Python artifacts (one facts file) still load.
+  section: z.string().optional(),
+  source_file: z.string().optional(),
+  source_location: z.string().optional(),
 });
 export type QAPair = z.infer<typeof QAPair>;
 
