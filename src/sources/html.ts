@@ -83,9 +83,11 @@ export function htmlBlocks(html: string): Block[] {
         text += data;
       },
       onclosetag(name) {
-        const open = stack.pop();
+        // Flush before popping, so a heading or list item still knows what it is.
+        const open = stack.at(-1);
         if (open && !open.skip && BREAK.has(name)) flush();
         else if (open && !open.skip && (name === 'img' || name === 'input')) text += ' ';
+        stack.pop();
       },
     },
     { decodeEntities: true, lowerCaseTags: true, recognizeSelfClosing: true },
