@@ -1,30 +1,33 @@
 /**
  * Stage 1 — extract Q&A pairs from the facts.
  *
- * Reads the facts markdown (default data/swap_facts.md), makes one chunk per fact line with 3 lines of context on
- * each side, asks the model for exactly 3 grounded Q&A pairs per chunk, and drops pairs that mention a year later
- * than the facts' "As of" year. Writes output/qa_pairs.jsonl.
+ * Reads the facts (default data/swap_facts.md; or several files, or a folder, of markdown, text, HTML and PDF),
+ * makes one chunk per fact line (markdown) or paragraph and list item (HTML, PDF) with its context and heading path,
+ * asks the model for exactly 3 grounded Q&A pairs per chunk, and drops pairs that mention a year later than their
+ * file's "As of" year. Writes output/qa_pairs.jsonl; every pair names its file and place.
  *
- *   npx tsx 1_extract_qa.ts [--input PATH] [--limit N] [--concurrency N] [--dry-run] …
+ *   npx tsx 1_extract_qa.ts [--input PATH[,PATH…]] [--limit N] [--concurrency N] [--dry-run] …
  */
 import { qaExtractionPrompt, QA_BATCH_SCHEMA_NAME, QABatchOutput } from './src/agents/qa_extractor.js';
-import { readFacts } from './src/chunking.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS, PATHS, STAGES } from './src/config.js';
-import { loadDomain } from './src/domain.js';
+import { domainFilePath, loadDomain } from './src/domain.js';
+import { assertFactsFitDomain } from './src/domain_checks.js';
 import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
 import { dryRun } from './src/dry_run.js';
 import { factId, factsListPath, type FactRecord } from './src/facts.js';
-import { cutoffYear, mentionsFutureYear } from './src/future_years.js';
+import { mentionsFutureYear } from './src/future_years.js';
 import { writeJsonl } from './src/jsonl.js';
 import type { StructuredCall } from './src/llm/structured.js';
 import { OUTPUT_TOKENS } from './src/output_estimate.js';
 import type { QAPair } from './src/schemas.js';
+import { ON_BAD_FILE, readSources, type OnBadFile } from './src/sources/read_sources.js';
 import { concurrencyFlag, LLM_FLAGS, resolveModel, resolveProvider, resolveThinking, RUN_FLAGS } from './src/stage_flags.js';
 
 export const FLAGS = {
-  input: { kind: 'string', help: 'facts markdown file', default: DEFAULT_FACTS },
-  facts: { kind: 'string', help: 'the same as --input (the name trial_run.ts uses)' },
+  input: { kind: 'list', help: 'facts: markdown, text, HTML or PDF files, or folders of them (repeat or comma-separate)', default: DEFAULT_FACTS },
+  facts: { kind: 'list', help: 'the same as --input (the name trial_run.ts uses)' },
+  'on-bad-file': { kind: 'string', help: 'a facts file that cannot be read stops the run, or is skipped', choices: ON_BAD_FILE, default: 'stop' },
   output: { kind: 'string', help: 'output file', default: PATHS.qaPairs },
   limit: { kind: 'int', help: 'use only the first N chunks', min: 1 },
   ...concurrencyFlag(STAGES.extract.concurrency),
@@ -40,14 +43,15 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
   const thinking = resolveThinking(STAGES.extract, provider, model, flags.thinking);
   const domain = loadDomain(flags.domain, DEFAULT_DOMAIN);
 
-  // 1. Chunk the facts.
-  const factsFile = flags.facts ?? flags.input;
-  const { text, chunks: allChunks } = readFacts(factsFile);
-  const chunks = flags.limit === undefined ? allChunks : allChunks.slice(0, flags.limit);
-  const cutoff = cutoffYear(text);
+  // 1. Chunk the facts; without a domain file they must be SWAP's, checked before anything is paid for.
+  const inputs = flags.facts ?? flags.input;
+  const sources = await readSources(inputs, { onBadFile: flags['on-bad-file'] as OnBadFile });
+  assertFactsFitDomain(domainFilePath(flags.domain, DEFAULT_DOMAIN), sources.text, inputs);
+  const chunks = flags.limit === undefined ? sources.chunks : sources.chunks.slice(0, flags.limit);
+  const files = sources.files.map((f) => f.file);
 
   // Every chunk is a fact with a stable id; the list (with or without pairs) lets stats follow each one to the end.
-  const facts: FactRecord[] = chunks.map((chunk) => ({ fact_id: factId({ text: chunk.source_text, line: chunk.line }), line: chunk.line, source_text: chunk.source_text, context_before: chunk.context_before, context_after: chunk.context_after }));
+  const facts: FactRecord[] = chunks.map((chunk) => ({ fact_id: factId({ text: chunk.source_text, line: chunk.line, file: files.length > 1 ? chunk.source_file : undefined }), line: chunk.line, source_text: chunk.source_text, context_before: chunk.context_before, context_after: chunk.context_after }));
 
   // 2. One structured call per chunk.
   const calls = chunks.map((chunk) => {
@@ -55,8 +59,10 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
     const call: StructuredCall<QABatchOutput> = {
       request: { model, system, prompt, schema: QABatchOutput, schemaName: QA_BATCH_SCHEMA_NAME, temperature: STAGES.extract.temperature, thinking },
     };
-    return { id: `chunk-line-${chunk.line}`, chunk, call };
+    // One file keeps the original ids; with several the file tells equal line numbers apart.
+    return { id: files.length > 1 ? `chunk-${chunk.source_file}-line-${chunk.line}` : `chunk-line-${chunk.line}`, chunk, call };
   });
+  const asOf = files.length > 1 ? Object.fromEntries(files.map((f) => [f, sources.cutoff(f)])) : sources.cutoff(files[0]);
 
   if (flags['dry-run']) {
     dryRun('extract_qa', provider, model, flags.output, calls.map((c) => c.call), OUTPUT_TOKENS.extract, { batch: flags.batch, fresh: flags.fresh });
@@ -67,15 +73,16 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
     stage: 'extract_qa',
     why: 'stage 1 asks the model for Q&A pairs',
     artifact: flags.output,
-    inputs: [factsFile],
+    inputs: files,
     provider,
     model,
     temperature: STAGES.extract.temperature,
     thinking,
-    settings: { chunks: chunks.length, limit: flags.limit ?? null, as_of_year: cutoff, domain: domain.name },
+    settings: { chunks: chunks.length, limit: flags.limit ?? null, as_of_year: asOf, domain: domain.name },
   });
   const { run } = stage;
-  run.log(`extract_qa: ${chunks.length} chunks from ${factsFile} · ${provider} ${model} · ${stage.mode} · years after ${cutoff} are dropped`);
+  const years = typeof asOf === 'number' ? `years after ${asOf} are dropped` : "years after each file's As-of year are dropped";
+  run.log(`extract_qa: ${chunks.length} chunks from ${files.length > 1 ? `${files.length} files` : files[0]} · ${provider} ${model} · ${stage.mode} · ${years}`);
   // Counts are in pairs: a failed chunk is 3 pairs asked for and not written.
   const { results, manifest } = await runLlmCalls(stage, 'extract', provider, calls, { batch: flags.batch, unitsPerCall: PARAMS.pairsPerChunk });
 
@@ -85,12 +92,16 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
   results.forEach((batch, i) => {
     if (!batch) return;
     const { chunk } = calls[i]!;
+    const cutoff = sources.cutoff(chunk.source_file);
     for (const qa of batch.qa_pairs) {
       if (mentionsFutureYear(qa, cutoff)) {
         run.filter('future_year');
         continue;
       }
-      pairs.push({ question: qa.question, answer: qa.answer, source_text: chunk.source_text, context_before: chunk.context_before, context_after: chunk.context_after, difficulty: qa.difficulty, categories: qa.categories, fact_id: facts[i]!.fact_id });
+      pairs.push({
+        question: qa.question, answer: qa.answer, source_text: chunk.source_text, context_before: chunk.context_before, context_after: chunk.context_after, difficulty: qa.difficulty, categories: qa.categories,
+        fact_id: facts[i]!.fact_id, ...(chunk.section ? { section: chunk.section } : {}), source_file: chunk.source_file, source_location: chunk.source_location,
+      });
     }
   });
 

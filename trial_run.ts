@@ -16,10 +16,11 @@ import { embedConversations, FLAGS as EMBED } from './5_embed_conversations.js';
 import { deduplicate, FLAGS as DEDUP } from './6_deduplicate.js';
 import { FLAGS as SELECT, selectTop } from './7_select_top.js';
 import { isMain, parseFlags, runCli, usageText, type Flags, type FlagSpecs } from './src/cli.js';
-import { readFacts } from './src/chunking.js';
 import { artifactPaths, DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS } from './src/config.js';
-import { loadDomain } from './src/domain.js';
+import { domainFilePath, loadDomain } from './src/domain.js';
+import { assertFactsFitDomain } from './src/domain_checks.js';
 import { requireKey } from './src/env.js';
+import { ON_BAD_FILE, readSources, type OnBadFile } from './src/sources/read_sources.js';
 import { resolveProvider } from './src/stage_flags.js';
 import { defaultModels, estimateRun } from './src/trial_estimate.js';
 import { formatTokens, formatUsd } from './src/usage_meter.js';
@@ -29,8 +30,9 @@ import { Conversation, JUDGE_CRITERIA, JudgedConversation, QA_CRITERIA, QAPair, 
 import type { z } from 'zod';
 
 export const FLAGS = {
-  facts: { kind: 'string', help: 'facts markdown file', default: DEFAULT_FACTS },
-  input: { kind: 'string', help: 'the same as --facts (the name the stages use)' },
+  facts: { kind: 'list', help: 'facts: markdown, text, HTML or PDF files, or folders of them', default: DEFAULT_FACTS },
+  'on-bad-file': { kind: 'string', help: 'a facts file that cannot be read stops the run, or is skipped', choices: ON_BAD_FILE, default: 'stop' },
+  input: { kind: 'list', help: 'the same as --facts (the name the stages use)' },
   domain: { kind: 'string', help: 'domain JSON (company, personas, system prompts)' },
   chunks: { kind: 'int', help: 'chunks of the facts to use', default: PARAMS.trialChunks, min: 1 },
   'num-conversations': { kind: 'int', help: `conversations to generate (capped at ${PARAMS.conversationsPerQa} per Q&A pair)`, default: PARAMS.numConversations, min: 1 },
@@ -51,12 +53,16 @@ export const FLAGS = {
 
 const SUMMARY = 'Trial run: all seven stages on the first chunks of the facts → output/trial_*.jsonl, with quality statistics';
 
-function argv(options: Record<string, string | number | boolean | undefined>): string[] {
-  return Object.entries(options).flatMap(([k, v]) => (v === undefined || v === false ? [] : v === true ? [`--${k}`] : [`--${k}`, String(v)]));
+type Option = string | number | boolean | string[] | undefined;
+
+function argv(options: Record<string, Option>): string[] {
+  return Object.entries(options).flatMap(([k, v]) =>
+    v === undefined || v === false ? [] : v === true ? [`--${k}`] : Array.isArray(v) ? v.flatMap((x) => [`--${k}`, x]) : [`--${k}`, String(v)],
+  );
 }
 
 /** Parses a stage's flags the way its own script would, so defaults and checks are the stage's. */
-function stageFlags<S extends FlagSpecs>(specs: S, options: Record<string, string | number | boolean | undefined>): Flags<S> {
+function stageFlags<S extends FlagSpecs>(specs: S, options: Record<string, Option>): Flags<S> {
   return parseFlags(argv(options), specs, '')!;
 }
 
@@ -73,7 +79,8 @@ export async function trialRun(flags: Flags<typeof FLAGS>): Promise<number> {
 
   if (flags['dry-run']) {
     header('DRY RUN — no API call');
-    const { chunks } = readFacts(facts);
+    const { chunks, text } = await readSources(facts, { onBadFile: flags['on-bad-file'] as OnBadFile });
+    assertFactsFitDomain(domainFilePath(flags.domain, DEFAULT_DOMAIN), text, facts);
     const models = defaultModels(resolveProvider(flags.provider));
     if (flags.model) for (const stage of Object.keys(models) as Array<keyof typeof models>) models[stage] = flags.model;
     const estimates = estimateRun(chunks.slice(0, flags.chunks), loadDomain(flags.domain, DEFAULT_DOMAIN), flags['num-conversations'], models);
@@ -82,7 +89,7 @@ export async function trialRun(flags: Flags<typeof FLAGS>): Promise<number> {
     }
     const total = estimates.reduce((n, e) => n + (e.costUsd ?? 0), 0);
     process.stdout.write(`${'total'.padEnd(24)} ${String(estimates.reduce((n, e) => n + e.calls, 0)).padStart(6)} calls  ~${formatUsd(total)} (stages 2–4 assume typical answer sizes and an 85% Q&A pass rate; stage 5 costs cents)\n\n`);
-    return extractQa(stageFlags(EXTRACT, { ...llm, facts, output: paths.qaPairs, limit: flags.chunks, 'dry-run': true }));
+    return extractQa(stageFlags(EXTRACT, { ...llm, facts, 'on-bad-file': flags['on-bad-file'], output: paths.qaPairs, limit: flags.chunks, 'dry-run': true }));
   }
 
   // Both keys before stage 1: a placeholder OpenAI key must not be found at stage 5, after stages 1-4 were paid for.
@@ -91,7 +98,7 @@ export async function trialRun(flags: Flags<typeof FLAGS>): Promise<number> {
   requireKey(resolveProvider(embeddingProvider, 'openai') === 'gemini' ? 'GOOGLE_API_KEY' : 'OPENAI_API_KEY', 'stage 5 embeds conversations');
 
   const stages: Array<[string, () => Promise<number>]> = [
-    ['STAGE 1: Q&A EXTRACTION', () => extractQa(stageFlags(EXTRACT, { ...llm, facts, output: paths.qaPairs, limit: flags.chunks }))],
+    ['STAGE 1: Q&A EXTRACTION', () => extractQa(stageFlags(EXTRACT, { ...llm, facts, 'on-bad-file': flags['on-bad-file'], output: paths.qaPairs, limit: flags.chunks }))],
     ['STAGE 2: Q&A VALIDATION', () => validateQa(stageFlags(VALIDATE, { ...llm, input: paths.qaPairs, output: paths.qaValidated, passed: paths.qaPassed }))],
     ['STAGE 3: CONVERSATION GENERATION', () => generateConversations(stageFlags(GENERATE, { ...llm, input: paths.qaPassed, output: paths.conversationsRaw, 'num-conversations': flags['num-conversations'] }))],
     ['STAGE 4: JUDGING', () => judgeConversations(stageFlags(JUDGE, { ...llm, input: paths.conversationsRaw, output: paths.conversationsJudged, final: paths.conversationsFinal }))],

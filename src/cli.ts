@@ -1,11 +1,13 @@
 // Flag parsing and validation for the stage scripts, and the one place that turns errors into one-line messages.
+import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ignoreClosedPipes } from './closed_pipes.js';
 import { UsageError } from './errors.js';
 import { redact } from './secrets.js';
 
-type Kind = 'string' | 'boolean' | 'int' | 'number';
+// `list`: paths, repeatable (`--input a --input b`) or comma-separated (`--input a,b`).
+type Kind = 'string' | 'boolean' | 'int' | 'number' | 'list';
 export interface FlagSpec {
   kind: Kind;
   help: string;
@@ -21,12 +23,12 @@ export interface FlagSpec {
 }
 export type FlagSpecs = Record<string, FlagSpec>;
 
-type ValueOf<F extends FlagSpec> = F['kind'] extends 'boolean' ? boolean : F['kind'] extends 'int' | 'number' ? number : string;
+type ValueOf<F extends FlagSpec> = F['kind'] extends 'boolean' ? boolean : F['kind'] extends 'int' | 'number' ? number : F['kind'] extends 'list' ? string[] : string;
 export type Flags<S extends FlagSpecs> = { [K in keyof S]: S[K] extends { default: unknown } ? ValueOf<S[K]> : ValueOf<S[K]> | undefined };
 
 export function usageText(script: string, summary: string, specs: FlagSpecs): string {
   const rows: Array<[string, string]> = Object.entries(specs).map(([name, spec]) => {
-    const value = spec.kind === 'boolean' ? '' : ` ${spec.value ?? (spec.choices ? spec.choices.join('|') : spec.kind === 'string' ? 'PATH' : spec.kind === 'int' ? 'N' : 'X')}`;
+    const value = spec.kind === 'boolean' ? '' : ` ${spec.value ?? (spec.choices ? spec.choices.join('|') : spec.kind === 'string' ? 'PATH' : spec.kind === 'list' ? 'PATH[,PATH…]' : spec.kind === 'int' ? 'N' : 'X')}`;
     const def = spec.default !== undefined && spec.kind !== 'boolean' ? ` (default ${spec.default})` : '';
     return [`  --${name}${value}`, spec.help + def];
   });
@@ -72,8 +74,8 @@ function editDistance(a: string, b: string): number {
 
 /** Parses argv against the specs; returns undefined when --help was printed. */
 export function parseFlags<S extends FlagSpecs>(argv: string[], specs: S, help: string): Flags<S> | undefined {
-  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
-  for (const [name, spec] of Object.entries(specs)) options[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string' };
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { help: { type: 'boolean' } };
+  for (const [name, spec] of Object.entries(specs)) options[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string', multiple: spec.kind === 'list' };
   // `--concurrency -3` must reach our range check, not parseArgs' "ambiguous" complaint: glue values to their flag.
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -84,7 +86,7 @@ export function parseFlags<S extends FlagSpecs>(argv: string[], specs: S, help: 
       args.push(`--${name}=${argv[++i]}`);
     } else args.push(argv[i]!);
   }
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | Array<string | boolean> | undefined>;
   try {
     ({ values } = parseArgs({ args, options, strict: true, allowPositionals: false }));
   } catch (error) {
@@ -107,7 +109,8 @@ export function parseFlags<S extends FlagSpecs>(argv: string[], specs: S, help: 
   return out as Flags<S>;
 }
 
-function convert(name: string, spec: FlagSpec, raw: string | boolean | undefined): unknown {
+function convert(name: string, spec: FlagSpec, raw: string | boolean | Array<string | boolean> | undefined): unknown {
+  if (spec.kind === 'list') return splitList(name, raw === undefined ? (spec.default === undefined ? undefined : [String(spec.default)]) : (raw as string[]));
   if (raw === undefined) return spec.default;
   if (spec.kind === 'boolean') return raw;
   const text = String(raw);
@@ -127,6 +130,14 @@ function convert(name: string, spec: FlagSpec, raw: string | boolean | undefined
   if (spec.min !== undefined && (spec.exclusiveMin ? value <= spec.min : value < spec.min)) throw new UsageError(expected);
   if (spec.max !== undefined && value > spec.max) throw new UsageError(expected);
   return value;
+}
+
+/** Each value is one path, or several separated by commas — unless a file of that very name exists. */
+function splitList(name: string, values: string[] | undefined): string[] | undefined {
+  if (values === undefined) return undefined;
+  const paths = values.flatMap((v) => (existsSync(v) ? [v] : v.split(',').map((p) => p.trim()).filter(Boolean)));
+  if (!paths.length) throw new UsageError(`Expected \`--${name}\` to name at least one path`);
+  return paths;
 }
 
 /** True when the module is the script node was started with (not imported by trial_run or a test). */

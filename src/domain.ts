@@ -1,6 +1,8 @@
-// The company a run is about: built-in SWAP Commerce defaults, overridable by a validated JSON file.
+// The company a run is about: built-in SWAP Commerce defaults, overridable by a validated JSON file; another company's
+// file gets generic defaults for what it leaves out.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { GENERIC_TOPICS, genericDescription, genericPersonas, genericSystemPrompts } from './generic_domain.js';
 import { readJsonFile } from './jsonl.js';
 
 // Strict like the file itself: a misspelt key (`typical_question`) is an error, not silently dropped.
@@ -60,23 +62,65 @@ export const SWAP_DOMAIN: Domain = {
   topics: ['pricing', 'features', 'integrations', 'api', 'compliance', 'tax', 'shipping', 'returns', 'tracking', 'inventory', 'operations', 'company_info', 'funding', 'customers', 'partnerships', 'security'],
 };
 
+/** The domain file a run uses: the explicit path, else the default path when it exists, else none (SWAP). */
+export function domainFilePath(path: string | undefined, defaultPath: string): string | undefined {
+  return path ?? (existsSync(defaultPath) ? defaultPath : undefined);
+}
+
+export interface LoadOptions {
+  /** Where the start-up warning about built-in SWAP text goes (stderr by default). */
+  warn?: (line: string) => void;
+}
+
 /**
  * Loads the domain: an explicit path must exist; the default path is used only when present.
- * A file replaces each key it names; keys it leaves out keep SWAP's defaults — except that a file naming another
- * company without its own personas or system prompts gets SWAP's wording rewritten to the new name, so no prompt
- * of a foreign run mentions SWAP.
+ * A file replaces each key it names. Keys it leaves out keep SWAP's defaults when the file is SWAP's own; for another
+ * company they are generic (src/generic_domain.ts), so no prompt of a foreign run carries SWAP's name or trade.
  */
-export function loadDomain(path: string | undefined, defaultPath: string): Domain {
-  const file = path ?? (existsSync(defaultPath) ? defaultPath : undefined);
+export function loadDomain(path: string | undefined, defaultPath: string, options: LoadOptions = {}): Domain {
+  const file = domainFilePath(path, defaultPath);
   if (!file) return SWAP_DOMAIN;
   const d = readJsonFile(file, DomainFile, { what: 'domain file', ifMissing: 'a JSON file, see README "Domain"' });
   const name = d.name ?? SWAP_DOMAIN.name;
-  const rename = (text: string) => (name === SWAP ? text : text.replaceAll(`${SWAP}'s`, `${name}'s`).replaceAll(SWAP, name));
+  const swap = name === SWAP;
+  if (!swap) warnBuiltInText(file, d, options.warn);
   return {
     name,
-    description: d.description ?? (name === SWAP ? SWAP_DOMAIN.description : `${name}, the company described in the facts file.`),
-    personas: d.personas ?? SWAP_DOMAIN.personas.map((p) => ({ ...p, description: rename(p.description) })),
-    systemPrompts: d.system_prompts ?? SWAP_DOMAIN.systemPrompts.map((s) => ({ ...s, template: rename(s.template) })),
-    topics: d.topics ?? SWAP_DOMAIN.topics,
+    description: d.description ?? (swap ? SWAP_DOMAIN.description : genericDescription(name)),
+    personas: d.personas ?? (swap ? SWAP_DOMAIN.personas : genericPersonas(name)),
+    systemPrompts: d.system_prompts ?? (swap ? SWAP_DOMAIN.systemPrompts : genericSystemPrompts(name)),
+    topics: d.topics ?? (swap ? SWAP_DOMAIN.topics : GENERIC_TOPICS),
   };
+}
+
+const warned = new Set<string>();
+
+/** Once per file and process (a trial loads it four times): a foreign domain that still holds SWAP's wording. */
+function warnBuiltInText(file: string, d: DomainFile, warn: (line: string) => void = (line) => void process.stderr.write(`${line}\n`)): void {
+  const where = builtInTextIn(d);
+  if (!where.length || warned.has(file)) return;
+  warned.add(file);
+  warn(`warning: ${file} names ${d.name} but still holds built-in ${SWAP} text (${where.slice(0, 4).join(', ')}${where.length > 4 ? ', …' : ''}); edit it, or write a new one with make domain`);
+}
+
+export type DomainFile = z.infer<typeof DomainFile>;
+
+/** The fields of a domain file that hold SWAP's name or a built-in SWAP text (also with the name swapped in). */
+export function builtInTextIn(d: DomainFile): string[] {
+  const name = d.name ?? SWAP;
+  const builtIn = new Set(
+    [SWAP_DOMAIN.description, ...SWAP_DOMAIN.personas.map((p) => p.description), ...SWAP_DOMAIN.systemPrompts.map((s) => s.template)].flatMap((t) => [t, t.replaceAll(SWAP, name)]),
+  );
+  // SWAP in capitals or the full name: "swap the filter" is an ordinary verb.
+  const holds = (text: string) => /\bSWAP\b/.test(text) || /swap[ -]commerce/i.test(text) || builtIn.has(text);
+  const where: string[] = [];
+  if (d.description && holds(d.description)) where.push('description');
+  d.personas?.forEach((p, i) => {
+    if (holds(p.description) || p.typical_questions.some(holds)) where.push(`personas.${i}`);
+  });
+  d.system_prompts?.forEach((s, i) => {
+    if (holds(s.template) || holds(s.description)) where.push(`system_prompts.${i}`);
+  });
+  if (d.topics && d.topics.join() === SWAP_DOMAIN.topics.join()) where.push('topics');
+  return where;
 }

@@ -1,10 +1,23 @@
 // Drops Q&A pairs that mention a year after the facts' "As of" date: the model inventing the future.
 
-/** The year of the facts file's `**As of:**` line, or undefined when it has none. */
-export function asOfYear(facts: string): number | undefined {
-  const line = facts.split(/\r?\n/).find((l) => l.trim().startsWith('**As of:**'));
+function yearIn(line: string | undefined): number | undefined {
   const match = line ? /\b(1[89]\d{2}|2\d{3})\b/.exec(line) : null;
   return match ? Number(match[1]) : undefined;
+}
+
+/** The year of the facts file's `**As of:**` line, or undefined when it has none. */
+export function asOfYear(facts: string): number | undefined {
+  return yearIn(facts.split(/\r?\n/).find((l) => l.trim().startsWith('**As of:**')));
+}
+
+/** A line like `As of: March 2026` (bold or not), in text whose markup is gone (an HTML page, a PDF). */
+export function isAsOfLine(text: string): boolean {
+  return /^\s*(\*\*)?As of:?(\*\*)?\s/i.test(text);
+}
+
+/** The year of the first such line. */
+export function asOfYearOfLines(lines: string[]): number | undefined {
+  return yearIn(lines.find(isAsOfLine));
 }
 
 /** The last year a pair may mention: the `**As of:**` year, or the current year when the file has none. */

@@ -27,6 +27,10 @@ export const QAPair = z.object({
   // Not in the original's model: the id of the fact line the pair came from (src/facts.ts). Optional, so rows of the
   // original and of runs before ids still load; readers derive the fact from source_text instead.
   fact_id: z.string().optional(),
+  // Not in the original: where the fact came from. Optional, so Python artifacts (one facts file) still load.
+  section: z.string().optional(),
+  source_file: z.string().optional(),
+  source_location: z.string().optional(),
 });
 export type QAPair = z.infer<typeof QAPair>;
 

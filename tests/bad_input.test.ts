@@ -63,7 +63,7 @@ const ROWS: Row[] = [
     setup: (d) => write(j(d, 'facts.md'), 'Swap\n\nshort line\n---\n'),
     args: (d) => ['--facts', j(d, 'facts.md'), '--output', j(d, 'qa.jsonl')],
     code: 1,
-    message: /facts\.md: no chunkable line \(expected lines starting with \*, - or #/,
+    message: /facts\.md: no chunkable line \(expected lines starting with \* or -/,
   },
   missingInput(2, '2_validate_qa.ts', 1),
   missingInput(3, '3_generate_conversations.ts', 2),

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chunkMarkdown, readFacts } from '../src/chunking.js';
+import { chunkMarkdown } from '../src/chunking.js';
+import { readSources } from '../src/sources/read_sources.js';
 
 const LONG = 'This plain sentence has no marker but is comfortably longer than fifty chars.';
 
@@ -13,13 +14,19 @@ describe('chunkMarkdown', () => {
     expect(chunkMarkdown(text)).toEqual([]);
   });
 
-  it('turns *, -, # and longer-than-50 lines into chunks, trimmed', () => {
-    const text = ['# Title', '  * a bullet  ', '- a dash item', '**Bold** start', 'x'.repeat(51), LONG].join('\n');
-    expect(chunkMarkdown(text).map((c) => c.source_text)).toEqual(['# Title', '* a bullet', '- a dash item', '**Bold** start', 'x'.repeat(51), LONG]);
+  it('turns *, - and longer-than-50 lines into chunks, trimmed; a # heading is not one', () => {
+    const text = ['# Title', '  * a bullet  ', '- a dash item', '**Bold** start', '#1 seller', 'x'.repeat(51), LONG].join('\n');
+    expect(chunkMarkdown(text).map((c) => c.source_text)).toEqual(['* a bullet', '- a dash item', '**Bold** start', '#1 seller', 'x'.repeat(51), LONG]);
+  });
+
+  it('makes headings the section of the chunks under them', () => {
+    const chunks = chunkMarkdown('# Harbor Lane Company Facts\n## Pricing\n### Wholesale\n* Ten kettles cost 400 euros.\n## Shipping\n* Orders ship in two days.');
+    expect(chunks.map((c) => c.source_text)).toEqual(['* Ten kettles cost 400 euros.', '* Orders ship in two days.']);
+    expect(chunks.map((c) => c.section)).toEqual(['Harbor Lane Company Facts › Pricing › Wholesale', 'Harbor Lane Company Facts › Shipping']);
   });
 
   it('numbers chunks by their 1-based line in the file', () => {
-    expect(chunkMarkdown('\n\n# Heading\n\n* fact').map((c) => c.line)).toEqual([3, 5]);
+    expect(chunkMarkdown('\n\n# Heading\n\n* fact').map((c) => c.line)).toEqual([5]);
   });
 
   it('gives three raw lines of context on each side, skipped lines included', () => {
@@ -28,8 +35,9 @@ describe('chunkMarkdown', () => {
     const focus = chunks.find((c) => c.source_text === '* focus')!;
     expect(focus.context_before).toBe('---\nshort');
     expect(focus.context_after).toBe('tiny\n\n* next');
-    expect(chunks[0]!.context_before).toBe('');
-    expect(chunks[0]!.context_after).toBe('---\nshort');
+    // '# H' is a heading, not a chunk: the first chunk is '* focus'.
+    expect(chunks[0]!.source_text).toBe('* focus');
+    expect(chunks[0]!.section).toBe('H');
     const last = chunks.at(-1)!;
     expect(last.source_text).toBe('* later');
     expect(last.context_before).toBe('tiny\n\n* next');
@@ -47,9 +55,9 @@ describe('chunkMarkdown', () => {
 
   it('handles CRLF line endings', () => {
     const chunks = chunkMarkdown('# T\r\n* one\r\n* two\r\n');
-    expect(chunks.map((c) => c.source_text)).toEqual(['# T', '* one', '* two']);
-    expect(chunks[1]!.context_before).toBe('# T');
-    expect(chunks[1]!.context_after).not.toContain('\r');
+    expect(chunks.map((c) => c.source_text)).toEqual(['* one', '* two']);
+    expect(chunks[1]!.context_before).toBe('# T\n* one');
+    expect(chunks[0]!.context_after).not.toContain('\r');
   });
 });
 
@@ -62,11 +70,14 @@ describe('the real data/swap_facts.md', () => {
     for (const raw of text.split('\n')) {
       const line = raw.trim();
       if (line === '' || /^---/.test(line) || /^\*\*As of:\*\*/.test(line)) continue;
+      if (/^#{1,6}(\s|$)/.test(line)) continue; // headings are sections, not chunks
       if (/^[*#-]/.test(line) || [...line].length > 50) expected++;
     }
     const chunks = chunkMarkdown(text);
     expect(expected).toBeGreaterThan(100);
     expect(chunks).toHaveLength(expected);
+    // 131 before headings became sections: the 11 heading lines are no longer chunks.
+    expect(chunks).toHaveLength(120);
     // Every chunk is a distinct line, in file order.
     const lines = chunks.map((c) => c.line);
     expect([...lines].sort((a, b) => a - b)).toEqual(lines);
@@ -75,22 +86,22 @@ describe('the real data/swap_facts.md', () => {
   });
 });
 
-describe('readFacts', () => {
+describe('readSources', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chunking-'));
 
-  it('names the file and the fix when it is missing', () => {
-    expect(() => readFacts(join(dir, 'nope.md'))).toThrow(/nope\.md: not found — pass --facts PATH/);
+  it('names the file and the fix when it is missing', async () => {
+    await expect(readSources([join(dir, 'nope.md')])).rejects.toThrow(/nope\.md: not found — pass --input PATH/);
   });
 
-  it('rejects an empty facts file', () => {
+  it('rejects an empty facts file', async () => {
     const file = join(dir, 'empty.md');
     writeFileSync(file, '\n  \n');
-    expect(() => readFacts(file)).toThrow(`${file}: the facts file is empty`);
+    await expect(readSources([file])).rejects.toThrow(`${file}: the facts file is empty`);
   });
 
-  it('rejects a file with nothing chunkable', () => {
+  it('rejects a file with nothing chunkable', async () => {
     const file = join(dir, 'short.md');
     writeFileSync(file, 'hello\n---\n');
-    expect(() => readFacts(file)).toThrow(/short\.md: no chunkable line/);
+    await expect(readSources([file])).rejects.toThrow(/short\.md: no chunkable line/);
   });
 });

@@ -57,17 +57,16 @@ describe('loadDomain', () => {
     expect(loadDomain(undefined, file).name).toBe('Acme Widgets');
   });
 
-  it('rewrites SWAP out of every persona, system prompt and agent prompt of a foreign company', () => {
+  it('gives a foreign company generic defaults: nothing of SWAP or its trade in any prompt', () => {
     expect(allPrompts(SWAP_DOMAIN)).toContain('SWAP');
     const domain = loadDomain(domainFile({ name: 'Acme Widgets' }), join(dir, 'absent.json'));
     expect(domain.name).toBe('Acme Widgets');
     const text = [domain.description, ...domain.personas.map((p) => p.description), ...domain.systemPrompts.map((s) => s.template), allPrompts(domain)].join('\n');
-    expect(text).not.toMatch(/swap/i);
-    expect(domain.systemPrompts.find((s) => s.name === 'helpful')!.template).toContain("Acme Widgets's e-commerce platform");
-    expect(domain.personas.find((p) => p.name === 'developer')!.description).toBe("Software developer or engineer evaluating Acme Widgets's APIs and technical implementation");
-    // Names and counts are kept, so stratification still covers 6 personas × 3 styles.
-    expect(domain.personas.map((p) => p.name)).toEqual(SWAP_DOMAIN.personas.map((p) => p.name));
-    expect(domain.systemPrompts.map((s) => s.name)).toEqual(SWAP_DOMAIN.systemPrompts.map((s) => s.name));
+    expect(text).not.toMatch(/swap|e-?commerce|\bAPIs?\b|integration|shipping|developer/i);
+    expect(domain.systemPrompts.find((s) => s.name === 'helpful')!.template).toContain('Acme Widgets');
+    expect(domain.topics).not.toEqual(SWAP_DOMAIN.topics);
+    // Six personas, as SWAP's, so stratification still covers 6 personas × 3 styles.
+    expect(domain.personas).toHaveLength(6);
   });
 
   it('takes personas, system prompts, topics and description from the file', () => {

@@ -3,13 +3,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFacts } from '../src/chunking.js';
+import { readFileSync as readText } from 'node:fs';
+import { chunkMarkdown } from '../src/chunking.js';
 import { STAGES } from '../src/config.js';
 import { DEFAULT_PRICES } from '../src/pricing.js';
 import { startImitation, type GenerateCall, type Imitation, type RecordedRequest } from './support/imitation_server.js';
 import { manifest, readRows, setEnv, stage } from './support/run_stages.js';
 
-const CHUNKS = readFacts('data/swap_facts.md').chunks.slice(0, 5);
+const CHUNKS = chunkMarkdown(readText('data/swap_facts.md', 'utf8')).slice(0, 5);
 const sourceOf = (i: number) => `Source text:\n${CHUNKS[i]!.source_text}\n`;
 
 // Every LLM stage gets one poisoned item (its answer is never JSON, so it fails after LLM_MAX_ATTEMPTS tries) and

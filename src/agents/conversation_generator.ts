@@ -71,7 +71,7 @@ SOURCE Q&A PAIRS (the only facts the assistant may state):
 ${formatQaPairs(pairs)}
 
 Rules:
-1. Do not ask the Q&A questions verbatim: give the user a reason to ask ("I'm evaluating platforms and…").
+1. Do not ask the Q&A questions verbatim: give the user a reason to ask ("I'm comparing options and…").
 2. The assistant answers helpfully and accurately, using ONLY facts from the Q&A pairs; it does not invent numbers,
    names, dates or features. When asked something the pairs do not cover, it says so.
 3. The assistant follows its system prompt (tone, verbosity) and the conversation follows the ${config.style} style.

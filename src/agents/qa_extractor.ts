@@ -27,7 +27,7 @@ export function qaExtractionPrompt(domain: Domain, chunk: Chunk): { system: stri
 
 The MAIN TEXT is what the pairs are about. The context lines around it only help you understand the topic; do not
 base answers on facts that appear only in the context.
-
+${chunk.section ? `\nSection: ${chunk.section}\n` : ''}
 CONTEXT BEFORE:
 ${chunk.context_before || '(none)'}
 

@@ -21,7 +21,7 @@ Question: ${pair.question}
 
 Answer: ${pair.answer}
 
-Source text: ${pair.source_text}
+${pair.section ? `Section: ${pair.section}\n\n` : ''}Source text: ${pair.source_text}
 
 Context before: ${pair.context_before || '(none)'}
 

@@ -1,0 +1,42 @@
+// Checks before a stage pays for anything: facts that are not SWAP's need a domain file, and a stage must use the
+// domain the stage before it used — else SWAP's prompts would be written about another company.
+import { existsSync, readFileSync } from 'node:fs';
+import { DEFAULT_DOMAIN, sidecarPath } from './config.js';
+import { SWAP_DOMAIN, type Domain } from './domain.js';
+import { InputError } from './errors.js';
+
+/** True when the facts name the built-in company (its name, or its web address). */
+export function namesBuiltInCompany(facts: string): boolean {
+  return /swap[ -]commerce/i.test(facts);
+}
+
+/**
+ * With no domain file the prompts are SWAP's: stop before any call when the facts are about someone else, and say
+ * how to describe that company.
+ */
+export function assertFactsFitDomain(domainFile: string | undefined, facts: string, inputs: string[]): void {
+  if (domainFile || namesBuiltInCompany(facts)) return;
+  throw new InputError(
+    `${inputs.join(', ')}: these facts never name ${SWAP_DOMAIN.name}, and there is no domain file (${DEFAULT_DOMAIN}), so every prompt would be about ${SWAP_DOMAIN.name} — run \`make domain\` (npx tsx scripts/propose_domain.ts --input ${inputs.join(',')}) to propose one from the facts, check it, then run again (or pass --domain PATH)`,
+  );
+}
+
+/** The domain the stage that wrote `input` recorded in its manifest, if it has one. */
+function recordedDomain(input: string): string | undefined {
+  const meta = sidecarPath(input, '.meta.json');
+  if (!existsSync(meta)) return undefined;
+  try {
+    const domain = JSON.parse(readFileSync(meta, 'utf8'))?.settings?.domain;
+    return typeof domain === 'string' ? domain : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stops when the input was made for another company than this stage's domain (a forgotten --domain). */
+export function assertSameDomain(input: string, domain: Domain, domainFile: string | undefined): void {
+  const theirs = recordedDomain(input);
+  if (theirs === undefined || theirs === domain.name) return;
+  const ours = domainFile ? `${domain.name} (${domainFile})` : `${domain.name} (built in: no --domain and no ${DEFAULT_DOMAIN})`;
+  throw new InputError(`${input}: made for ${theirs} (its .meta.json), but this stage's domain is ${ours} — pass the --domain the earlier stage used`);
+}
