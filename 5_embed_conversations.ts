@@ -73,12 +73,10 @@ export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<nu
   );
   try {
     // Free, before the first paid request: a retired embedding model stops here with the current ones named.
-    if (batches.length > 0) await embedder.checkModel?.();
-    await run.runTasks(
-      'embed',
-      batches.map((indices, b) => ({ ...embeddingTask(run, embedder, `batch-${b}`, indices.map((i) => texts[i]!), flags.dimensions), units: indices.length })),
-      { onResult: (b, vectors) => ordered.put(b, vectors) },
-    );
+    // A run whose batches are all saved asks nothing, not even the look-up.
+    const tasks = batches.map((indices, b) => ({ ...embeddingTask(run, embedder, `batch-${b}`, indices.map((i) => texts[i]!), flags.dimensions), units: indices.length }));
+    if (tasks.some((t) => !run.checkpoint.has(t.key))) await embedder.checkModel?.();
+    await run.runTasks('embed', tasks, { onResult: (b, vectors) => ordered.put(b, vectors) });
     await writer.commit();
   } catch (error) {
     await writer.abort();

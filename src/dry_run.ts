@@ -3,7 +3,7 @@ import { Checkpoint } from './checkpoint.js';
 import type { Provider } from './config.js';
 import { requestKey } from './llm/structured.js';
 import type { ChatRequest } from './llm/types.js';
-import { CHARS_PER_TOKEN } from './output_estimate.js';
+import { CHARS_PER_TOKEN, TYPICAL_THINKING_TOKENS } from './output_estimate.js';
 import { costOf } from './pricing.js';
 import { formatTokens, formatUsd } from './usage_meter.js';
 
@@ -23,7 +23,8 @@ export type OutputTokens = number | ((i: number) => number);
  */
 export function estimateCalls(calls: Array<{ request: ChatRequest }>, outputTokens: OutputTokens, model: string, batch = false): DryRunEstimate {
   const inputTokens = calls.reduce((n, c) => n + Math.ceil(((c.request.system?.length ?? 0) + c.request.prompt.length) / CHARS_PER_TOKEN), 0);
-  const output = typeof outputTokens === 'number' ? calls.length * outputTokens : calls.reduce((n, _, i) => n + outputTokens(i), 0);
+  const answers = typeof outputTokens === 'number' ? calls.length * outputTokens : calls.reduce((n, _, i) => n + outputTokens(i), 0);
+  const output = answers + calls.reduce((n, c) => n + (c.request.thinking ? TYPICAL_THINKING_TOKENS[c.request.thinking] : 0), 0);
   return { calls: calls.length, inputTokens, outputTokens: output, costUsd: costOf(model, inputTokens, output, batch) };
 }
 

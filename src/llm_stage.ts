@@ -4,7 +4,7 @@ import { runBatch } from './batch/run_batch.js';
 import type { Provider, ThinkingLevel } from './config.js';
 import { chatProvider, llmTask } from './llm/providers.js';
 import { provenConcurrency } from './proven_concurrency.js';
-import type { StructuredCall } from './llm/structured.js';
+import { requestKey, type StructuredCall } from './llm/structured.js';
 import type { ChatProvider } from './llm/types.js';
 import { StageRun } from './stage_run.js';
 
@@ -87,8 +87,10 @@ export async function runLlmCalls<T>(
   options: { batch?: boolean; unitsPerCall?: number } = {},
 ): Promise<{ results: Array<T | undefined>; manifest: Record<string, unknown> }> {
   const { run, llm } = stage;
-  // Asked once per model before the first paid call (and before any batch job): a retired model costs nothing.
-  if (calls.length > 0) for (const model of new Set(calls.map((c) => c.call.request.model))) await llm.checkModel?.(model);
+  // Asked once per model before the first paid call (and before any batch job): a retired model costs nothing. A
+  // run whose answers are all saved pays nothing and asks nothing, not even the free look-up.
+  const pending = calls.filter((c) => !run.checkpoint.has(requestKey(llm.name, c.call.request)));
+  for (const model of new Set(pending.map((c) => c.call.request.model))) await llm.checkModel?.(model);
   const batch = options.batch ? await runBatch(run, provider, calls) : undefined;
   const tasks = batch?.tasks ?? calls.map((c) => llmTask(run, llm, c.id, c.call));
   const results = await run.runTasks(label, options.unitsPerCall ? tasks.map((t) => ({ ...t, units: options.unitsPerCall })) : tasks);

@@ -1,4 +1,5 @@
 // How many tokens a model writes per call, for --dry-run: the JSON of a typical answer with its text at typical sizes.
+import type { ThinkingLevel } from './config.js';
 import { PARAMS } from './config.js';
 
 /**
@@ -37,6 +38,13 @@ export function typicalMessages(turns: number): Array<{ role: 'user' | 'assistan
  * own output), Gemini thinks with a budget of 0 (THINKING_BUDGET, so no thinking tokens), and the answer is the
  * compact JSON the schema asks for. Booleans and keys are counted exactly; only the free text is typical.
  */
+/**
+ * Thinking tokens a call bills at each level, on top of its answer (billed as output). Real thinking varies with the
+ * task and the model; these are the small figures a short structured answer takes, so a dry run does not leave
+ * thinking out. The lowest level a model accepts is the default of stages 1, 2 and 4 (README: thinking and cost).
+ */
+export const TYPICAL_THINKING_TOKENS: Record<ThinkingLevel, number> = { minimal: 0, low: 24, medium: 96, high: 256 };
+
 export const OUTPUT_TOKENS = {
   extract: tokensOf({
     qa_pairs: Array.from({ length: PARAMS.pairsPerChunk }, (_, i) => ({

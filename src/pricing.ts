@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { env } from './env.js';
 import { readJsonFile } from './jsonl.js';
+import { GEMINI_ALIASES } from './llm/model_rules.js';
 
 export interface Price {
   input: number;
@@ -77,6 +78,9 @@ export function prices(): Record<string, Price> {
 export function priceOf(model: string): Price | undefined {
   const table = prices();
   let name = model.replace(/^models\//, '');
+  // A call is billed by the version that answered; before any call (a dry run) an alias is estimated at the price of
+  // the version it pointed at when this table was checked, unless PRICES_FILE prices the alias itself.
+  if (!table[name] && GEMINI_ALIASES[name]) name = GEMINI_ALIASES[name]!;
   for (let i = 0; i < 4; i++) {
     if (table[name]) return table[name];
     const shorter = name.replace(/-(\d{3}|\d{4}-\d{2}-\d{2}|\d{2}-\d{4}|preview(-[\d-]+)?|latest)$/, '');

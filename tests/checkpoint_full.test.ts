@@ -3,7 +3,7 @@
 import { linkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startImitation, type Imitation } from './support/imitation_server.js';
+import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
 import { lineCount, readRows, removeTempDirs, runStage, savedEntries, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeJudged } from './support/run_stage.js';
 
 const N = 30;
@@ -43,10 +43,10 @@ describe('a failed checkpoint write', () => {
       rmSync(checkpoint);
       renameSync(join(dir, 'kept.jsonl'), checkpoint);
       const saved = savedEntries(checkpoint);
-      const before = imitation.requests.length;
+      const before = paidRequests(imitation).length;
       const rerun = await runStage('4_judge_and_save.ts', args, { env: stageEnv(imitation), cwd: dir });
       expect(rerun.code, rerun.stderr).toBe(0);
-      expect(imitation.requests.length - before).toBe(N - saved);
+      expect(paidRequests(imitation).length - before).toBe(N - saved);
       expect(lineCount(join(dir, 'judged.jsonl'))).toBe(N);
     } finally {
       await proxy.close();

@@ -81,7 +81,7 @@ describe('generate', () => {
   it('Gemini generateContent answers JSON that fits the responseJsonSchema, with usage and the key header', async () => {
     const im = await start();
     const res = await gemini(im).models.generateContent({
-      model: 'gemini-2.5-flash',
+      model: 'gemini-flash-latest',
       contents: 'Rate this answer about free returns within 30 days.',
       config: { systemInstruction: 'You are a strict judge.', temperature: 0.2, ...geminiJson(Verdict) },
     });
@@ -91,9 +91,10 @@ describe('generate', () => {
     const usage = res.usageMetadata!;
     expect(usage.promptTokenCount).toBe(Math.ceil(('You are a strict judge.' + 'Rate this answer about free returns within 30 days.').length / 4));
     expect(usage.candidatesTokenCount).toBe(Math.ceil((res.text ?? '').length / 4));
-    expect(usage.thoughtsTokenCount).toBe(0);
+    // No thinking config: the model thinks at its default level, and those tokens are billed.
+    expect(usage.thoughtsTokenCount).toBeGreaterThan(0);
     const [sent] = im.requests;
-    expect(sent.path).toBe('/v1beta/models/gemini-2.5-flash:generateContent');
+    expect(sent.path).toBe('/v1beta/models/gemini-flash-latest:generateContent');
     expect(sent.headers['x-goog-api-key']).toBe('test-gemini-key');
     expect(sent.body.generationConfig.temperature).toBe(0.2);
     expect(sent.status).toBe(200);
@@ -125,7 +126,7 @@ describe('generate', () => {
     const im = await start({ seed: 7 });
     const ai = gemini(im);
     const ask = (i: number) =>
-      ai.models.generateContent({ model: 'gemini-2.5-flash', contents: `prompt number ${i}`, config: geminiJson(Verdict) });
+      ai.models.generateContent({ model: 'gemini-flash-latest', contents: `prompt number ${i}`, config: geminiJson(Verdict) });
     const first = (await ask(1)).text;
     expect((await ask(1)).text).toBe(first);
     const verdicts = await Promise.all(Array.from({ length: 60 }, (_, i) => ask(i).then((r) => Verdict.parse(JSON.parse(r.text ?? '')))));
@@ -139,7 +140,7 @@ describe('generate', () => {
     const ai = gemini(im);
     const ask = (qa: string) =>
       ai.models.generateContent({
-        model: 'gemini-2.5-flash',
+        model: 'gemini-flash-latest',
         contents: `Write a chat.\nNumber of turns: 3\nQ: ${qa}?\nA: Yes, ${qa} is included for members.`,
         config: geminiJson(Conversation),
       });
@@ -162,7 +163,7 @@ describe('generate', () => {
     const ai = gemini(im);
     const ask = async (source: string) => {
       const res = await ai.models.generateContent({
-        model: 'gemini-2.5-flash',
+        model: 'gemini-flash-latest',
         contents: `Extract questions.\nSource text:\n${source}\n`,
         config: geminiJson(QaBatch),
       });
@@ -178,7 +179,7 @@ describe('generate', () => {
 
   it('respond overrides the answer: objects as JSON, strings verbatim', async () => {
     const im = await start({ respond: (call) => (call.schemaName === 'verdict' ? 'not json at all' : call.provider === 'gemini' ? { ok: call.prompt } : undefined) });
-    const g = await gemini(im).models.generateContent({ model: 'gemini-2.5-flash', contents: 'hello' });
+    const g = await gemini(im).models.generateContent({ model: 'gemini-flash-latest', contents: 'hello' });
     expect(JSON.parse(g.text ?? '')).toEqual({ ok: 'hello' });
     const o = await openai(im).chat.completions.create({
       model: 'gpt-4o-mini',
@@ -234,7 +235,7 @@ describe('embeddings', () => {
 describe('faults', () => {
   it('a scripted 429 reaches Gemini as ApiError 429 with RetryInfo, and OpenAI as RateLimitError with retry-after-ms', async () => {
     const im = await start({ faults: { script: [{ match: ':generateContent', status: 429 }, { match: '/chat/completions', status: 429 }] } });
-    const gErr = await rejection(gemini(im).models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi' }));
+    const gErr = await rejection(gemini(im).models.generateContent({ model: 'gemini-flash-latest', contents: 'hi' }));
     expect(gErr.name).toBe('ApiError');
     expect(gErr.status).toBe(429);
     const details = JSON.parse(gErr.message).error.details;
@@ -244,12 +245,12 @@ describe('faults', () => {
     expect(oErr.code).toBe('rate_limit_exceeded');
     expect(oErr.headers.get('retry-after-ms')).toBe('50');
     // The script is used up: the next calls succeed.
-    expect((await gemini(im).models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi' })).text).toBeTruthy();
+    expect((await gemini(im).models.generateContent({ model: 'gemini-flash-latest', contents: 'hi' })).text).toBeTruthy();
   });
 
   it('a hang is cut off by the client timeout and close() still returns promptly', async () => {
     const im = await start({ faults: { script: [{ hang: true }, { hang: true }] } });
-    const gErr = await rejection(gemini(im, 300).models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi' }));
+    const gErr = await rejection(gemini(im, 300).models.generateContent({ model: 'gemini-flash-latest', contents: 'hi' }));
     expect(gErr.name).toBe('AbortError');
     const oErr = await rejection(
       openai(im, 300).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
@@ -267,7 +268,7 @@ describe('faults', () => {
 
   it('truncated answers: Gemini MAX_TOKENS with unparseable text, OpenAI parse() throws LengthFinishReasonError', async () => {
     const im = await start({ faults: { rateTruncated: 1 } });
-    const g = await gemini(im).models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi', config: geminiJson(Verdict) });
+    const g = await gemini(im).models.generateContent({ model: 'gemini-flash-latest', contents: 'hi', config: geminiJson(Verdict) });
     expect(g.candidates?.[0]?.finishReason).toBe('MAX_TOKENS');
     expect(() => JSON.parse(g.text ?? '')).toThrow();
     const err = await rejection(
@@ -283,7 +284,7 @@ describe('faults', () => {
       const out: string[] = [];
       for (let i = 0; i < 30; i++) {
         try {
-          const r = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: `q${i}`, config: geminiJson(Verdict) });
+          const r = await ai.models.generateContent({ model: 'gemini-flash-latest', contents: `q${i}`, config: geminiJson(Verdict) });
           out.push(Verdict.safeParse((() => { try { return JSON.parse(r.text ?? ''); } catch { return null; } })()).success ? 'ok' : 'bad');
         } catch (e: any) {
           out.push(String(e.status));
@@ -300,20 +301,20 @@ describe('faults', () => {
   it('quota, fatal and key faults use the providers’ error shapes', async () => {
     const im = await start({ faults: { quota: { rpm: 2 } }, keys: { gemini: 'right', openai: 'sk-right' } });
     const ai = new GoogleGenAI({ apiKey: 'right', vertexai: false, httpOptions: { baseUrl: im.geminiBaseUrl, timeout: 5_000 } });
-    await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'a' });
-    await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'b' });
-    const over = await rejection(ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'c' }));
+    await ai.models.generateContent({ model: 'gemini-flash-latest', contents: 'a' });
+    await ai.models.generateContent({ model: 'gemini-flash-latest', contents: 'b' });
+    const over = await rejection(ai.models.generateContent({ model: 'gemini-flash-latest', contents: 'c' }));
     expect(over.status).toBe(429);
     const retry = JSON.parse(over.message).error.details.find((d: any) => d['@type'].endsWith('RetryInfo'));
     expect(parseFloat(retry.retryDelay)).toBeGreaterThan(50);
 
-    const wrongKey = await rejection(gemini(im).models.generateContent({ model: 'gemini-2.5-flash', contents: 'a' }));
+    const wrongKey = await rejection(gemini(im).models.generateContent({ model: 'gemini-flash-latest', contents: 'a' }));
     expect(wrongKey.status).toBe(401);
     const wrongOpenAIKey = await rejection(openai(im).embeddings.create({ model: 'text-embedding-3-small', input: 'a' }));
     expect(wrongOpenAIKey).toBeInstanceOf(OpenAI.AuthenticationError);
 
     im.setFaults({ fatal: 'daily_quota' });
-    const daily = await rejection(ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'd' }));
+    const daily = await rejection(ai.models.generateContent({ model: 'gemini-flash-latest', contents: 'd' }));
     expect(JSON.parse(daily.message).error.details[0].violations[0].quotaId).toContain('PerDay');
     im.setFaults({ fatal: 'insufficient_quota' });
     const client = new OpenAI({ apiKey: 'sk-right', baseURL: im.openaiBaseUrl, maxRetries: 0 });
@@ -377,7 +378,7 @@ describe('batches', () => {
     const im = await start({ faults: { script: [{ match: '#k2', status: 503 }] } });
     const ai = gemini(im);
     const job = await ai.batches.create({
-      model: 'gemini-2.5-flash',
+      model: 'gemini-flash-latest',
       src: ['k1', 'k2', 'k3'].map((key) => ({
         contents: [{ role: 'user', parts: [{ text: `Number of turns: 2\nQ: about ${key}?` }] }],
         metadata: { key },
@@ -405,7 +406,7 @@ describe('batches', () => {
     const input = ['a', 'b'].map((key) => JSON.stringify({ key, request: { contents: [{ role: 'user', parts: [{ text: `say ${key}` }] }] } })).join('\n');
     const uploaded = await ai.files.upload({ file: new Blob([input], { type: 'application/jsonl' }), config: { mimeType: 'application/jsonl', displayName: 'in.jsonl' } });
     expect(uploaded.name).toMatch(/^files\//);
-    const job = await ai.batches.create({ model: 'gemini-2.5-flash', src: uploaded.name! });
+    const job = await ai.batches.create({ model: 'gemini-flash-latest', src: uploaded.name! });
     const done = await ai.batches.get({ name: job.name! });
     expect(done.state).toBe('JOB_STATE_SUCCEEDED');
     const dir = await mkdtemp(join(tmpdir(), 'imitation-'));
@@ -439,7 +440,7 @@ describe('serve_imitation CLI', () => {
       const geminiUrl = /GOOGLE_GEMINI_BASE_URL=(http:\/\/127\.0\.0\.1:\d+)\n/.exec(lines)![1];
       expect(lines).toContain(`OPENAI_BASE_URL=${geminiUrl}/v1`);
       const ai = new GoogleGenAI({ apiKey: 'k', vertexai: false, httpOptions: { baseUrl: geminiUrl, timeout: 5_000 } });
-      expect((await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi' })).text).toBeTruthy();
+      expect((await ai.models.generateContent({ model: 'gemini-flash-latest', contents: 'hi' })).text).toBeTruthy();
     } finally {
       child.kill('SIGTERM');
     }

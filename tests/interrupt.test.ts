@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startImitation, type Imitation } from './support/imitation_server.js';
+import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
 import { lineCount, removeTempDirs, runStage, savedEntries, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeQaPairs, type DelayProxy } from './support/run_stage.js';
 
 const N = 30;
@@ -31,7 +31,7 @@ function args(dir: string): string[] {
   return ['--input', join(source, 'pairs.jsonl'), '--output', join(dir, 'raw.jsonl'), '--num-conversations', String(N), '--concurrency', '3', '--quiet'];
 }
 
-const generateAnswers = (from: number) => imitation.requests.slice(from).filter((r) => r.path.includes(':generateContent') && r.status === 200).length;
+const generateAnswers = (from: number) => paidRequests(imitation).slice(from).filter((r) => r.path.includes(':generateContent') && r.status === 200).length;
 
 describe.each(['SIGINT', 'SIGTERM'] as const)('%s in the middle of stage 3', (signal) => {
   const dir = tempDir(`interrupt-${signal}`);
@@ -41,10 +41,10 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s in the middle of stage 3', (si
 
   it('exits 130 with how to resume, keeps every answered call, and leaves the previous artifact alone', async () => {
     writeFileSync(artifact, 'the previous artifact\n');
-    const before = imitation.requests.length;
+    const before = paidRequests(imitation).length;
     const stage = spawnStage('3_generate_conversations.ts', args(dir), { env: stageEnv(proxy), cwd: dir });
     await waitFor(() => lineCount(checkpoint) >= 6, 20_000, '6 finished items');
-    const atSignal = imitation.requests.length - before;
+    const atSignal = paidRequests(imitation).length - before;
     stage.child.kill(signal);
     const result = await stage.done;
     expect(result.code, result.stderr).toBe(130);
@@ -56,15 +56,15 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s in the middle of stage 3', (si
     // Calls in flight were let finish and kept: every answer the server gave is in the checkpoint …
     expect(saved).toBe(generateAnswers(before));
     // … and no new work started after the signal (at most the 3 in flight plus those already queued at the proxy).
-    expect(imitation.requests.length - before).toBeLessThanOrEqual(atSignal + 3);
+    expect(paidRequests(imitation).length - before).toBeLessThanOrEqual(atSignal + 3);
     expect(saved).toBeLessThan(N);
   });
 
   it('the re-run completes without repeating a finished item, with the artifact of an uninterrupted run', async () => {
-    const before = imitation.requests.length;
+    const before = paidRequests(imitation).length;
     const result = await runStage('3_generate_conversations.ts', args(dir), { env: stageEnv(imitation), cwd: dir });
     expect(result.code, result.stderr).toBe(0);
-    expect(imitation.requests.length - before).toBe(N - saved);
+    expect(paidRequests(imitation).length - before).toBe(N - saved);
     expect(readFileSync(artifact, 'utf8')).toBe(reference);
   });
 });
@@ -78,7 +78,7 @@ describe('stop-and-keep waits a bounded time', () => {
         env: stageEnv(im, { LLM_TIMEOUT_MS: '60000', STOP_GRACE_MS: '500' }),
         cwd: dir,
       });
-      await waitFor(() => im.requests.length >= 1, 20_000, 'the first request');
+      await waitFor(() => paidRequests(im).length >= 1, 20_000, 'the first request');
       const sent = Date.now();
       stage.child.kill('SIGINT');
       const result = await stage.done;

@@ -5,7 +5,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startImitation, type Imitation } from './support/imitation_server.js';
+import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
 import { lineCount, readRows, removeTempDirs, savedEntries, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeJudged, writeQaPairs, type StageResult } from './support/run_stage.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -59,7 +59,7 @@ describe('relayed signals are one press', () => {
       const dir = tempDir('relays-second-press');
       const args = ['--input', join(source, 'pairs.jsonl'), '--output', join(dir, 'raw.jsonl'), '--num-conversations', '5', '--quiet'];
       const stage = spawnStage('3_generate_conversations.ts', args, { env: stageEnv(im, { LLM_TIMEOUT_MS: '60000', STOP_GRACE_MS: '60000' }), cwd: dir });
-      await waitFor(() => im.requests.length >= 1, 20_000, 'the first request');
+      await waitFor(() => paidRequests(im).length >= 1, 20_000, 'the first request');
       stage.child.kill('SIGINT');
       await sleep(1300);
       const second = Date.now();

@@ -93,7 +93,11 @@ describe.each(CASES)('$stage manifest', (c) => {
     expect(r().code).toBe(0);
     const { meta } = r();
     expect(meta.stage).toBe(c.stage);
-    expect(meta.models).toEqual([c.model]);
+    // The requested name (an alias by default) and every concrete version the service said answered it.
+    const versions = Object.keys(meta.models_used?.[c.model] ?? {});
+    expect(versions.length).toBeGreaterThan(0);
+    expect(versions).not.toContain(c.model);
+    expect(meta.models).toEqual([c.model, ...versions]);
     expect(meta.settings).toMatchObject({ provider: 'gemini', model: c.model, mode: 'interactive', temperature: c.defaults.temperature, concurrency: c.defaults.concurrency });
     expect(meta.outputs[0]).toBe(join(dir, c.artifact));
   });
@@ -128,14 +132,20 @@ describe.each(CASES)('$stage manifest', (c) => {
     const input = calls.reduce((n, q) => n + q.usage!.input, 0);
     const output = calls.reduce((n, q) => n + q.usage!.output, 0);
     expect(meta.usage).toMatchObject({ calls: calls.length, inputTokens: input, outputTokens: output });
-    expect(meta.usage.by_model[c.model]).toMatchObject({ calls: calls.length, inputTokens: input, outputTokens: output });
+    // Billed by the concrete version the service said answered (an alias is not a price).
+    const billed = Object.keys(meta.usage.by_model);
+    expect(billed).toEqual(Object.keys(meta.models_used[c.model]));
+    expect(meta.usage.by_model[billed[0]!]).toMatchObject({ calls: calls.length, inputTokens: input, outputTokens: output });
     expect(meta.usage.unpriced_models).toEqual([]);
   });
 
   it('prices the tokens with the price table', () => {
     const { meta } = r();
-    const price = DEFAULT_PRICES[c.model]!;
-    expect(meta.usage.costUsd).toBeCloseTo((meta.usage.inputTokens * price.input + meta.usage.outputTokens * price.output) / 1e6, 12);
+    const [version] = Object.keys(meta.usage.by_model);
+    const price = DEFAULT_PRICES[version!]!;
+    const cached = meta.usage.cachedInputTokens ?? 0;
+    const expected = ((meta.usage.inputTokens - cached) * price.input + cached * (price.cached ?? price.input) + meta.usage.outputTokens * price.output) / 1e6;
+    expect(meta.usage.costUsd).toBeCloseTo(expected, 12);
     expect(meta.usage.costUsd).toBeGreaterThan(0);
   });
 

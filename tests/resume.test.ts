@@ -37,7 +37,7 @@ function args(dir: string): string[] {
 
 /** The prompt of a generate request: the item it is for. */
 const promptOf = (r: RecordedRequest) => JSON.stringify(r.body?.contents);
-const generateCalls = (from = 0, model = 'gemini-2.5-flash') =>
+const generateCalls = (from = 0, model = 'gemini-flash-latest') =>
   imitation.requests.slice(from).filter((r) => r.method === 'POST' && r.path.includes(`/models/${model}:generateContent`));
 
 describe('kill -9 in the middle of stage 3', () => {
@@ -95,9 +95,9 @@ describe('kill -9 in the middle of stage 3', () => {
 
   it('another --model re-does every item', async () => {
     const before = imitation.requests.length;
-    const other = await runStage('3_generate_conversations.ts', [...args(dir), '--model', 'gemini-2.5-pro'], { env: stageEnv(imitation), cwd: dir });
+    const other = await runStage('3_generate_conversations.ts', [...args(dir), '--model', 'gemini-3.1-flash-lite'], { env: stageEnv(imitation), cwd: dir });
     expect(other.code, other.stderr).toBe(0);
-    expect(generateCalls(before, 'gemini-2.5-pro')).toHaveLength(N);
+    expect(generateCalls(before, 'gemini-3.1-flash-lite')).toHaveLength(N);
     expect(other.stdout).toMatch(/reused 0\b/);
   });
 });

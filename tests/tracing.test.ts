@@ -129,7 +129,7 @@ describe('with LOGFIRE_TOKEN', () => {
     const a = stages[0]!.attributes;
     const meta = manifest(dir, 'qa_pairs.jsonl');
     expect(a.stage).toBe('extract_qa');
-    expect(a.model).toBe('gemini-2.5-flash');
+    expect(a.model).toBe('gemini-flash-latest');
     expect(a.provider).toBe('gemini');
     expect(a.read).toBe(meta.counts.read);
     expect(a.written).toBe(meta.counts.written);
@@ -151,7 +151,7 @@ describe('with LOGFIRE_TOKEN', () => {
     for (const c of calls) {
       expect(c.traceId).toBe(stageSpan.traceId);
       expect(c.parentSpanId).toBe(stageSpan.spanId);
-      expect(c.attributes.model).toBe('gemini-2.5-flash');
+      expect(c.attributes.model).toBe('gemini-flash-latest');
     }
     const failed = calls.filter((c) => c.attributes.error_class !== undefined);
     expect(failed.map((c) => c.attributes.error_class)).toEqual(['truncated']);

@@ -16,7 +16,7 @@ import type { ThinkingLevel } from '../config.js';
 export const THINKING_LEVELS = ['minimal', 'low', 'medium', 'high'] as const satisfies readonly ThinkingLevel[];
 
 /** The alias → line it follows; an alias is given the levels every release of its line accepts. */
-const GEMINI_ALIASES: Record<string, string> = {
+export const GEMINI_ALIASES: Record<string, string> = {
   'gemini-flash-latest': 'gemini-3.8-flash',
   'gemini-flash-lite-latest': 'gemini-3.5-flash-lite',
   'gemini-pro-latest': 'gemini-3.1-pro',

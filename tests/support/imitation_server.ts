@@ -1188,3 +1188,13 @@ function recordedBody(raw: Buffer, contentType: string | undefined): unknown {
     return text;
   }
 }
+
+/** The free model look-up a stage makes before its first paid call (Gemini models.get, OpenAI GET /v1/models/{id}). */
+export function isModelLookup(request: { method?: string; path: string }): boolean {
+  return request.method === 'GET' && /^\/(v1beta|v1)\/models(\/[^/:?]+)?(\?.*)?$/.test(request.path);
+}
+
+/** Requests a stage pays for: everything but the free model look-ups. */
+export function paidRequests(im: Imitation): RecordedRequest[] {
+  return im.requests.filter((r) => !isModelLookup(r));
+}

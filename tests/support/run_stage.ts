@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chunkMarkdown } from '../../src/chunking.js';
+import { isModelLookup } from './imitation_server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // `node --import tsx` run directly (not the tsx CLI, which forks a second process): a SIGKILL or SIGINT then reaches
@@ -205,7 +206,8 @@ export async function startDelayProxy(target: string, delayMs: number): Promise<
   const upstream = new URL(target);
   let received = 0;
   const server = http.createServer((req, res) => {
-    received++;
+    // The free model look-up before the first paid call is not an answer the stage must keep.
+    if (!isModelLookup({ method: req.method, path: req.url ?? '/' })) received++;
     const body: Buffer[] = [];
     req.on('data', (d: Buffer) => body.push(d));
     req.on('end', () => {
