@@ -50,7 +50,7 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
     const call: StructuredCall<QABatchOutput> = {
       request: { model, system, prompt, schema: QABatchOutput, schemaName: QA_BATCH_SCHEMA_NAME, temperature: STAGES.extract.temperature },
     };
-    return { id: `chunk-line-${chunk.line}`, chunk, call };
+    return { id: `chunk-line-${chunk.line}${chunk.part ? `-part-${chunk.part}` : ''}`, chunk, call };
   });
 
   if (flags['dry-run']) {

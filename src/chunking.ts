@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from './errors.js';
 import { assertReadable } from './jsonl.js';
+import { decodeText, fitChunk } from './text_input.js';
 
 export interface Chunk {
   /** 1-based line number in the facts file, for error messages and ids. */
@@ -9,6 +10,8 @@ export interface Chunk {
   source_text: string;
   context_before: string;
   context_after: string;
+  /** Which piece of a line too long for one chunk (1-based; see text_input.ts); absent when the line fits. */
+  part?: number;
 }
 
 // Lines longer than this are facts even without a bullet or heading marker.
@@ -33,9 +36,10 @@ export function chunkMarkdown(text: string, contextLines = 3): Chunk[] {
 
 export function readFacts(file: string): { text: string; chunks: Chunk[] } {
   assertReadable(file, 'pass --facts PATH or put your facts at data/swap_facts.md');
-  const text = readFileSync(file, 'utf8');
+  // Binary or non-UTF-8 bytes are refused here, before any call; an over-long line is split or refused.
+  const text = decodeText(readFileSync(file), file);
   if (!text.trim()) throw new InputError(`${file}: the facts file is empty`);
-  const chunks = chunkMarkdown(text);
+  const chunks = chunkMarkdown(text).flatMap((chunk) => fitChunk(chunk, file));
   if (!chunks.length) throw new InputError(`${file}: no chunkable line (expected lines starting with *, - or #, or longer than ${LONG_LINE} characters)`);
   return { text, chunks };
 }
