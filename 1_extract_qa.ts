@@ -59,8 +59,10 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
     const call: StructuredCall<QABatchOutput> = {
       request: { model, system, prompt, schema: QABatchOutput, schemaName: QA_BATCH_SCHEMA_NAME, temperature: STAGES.extract.temperature, thinking },
     };
-    // One file keeps the original ids; with several the file tells equal line numbers apart.
-    return { id: files.length > 1 ? `chunk-${chunk.source_file}-line-${chunk.line}` : `chunk-line-${chunk.line}`, chunk, call };
+    // One file keeps the original ids; with several the file tells equal line numbers apart; a long line split in
+    // parts gets one id a part.
+    const part = chunk.part ? `-part-${chunk.part}` : '';
+    return { id: files.length > 1 ? `chunk-${chunk.source_file}-line-${chunk.line}${part}` : `chunk-line-${chunk.line}${part}`, chunk, call };
   });
   const asOf = files.length > 1 ? Object.fromEntries(files.map((f) => [f, sources.cutoff(f)])) : sources.cutoff(files[0]);
 

@@ -23,6 +23,7 @@ import { dryRun } from './src/dry_run.js';
 import { readJsonl, writeJsonl } from './src/jsonl.js';
 import type { StructuredCall } from './src/llm/structured.js';
 import { OUTPUT_TOKENS } from './src/output_estimate.js';
+import { MAX_SEED } from './src/random.js';
 import { conversationTarget, planConversations, type ConversationPlan } from './src/sampling.js';
 import { DIFFICULTIES, QAPair, type Conversation } from './src/schemas.js';
 import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, resolveThinking, RUN_FLAGS } from './src/stage_flags.js';
@@ -31,7 +32,7 @@ import { applyTextVariation } from './src/text_variation.js';
 export const FLAGS = {
   ...ioFlags(PATHS.qaPassed, PATHS.conversationsRaw),
   'num-conversations': { kind: 'int', help: `conversations to generate (capped at ${PARAMS.conversationsPerQa} per Q&A pair)`, default: PARAMS.numConversations, min: 1 },
-  seed: { kind: 'int', help: 'random seed of the sampling', default: PARAMS.seed, min: 0 },
+  seed: { kind: 'int', help: 'random seed of the sampling', default: PARAMS.seed, min: 0, max: MAX_SEED },
   ...concurrencyFlag(STAGES.generate.concurrency),
   ...LLM_FLAGS,
   ...RUN_FLAGS,

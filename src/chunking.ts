@@ -13,6 +13,8 @@ export interface Chunk {
   source_file?: string;
   /** Where in that file: "line 12", or "page 3" for a PDF. */
   source_location?: string;
+  /** Which piece of a line too long for one chunk (1-based; see text_input.ts); absent when the line fits. */
+  part?: number;
 }
 
 // Lines longer than this are facts even without a bullet or heading marker.

@@ -109,6 +109,9 @@ export function parseFlags<S extends FlagSpecs>(argv: string[], specs: S, help: 
   return out as Flags<S>;
 }
 
+const DECIMAL_INT = /^[+-]?\d+$/;
+const DECIMAL_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 function convert(name: string, spec: FlagSpec, raw: string | boolean | Array<string | boolean> | undefined): unknown {
   if (spec.kind === 'list') return splitList(name, raw === undefined ? (spec.default === undefined ? undefined : [String(spec.default)]) : (raw as string[]));
   if (raw === undefined) return spec.default;
@@ -119,14 +122,15 @@ function convert(name: string, spec: FlagSpec, raw: string | boolean | Array<str
     if (!text) throw new UsageError(`Expected \`--${name}\` to be a non-empty value`);
     return text;
   }
-  const value = Number(text);
   const integer = spec.kind === 'int';
+  // Decimal notation only: Number() would read `0x10` as 16, `1e3` as 1000 and ` 8` as 8, none of which a user meant.
+  const value = (integer ? DECIMAL_INT : DECIMAL_NUMBER).test(text) ? Number(text) : NaN;
   const bounds = [
     spec.min !== undefined ? `${spec.exclusiveMin ? '>' : '≥'} ${spec.min}` : '',
     spec.max !== undefined ? `≤ ${spec.max}` : '',
   ].filter(Boolean).join(' and ');
   const expected = `Expected \`--${name}\` to be ${integer ? 'an integer' : 'a number'}${bounds ? ` ${bounds}` : ''}, got ${text || '""'}`;
-  if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) throw new UsageError(expected);
+  if (!Number.isFinite(value) || (integer && !Number.isSafeInteger(value))) throw new UsageError(expected);
   if (spec.min !== undefined && (spec.exclusiveMin ? value <= spec.min : value < spec.min)) throw new UsageError(expected);
   if (spec.max !== undefined && value > spec.max) throw new UsageError(expected);
   return value;

@@ -28,11 +28,12 @@ export function estimateCalls(calls: Array<{ request: ChatRequest }>, outputToke
   return { calls: calls.length, inputTokens, outputTokens: output, costUsd: costOf(model, inputTokens, output, batch) };
 }
 
-export function printDryRun(stage: string, provider: Provider, model: string, calls: Array<{ request: ChatRequest }>, estimate: DryRunEstimate, reused: number, batch = false): void {
+export function printDryRun(stage: string, provider: Provider, model: string, calls: Array<{ request: ChatRequest }>, estimate: DryRunEstimate, reused: number, batch = false, repeated = 0): void {
   const cost = estimate.costUsd === undefined ? 'unknown (model not in the price table)' : formatUsd(estimate.costUsd);
   process.stdout.write(
     `${stage} (dry run, no API call): ${estimate.calls} calls to ${provider} ${model}` +
       (reused ? ` (${reused} more already finished, reused)` : '') +
+      (repeated ? ` (${repeated} repeated ${repeated === 1 ? 'row asks' : 'rows ask'} the same as an earlier one: asked once)` : '') +
       ` · ~${formatTokens(estimate.inputTokens)} input + ~${formatTokens(estimate.outputTokens)} output tokens · ~${cost}${batch ? ' at the batch price (half)' : ''}\n` +
       `  (input measured from the prompts; output assumes answers of typical length; retries would add to both)\n`,
   );
@@ -45,9 +46,20 @@ export function dryRun(stage: string, provider: Provider, model: string, artifac
   const { batch = false, fresh = false } = options;
   // With --fresh the real run redoes everything, so the estimate must not subtract what an earlier run saved.
   const saved = fresh ? undefined : new Checkpoint(`${artifact}.checkpoint.jsonl`);
-  const todo = [...calls.keys()].filter((i) => !saved?.has(requestKey(provider, calls[i]!.request)));
+  // Identical requests are asked once by the run (StageRun.runTasks groups them by key): count them once here too.
+  const seen = new Set<string>();
+  let reused = 0;
+  const todo = [...calls.keys()].filter((i) => {
+    const key = requestKey(provider, calls[i]!.request);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    if (!saved?.has(key)) return true;
+    reused++;
+    return false;
+  });
+  const repeated = calls.length - seen.size;
   const perCall = typeof outputTokens === 'number' ? outputTokens : (k: number) => outputTokens(todo[k]!);
   const estimate = estimateCalls(todo.map((i) => calls[i]!), perCall, model, batch);
-  printDryRun(stage, provider, model, todo.map((i) => calls[i]!), estimate, calls.length - todo.length, batch);
+  printDryRun(stage, provider, model, todo.map((i) => calls[i]!), estimate, reused, batch, repeated);
   return estimate;
 }

@@ -179,6 +179,7 @@ export function writeFailureReason(error: unknown): string {
 /** Reads one JSON file validated by its schema; a missing file, bad JSON or a schema failure is one line naming it. */
 export function readJsonFile<S extends z.ZodType>(file: string, schema: S, notes: { what: string; ifMissing?: string; ifInvalid?: string }): z.output<S> {
   if (!existsSync(file)) throw new InputError(`${file}: ${notes.what} not found${notes.ifMissing ? ` (expected ${notes.ifMissing})` : ''}`);
+  if (statSync(file).isDirectory()) throw new InputError(`${file}: ${notes.what} is a directory, expected a JSON file`);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));

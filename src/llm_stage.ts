@@ -4,8 +4,8 @@ import { runBatch } from './batch/run_batch.js';
 import type { Provider, ThinkingLevel } from './config.js';
 import { chatProvider, llmTask } from './llm/providers.js';
 import { provenConcurrency } from './proven_concurrency.js';
-import { requestKey, type StructuredCall } from './llm/structured.js';
-import type { ChatProvider } from './llm/types.js';
+import { estimatedTokens, requestKey, type StructuredCall } from './llm/structured.js';
+import type { ChatProvider, ChatRequest } from './llm/types.js';
 import { StageRun } from './stage_run.js';
 
 export interface LlmStageFlags {
@@ -87,6 +87,7 @@ export async function runLlmCalls<T>(
   options: { batch?: boolean; unitsPerCall?: number } = {},
 ): Promise<{ results: Array<T | undefined>; manifest: Record<string, unknown> }> {
   const { run, llm } = stage;
+  warnTpmBelowOneRequest(run, calls.map((c) => c.call.request));
   // Asked once per model before the first paid call (and before any batch job): a retired model costs nothing. A
   // run whose answers are all saved pays nothing and asks nothing, not even the free look-up.
   const pending = calls.filter((c) => !run.checkpoint.has(requestKey(llm.name, c.call.request)));
@@ -95,4 +96,16 @@ export async function runLlmCalls<T>(
   const tasks = batch?.tasks ?? calls.map((c) => llmTask(run, llm, c.id, c.call));
   const results = await run.runTasks(label, options.unitsPerCall ? tasks.map((t) => ({ ...t, units: options.unitsPerCall })) : tasks);
   return { results, manifest: { ...batch?.manifest } };
+}
+
+/**
+ * A --tpm below one request's size cannot be kept: the limiter lets such a request go alone once the window is
+ * empty, so the stage runs one request a minute. Said once, up front, instead of leaving the user to wonder.
+ */
+function warnTpmBelowOneRequest(run: StageRun, requests: ChatRequest[]): void {
+  const tpm = run.options.tpm;
+  if (!tpm || run.options.batch) return;
+  const largest = requests.reduce((n, r) => Math.max(n, estimatedTokens(r)), 0);
+  if (largest <= tpm) return;
+  process.stderr.write(`warning: --tpm ${tpm} is below one request's estimated ${largest} tokens: such a request goes alone once a minute (raise --tpm to your quota, or leave it out)\n`);
 }

@@ -13,6 +13,9 @@ export function splitmix32State(seed: number): [number, number, number, number] 
   return [next(), next(), next(), next()];
 }
 
+/** The largest seed: every integer 0 … 2³²−1 starts its own stream. */
+export const MAX_SEED = 0xffffffff;
+
 export class Rng {
   private a: number;
   private b: number;
@@ -20,6 +23,8 @@ export class Rng {
   private d: number;
 
   constructor(seed: number) {
+    // splitmix32 takes 32 bits: a seed outside them would wrap onto another seed's stream (2³² and 0 alike).
+    if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) throw new RangeError(`Expected a seed that is an integer from 0 to ${MAX_SEED}, got ${seed}`);
     // sfc32 seeded through splitmix32: fast, well distributed, and identical on every platform.
     [this.a, this.b, this.c, this.d] = splitmix32State(seed);
   }

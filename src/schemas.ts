@@ -15,10 +15,13 @@ export const Emotion = z.enum(EMOTIONS);
 export const Modality = z.enum(MODALITIES);
 export const TextVariation = z.enum(TEXT_VARIATIONS);
 
+// What a model wrote and a later stage sends on: an empty or blank string would be sent as if it said something.
+const Written = z.string().regex(/\S/, 'expected text, got an empty or blank string');
+
 // Stage 1 → qa_pairs.jsonl. source_text and context are set by code from the chunk, never echoed by the model.
 export const QAPair = z.object({
-  question: z.string(),
-  answer: z.string(),
+  question: Written,
+  answer: Written,
   source_text: z.string(),
   context_before: z.string().default(''),
   context_after: z.string().default(''),
@@ -48,7 +51,7 @@ export const ValidatedQAPair = z.object({ qa_pair: QAPair, validation: QAValidat
 export type ValidatedQAPair = z.infer<typeof ValidatedQAPair>;
 
 // Stage 3 → conversations_raw.jsonl
-export const Message = z.object({ role: z.enum(ROLES), content: z.string() });
+export const Message = z.object({ role: z.enum(ROLES), content: Written });
 export type Message = z.infer<typeof Message>;
 
 export const ConversationMetadata = z.object({

@@ -135,4 +135,15 @@ describe('usageText', () => {
     expect(HELP).toMatch(/--fresh +start over\n/);
     expect(HELP).toMatch(/--help +print this help\n$/);
   });
+
+  it('reads numbers in decimal only: hex, exponents and padding are refused, not reinterpreted', () => {
+    expect(errorOf('--concurrency', '0x10').message).toMatchInlineSnapshot(`"Expected \`--concurrency\` to be an integer ≥ 1, got 0x10"`);
+    expect(errorOf('--concurrency', '1e3').message).toMatch(/got 1e3$/);
+    expect(errorOf('--concurrency', ' 8').message).toMatch(/integer ≥ 1/);
+    expect(errorOf('--concurrency', '99999999999999999999').message).toMatch(/integer ≥ 1/);
+    expect(errorOf('--threshold', '0x1').message).toMatch(/got 0x1$/);
+    expect(parse('--concurrency', '016')?.concurrency).toBe(16);
+    expect(parse('--threshold', '.5')?.threshold).toBe(0.5);
+    expect(parse('--threshold', '5e-1')?.threshold).toBe(0.5);
+  });
 });

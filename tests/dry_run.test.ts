@@ -114,3 +114,20 @@ describe('trial_run.ts --dry-run', () => {
     expect(printed).toContain('--- first prompt ---');
   });
 });
+
+describe('dryRun on repeated rows', () => {
+  it('counts identical requests once, as the run asks them once, and leaves out what the checkpoint holds', async () => {
+    const { z } = await import('zod');
+    const { Checkpoint } = await import('../src/checkpoint.js');
+    const { requestKey } = await import('../src/llm/structured.js');
+    const dir = mkdtempSync(join(tmpdir(), 'dry-repeated-'));
+    const artifact = join(dir, 'out.jsonl');
+    const call = (prompt: string) => ({ request: { model: 'gemini-2.5-flash', prompt, schema: z.object({ a: z.string() }), schemaName: 'x', temperature: 0 } });
+    const calls = ['one', 'two', 'one', 'three', 'two', 'one'].map(call);
+    new Checkpoint(`${artifact}.checkpoint.jsonl`).save(requestKey('gemini', calls[3]!.request), 'x', { a: 'saved' });
+    const estimate = await captured(async () => dryRun('s', 'gemini', 'gemini-2.5-flash', artifact, calls, 100));
+    expect(estimate.calls).toBe(2);
+    expect(estimate.outputTokens).toBe(200);
+    expect(stdout.join('')).toMatch(/2 calls to gemini gemini-2\.5-flash \(1 more already finished, reused\) \(3 repeated rows ask the same as an earlier one: asked once\)/);
+  });
+});

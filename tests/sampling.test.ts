@@ -30,6 +30,12 @@ describe('seeded sampling', () => {
     expect(b).not.toEqual(a);
   });
 
+  it('takes only the seeds its 32-bit state holds, each with its own stream (no wrapping onto seed 0)', () => {
+    for (const seed of [4294967296, 1e300, -1, 1.5, Number.NaN]) expect(() => new Rng(seed), String(seed)).toThrow(/integer from 0 to 4294967295/);
+    const firsts = [0, 1, 2, 4294967295].map((seed) => new Rng(seed).next());
+    expect(new Set(firsts).size).toBe(4);
+  });
+
   it('Rng streams are reproducible and in [0, 1)', () => {
     const a = new Rng(42);
     const b = new Rng(42);

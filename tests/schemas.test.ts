@@ -91,6 +91,13 @@ describe('rows written by the Python original', () => {
 });
 
 describe('rows that fail', () => {
+  it('an empty or blank question, answer or message is refused, naming the field', () => {
+    expect(firstIssue(QAPair, { ...PY_QA, question: '' })).toBe('expected text, got an empty or blank string → at question');
+    expect(firstIssue(QAPair, { ...PY_QA, answer: ' \n ' })).toBe('expected text, got an empty or blank string → at answer');
+    const messages = [...PY_CONVERSATION.messages.slice(0, -1), { role: 'assistant', content: '' }];
+    expect(firstIssue(Conversation, { ...PY_CONVERSATION, messages })).toBe(`expected text, got an empty or blank string → at messages.${messages.length - 1}.content`);
+  });
+
   it('a missing field names its path', () => {
     const { answer: _drop, ...noAnswer } = PY_QA;
     expect(firstIssue(ValidatedQAPair, { ...PY_VALIDATED, qa_pair: noAnswer })).toBe('expected string, received undefined → at qa_pair.answer');

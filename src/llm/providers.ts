@@ -6,6 +6,7 @@ import { env, requireKey, timeoutMs } from '../env.js';
 import { FatalError } from '../errors.js';
 import { baseMs } from './backoff.js';
 import { PARAMS } from '../config.js';
+import { prices } from '../pricing.js';
 import type { StageRun, Task } from '../stage_run.js';
 import { geminiChat, geminiClient, geminiEmbeddings } from './gemini.js';
 import { openaiChat, openaiClient, openaiEmbeddings } from './openai.js';
@@ -22,12 +23,15 @@ export function keyFor(provider: Provider, why: string): string {
 
 export function chatProvider(provider: Provider, why: string): ChatProvider {
   const key = keyFor(provider, why);
+  // The price table is read before the first call: a bad PRICES_FILE found by the first answer's bill costs a call.
+  prices();
   const timeout = timeoutMs(PARAMS.timeoutMs);
   return provider === 'gemini' ? geminiChat(geminiClient(key, timeout)) : openaiChat(openaiClient(key, timeout));
 }
 
 export function embeddingProvider(provider: Provider, model: string, why: string): EmbeddingProvider {
   const key = keyFor(provider, why);
+  prices();
   const timeout = timeoutMs(PARAMS.timeoutMs);
   return provider === 'gemini' ? geminiEmbeddings(geminiClient(key, timeout), model) : openaiEmbeddings(openaiClient(key, timeout), model);
 }

@@ -50,10 +50,14 @@ export function withFeedback(prompt: string, failure: Failure): string {
   return `${prompt}\n\nYOUR PREVIOUS ANSWER WAS REJECTED: ${failure.message}. Answer again, following every instruction above.`;
 }
 
+/** A rough size of one request for the TPM budget: four characters a token, plus room for the answer. */
+export function estimatedTokens(request: ChatRequest): number {
+  return Math.ceil(((request.system?.length ?? 0) + request.prompt.length) / 4) + 500;
+}
+
 export async function callStructured<T>(provider: ChatProvider, call: StructuredCall<T>, env: CallEnvironment): Promise<{ value: T; attempts: number }> {
   let request: ChatRequest = call.request;
-  // A rough size for the TPM budget: four characters a token, plus room for the answer.
-  const estimate = Math.ceil(((request.system?.length ?? 0) + request.prompt.length) / 4) + 500;
+  const estimate = estimatedTokens(request);
   return withRetries(async (signal) => {
     const response = await provider.complete(request, signal);
     env.onUsage?.(response.usage, request.model, response.modelVersion);

@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { chunkMarkdown, LONG_LINE, type Chunk } from '../chunking.js';
+import { decodeText, fitChunk } from '../text_input.js';
 import { InputError } from '../errors.js';
 import { asOfYear, asOfYearOfLines } from '../future_years.js';
 import { blocksToChunks, MIN_WORDS, type Block } from './blocks.js';
@@ -81,12 +82,12 @@ function formatOf(file: string, bytes: Buffer): Format {
   return /^\s*(<!doctype html|<html[\s>])/i.test(bytes.subarray(0, 512).toString('utf8')) ? 'html' : 'markdown';
 }
 
-function decodeText(bytes: Buffer): string {
-  if (bytes.includes(0)) throw new BadFile('a binary file, expected markdown, plain text, HTML or PDF');
+/** UTF-8, or UTF-16 with a byte order mark (src/text_input.ts); anything else is a bad file, named with its line. */
+function decodeFile(bytes: Buffer, file: string): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/^\uFEFF/, '');
-  } catch {
-    throw new BadFile('not UTF-8 text (save it as UTF-8)');
+    return decodeText(bytes, file);
+  } catch (error) {
+    throw new BadFile((error as Error).message.replace(`${file}:`, 'line '));
   }
 }
 
@@ -117,7 +118,7 @@ async function readOne(file: string): Promise<SourceFile> {
     if (!blocks.length) throw new BadFile('the PDF has no text layer (a scanned PDF needs OCR first)');
     read = fromBlocks(blocks, 'its text layer');
   } else {
-    const text = decodeText(bytes);
+    const text = decodeFile(bytes, file);
     if (!text.trim()) throw new BadFile('the facts file is empty');
     if (format === 'html') read = fromBlocks(htmlBlocks(text), "the page's main text");
     else {
@@ -126,7 +127,8 @@ async function readOne(file: string): Promise<SourceFile> {
       read = { chunks, text, asOf: asOfYear(text) };
     }
   }
-  const chunks = read.chunks.map((c) => ({ ...c, source_file: file, source_location: c.source_location ?? `line ${c.line}` }));
+  // A chunk over the input budget is split at sentence ends (or refused): one pasted dump is not one huge prompt.
+  const chunks = read.chunks.flatMap((c) => fitChunk(c, file)).map((c) => ({ ...c, source_file: file, source_location: c.source_location ?? `line ${c.line}` }));
   return { file, format, chunks, text: read.text, ...(read.asOf !== undefined ? { asOf: read.asOf } : {}) };
 }
 
