@@ -77,6 +77,36 @@ async function rejection(p: Promise<unknown>): Promise<any> {
   throw new Error('expected the call to fail, but it succeeded');
 }
 
+describe("today's catalogue and request rules", () => {
+  it('a retired model is a 404 NOT_FOUND in Google\'s shape; an alias answers with a concrete modelVersion', async () => {
+    const im = await start();
+    const client = gemini(im);
+    const retired = await client.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi' }).then(() => undefined, (e: Error) => e);
+    expect(retired?.message).toMatch(/"code":404.*gemini-2\.5-flash is not found.*"status":"NOT_FOUND"/);
+    const res = await client.models.generateContent({ model: 'gemini-flash-latest', contents: 'hi', config: { thinkingConfig: { thinkingLevel: 'LOW' as never } } });
+    expect(res.modelVersion).toBe('gemini-3.8-flash');
+  });
+
+  it('a thinking config with both thinkingLevel and thinkingBudget is a 400', async () => {
+    const im = await start();
+    const both = await gemini(im)
+      .models.generateContent({ model: 'gemini-flash-latest', contents: 'hi', config: { thinkingConfig: { thinkingLevel: 'LOW' as never, thinkingBudget: 0 } } })
+      .then(() => undefined, (e: Error) => e);
+    expect(both?.message).toMatch(/"code":400.*only one of thinking budget and thinking level/);
+  });
+
+  it('an OpenAI reasoning model rejects a temperature other than 1, and an unknown model is model_not_found', async () => {
+    const im = await start();
+    const client = openai(im);
+    const hot = await client.chat.completions.create({ model: 'gpt-5-mini', temperature: 0.2, messages: [{ role: 'user', content: 'hi' }] }).then(() => undefined, (e: Error) => e);
+    expect(hot?.message).toMatch(/400/);
+    expect((hot as { code?: string }).code).toBe('unsupported_value');
+    const missing = await client.models.retrieve('gpt-2-tiny').then(() => undefined, (e: Error) => e);
+    expect((missing as { status?: number }).status).toBe(404);
+    expect((missing as { code?: string }).code).toBe('model_not_found');
+  });
+});
+
 describe('generate', () => {
   it('Gemini generateContent answers JSON that fits the responseJsonSchema, with usage and the key header', async () => {
     const im = await start();

@@ -119,6 +119,15 @@ describe.each(CASES)('$stage manifest', (c) => {
     }
   });
 
+  it('sends an explicit thinking config on every generate request: one of thinkingLevel and thinkingBudget, never both', () => {
+    const calls = modelCalls();
+    expect(calls.length).toBeGreaterThan(0);
+    for (const q of calls) {
+      const config = q.body.generationConfig?.thinkingConfig ?? {};
+      expect(Object.keys(config).filter((k) => k === 'thinkingLevel' || k === 'thinkingBudget')).toHaveLength(1);
+    }
+  });
+
   it('records retries: every model request beyond the first of each item', () => {
     const { meta } = r();
     expect(meta.counts.retries).toBe(modelCalls().length - c.tasks());
