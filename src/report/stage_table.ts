@@ -89,7 +89,8 @@ export function modelLines(run: RunData): Array<{ stage: string; text: string }>
     for (const [requested, versions] of Object.entries(stage.manifest?.models_used ?? {})) {
       const answered = Object.entries(versions).map(([v, n]) => `${v} ×${n.toLocaleString('en-US')}`).join(', ');
       const u = stage.manifest?.usage;
-      const cache = u?.cachedInputTokens ? ` · cache ${cacheHitRate(u.inputTokens, u.cachedInputTokens)}` : '';
+      // Shown at 0% too: a run whose prompts never hit the cache should say so.
+      const cache = u && u.cachedInputTokens !== undefined ? ` · cache ${cacheHitRate(u.inputTokens, u.cachedInputTokens)}` : '';
       out.push({ stage: stageLabel(stage), text: `${requested} → ${answered}${cache}` });
     }
   }
