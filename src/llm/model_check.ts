@@ -56,6 +56,13 @@ function noEndpoint(error: unknown, model: string): boolean {
   return status === 405 || status === 501 || (status === 404 && !isModelNotFound(error, model));
 }
 
+/** What a failed models.get says: the model is gone, the server has no models endpoint, or nothing is known. */
+function failedLookup(error: unknown, model: string): Lookup {
+  if (isModelNotFound(error, model)) return { found: false, modelNotFound: true };
+  if (noEndpoint(error, model)) return { found: false, modelNotFound: false };
+  return { unknown: true };
+}
+
 export function geminiLister(client: GoogleGenAI): ModelLister {
   return {
     service: 'the Gemini API',
@@ -65,9 +72,7 @@ export function geminiLister(client: GoogleGenAI): ModelLister {
         const actions = m.supportedActions;
         return { found: true, supports: (p) => actions === undefined || METHODS[p].some((a) => actions.includes(a)) };
       } catch (error) {
-        if (isModelNotFound(error, model)) return { found: false, modelNotFound: true };
-        if (noEndpoint(error, model)) return { found: false, modelNotFound: false };
-        return { unknown: true };
+        return failedLookup(error, model);
       }
     },
     async list() {
@@ -100,9 +105,7 @@ export function openaiLister(client: OpenAI): ModelLister {
         // The OpenAI model object says nothing of what a model does: the call itself will tell.
         return { found: true, supports: () => true };
       } catch (error) {
-        if (isModelNotFound(error, model)) return { found: false, modelNotFound: true };
-        if (noEndpoint(error, model)) return { found: false, modelNotFound: false };
-        return { unknown: true };
+        return failedLookup(error, model);
       }
     },
     async list() {
