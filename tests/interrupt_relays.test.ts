@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
-import { lineCount, readRows, removeTempDirs, savedEntries, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeJudged, writeQaPairs, type StageResult } from './support/run_stage.js';
+import { collectOutput, lineCount, readRows, removeTempDirs, savedEntries, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeJudged, writeQaPairs, type StageResult } from './support/run_stage.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const N = 30;
@@ -78,15 +78,8 @@ describe('relayed signals are one press', () => {
 function spawnThroughNpx(args: string[], env: Record<string, string>): { pid: number; stderr: () => string; done: Promise<StageResult> } {
   const started = Date.now();
   const child = spawn('npx', ['--no-install', 'tsx', join(ROOT, '4_judge_and_save.ts'), ...args], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const done = new Promise<StageResult>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - started }));
-  });
-  return { pid: child.pid!, stderr: () => stderr, done };
+  const output = collectOutput(child, started);
+  return { pid: child.pid!, stderr: () => output.stderr, done: output.done };
 }
 
 describe.each([

@@ -1105,7 +1105,7 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
 
   async function afterAuth(provider: Provider, method: string, url: URL, req: http.IncomingMessage, raw: Buffer): Promise<Outcome> {
     // The free model look-ups a client makes before paying are not what a scripted fault without `match` is for.
-    const lookup = method === 'GET' && /^\/(v1beta|v1)\/models(\/[^/:]+)?$/.test(url.pathname);
+    const lookup = isModelLookup({ method, path: url.pathname });
     const entry = lookup ? takeMatchedScript(req.url ?? '/') : takeScript(req.url ?? '/', false);
     const pre = entry ? scriptedFault(entry, provider, modelOf(url, raw)) : undefined;
     if (pre?.kind === 'reply') return pre.reply;

@@ -64,6 +64,11 @@ export function spawnStage(script: string, args: string[], options: { env: Recor
     env: options.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return { child, ...collectOutput(child, started) };
+}
+
+/** A child's stdout and stderr as they arrive, and its result when it closes. */
+export function collectOutput(child: ChildProcess, started = Date.now()): { readonly stdout: string; readonly stderr: string; done: Promise<StageResult> } {
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -73,7 +78,6 @@ export function spawnStage(script: string, args: string[], options: { env: Recor
     child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - started }));
   });
   return {
-    child,
     get stdout() {
       return stdout;
     },
