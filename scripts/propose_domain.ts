@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { isMain, parseFlags, runCli, usageText, type Flags } from '../src/cli.js';
 import { DEFAULT_DOMAIN, DEFAULT_FACTS, STAGES, type LlmStageDefaults } from '../src/config.js';
-import { assertMayWrite, DOMAIN_SCHEMA_NAME, domainProposalPrompt, factsForProposal, PROPOSAL_OUTPUT_TOKENS, proposalProblem, ProposedDomain, writeDomainFile } from '../src/domain_proposal.js';
+import { assertMayWrite, DOMAIN_SCHEMA_NAME, domainProposalPrompt, factsForProposal, PROPOSAL_OUTPUT_TOKENS, proposalCheck, ProposedDomain, writeDomainFile } from '../src/domain_proposal.js';
 import { dryRun } from '../src/dry_run.js';
 import type { StructuredCall } from '../src/llm/structured.js';
 import { openLlmStage, runLlmCalls } from '../src/llm_stage.js';
@@ -52,7 +52,7 @@ export async function proposeDomain(flags: Flags<typeof FLAGS>): Promise<number>
   const { system, prompt } = domainProposalPrompt(facts);
   const call: StructuredCall<ProposedDomain> = {
     request: { model, system, prompt, schema: ProposedDomain, schemaName: DOMAIN_SCHEMA_NAME, temperature: PROPOSE.temperature, thinking },
-    check: proposalProblem,
+    check: proposalCheck(facts),
   };
   const sent = `${facts.length} characters of facts from ${files.length > 1 ? `${files.length} files` : files[0]}${omitted ? ` (the last ${omitted} characters left out)` : ''}`;
 

@@ -3,6 +3,7 @@
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { builtInTextIn, DomainFile, Persona, SWAP_DOMAIN } from './domain.js';
+import { namesBuiltInCompany } from './domain_checks.js';
 import { InputError } from './errors.js';
 import { ensureWritableDir, writeFailureReason } from './jsonl.js';
 
@@ -66,14 +67,19 @@ END OF FACTS`;
   return { system, prompt };
 }
 
-/** Rules the schema cannot express; the reason is sent back to the model with the retry. */
-export function proposalProblem(d: ProposedDomain): string | undefined {
+/** Rules the schema cannot express, for these facts; the reason is sent back to the model with the retry. */
+export function proposalCheck(facts: string): (d: ProposedDomain) => string | undefined {
+  // The built-in company's own facts may propose its own domain; anyone else's must not come back with its text.
+  const builtInFacts = namesBuiltInCompany(facts);
+  return (d) => proposalProblem(d, builtInFacts);
+}
+
+function proposalProblem(d: ProposedDomain, builtInFacts: boolean): string | undefined {
   for (const [what, names] of [['persona', d.personas.map((p) => p.name)], ['system prompt', d.system_prompts.map((s) => s.name)], ['topic', d.topics]] as const) {
     const repeated = names.find((n, i) => names.indexOf(n) !== i);
     if (repeated !== undefined) return `the ${what} name ${JSON.stringify(repeated)} appears twice: every ${what} needs its own name`;
   }
-  // The built-in company's own facts may propose its own domain; anyone else's must not come back with its text.
-  const builtIn = d.name === SWAP_DOMAIN.name ? [] : builtInTextIn(d);
+  const builtIn = builtInFacts ? [] : builtInTextIn(d);
   if (builtIn.length) return `${builtIn.join(', ')} describe ${SWAP_DOMAIN.name}, not ${d.name}: describe the company of the facts`;
   return undefined;
 }
