@@ -10,7 +10,8 @@
 import { QA_VALIDATION_SCHEMA_NAME, QAValidationOutput, qaValidationPrompt } from './src/agents/qa_validator.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, PATHS, sidecarPath, STAGES } from './src/config.js';
-import { loadDomain } from './src/domain.js';
+import { domainFilePath, loadDomain } from './src/domain.js';
+import { assertSameDomain } from './src/domain_checks.js';
 import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
 import { dryRun } from './src/dry_run.js';
 import { readJsonl, writeJsonl } from './src/jsonl.js';
@@ -39,6 +40,8 @@ export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
   const model = resolveModel(STAGES.validate, provider, flags.model);
   const thinking = resolveThinking(STAGES.validate, provider, model, flags.thinking);
   const domain = loadDomain(flags.domain, DEFAULT_DOMAIN);
+  // Free, before any call: pairs or conversations made for another company must not be paid for again under this one.
+  assertSameDomain(flags.input, domain, domainFilePath(flags.domain, DEFAULT_DOMAIN));
   const passedFile = flags.passed ?? passedPath(flags.output);
 
   // 1. Read the pairs stage 1 wrote.
