@@ -4,7 +4,9 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainFile, loadDomain, SWAP_DOMAIN } from '../src/domain.js';
-import { ProposedDomain } from '../src/domain_proposal.js';
+import { domainProposalPrompt, proposalCheck, ProposedDomain } from '../src/domain_proposal.js';
+import { geminiJsonSchema } from '../src/llm/json_schema.js';
+import { defaultAnswer } from './support/fake_answers.js';
 import { paidRequests, startImitation, type GenerateCall, type Imitation, type RecordedRequest } from './support/imitation_server.js';
 import { removeTempDirs, runStage, stageEnv, tempDir } from './support/run_stage.js';
 
@@ -145,4 +147,25 @@ describe('an answer the domain checks refuse', () => {
       await stubborn.close();
     }
   }, 60_000);
+});
+
+describe("the imitation's domain proposal", () => {
+  const answer = (facts: string) => {
+    const { system, prompt } = domainProposalPrompt(facts);
+    const call = { provider: 'gemini' as const, model: 'm', system, prompt, schemaName: 'domain_proposal', schema: geminiJsonSchema(ProposedDomain, 'domain_proposal') };
+    return ProposedDomain.parse(defaultAnswer(call, true, 1));
+  };
+
+  it('is any company\'s, from its facts alone, and passes the checks a real answer must', () => {
+    for (const [file, name] of [['tests/fixtures/acme_facts.md', 'Acme Robotics'], ['tests/fixtures/lumora_facts.md', 'Lumora Kettle Works']]) {
+      const facts = readFileSync(file, 'utf8');
+      const domain = answer(facts);
+      expect(domain.name).toBe(name);
+      expect(proposalCheck(facts)(domain)).toBeUndefined();
+      expect(JSON.stringify(domain)).not.toMatch(/swap|e-commerce/i);
+    }
+    // No title: the most frequent capitalised name.
+    const plain = 'Harbor Lane sells ferry tickets between the two islands every morning.\nHarbor Lane ferries carry bicycles for free on weekdays only.\n';
+    expect(answer(plain).name).toBe('Harbor Lane');
+  });
 });
