@@ -100,6 +100,21 @@ describe('an existing domain file', () => {
   }, 60_000);
 });
 
+describe('propose_domain checks what the stages check', () => {
+  it('a placeholder key or a retired model stops it before the paid call, writing nothing', async () => {
+    const cwd = tempDir('lumora-checks');
+    const key = await recorded(() => runStage('scripts/propose_domain.ts', ['--input', FACTS], { env: stageEnv(im, { GOOGLE_API_KEY: 'your_gemini_key' }), cwd }));
+    expect(key.result.code).toBe(1);
+    expect(key.result.stderr).toMatch(/^error: GOOGLE_API_KEY is still a placeholder/);
+    expect(key.sent).toHaveLength(0);
+    const retired = await recorded(() => propose(cwd, ['--model', 'gemini-2.0-flash']));
+    expect(retired.result.code).toBe(1);
+    expect(retired.result.stderr).toMatch(/gemini-2\.0-flash/);
+    expect(retired.paid).toBe(0);
+    expect(existsSync(join(cwd, 'data', 'domain.json'))).toBe(false);
+  }, 60_000);
+});
+
 describe('propose_domain --dry-run', () => {
   it('sends nothing, writes nothing, and prints the request size and a cost line', async () => {
     const cwd = tempDir('lumora-dry');
