@@ -26,14 +26,14 @@ export function assertFactsFitDomain(domainFile: string | undefined, facts: stri
  * The domain the stage that wrote `input` recorded in its manifest, if it has one: the input's own manifest, else
  * the one beside it that lists it among its outputs (stage 2's passed pairs are recorded in qa_pairs_validated's).
  */
-function recordedDomain(input: string): string | undefined {
+function recordedDomain(input: string): { domain: string; manifest: string } | undefined {
   const own = sidecarPath(input, '.meta.json');
   const dir = dirname(input);
   const candidates = existsSync(own) ? [own] : existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.meta.json')).map((n) => join(dir, n)) : [];
-  for (const meta of candidates) {
-    const manifest = readManifest(meta);
-    if (meta !== own && !manifest?.outputs?.some((o) => resolve(o) === resolve(input))) continue;
-    return typeof manifest?.settings?.domain === 'string' ? manifest.settings.domain : undefined;
+  for (const file of candidates) {
+    const manifest = readManifest(file);
+    if (file !== own && !manifest?.outputs?.some((o) => resolve(o) === resolve(input))) continue;
+    return typeof manifest?.settings?.domain === 'string' ? { domain: manifest.settings.domain, manifest: file } : undefined;
   }
   return undefined;
 }
@@ -51,7 +51,7 @@ function readManifest(file: string): { outputs?: string[]; settings?: { domain?:
 /** Stops when the input was made for another company than this stage's domain (a forgotten --domain). */
 export function assertSameDomain(input: string, domain: Domain, domainFile: string | undefined): void {
   const theirs = recordedDomain(input);
-  if (theirs === undefined || theirs === domain.name) return;
+  if (theirs === undefined || theirs.domain === domain.name) return;
   const ours = domainFile ? `${domain.name} (${domainFile})` : `${domain.name} (built in: no --domain and no ${DEFAULT_DOMAIN})`;
-  throw new InputError(`${input}: made for ${theirs} (its .meta.json), but this stage's domain is ${ours} — pass the --domain the earlier stage used, or run that stage again with this one`);
+  throw new InputError(`${input}: made for ${theirs.domain} (${theirs.manifest}), but this stage's domain is ${ours} — pass the --domain the earlier stage used, or run that stage again with this one`);
 }

@@ -20,7 +20,7 @@ describe('assertSameDomain', () => {
     manifest(join(dir, 'qa_pairs.meta.json'), 'Lumora Kettle Works');
     expect(() => assertSameDomain(input, SWAP_DOMAIN, undefined)).toThrow(InputError);
     expect(() => assertSameDomain(input, SWAP_DOMAIN, undefined)).toThrow(
-      `${input}: made for Lumora Kettle Works (its .meta.json), but this stage's domain is SWAP Commerce (built in: no --domain and no data/domain.json) — pass the --domain the earlier stage used, or run that stage again with this one`,
+      `${input}: made for Lumora Kettle Works (${join(dir, 'qa_pairs.meta.json')}), but this stage's domain is SWAP Commerce (built in: no --domain and no data/domain.json) — pass the --domain the earlier stage used, or run that stage again with this one`,
     );
     expect(() => assertSameDomain(input, lumora, 'data/domain.json')).not.toThrow();
   });
@@ -28,7 +28,7 @@ describe('assertSameDomain', () => {
   it('finds the manifest of a file written beside an artifact (stage 2 passed pairs)', () => {
     const passed = join(dir, 'qa_pairs_validated_passed.jsonl');
     manifest(join(dir, 'qa_pairs_validated.meta.json'), 'Lumora Kettle Works', [join(dir, 'qa_pairs_validated.jsonl'), passed]);
-    expect(() => assertSameDomain(passed, SWAP_DOMAIN, undefined)).toThrow(/made for Lumora Kettle Works/);
+    expect(() => assertSameDomain(passed, SWAP_DOMAIN, undefined)).toThrow(`${passed}: made for Lumora Kettle Works (${join(dir, 'qa_pairs_validated.meta.json')}), but`);
     expect(() => assertSameDomain(passed, lumora, 'd.json')).not.toThrow();
   });
 
@@ -56,7 +56,7 @@ describe('stage 2 on pairs made for another company', () => {
     const args = ['--input', 'qa_pairs.jsonl', '--output', 'validated.jsonl', '--quiet'];
     const refused = await runStage('2_validate_qa.ts', args, { env: stageEnv(im), cwd });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^error: qa_pairs\.jsonl: made for Lumora Kettle Works \(its \.meta\.json\), but this stage's domain is SWAP Commerce .*\n$/);
+    expect(refused.stderr).toMatch(/^error: qa_pairs\.jsonl: made for Lumora Kettle Works \(qa_pairs\.meta\.json\), but this stage's domain is SWAP Commerce .*\n$/);
     expect(paidRequests(im)).toHaveLength(0);
 
     writeFileSync(join(cwd, 'lumora.json'), JSON.stringify({ name: 'Lumora Kettle Works' }));
