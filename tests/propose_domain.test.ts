@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainFile, loadDomain, SWAP_DOMAIN } from '../src/domain.js';
-import { domainProposalPrompt, proposalCheck, ProposedDomain } from '../src/domain_proposal.js';
+import { domainProposalPrompt, factsForProposal, PROPOSAL_FACTS_CHARS, proposalCheck, ProposedDomain } from '../src/domain_proposal.js';
 import { geminiJsonSchema } from '../src/llm/json_schema.js';
 import { defaultAnswer } from './support/fake_answers.js';
 import { paidRequests, startImitation, type GenerateCall, type Imitation, type RecordedRequest } from './support/imitation_server.js';
@@ -182,5 +182,18 @@ describe("the imitation's domain proposal", () => {
     // No title: the most frequent capitalised name.
     const plain = 'Harbor Lane sells ferry tickets between the two islands every morning.\nHarbor Lane ferries carry bicycles for free on weekdays only.\n';
     expect(answer(plain).name).toBe('Harbor Lane');
+  });
+});
+
+describe('facts larger than one request should carry', () => {
+  it('are cut at a line end within the budget, and the rest is counted', () => {
+    const line = '* Lumora kettles are pressure-tested and signed by the person who assembled them.\n';
+    const text = line.repeat(Math.ceil((PROPOSAL_FACTS_CHARS * 1.3) / line.length));
+    const { facts, omitted } = factsForProposal(text);
+    expect(facts.length).toBeLessThanOrEqual(PROPOSAL_FACTS_CHARS);
+    expect(facts.length).toBeGreaterThan(PROPOSAL_FACTS_CHARS - line.length);
+    expect(facts.endsWith('them.')).toBe(true);
+    expect(facts.length + omitted).toBe(text.length);
+    expect(factsForProposal(line)).toEqual({ facts: line, omitted: 0 });
   });
 });
