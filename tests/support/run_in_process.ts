@@ -33,6 +33,8 @@ export interface InProcessResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** Wall time of the run, as `runStage` reports it. */
+  ms: number;
 }
 
 /** What a stage hangs on the process (its lock's release, its stop handlers) and a real exit takes away. */
@@ -54,7 +56,8 @@ export async function runStageInProcess(script: string, args: string[], options:
   running = true;
   const saved = { env: { ...process.env }, cwd: process.cwd(), exit: process.exit, out: process.stdout.write, err: process.stderr.write };
   const listening = new Map(PROCESS_EVENTS.map((event) => [event, new Set(events.listeners(event))]));
-  const result: InProcessResult = { code: -1, stdout: '', stderr: '' };
+  const result: InProcessResult = { code: -1, stdout: '', stderr: '', ms: 0 };
+  const started = Date.now();
   const capture = (key: 'stdout' | 'stderr') =>
     ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       result[key] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
@@ -73,6 +76,7 @@ export async function runStageInProcess(script: string, args: string[], options:
     process.stdout.write = capture('stdout');
     process.stderr.write = capture('stderr');
     await runCli(main(args));
+    result.ms = Date.now() - started;
   } finally {
     // As process.exit would: the 'exit' listeners the run added run (an artifact lock goes), and none stays behind.
     for (const event of PROCESS_EVENTS) {
