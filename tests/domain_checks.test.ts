@@ -6,7 +6,8 @@ import { loadDomain, SWAP_DOMAIN } from '../src/domain.js';
 import { assertSameDomain } from '../src/domain_checks.js';
 import { InputError } from '../src/errors.js';
 import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
-import { removeTempDirs, runStage, stageEnv, tempDir, writeQaPairs } from './support/run_stage.js';
+import { runStageInProcess } from './support/run_in_process.js';
+import { removeTempDirs, stageEnv, tempDir, writeQaPairs } from './support/run_stage.js';
 
 const manifest = (file: string, domain: string, outputs: string[] = []) => writeFileSync(file, JSON.stringify({ stage: 'x', outputs, settings: { domain } }));
 const lumora = { ...SWAP_DOMAIN, name: 'Lumora Kettle Works' };
@@ -54,14 +55,14 @@ describe('stage 2 on pairs made for another company', () => {
     writeQaPairs(join(cwd, 'qa_pairs.jsonl'), 3);
     manifest(join(cwd, 'qa_pairs.meta.json'), 'Lumora Kettle Works');
     const args = ['--input', 'qa_pairs.jsonl', '--output', 'validated.jsonl', '--quiet'];
-    const refused = await runStage('2_validate_qa.ts', args, { env: stageEnv(im), cwd });
+    const refused = await runStageInProcess('2_validate_qa.ts', args, { env: stageEnv(im), cwd });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^error: qa_pairs\.jsonl: made for Lumora Kettle Works \(qa_pairs\.meta\.json\), but this stage's domain is SWAP Commerce .*\n$/);
     expect(paidRequests(im)).toHaveLength(0);
 
     writeFileSync(join(cwd, 'lumora.json'), JSON.stringify({ name: 'Lumora Kettle Works' }));
     expect(loadDomain(join(cwd, 'lumora.json'), 'absent').name).toBe('Lumora Kettle Works');
-    const ran = await runStage('2_validate_qa.ts', [...args, '--domain', 'lumora.json'], { env: stageEnv(im), cwd });
+    const ran = await runStageInProcess('2_validate_qa.ts', [...args, '--domain', 'lumora.json'], { env: stageEnv(im), cwd });
     expect(ran.code, ran.stderr).toBe(0);
     expect(paidRequests(im)).toHaveLength(3);
   }, 60_000);

@@ -1,5 +1,6 @@
 // Another company from its own facts: the trial stops without a domain, make domain proposes one in a single call,
-// and the trial with it sends nothing of SWAP or e-commerce. Real scripts as child processes, as a user runs them.
+// and the trial with it sends nothing of SWAP or e-commerce. The scripts' real command lines, in process; the
+// --force refusal also through a child, for its real exit status.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { domainProposalPrompt, factsForProposal, PROPOSAL_FACTS_CHARS, proposalC
 import { geminiJsonSchema } from '../src/llm/json_schema.js';
 import { defaultAnswer } from './support/fake_answers.js';
 import { paidRequests, startImitation, type GenerateCall, type Imitation, type RecordedRequest } from './support/imitation_server.js';
+import { runStageInProcess } from './support/run_in_process.js';
 import { removeTempDirs, runStage, stageEnv, tempDir } from './support/run_stage.js';
 
 const FACTS = resolve('tests/fixtures/lumora_facts.md');
@@ -31,8 +33,8 @@ async function recorded<T>(run: () => Promise<T>): Promise<{ result: T; sent: Re
   return { result, sent: im.requests.slice(before), paid: paidRequests(im).length - paidBefore };
 }
 
-const propose = (cwd: string, args: string[] = []) => runStage('scripts/propose_domain.ts', ['--input', FACTS, '--quiet', ...args], { env, cwd });
-const trial = (cwd: string) => runStage('trial_run.ts', ['--facts', FACTS, '--chunks', '4', '--num-conversations', '12', '--quiet'], { env, cwd });
+const propose = (cwd: string, args: string[] = []) => runStageInProcess('scripts/propose_domain.ts', ['--input', FACTS, '--quiet', ...args], { env, cwd });
+const trial = (cwd: string) => runStageInProcess('trial_run.ts', ['--facts', FACTS, '--chunks', '4', '--num-conversations', '12', '--quiet'], { env, cwd });
 
 describe('a kettle maker with no domain file', () => {
   it('the trial stops before paying and suggests make domain', async () => {
@@ -87,7 +89,7 @@ describe('an existing domain file', () => {
     mkdirSync(join(cwd, 'data'));
     const file = join(cwd, 'data', 'domain.json');
     writeFileSync(file, '{"name": "Lumora Kettle Works", "topics": ["my_edit"]}\n');
-    const { result, sent } = await recorded(() => propose(cwd));
+    const { result, sent } = await recorded(() => runStage('scripts/propose_domain.ts', ['--input', FACTS, '--quiet'], { env, cwd }));
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('error: data/domain.json already exists (it may hold your edits): pass --force to replace it, or --output PATH to write another file\n');
     expect(sent).toHaveLength(0);
@@ -103,7 +105,7 @@ describe('an existing domain file', () => {
 describe('propose_domain checks what the stages check', () => {
   it('a placeholder key or a retired model stops it before the paid call, writing nothing', async () => {
     const cwd = tempDir('lumora-checks');
-    const key = await recorded(() => runStage('scripts/propose_domain.ts', ['--input', FACTS], { env: stageEnv(im, { GOOGLE_API_KEY: 'your_gemini_key' }), cwd }));
+    const key = await recorded(() => runStageInProcess('scripts/propose_domain.ts', ['--input', FACTS], { env: stageEnv(im, { GOOGLE_API_KEY: 'your_gemini_key' }), cwd }));
     expect(key.result.code).toBe(1);
     expect(key.result.stderr).toMatch(/^error: GOOGLE_API_KEY is still a placeholder/);
     expect(key.sent).toHaveLength(0);
@@ -119,7 +121,7 @@ describe('propose_domain --dry-run', () => {
   it('sends nothing, writes nothing, and prints the request size and a cost line', async () => {
     const cwd = tempDir('lumora-dry');
     copyFileSync(FACTS, join(cwd, 'facts.md'));
-    const { result, sent } = await recorded(() => runStage('scripts/propose_domain.ts', ['--input', 'facts.md', '--dry-run'], { env, cwd }));
+    const { result, sent } = await recorded(() => runStageInProcess('scripts/propose_domain.ts', ['--input', 'facts.md', '--dry-run'], { env, cwd }));
     expect(result.code, result.stderr).toBe(0);
     expect(sent).toHaveLength(0);
     expect(result.stdout).toMatch(/propose_domain: would send \d+ characters of facts from facts\.md/);
@@ -141,7 +143,7 @@ describe('an answer the domain checks refuse', () => {
     const other = await startImitation({ seed: 1, respond: (call) => (call.schemaName !== 'domain_proposal' ? undefined : call.prompt.includes('REJECTED') ? undefined : swapText(call)) });
     try {
       const cwd = tempDir('lumora-retry');
-      const result = await runStage('scripts/propose_domain.ts', ['--input', FACTS, '--quiet'], { env: stageEnv(other), cwd });
+      const result = await runStageInProcess('scripts/propose_domain.ts', ['--input', FACTS, '--quiet'], { env: stageEnv(other), cwd });
       expect(result.code, result.stderr).toBe(0);
       const paid = paidRequests(other);
       expect(paid).toHaveLength(2);
@@ -153,7 +155,7 @@ describe('an answer the domain checks refuse', () => {
     const stubborn = await startImitation({ seed: 1, respond: (call) => (call.schemaName === 'domain_proposal' ? swapText({ ...call, prompt: '' }) : undefined) });
     try {
       const cwd = tempDir('lumora-stubborn');
-      const result = await runStage('scripts/propose_domain.ts', ['--input', FACTS, '--quiet'], { env: stageEnv(stubborn, { LLM_MAX_ATTEMPTS: '2' }), cwd });
+      const result = await runStageInProcess('scripts/propose_domain.ts', ['--input', FACTS, '--quiet'], { env: stageEnv(stubborn, { LLM_MAX_ATTEMPTS: '2' }), cwd });
       expect(result.code).toBe(1);
       expect(paidRequests(stubborn)).toHaveLength(2);
       expect(existsSync(join(cwd, 'data', 'domain.json'))).toBe(false);
