@@ -1,7 +1,6 @@
 // Reads one run (the full run or the trial) from its artifacts and manifests, streaming each file once: row counts,
 // criterion pass rates, the sampled mix, similarities of removed duplicates and the first conversations to browse.
 import { existsSync } from 'node:fs';
-import { z } from 'zod';
 import { artifactPaths, type ArtifactPaths } from '../config.js';
 import { SWAP_DOMAIN, type Domain } from '../domain.js';
 import {
@@ -12,12 +11,12 @@ import {
   Message,
   QA_CRITERIA,
   QAPair,
-  TrainingExample,
   ValidatedQAPair,
   type ConversationMetadata,
   type Judgment,
 } from '../schemas.js';
 import { dedupReportPath, RemovedDuplicate } from '../select/dedup_report.js';
+import { FinalRow } from './final_rows.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { countLines, countObjectLines, scan } from './scan.js';
 import { sampledDimensions } from './targets.js';
@@ -106,12 +105,6 @@ export interface CollectOptions {
   listLimit?: number;
 }
 
-// Stage 7 may write any export format; stats only needs to know each line is one of them.
-const FinalRow = z.union([
-  TrainingExample,
-  z.array(Message).min(1),
-  z.object({ conversations: z.array(z.object({ from: z.string(), value: z.string() })).min(1) }),
-]);
 export { dedupReportPath };
 
 /** Everything stats and the report show for one run, or undefined when none of its stages has left a trace. */
