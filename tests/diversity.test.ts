@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { artifactPaths, sidecarPath } from '../src/config.js';
 import { writeJsonl } from '../src/jsonl.js';
-import { collectDiversity, diversityText } from '../src/report/diversity.js';
+import { collectDiversity, diversityText, evenlySpaced, samplePhrase } from '../src/report/diversity.js';
 import { DistinctCounter, IntegerSet, meanNearestNeighbour, OpeningCounter, words } from '../src/report/diversity_measures.js';
 import type { JudgedConversation } from '../src/schemas.js';
 
@@ -67,6 +67,14 @@ describe('mean nearest-neighbour similarity', () => {
     // (1,0), (0,1), (1,1): every vector's nearest is at cos 45° = 1/√2.
     expect(meanNearestNeighbour([v(1, 0), v(0, 1), v(1, 1)])).toBeCloseTo(Math.SQRT1_2, 6);
     expect(meanNearestNeighbour([v(1, 0)])).toBeUndefined();
+  });
+});
+
+describe('a large set’s nearest neighbours', () => {
+  it('are measured on evenly spaced rows, and the figure says so', () => {
+    expect(evenlySpaced([10, 11, 12, 13, 14, 15, 16, 17, 18, 19], 4)).toEqual([10, 12, 15, 17]);
+    expect(samplePhrase({ mean: 0.9, rows: 1000, of: 9000 })).toBe(' over 1,000 evenly spaced of 9,000 conversations (neighbours within that sample)');
+    expect(samplePhrase({ mean: 0.9, rows: 391, of: 391 })).toBe(' over 391 conversations');
   });
 });
 
