@@ -282,6 +282,21 @@ describe('report for reviewing a finished run', () => {
   });
 });
 
+describe('report of a run whose stage 5 did not embed every judged row', () => {
+  it('does not mark duplicates or final rows it cannot place, and says why', async () => {
+    const dir = tempDir();
+    await writeFixtureRun({ dir, stages: 7, chunks: 8, conversations: 40 });
+    const embedded = artifactPaths('', dir).conversationsEmbedded;
+    writeFileSync(embedded, readFileSync(embedded, 'utf8').split('\n').filter(Boolean).slice(0, 30).join('\n') + '\n');
+    await report(dir);
+    const list = section(readFileSync(`${dir}/report.html`, 'utf8'), 'Conversations');
+    expect(list).toContain('stage 5 embedded 30 of 40 judged rows, so which judged row a duplicate or final row is cannot be told: not marked');
+    expect(list).not.toMatch(/data-status="(final|duplicate|not selected)"/);
+    expect(list).toMatch(/data-status="passed"/);
+    expect(list).not.toContain('class="dup"');
+  });
+});
+
 describe('report of a run made before fact ids, per-turn verdicts and recorded selection', () => {
   it('writes the page and says what it cannot show', async () => {
     const dir = tempDir();
