@@ -115,6 +115,15 @@ describe('report of a full run and a trial', () => {
     expect(rows).toEqual(Array.from({ length: 25 }, (_, k) => Math.floor((k * 60) / 25)));
     expect(printed).toContain('25 of 60 (evenly spaced) conversations listed');
   });
+
+  it('lists none with --limit 0 and says so', async () => {
+    const dir = tempDir();
+    await writeFixtureRun({ dir, stages: 4, chunks: 6, conversations: 20 });
+    await writeReports({ 'output-dir': dir, limit: 0, domain: undefined });
+    const list = section(readFileSync(`${dir}/report.html`, 'utf8'), 'Conversations');
+    expect(list).toContain('None of the 20 judged conversations (stage 4) listed (scripts/report.ts --limit 0).');
+    expect(list).not.toContain('<li class="conv" ');
+  });
 });
 
 describe('report of a partial run', () => {

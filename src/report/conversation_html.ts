@@ -23,7 +23,9 @@ export function conversationSection(run: RunData): string {
   const list = run.conversations;
   const source = run.conversationSource === 'judged' ? 'judged conversations (stage 4)' : 'generated conversations (stage 3; not judged yet)';
   const shown = list.length.toLocaleString('en-US');
-  const lead = run.review.sampled
+  const lead = !list.length && run.conversationTotal
+    ? `None of the ${run.conversationTotal.toLocaleString('en-US')} ${source} listed (scripts/report.ts --limit 0)`
+    : run.review.sampled
     ? `Showing ${shown} of ${run.conversationTotal.toLocaleString('en-US')} ${source}, evenly spaced through the file — a sample, to keep this file small (scripts/report.ts --limit N)`
     : `Showing ${run.conversationTotal.toLocaleString('en-US')} ${source}`;
   const options = (values: string[], sort: (a: string, b: string) => number = (a, b) => (a < b ? -1 : a > b ? 1 : 0)) =>

@@ -58,7 +58,7 @@ export class ListingBuilder {
   /** `limit` 0 lists nothing and reads nothing. */
   static async start(paths: ArtifactPaths, selectedFile: string, listFile: string, limit: number): Promise<ListingBuilder> {
     const total = limit > 0 && existsSync(listFile) ? await countLines(listFile) : 0;
-    const sampled = total > limit;
+    const sampled = limit === 0 || total > limit;
     // Evenly spaced rows: the k-th listed row is row ⌊k·total/limit⌋, so the sample spans the whole run.
     const chosen = (i: number) => limit > 0 && (!sampled || Math.floor((Math.ceil((i * limit) / total) * total) / limit) === i);
     const removed = new Map<number, { index: number; similarity: number }>();
