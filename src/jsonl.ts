@@ -4,14 +4,8 @@ import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { z } from 'zod';
 import { InputError, JsonlLineError } from './errors.js';
+import { formatZodIssue } from './format.js';
 import { processAlive } from './process_alive.js';
-
-/** Renders a zod issue the way STYLE.md asks: `expected string, received number → at qa_pair.answer`. */
-export function formatZodIssue(issue: z.core.$ZodIssue): string {
-  const message = issue.message.replace(/^Invalid input: /, '');
-  const path = issue.path.map(String).join('.');
-  return path ? `${message} → at ${path}` : message;
-}
 
 export interface ReadOptions {
   /** Said when the file is missing, e.g. "run stage 1 first: npx tsx 1_extract_qa.ts". */

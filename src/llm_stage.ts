@@ -1,8 +1,9 @@
 // What the four LLM stages share once their calls are built: the key checked first, one StageRun set up from the
 // common flags, and one way to run the calls — one request each, or as provider batch jobs.
 import { runBatch } from './batch/run_batch.js';
-import type { Provider, ThinkingLevel } from './config.js';
-import { chatProvider, llmTask } from './llm/providers.js';
+import type { ThinkingLevel } from './config.js';
+import { llmTask } from './llm/calls.js';
+import { chatProvider, type Provider } from './llm/providers.js';
 import { provenConcurrency } from './proven_concurrency.js';
 import { estimatedTokens, requestKey, type StructuredCall } from './llm/structured.js';
 import type { ChatProvider, ChatRequest } from './llm/types.js';

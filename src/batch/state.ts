@@ -2,11 +2,12 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { formatZodIssue } from '../jsonl.js';
+import { formatZodIssue } from '../format.js';
+import { PROVIDER_NAMES } from '../llm/providers.js';
 
 const JobRecord = z.object({
   id: z.string(),
-  provider: z.enum(['gemini', 'openai']),
+  provider: z.enum(PROVIDER_NAMES),
   model: z.string(),
   /** 1 for the first submission of this run's requests, 2+ for re-submissions; kept from the run that created it. */
   round: z.int().min(1),
