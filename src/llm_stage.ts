@@ -34,6 +34,8 @@ export interface LlmStageSetup {
   thinking?: ThinkingLevel;
   /** Stage-specific settings for the manifest. */
   settings?: Record<string, unknown>;
+  /** The model to call instead of the provider's API (a unit test's recording fake); no key is read then. */
+  llm?: ChatProvider;
 }
 
 export interface LlmStage {
@@ -45,7 +47,7 @@ export interface LlmStage {
 
 /** Reads the key before anything is created, so a missing key stops the stage before any work. */
 export function openLlmStage(flags: LlmStageFlags, setup: LlmStageSetup): LlmStage {
-  const llm = chatProvider(setup.provider, setup.why);
+  const llm = setup.llm ?? chatProvider(setup.provider, setup.why);
   // Batch jobs have no ramp; interactive calls start where the last stage on this model got to.
   const proof = flags.batch ? undefined : provenConcurrency(setup.inputs, setup.provider, setup.model);
   const run = new StageRun({
