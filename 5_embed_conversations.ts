@@ -13,7 +13,7 @@ import { EMBEDDING, PATHS } from './src/config.js';
 import { embeddingText } from './src/conversation_text.js';
 import { AtomicJsonlWriter, readJsonl } from './src/jsonl.js';
 import { embeddingTask } from './src/llm/calls.js';
-import { embeddingProvider, PROVIDER_CHOICES, PROVIDER_NAMES } from './src/llm/providers.js';
+import { DEFAULT_EMBEDDING_PROVIDER, embeddingProvider, PROVIDER_CHOICES, PROVIDER_NAMES } from './src/llm/providers.js';
 import { OrderedWriter } from './src/ordered_writer.js';
 import { JudgedConversation, type EmbeddedConversation } from './src/schemas.js';
 import { concurrencyFlag, ioFlags, resolveEmbeddingModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
@@ -40,7 +40,7 @@ export function normalise(vector: number[]): number[] {
 }
 
 export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<number> {
-  const provider = resolveProvider(flags.provider, 'openai');
+  const provider = resolveProvider(flags.provider, DEFAULT_EMBEDDING_PROVIDER);
   const model = resolveEmbeddingModel(provider, flags.model);
 
   // 1. Read the judged conversations and build the texts.

@@ -20,7 +20,7 @@ import { artifactPaths, DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS } from './src/conf
 import { domainFilePath, loadDomain } from './src/domain.js';
 import { assertFactsFitDomain } from './src/domain_checks.js';
 import { ON_BAD_FILE, readSources, type OnBadFile } from './src/sources/read_sources.js';
-import { keyFor, PROVIDER_CHOICES, PROVIDER_NAMES } from './src/llm/providers.js';
+import { DEFAULT_EMBEDDING_PROVIDER, keyFor, PROVIDER_CHOICES, PROVIDER_NAMES } from './src/llm/providers.js';
 import { resolveProvider } from './src/stage_flags.js';
 import { defaultModels, estimateRun } from './src/trial_estimate.js';
 import { formatTokens, formatUsd } from './src/usage_meter.js';
@@ -95,7 +95,7 @@ export async function trialRun(flags: Flags<typeof FLAGS>): Promise<number> {
   // Both keys before stage 1: a placeholder OpenAI key must not be found at stage 5, after stages 1-4 were paid for.
   const chatProvider = resolveProvider(flags.provider);
   keyFor(chatProvider, 'stages 1-4 call the model');
-  keyFor(resolveProvider(embeddingProvider, 'openai'), 'stage 5 embeds conversations');
+  keyFor(resolveProvider(embeddingProvider, DEFAULT_EMBEDDING_PROVIDER), 'stage 5 embeds conversations');
 
   const stages: Array<[string, () => Promise<number>]> = [
     ['STAGE 1: Q&A EXTRACTION', () => extractQa(stageFlags(EXTRACT, { ...llm, facts, 'on-bad-file': flags['on-bad-file'], output: paths.qaPairs, limit: flags.chunks }))],

@@ -3,7 +3,7 @@ import type { FlagSpec } from './cli.js';
 import { EMBEDDING, STAGES, type LlmStageDefaults, type ThinkingLevel } from './config.js';
 import { env } from './env.js';
 import { UsageError } from './errors.js';
-import { isProvider, PROVIDER_CHOICES, PROVIDER_NAMES, PROVIDERS, type Provider } from './llm/providers.js';
+import { DEFAULT_CHAT_PROVIDER, isProvider, PROVIDER_CHOICES, PROVIDER_NAMES, PROVIDERS, type Provider } from './llm/providers.js';
 
 export function ioFlags(input: string, output: string) {
   return {
@@ -39,7 +39,7 @@ export const LLM_FLAGS = {
 } satisfies Record<string, FlagSpec>;
 
 /** The flag, else LLM_PROVIDER, else the stage's own default (gemini for chat, openai for embeddings as the original). */
-export function resolveProvider(flag: string | undefined, fallback: Provider = 'gemini'): Provider {
+export function resolveProvider(flag: string | undefined, fallback: Provider = DEFAULT_CHAT_PROVIDER): Provider {
   const value = flag ?? env('LLM_PROVIDER') ?? fallback;
   if (!isProvider(value)) throw new UsageError(`Expected LLM_PROVIDER to be ${PROVIDER_CHOICES}, got ${JSON.stringify(value)}`);
   return value;

@@ -37,7 +37,7 @@ export class BatchState {
     try {
       raw = JSON.parse(readFileSync(file, 'utf8'));
     } catch (error) {
-      throw new InputError(`${file}: not valid JSON (${(error as Error).message}); it lists batch jobs already paid for — fix it, or delete it (or use --fresh) to submit anew`);
+      throw new InputError(`${file}: not valid JSON (${(error as Error).message}); it lists batch jobs already paid for — fix it, or delete it (or use --fresh) to submit anew`, { cause: error });
     }
     const parsed = BatchStateFile.safeParse(raw);
     if (!parsed.success) throw new InputError(`${file}: ${formatZodIssue(parsed.error.issues[0]!)} (expected the batch job list this stage writes)`);

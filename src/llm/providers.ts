@@ -33,6 +33,11 @@ export const PROVIDERS: Record<Provider, ProviderEntry> = {
   },
 };
 
+/** The provider of the chat stages (1–4) and of stage 5 when neither --provider nor LLM_PROVIDER names one; the
+ * embedding default follows the Python original. */
+export const DEFAULT_CHAT_PROVIDER: Provider = 'gemini';
+export const DEFAULT_EMBEDDING_PROVIDER: Provider = 'openai';
+
 /** "gemini or openai", for messages. */
 export const PROVIDER_CHOICES = PROVIDER_NAMES.join(' or ');
 

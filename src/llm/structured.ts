@@ -37,7 +37,7 @@ export function interpret<T>(call: StructuredCall<T>, response: ChatResponse): T
   try {
     json = JSON.parse(response.text);
   } catch (error) {
-    throw new InvalidAnswerError('not_json', `the answer was not valid JSON (${(error as Error).message})`);
+    throw new InvalidAnswerError('not_json', `the answer was not valid JSON (${(error as Error).message})`, { cause: error });
   }
   const parsed = call.request.schema.safeParse(json);
   if (!parsed.success) throw new InvalidAnswerError('schema', `the answer did not match the schema: ${formatZodIssue(parsed.error.issues[0]!)}`);
