@@ -2,8 +2,8 @@
 // keeps what was saved: 100% 429 and 100% hangs used to be retried item after item for many minutes.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { NoProgressWatch } from '../src/llm/retry.js';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { maxAttempts, NoProgressWatch } from '../src/llm/retry.js';
 import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
 import { lineCount, removeTempDirs, runStage, spawnStage, stageEnv, tempDir, writeQaPairs } from './support/run_stage.js';
 
@@ -92,6 +92,15 @@ describe('NoProgressWatch', () => {
     expect(watch.verdict()).toBeUndefined();
     now = 2500;
     expect(watch.verdict()?.message).toMatch(/^every request answered 429 for 1 s/);
+  });
+
+  it('a bad LLM_NO_PROGRESS_MS is refused when the tasks are built, before any call, naming the variable', () => {
+    vi.stubEnv('LLM_NO_PROGRESS_MS', 'soon');
+    try {
+      expect(() => maxAttempts()).toThrow('Expected LLM_NO_PROGRESS_MS to be an integer ≥ 1, got soon');
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('names the mix when the failures differ', () => {

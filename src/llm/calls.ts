@@ -37,6 +37,9 @@ export function llmTask<T>(run: CallHost, provider: ChatProvider, id: string, ca
 export function embeddingTask(run: CallHost, embedder: EmbeddingProvider, id: string, texts: string[], dimensions: number): Task<number[][]> {
   const key = createHash('sha256').update(JSON.stringify([embedder.name, embedder.model, dimensions, texts])).digest('hex').slice(0, 32);
   const estimate = tokensOf(texts);
+  // Read now, when the stage builds its tasks: a bad setting stops it before any call.
+  const timeout = callTimeoutMs();
+  const attempts = maxAttempts();
   return {
     id,
     key,
@@ -57,8 +60,8 @@ export function embeddingTask(run: CallHost, embedder: EmbeddingProvider, id: st
             limiter: run.limiter,
             signal,
             admit: run.admit,
-            timeoutMs: callTimeoutMs(),
-            maxAttempts: maxAttempts(),
+            timeoutMs: timeout,
+            maxAttempts: attempts,
             classify: PROVIDERS[embedder.name].classify,
             model: embedder.model,
             onRetry: () => run.addRetries(1),

@@ -107,9 +107,13 @@ export function callTimeoutMs(): number {
   return timeoutMs(PARAMS.timeoutMs);
 }
 
-/** Attempts per item; read (and checked, with the backoff) when a stage builds its tasks, before any call. */
+/**
+ * Attempts per item; read (and checked, with the backoff and the no-progress bound) when a stage builds its tasks,
+ * so a bad value stops the stage before any call instead of failing each item.
+ */
 export function maxAttempts(): number {
   baseMs();
+  noProgressMs();
   return envInt('LLM_MAX_ATTEMPTS', PARAMS.maxAttempts, 1);
 }
 
@@ -123,6 +127,10 @@ export const RATE_LIMIT_ATTEMPT_FACTOR = 4;
 
 /** How long a stage may go without a single answer while its requests fail, unless LLM_NO_PROGRESS_MS says otherwise. */
 export const NO_PROGRESS_MS = 120_000;
+
+export function noProgressMs(): number {
+  return envInt('LLM_NO_PROGRESS_MS', NO_PROGRESS_MS, 1);
+}
 
 /**
  * Stops a stage whose every request fails for a bounded time (a quota that is gone, a service that does not answer):
@@ -172,10 +180,10 @@ export class NoProgressWatch {
 // One watch per limiter, that is per stage: every call of the stage counts towards the same clock.
 const watches = new WeakMap<AdaptiveLimiter, NoProgressWatch>();
 
-/** The stage's watch; LLM_NO_PROGRESS_MS is read (and checked) when the first call is made. */
+/** The stage's watch, made at its first call. */
 export function noProgressWatch(limiter: AdaptiveLimiter): NoProgressWatch {
   let watch = watches.get(limiter);
-  if (!watch) watches.set(limiter, (watch = new NoProgressWatch(envInt('LLM_NO_PROGRESS_MS', NO_PROGRESS_MS, 1))));
+  if (!watch) watches.set(limiter, (watch = new NoProgressWatch(noProgressMs())));
   return watch;
 }
 
