@@ -16,6 +16,7 @@ import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
 import { dryRun } from './src/dry_run.js';
 import { readJsonl, writeJsonl } from './src/jsonl.js';
 import type { StructuredCall } from './src/llm/structured.js';
+import type { ChatProvider } from './src/llm/types.js';
 import { OUTPUT_TOKENS } from './src/output_estimate.js';
 import { passRates } from './src/pass_rates.js';
 import { QA_CRITERIA, QAPair, type ValidatedQAPair } from './src/schemas.js';
@@ -35,7 +36,8 @@ export function passedPath(output: string): string {
   return sidecarPath(output, '_passed.jsonl');
 }
 
-export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
+/** `llm`: the model to call instead of the provider's API (unit tests pass a recording fake). */
+export async function validateQa(flags: Flags<typeof FLAGS>, llm?: ChatProvider): Promise<number> {
   const provider = resolveProvider(flags.provider);
   const model = resolveModel(STAGES.validate, provider, flags.model);
   const thinking = resolveThinking(STAGES.validate, provider, model, flags.thinking);
@@ -70,6 +72,7 @@ export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
     temperature: STAGES.validate.temperature,
     thinking,
     settings: { domain: domain.name },
+    llm,
   });
   const { run } = stage;
   run.counts.read = pairs.length;
