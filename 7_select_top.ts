@@ -8,12 +8,15 @@
  * prefix's, and writes output/conversations_final.jsonl in the chosen training format. Every line is checked against its
  * target loader's rules before the file is written; token lengths are reported against nanochat's 2,048 limit.
  *
- *   npx tsx 7_select_top.ts [--top-k N] [--format messages|nanochat|sharegpt] [--system merge|drop] [--max-tokens N]
+ * `--system drop` is refused with a format that keeps the system message (all but nanochat), instead of ignored.
+ *
+ *   npx tsx 7_select_top.ts [--top-k N] [--format messages|nanochat|sharegpt|openai|axolotl] [--system merge|drop] [--max-tokens N]
  */
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, PARAMS, PATHS, sidecarPath } from './src/config.js';
-import { EXPORT_FORMATS, SYSTEM_MODES, toExportRow, type ExportFormat, type SystemMode } from './src/export/formats.js';
-import { checkExportRow } from './src/export/loader_rules.js';
+import { EXPORT_FORMATS, FORMAT_RULES, keepsSystem, SYSTEM_MODES, toExportRow, type ExportFormat, type SystemMode } from './src/export/formats.js';
+import { checkExportRow, OPENAI_MIN_EXAMPLES } from './src/export/loader_rules.js';
+import { UsageError } from './src/errors.js';
 import { countTokens, NANOCHAT_MAX_TOKENS, tokenStats } from './src/export/tokens.js';
 import { conversationFactIds } from './src/facts.js';
 import { iterateJsonl, writeJsonl } from './src/jsonl.js';
@@ -29,8 +32,8 @@ import { StageRun } from './src/stage_run.js';
 export const FLAGS = {
   ...ioFlags(PATHS.conversationsDeduplicated, PATHS.conversationsFinal),
   'top-k': { kind: 'int', help: 'conversations in the training set', default: PARAMS.topK, min: 1 },
-  format: { kind: 'string', help: 'training format', default: 'messages', choices: EXPORT_FORMATS },
-  system: { kind: 'string', help: 'nanochat: merge the system prompt into the first user message, or drop it', default: 'merge', choices: SYSTEM_MODES },
+  format: { kind: 'string', help: "training format, each line checked by its loader's rules (listed below)", default: 'messages', choices: EXPORT_FORMATS },
+  system: { kind: 'string', help: 'nanochat only: merge the system prompt into the first user message, or drop it (the other formats keep it)', default: 'merge', choices: SYSTEM_MODES },
   select: { kind: 'string', help: 'coverage: most facts, then the mix, then fewest near-duplicates; first: the first top-K in input order', default: 'coverage', choices: ['coverage', 'first'] },
   domain: { kind: 'string', help: `domain file the run used, for the persona and system-prompt targets (default ${DEFAULT_DOMAIN} if present)` },
   'max-tokens': { kind: 'int', help: `drop conversations longer than N tokens (nanochat renders at most ${NANOCHAT_MAX_TOKENS})`, min: 1 },
@@ -38,6 +41,13 @@ export const FLAGS = {
 } as const;
 
 const SUMMARY = 'Stage 7: keep passing conversations, take the top K and write the training set → conversations_final.jsonl';
+
+/** `--help`: the flags, then each `--format` with the trainer that reads it and the rules its lines are checked by. */
+export function selectHelp(): string {
+  const width = Math.max(...EXPORT_FORMATS.map((f) => f.length)) + 2;
+  const rules = EXPORT_FORMATS.map((f) => `  ${f.padEnd(width)}${FORMAT_RULES[f]}`).join('\n');
+  return `${usageText('7_select_top.ts', SUMMARY, FLAGS)}\n--format, the trainer that reads it, and the rules each line is checked by:\n${rules}\n`;
+}
 
 /** Which deduplicated row each final row is, and its facts: `conversations_final.jsonl` → `conversations_final.selected.jsonl`. */
 export function selectedPath(output: string): string {
@@ -47,6 +57,9 @@ export function selectedPath(output: string): string {
 export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
   const format = flags.format as ExportFormat;
   const system = flags.system as SystemMode;
+  // Refused before any work: with these formats the system message is part of the row, so "drop" would do nothing.
+  if (system === 'drop' && keepsSystem(format)) throw new UsageError(`\`--system drop\` applies to --format nanochat only; --format ${format} keeps the system message as its first turn (leave --system out)`);
+  if (format === 'openai' && flags['top-k'] < OPENAI_MIN_EXAMPLES) throw new UsageError(`Expected \`--top-k\` to be at least ${OPENAI_MIN_EXAMPLES} with --format openai (the fine-tuning API refuses a smaller file), got ${flags['top-k']}`);
   const run = new StageRun({
     stage: 'select_top',
     artifact: flags.output,
@@ -148,7 +161,7 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
 
 if (isMain(import.meta.url)) {
   void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('7_select_top.ts', SUMMARY, FLAGS));
+    const flags = parseFlags(process.argv.slice(2), FLAGS, selectHelp());
     return flags ? selectTop(flags) : 0;
   });
 }
