@@ -43,36 +43,33 @@ describe.skipIf(!PYTHON)(title, () => {
   }, 60_000);
   afterAll(() => removeTempDirs());
 
-  it('yields every exported conversation, in order, as {"messages": [...]}', () => {
-    const rows = readRows(exported);
-    expect(rows).toHaveLength(20);
+  /** What `SynthChat(filepath=<export>, <kwargs>)` yields, read back through python3, beside its len() and eval_type. */
+  const taskItems = (kwargs = '') => {
     const script = [
       'import json, sys',
       'from tasks.common import Task',
       'from tasks.synth_chat import SynthChat',
-      'task = SynthChat(filepath=sys.argv[1])',
+      `task = SynthChat(filepath=sys.argv[1]${kwargs ? `, ${kwargs}` : ''})`,
       'assert isinstance(task, Task)',
-      'print(json.dumps({"n": len(task), "eval_type": task.eval_type, "all": [task[i] for i in range(len(task))]}))',
+      'print(json.dumps({"n": len(task), "eval_type": task.eval_type, "items": [task[i] for i in range(len(task))]}))',
     ].join('\n');
     const out = python(nanochat, script, exported);
     expect(out.code, out.stderr).toBe(0);
-    const got = JSON.parse(out.stdout);
+    return JSON.parse(out.stdout) as { n: number; eval_type: string; items: unknown[] };
+  };
+
+  it('yields every exported conversation, in order, as {"messages": [...]}', () => {
+    const rows = readRows(exported);
+    expect(rows).toHaveLength(20);
+    const got = taskItems();
     expect(got.n).toBe(20);
     expect(got.eval_type).toBe('generative');
-    expect(got.all).toEqual(rows.map((messages) => ({ messages })));
+    expect(got.items).toEqual(rows.map((messages) => ({ messages })));
   });
 
   it('slices with start, stop and step as every nanochat task does', () => {
     const rows = readRows(exported);
-    const script = [
-      'import json, sys',
-      'from tasks.synth_chat import SynthChat',
-      'task = SynthChat(filepath=sys.argv[1], start=3, stop=15, step=4)',
-      'print(json.dumps([task[i] for i in range(len(task))]))',
-    ].join('\n');
-    const out = python(nanochat, script, exported);
-    expect(out.code, out.stderr).toBe(0);
-    expect(JSON.parse(out.stdout)).toEqual([rows[3], rows[7], rows[11]].map((messages) => ({ messages })));
+    expect(taskItems('start=3, stop=15, step=4').items).toEqual([rows[3], rows[7], rows[11]].map((messages) => ({ messages })));
   });
 
   it('stops on a --format messages file with the line and what to do', () => {
