@@ -83,6 +83,10 @@ export async function pushToHub(flags: Flags<typeof FLAGS>): Promise<number> {
       hubUrl,
       files: uploads.map((u) => ({ path: u.path, content: new Blob([readFileSync(u.local)]) })),
       commitTitle: `Upload ${basename(flags.input)}, its parquet and dataset card (synth-chat-pipeline)`,
+      // The Git LFS path: "uploads from legacy / non-Xet-aware clients still follow the standard Git LFS path, even if
+      // the repo is already Xet-backed" (huggingface.co/docs/hub/xet/legacy-git-lfs). It is the path the offline test
+      // runs; the client's Xet upload needs a Xet storage service the imitation does not have.
+      useXet: false,
     });
     process.stdout.write(`uploaded to ${where}:\n${listing}\n${result?.commit.url ? `commit: ${result.commit.url}\n` : ''}`);
     return 0;

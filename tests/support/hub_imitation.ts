@@ -66,7 +66,9 @@ export async function startHubImitation(options: { token: string }): Promise<Hub
     }
     const batch = path.match(/^\/(datasets|spaces)?\/?([^/]+\/[^/]+)\.git\/info\/lfs\/objects\/batch$/);
     if (req.method === 'POST' && batch) {
-      const { objects } = JSON.parse(body.toString('utf8')) as { objects: Array<{ oid: string; size: number }> };
+      const { objects, transfers } = JSON.parse(body.toString('utf8')) as { objects: Array<{ oid: string; size: number }>; transfers?: string[] };
+      // The Hub answers "xet" to a client that offers it; the imitation has no Xet storage, so it refuses instead.
+      if (transfers?.includes('xet')) return json(res, 400, { error: 'the imitation has no Xet storage: upload with useXet: false (Git LFS, basic transfer)' });
       return json(res, 200, {
         transfer: 'basic',
         objects: objects.map((o) => (lfsObjects.has(o.oid) ? { oid: o.oid, size: o.size } : { oid: o.oid, size: o.size, authenticated: true, actions: { upload: { href: `${base}/lfs-upload/${o.oid}` } } })),
