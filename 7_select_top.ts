@@ -162,6 +162,7 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
   run.counts.written = await writeJsonl(flags.output, run.untilInterrupted(rows));
   await writeJsonl(selectedPath(flags.output), sources);
   run.outputs.push(selectedPath(flags.output));
+  if (format === 'openai' && run.counts.written < OPENAI_MIN_EXAMPLES) process.stderr.write(`warning: ${flags.output} has ${run.counts.written} rows; the OpenAI fine-tuning API refuses a training file with fewer than ${OPENAI_MIN_EXAMPLES}\n`);
   if (firstRuleBreak) process.stderr.write(`warning: ${run.counts.filtered.loader_rule} conversations break the ${format} loader's rules and were left out; first: ${firstRuleBreak}\n`);
   const stats = tokenStats(tokens);
   const over = tokens.filter((t) => t > NANOCHAT_MAX_TOKENS).length;
