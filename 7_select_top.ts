@@ -14,6 +14,7 @@
  *
  *   npx tsx 7_select_top.ts [--top-k N] [--format messages|nanochat|sharegpt|openai|axolotl] [--system merge|drop] [--max-tokens N] [--parquet]
  */
+import { basename } from 'node:path';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, PARAMS, PATHS, sidecarPath } from './src/config.js';
 import { EXPORT_FORMATS, FORMAT_RULES, keepsSystem, SYSTEM_MODES, toExportRow, type ExportFormat, type Message, type SystemMode } from './src/export/formats.js';
@@ -25,7 +26,6 @@ import { UsageError } from './src/errors.js';
 import { countTokens, NANOCHAT_MAX_TOKENS, tokenStats } from './src/export/tokens.js';
 import { conversationFactIds } from './src/facts.js';
 import { iterateJsonl, writeJsonl } from './src/jsonl.js';
-import { basename } from 'node:path';
 import { loadDomain } from './src/domain.js';
 import { sampledDimensions } from './src/report/targets.js';
 import { crowding, dedupReportPath, readDedupReport } from './src/select/dedup_report.js';
@@ -171,6 +171,8 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
 
   // 4. With --parquet: the same rows as parquet, and the dataset card that describes them for the Hub.
   if (flags.parquet) {
+    // A Ctrl-C that cut the JSONL short must not leave a parquet with more rows than it.
+    await run.stopIfInterrupted();
     const files = hubFiles(flags.output);
     writeMessagesParquet(files.parquet, parquetRows);
     writeDatasetCard(files.card, {
