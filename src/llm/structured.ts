@@ -38,6 +38,11 @@ export function interpret<T>(call: StructuredCall<T>, response: ChatResponse): T
   } catch (error) {
     throw new InvalidAnswerError('not_json', `the answer was not valid JSON (${(error as Error).message})`);
   }
+  return checked(call, json);
+}
+
+/** The schema, then the call's own check: what every answer passes, fresh or saved by an earlier run. */
+export function checked<T>(call: StructuredCall<T>, json: unknown): T {
   const parsed = call.request.schema.safeParse(json);
   if (!parsed.success) throw new InvalidAnswerError('schema', `the answer did not match the schema: ${formatZodIssue(parsed.error.issues[0]!)}`);
   const problem = call.check?.(parsed.data);
