@@ -45,6 +45,8 @@ export interface FaultPlan {
   /** Every model call and batch creation fails this way. */
   fatal?: 'insufficient_quota' | 'daily_quota' | 'invalid_argument';
   script?: ScriptedFault[];
+  /** Embedding answers carry `value` (NaN, null, a string …) in their first vector — at [0], or `every` value — for the next `answers` answers (default: all). */
+  badEmbedding?: { value: unknown; every?: boolean; answers?: number };
 }
 
 export interface ImitationOptions {
@@ -550,10 +552,10 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
     const dim = opts.embeddingDim ?? body.dimensions ?? defaultEmbeddingDim(body.model);
     const base64 = body.encoding_format === 'base64';
     const tokens = inputs.reduce((n, s) => n + estimateTokens(s), 0);
-    const data = inputs.map((text, index) => {
-      const vec = embedText(text, dim);
+    const data = spoiled(inputs.map((text) => embedText(text, dim))).map((vec, index) => {
       // The SDK asks for base64 by default and decodes little-endian float32; floats there would decode as garbage.
-      const embedding = base64 ? Buffer.from(new Float32Array(vec).buffer).toString('base64') : vec;
+      // A value float32 cannot hold (null, a string) is sent as a plain array, as a compatible server might.
+      const embedding = base64 && vec.every((x) => typeof x === 'number') ? Buffer.from(new Float32Array(vec as number[]).buffer).toString('base64') : vec;
       return { object: 'embedding', index, embedding };
     });
     return {
@@ -562,6 +564,15 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
       body: { object: 'list', data, model: spec.snapshot, usage: { prompt_tokens: tokens, total_tokens: tokens } },
       usage: { input: tokens, output: 0, version: spec.snapshot },
     };
+  }
+
+  /** One embedding answer's vectors with the plan's bad value in the first one, while answers are left to spoil. */
+  function spoiled(vectors: number[][]): unknown[][] {
+    const bad = plan.badEmbedding;
+    if (!bad || (bad.answers ?? 1) <= 0 || !vectors.length) return vectors;
+    if (bad.answers !== undefined) bad.answers--;
+    const [first, ...rest] = vectors;
+    return [bad.every ? first!.map(() => bad.value) : [bad.value, ...first!.slice(1)], ...rest];
   }
 
   function geminiEmbed(model: string, request: any): number[] {
@@ -937,9 +948,9 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
         const fault = pre ?? modelFault('gemini', model, false);
         if (fault?.kind === 'reply') return fault.reply;
         if (fault?.kind === 'hang') return HANG;
-        if (action === 'embedContent') return { status: 200, body: { embedding: { values: geminiEmbed(model, body) } } };
+        if (action === 'embedContent') return { status: 200, body: { embedding: { values: spoiled([geminiEmbed(model, body)])[0] } } };
         if (!Array.isArray(body.requests)) throw new BadRequest('* BatchEmbedContentsRequest.requests: requests is required');
-        return { status: 200, body: { embeddings: body.requests.map((r: any) => ({ values: geminiEmbed(model, r) })) } };
+        return { status: 200, body: { embeddings: spoiled(body.requests.map((r: any) => geminiEmbed(model, r))).map((values) => ({ values })) } };
       }
       if (action === 'batchGenerateContent') return createGeminiBatch(model, body);
     }
