@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, rmSync } from 'node:fs';
 import { FatalError } from './errors.js';
 import { AtomicJsonlWriter, writeFailureReason } from './jsonl.js';
 import { DEFAULT_CHUNK_BYTES, forEachLine, forEachLineSync } from './line_reader.js';
-import { redact } from './secrets.js';
+import { redact, redactSecrets } from './secrets.js';
 import { checkRegularFile } from './stage_files.js';
 
 interface Entry {
@@ -108,7 +108,7 @@ export class Checkpoint {
 
   private append(line: Entry | Rejection): void {
     try {
-      appendFileSync(this.file, JSON.stringify(line) + '\n');
+      appendFileSync(this.file, redactSecrets(JSON.stringify(line)) + '\n');
     } catch (error) {
       // Fatal: every further answer would be paid for and lost the same way (a full disk). What is saved stays
       // usable — a torn last line is dropped when the file is read again.

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import type { z } from 'zod';
 import { InputError, JsonlLineError } from './errors.js';
 import { processAlive } from './process_alive.js';
+import { redactSecrets } from './secrets.js';
 
 /** Renders a zod issue the way STYLE.md asks: `expected string, received number → at qa_pair.answer`. */
 export function formatZodIssue(issue: z.core.$ZodIssue): string {
@@ -76,7 +77,8 @@ export class AtomicJsonlWriter {
 
   /** Resolves once the stream has room again, so a fast producer cannot buffer the whole file in memory. */
   async write(row: unknown): Promise<void> {
-    return this.writeLine(JSON.stringify(row));
+    // Every artifact and errors row: a key in an input (a facts file) or a message never reaches a file.
+    return this.writeLine(redactSecrets(JSON.stringify(row)));
   }
 
   /** One line already serialised (without its newline); a Buffer is copied, so the caller may reuse it. */

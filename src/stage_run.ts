@@ -149,7 +149,7 @@ export class StageRun {
   }
 
   log(message: string): void {
-    if (!this.options.quiet) process.stdout.write(message + '\n');
+    if (!this.options.quiet) process.stdout.write(redact(message) + '\n');
   }
 
   filter(reason: string, n = 1): void {
@@ -368,7 +368,7 @@ export class StageRun {
       ...(totals.calls && !this.options.batch ? { limiter: { reached_concurrency: this.limiter.reached } } : {}),
       ...extra,
     };
-    writeFileSync(sidecarPath(this.options.artifact, '.meta.json'), JSON.stringify(manifest, null, 2) + '\n');
+    writeFileSync(sidecarPath(this.options.artifact, '.meta.json'), redact(JSON.stringify(manifest, null, 2)) + '\n');
     this.releaseLocks();
     await this.span.end(this.figures());
     const reasons = Object.entries(this.counts.filtered).map(([k, v]) => `${k} ${v}`).join(', ');

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { formatZodIssue } from '../jsonl.js';
+import { redactSecrets } from '../secrets.js';
 import { classify, InvalidAnswerError, type Failure } from './failure.js';
 import { geminiThinking, openaiReasoningEffort } from './model_rules.js';
 import { withRetries, type CallEnvironment } from './retry.js';
@@ -29,12 +30,14 @@ export function requestKey(provider: string, request: ChatRequest): string {
 /** Turns a response into a checked value, or says (as an InvalidAnswerError) why it cannot be used. */
 export function interpret<T>(call: StructuredCall<T>, response: ChatResponse): T {
   if (response.finishReason === 'blocked') throw new InvalidAnswerError('blocked', 'the provider blocked the answer');
-  if (response.refusal) throw new InvalidAnswerError('refused', `the model refused: ${response.refusal.slice(0, 200)}`);
+  if (response.refusal) throw new InvalidAnswerError('refused', `the model refused: ${redactSecrets(response.refusal.slice(0, 200))}`);
   if (response.finishReason === 'length') throw new InvalidAnswerError('truncated', 'the answer was cut off at the output token limit');
   if (!response.text) throw new InvalidAnswerError('not_json', 'the answer was empty');
   let json: unknown;
   try {
-    json = JSON.parse(response.text);
+    // A key the model quotes (from a prompt, a document, a guess) goes no further: not to the artifact, the
+    // checkpoint or a printed sample.
+    json = JSON.parse(redactSecrets(response.text));
   } catch (error) {
     throw new InvalidAnswerError('not_json', `the answer was not valid JSON (${(error as Error).message})`);
   }
