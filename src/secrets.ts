@@ -8,17 +8,19 @@ const SECRET_NAME = /(?:_API_KEY|_TOKEN|_SECRET)$/;
 /** A run of this many characters shared with a key is the key: a server that drops its first 3 still leaks 30. */
 export const FRAGMENT_CHARS = 12;
 /*
- * Candidates are found by hashing windows of HALF characters at every HALF-th position only: any run of 12 shared
- * characters holds one such aligned window whole. So the text is read once (O(n), no substring made), and only a
- * window whose hash is one of the keys' is compared, then extended both ways.
+ * Candidates are found by hashing a WINDOW of 4 characters at every STRIDE-th (9th) position only: a run of 12
+ * shared characters starting at s holds the windows starting at s … s+8, one of which is aligned. So less than half
+ * the text is read (O(n), no substring made), and only a window whose hash is one of the keys' is compared, then
+ * extended both ways. (Windows of 6 at every 6th position read every character: 1.2-2.4× slower, measured.)
  */
-const HALF = FRAGMENT_CHARS / 2;
+const WINDOW = 4;
+const STRIDE = FRAGMENT_CHARS - WINDOW + 1;
 
 interface SecretIndex {
   /** Values too short to be found by fragments: replaced where they occur whole. */
   short: string[];
   long: string[];
-  /** Hash of each HALF-character window of a long value → [value, offset] pairs. */
+  /** Hash of each WINDOW-character window of a long value → [value, offset] pairs. */
   windows: Map<number, Array<[number, number]>>;
   /** The hashes' low 16 bits, as a byte each: nearly every window of a text is turned away here, before the Map. */
   filter: Uint8Array;
@@ -26,7 +28,7 @@ interface SecretIndex {
 
 function windowHash(text: string, at: number): number {
   let h = 0;
-  for (let k = 0; k < HALF; k++) h = (Math.imul(h, 0x01000193) ^ text.charCodeAt(at + k)) | 0;
+  for (let k = 0; k < WINDOW; k++) h = (Math.imul(h, 0x01000193) ^ text.charCodeAt(at + k)) | 0;
   return h;
 }
 
@@ -53,7 +55,7 @@ function buildIndex(values: string[]): SecretIndex {
       continue;
     }
     const id = index.long.push(value) - 1;
-    for (let at = 0; at + HALF <= value.length; at++) {
+    for (let at = 0; at + WINDOW <= value.length; at++) {
       const h = windowHash(value, at);
       index.filter[h & 0xffff] = 1;
       const list = index.windows.get(h);
@@ -78,7 +80,7 @@ function secretIndex(): SecretIndex {
 function fragmentSpans(text: string, index: SecretIndex): Array<[number, number]> {
   const spans: Array<[number, number]> = [];
   const { filter, windows } = index;
-  for (let p = 0; p + HALF <= text.length; p += HALF) {
+  for (let p = 0; p + WINDOW <= text.length; p += STRIDE) {
     const h = windowHash(text, p);
     if (filter[h & 0xffff] === 0) continue;
     const hits = windows.get(h);
@@ -87,7 +89,7 @@ function fragmentSpans(text: string, index: SecretIndex): Array<[number, number]
       const value = index.long[id]!;
       let after = 0;
       while (at + after < value.length && p + after < text.length && text.charCodeAt(p + after) === value.charCodeAt(at + after)) after++;
-      if (after < HALF) continue; // a hash collision
+      if (after < WINDOW) continue; // a hash collision
       let before = 0;
       while (before < at && before < p && text.charCodeAt(p - before - 1) === value.charCodeAt(at - before - 1)) before++;
       if (before + after >= FRAGMENT_CHARS) spans.push([p - before, p + after]);

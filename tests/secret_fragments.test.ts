@@ -32,6 +32,15 @@ describe('redact', () => {
     expect(redactSecrets('an answer with no key in it')).toBe('an answer with no key in it');
   });
 
+  it('finds a 12-character fragment wherever it starts, in the key and in the text', () => {
+    vi.stubEnv('OPENAI_API_KEY', OPENAI_KEY);
+    for (let pad = 0; pad < 12; pad++)
+      for (let start = 0; start + 12 <= OPENAI_KEY.length; start++) {
+        const text = `${'·'.repeat(pad)}${OPENAI_KEY.slice(start, start + 12)}·`;
+        expect(redactSecrets(text), `pad ${pad}, start ${start}`).toBe(`${'·'.repeat(pad)}[redacted]·`);
+      }
+  });
+
   it('finds every configured key, HF_TOKEN included, and leaves the rest of the text as it was', () => {
     vi.stubEnv('GOOGLE_API_KEY', GOOGLE_KEY);
     vi.stubEnv('HF_TOKEN', 'hf_QpLm2Wx7KbNcFr4gm3ntT3st');
