@@ -81,13 +81,7 @@ export class Checkpoint {
     let dropped = 0;
     let first: string | undefined;
     for (const { key, problem } of items) {
-      if (!this.loaded.has(key)) continue;
-      let reason: string | undefined;
-      try {
-        reason = problem(this.loaded.get(key));
-      } catch (error) {
-        reason = (error as Error).message;
-      }
+      const reason = this.problemOf(key, problem);
       if (reason === undefined) continue;
       this.append({ rejected: key } satisfies Rejection);
       this.loaded.delete(key);
@@ -98,6 +92,20 @@ export class Checkpoint {
     this.rejected += dropped;
     if (dropped) process.stderr.write(`warning: ${dropped} saved ${dropped === 1 ? 'result' : 'results'} in ${this.file} failed the check a fresh answer gets and ${dropped === 1 ? 'is' : 'are'} asked again (${redact(first!).slice(0, 300)})\n`);
     return { dropped, first };
+  }
+
+  /** Whether `key` is saved and would pass recheck: what a dry run counts as reused, changing nothing. */
+  reusable(key: string, problem: SavedProblem): boolean {
+    return this.has(key) && this.problemOf(key, problem) === undefined;
+  }
+
+  private problemOf(key: string, problem: SavedProblem): string | undefined {
+    if (!this.loaded.has(key)) return undefined;
+    try {
+      return problem(this.loaded.get(key));
+    } catch (error) {
+      return (error as Error).message;
+    }
   }
 
   /** Appended synchronously, so a finished item survives the process dying right after. */
