@@ -11,6 +11,8 @@
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { EMBEDDING, PATHS } from './src/config.js';
 import { embeddingText } from './src/conversation_text.js';
+import { embeddingsProblem } from './src/embedding_check.js';
+import { EMBEDDINGS_CODEC } from './src/embedding_codec.js';
 import { AtomicJsonlWriter, readJsonl } from './src/jsonl.js';
 import { embeddingTask } from './src/llm/calls.js';
 import { DEFAULT_EMBEDDING_PROVIDER, embeddingProvider, PROVIDER_CHOICES, PROVIDER_NAMES } from './src/llm/providers.js';
@@ -76,6 +78,8 @@ export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<nu
     // Free, before the first paid request: a retired embedding model stops here with the current ones named.
     // A run whose batches are all saved asks nothing, not even the look-up.
     const tasks = batches.map((indices, b) => ({ ...embeddingTask(run, embedder, `batch-${b}`, indices.map((i) => texts[i]!), flags.dimensions), units: indices.length }));
+    // Saved vectors pass the check fresh ones get: a NaN saved by an older version is asked again, not written.
+    run.checkpoint.recheck(tasks.map((t, b) => ({ key: t.key, problem: (stored) => embeddingsProblem(EMBEDDINGS_CODEC.decode(stored), batches[b]!.length, flags.dimensions) })));
     if (tasks.some((t) => !run.checkpoint.has(t.key))) await embedder.checkModel?.();
     await run.runTasks('embed', tasks, { onResult: (b, vectors) => ordered.put(b, vectors) });
     await writer.commit();

@@ -1,7 +1,7 @@
 // --dry-run: what a stage would send and roughly what it would cost, without a single API call.
 import { Checkpoint } from './checkpoint.js';
 import type { Provider } from './llm/providers.js';
-import { requestKey } from './llm/structured.js';
+import { checked, requestKey, type StructuredCall } from './llm/structured.js';
 import type { ChatRequest } from './llm/types.js';
 import { TYPICAL_THINKING_TOKENS } from './output_estimate.js';
 import { tokensOf } from './token_estimate.js';
@@ -43,7 +43,7 @@ export function printDryRun(stage: string, provider: Provider, model: string, ca
 }
 
 /** Prints the dry-run report for a stage's calls, leaving out those an earlier run already finished. */
-export function dryRun(stage: string, provider: Provider, model: string, artifact: string, calls: Array<{ request: ChatRequest }>, outputTokens: OutputTokens, options: { batch?: boolean; fresh?: boolean } = {}): DryRunEstimate {
+export function dryRun<T>(stage: string, provider: Provider, model: string, artifact: string, calls: Array<StructuredCall<T>>, outputTokens: OutputTokens, options: { batch?: boolean; fresh?: boolean } = {}): DryRunEstimate {
   const { batch = false, fresh = false } = options;
   // With --fresh the real run redoes everything, so the estimate must not subtract what an earlier run saved.
   const saved = fresh ? undefined : new Checkpoint(`${artifact}.checkpoint.jsonl`);
@@ -54,7 +54,8 @@ export function dryRun(stage: string, provider: Provider, model: string, artifac
     const key = requestKey(provider, calls[i]!.request);
     if (seen.has(key)) return false;
     seen.add(key);
-    if (!saved?.has(key)) return true;
+    // A saved answer that fails its check is asked again by the run (Checkpoint.recheck): it counts as a call.
+    if (!saved?.reusable(key, (stored) => void checked(calls[i]!, stored))) return true;
     reused++;
     return false;
   });

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { InputError, JsonlLineError } from './errors.js';
 import { formatZodIssue } from './format.js';
 import { processAlive } from './process_alive.js';
+import { redactSecrets } from './secrets.js';
 
 export interface ReadOptions {
   /** Said when the file is missing, e.g. "run stage 1 first: npx tsx 1_extract_qa.ts". */
@@ -70,7 +71,8 @@ export class AtomicJsonlWriter {
 
   /** Resolves once the stream has room again, so a fast producer cannot buffer the whole file in memory. */
   async write(row: unknown): Promise<void> {
-    return this.writeLine(JSON.stringify(row));
+    // Every artifact and errors row: a key in an input (a facts file) or a message never reaches a file.
+    return this.writeLine(redactSecrets(JSON.stringify(row)));
   }
 
   /** One line already serialised (without its newline); a Buffer is copied, so the caller may reuse it. */

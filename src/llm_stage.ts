@@ -5,7 +5,7 @@ import type { ThinkingLevel } from './config.js';
 import { llmTask } from './llm/calls.js';
 import { chatProvider, type Provider } from './llm/providers.js';
 import { provenConcurrency } from './proven_concurrency.js';
-import { estimatedTokens, requestKey, type StructuredCall } from './llm/structured.js';
+import { checked, estimatedTokens, requestKey, type StructuredCall } from './llm/structured.js';
 import type { ChatProvider, ChatRequest } from './llm/types.js';
 import { StageRun } from './stage_run.js';
 
@@ -93,6 +93,8 @@ export async function runLlmCalls<T>(
   warnTpmBelowOneRequest(run, calls.map((c) => c.call.request));
   // Asked once per model before the first paid call (and before any batch job): a retired model costs nothing. A
   // run whose answers are all saved pays nothing and asks nothing, not even the free look-up.
+  // Saved answers pass the check a fresh answer gets (schema, then the stage's rule), or are asked again.
+  run.checkpoint.recheck(calls.map(({ call }) => ({ key: requestKey(llm.name, call.request), problem: (stored) => void checked(call, stored) })));
   const pending = calls.filter((c) => !run.checkpoint.has(requestKey(llm.name, c.call.request)));
   for (const model of new Set(pending.map((c) => c.call.request.model))) await llm.checkModel?.(model);
   const batch = options.batch ? await runBatch(run, provider, calls) : undefined;

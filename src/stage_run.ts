@@ -140,7 +140,7 @@ export class StageRun {
   }
 
   log(message: string): void {
-    if (!this.options.quiet) process.stdout.write(message + '\n');
+    if (!this.options.quiet) process.stdout.write(redact(message) + '\n');
   }
 
   filter(reason: string, n = 1): void {
@@ -351,14 +351,15 @@ export class StageRun {
       inputs: this.options.inputs,
       outputs: [this.options.artifact, ...this.outputs],
       settings: this.options.settings,
-      counts: { read: this.counts.read, written: this.counts.written, failed: this.failed, filtered: this.counts.filtered, reused: this.counts.reused, retries: this.retries },
+      // reasked: saved results that failed their check (src/checkpoint.ts recheck) and were asked again.
+      counts: { read: this.counts.read, written: this.counts.written, failed: this.failed, filtered: this.counts.filtered, reused: this.counts.reused, reasked: this.checkpoint.rejected, retries: this.retries },
       usage: { ...totals, by_model: this.meter.byModel, unpriced_models: [...this.meter.unpriced] },
       errors_file: this.failures.length ? this.errorsFile : null,
       // What the next stage on the same provider and model may start at; only interactive calls prove it.
       ...(totals.calls && !this.options.batch ? { limiter: { reached_concurrency: this.limiter.reached } } : {}),
       ...extra,
     };
-    writeFileSync(sidecarPath(this.options.artifact, '.meta.json'), JSON.stringify(manifest, null, 2) + '\n');
+    writeFileSync(sidecarPath(this.options.artifact, '.meta.json'), redact(JSON.stringify(manifest, null, 2)) + '\n');
     this.releaseLocks();
     await this.span.end(this.figures());
     const reasons = Object.entries(this.counts.filtered).map(([k, v]) => `${k} ${v}`).join(', ');
@@ -368,6 +369,7 @@ export class StageRun {
       `filtered ${filtered}${reasons ? ` (${reasons})` : ''}`,
       `failed ${this.failed}`,
       `reused ${this.counts.reused}`,
+      ...(this.checkpoint.rejected ? [`asked again ${this.checkpoint.rejected} (saved results that failed their check)`] : []),
       ...(totals.calls
         ? [`${totals.calls} calls`, `${formatTokens(totals.inputTokens)} in / ${formatTokens(totals.outputTokens)} out tokens`, `cache ${cacheHitRate(totals.inputTokens, totals.cachedInputTokens) || '0%'}`, formatUsd(totals.costUsd)]
         : []),

@@ -2,6 +2,7 @@
 import { isAscii } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError, JsonlLineError } from '../errors.js';
+import { vectorProblem } from '../embedding_check.js';
 import { assertReadable } from '../jsonl.js';
 
 /*
@@ -161,6 +162,8 @@ export function readEmbedded(file: string, opts: ReadEmbeddedOptions = {}): Embe
           } else if (found !== dim) {
             fail(`expected ${dim} embedding dimensions (as on line ${dimLine}), got ${found}`);
           }
+          const problem = vectorProblem(cols.vectors.subarray(count * dim, (count + 1) * dim));
+          if (problem) fail(`unusable embedding: ${problem}`);
           const { text, obj } = parsed ? withoutEmbedding(parsed) : parseRest(buf, s, e, cut, fail);
           const judgment = obj.judgment as Record<string, unknown> | undefined;
           const pass = judgment && typeof judgment === 'object' ? judgment.overall_pass : undefined;

@@ -1,6 +1,7 @@
 // Model calls as resumable tasks of a stage: keyed for resume, metered, and retried by the policy in ./retry.ts.
 import { createHash } from 'node:crypto';
 import { EMBEDDINGS_CODEC, toFloat32 } from '../embedding_codec.js';
+import { embeddingsProblem } from '../embedding_check.js';
 import { InvalidAnswerError } from '../errors.js';
 import { tokensOf } from '../token_estimate.js';
 import { PROVIDERS } from './providers.js';
@@ -33,7 +34,7 @@ export function llmTask<T>(run: CallHost, provider: ChatProvider, id: string, ca
   };
 }
 
-/** One embeddings request (a batch of texts) as a resumable task; vectors must have the asked-for size. */
+/** One embeddings request (a batch of texts) as a resumable task; vectors must be usable (src/embedding_check.ts). */
 export function embeddingTask(run: CallHost, embedder: EmbeddingProvider, id: string, texts: string[], dimensions: number): Task<number[][]> {
   const key = createHash('sha256').update(JSON.stringify([embedder.name, embedder.model, dimensions, texts])).digest('hex').slice(0, 32);
   const estimate = tokensOf(texts);
@@ -50,9 +51,9 @@ export function embeddingTask(run: CallHost, embedder: EmbeddingProvider, id: st
           async (attemptSignal) => {
             const { vectors, usage, modelVersion } = await embedder.embed(texts, dimensions, attemptSignal);
             run.meter.add(embedder.model, usage, modelVersion);
-            if (vectors.length !== texts.length) throw new InvalidAnswerError('invalid', `asked for ${texts.length} embeddings, got ${vectors.length}`);
-            const wrong = vectors.find((v) => v.length !== dimensions);
-            if (wrong) throw new InvalidAnswerError('invalid', `asked for ${dimensions}-dimensional embeddings, got ${wrong.length}`);
+            // A NaN, a string, a null or a zero vector is a bad answer like bad JSON: asked again, then recorded.
+            const problem = embeddingsProblem(vectors, texts.length, dimensions);
+            if (problem) throw new InvalidAnswerError('invalid', problem);
             return vectors.map(toFloat32);
           },
           estimate,

@@ -6,6 +6,7 @@ import { InvalidAnswerError } from '../errors.js';
 import { tokensOf } from '../token_estimate.js';
 import { PROVIDERS, type Provider } from './providers.js';
 import { classify, withRetries, type CallEnvironment, type Failure } from './retry.js';
+import { redactSecrets } from '../secrets.js';
 import type { ChatProvider, ChatRequest, ChatResponse } from './types.js';
 
 export interface StructuredCall<T> {
@@ -30,15 +31,22 @@ export function requestKey(provider: Provider, request: ChatRequest): string {
 /** Turns a response into a checked value, or says (as an InvalidAnswerError) why it cannot be used. */
 export function interpret<T>(call: StructuredCall<T>, response: ChatResponse): T {
   if (response.finishReason === 'blocked') throw new InvalidAnswerError('blocked', 'the provider blocked the answer');
-  if (response.refusal) throw new InvalidAnswerError('refused', `the model refused: ${response.refusal.slice(0, 200)}`);
+  if (response.refusal) throw new InvalidAnswerError('refused', `the model refused: ${redactSecrets(response.refusal.slice(0, 200))}`);
   if (response.finishReason === 'length') throw new InvalidAnswerError('truncated', 'the answer was cut off at the output token limit');
   if (!response.text) throw new InvalidAnswerError('not_json', 'the answer was empty');
   let json: unknown;
   try {
-    json = JSON.parse(response.text);
+    // A key the model quotes (from a prompt, a document, a guess) goes no further: not to the artifact, the
+    // checkpoint or a printed sample.
+    json = JSON.parse(redactSecrets(response.text));
   } catch (error) {
     throw new InvalidAnswerError('not_json', `the answer was not valid JSON (${(error as Error).message})`, { cause: error });
   }
+  return checked(call, json);
+}
+
+/** The schema, then the call's own check: what every answer passes, fresh or saved by an earlier run. */
+export function checked<T>(call: StructuredCall<T>, json: unknown): T {
   const parsed = call.request.schema.safeParse(json);
   if (!parsed.success) throw new InvalidAnswerError('schema', `the answer did not match the schema: ${formatZodIssue(parsed.error.issues[0]!)}`);
   const problem = call.check?.(parsed.data);

@@ -16,6 +16,15 @@ export class Faults {
     this.rng = makeRng(hashString('faults', seed));
   }
 
+  /** One embedding answer's vectors with the plan's bad value in the first one, while answers are left to spoil. */
+  spoiled(vectors: number[][]): unknown[][] {
+    const bad = this.plan.badEmbedding;
+    if (!bad || (bad.answers ?? 1) <= 0 || !vectors.length) return vectors;
+    if (bad.answers !== undefined) bad.answers--;
+    const [first, ...rest] = vectors;
+    return [bad.every ? first!.map(() => bad.value) : [bad.value, ...first!.slice(1)], ...rest];
+  }
+
   /** A new plan and script; the random draws and the quota windows go on where they were. */
   set(plan: FaultPlan): void {
     this.plan = plan;

@@ -90,9 +90,9 @@ export function geminiRoute(s: Shared, { method, path, raw, pre }: RouteRequest)
     const fault = pre ?? s.faults.model('gemini', model, false);
     if (fault?.kind === 'reply') return fault.reply;
     if (fault?.kind === 'hang') return HANG;
-    if (action === 'embedContent') return { status: 200, body: { embedding: { values: geminiEmbed(s, model, body) } } };
+    if (action === 'embedContent') return { status: 200, body: { embedding: { values: s.faults.spoiled([geminiEmbed(s, model, body)])[0] } } };
     if (!Array.isArray(body.requests)) throw new BadRequest('* BatchEmbedContentsRequest.requests: requests is required');
-    return { status: 200, body: { embeddings: body.requests.map((r: any) => ({ values: geminiEmbed(s, model, r) })) } };
+    return { status: 200, body: { embeddings: s.faults.spoiled(body.requests.map((r: any) => geminiEmbed(s, model, r))).map((values) => ({ values })) } };
   }
   return undefined;
 }

@@ -83,10 +83,10 @@ export function openaiEmbeddings(s: Shared, body: any, fault: Fault | undefined)
   const dim = s.opts.embeddingDim ?? body.dimensions ?? defaultEmbeddingDim(body.model);
   const base64 = body.encoding_format === 'base64';
   const tokens = inputs.reduce((n, text) => n + estimateTokens(text), 0);
-  const data = inputs.map((text, index) => {
-    const vec = embedText(text, dim);
+  const data = s.faults.spoiled(inputs.map((text) => embedText(text, dim))).map((vec, index) => {
     // The SDK asks for base64 by default and decodes little-endian float32; floats there would decode as garbage.
-    const embedding = base64 ? Buffer.from(new Float32Array(vec).buffer).toString('base64') : vec;
+    // A value float32 cannot hold (null, a string) is sent as a plain array, as a compatible server might.
+    const embedding = base64 && vec.every((x) => typeof x === 'number') ? Buffer.from(new Float32Array(vec as number[]).buffer).toString('base64') : vec;
     return { object: 'embedding', index, embedding };
   });
   return {

@@ -30,6 +30,8 @@ export interface FaultPlan {
   /** Every model call and batch creation fails this way. */
   fatal?: 'insufficient_quota' | 'daily_quota' | 'invalid_argument';
   script?: ScriptedFault[];
+  /** Embedding answers carry `value` (NaN, null, a string …) in their first vector — at [0], or `every` value — for the next `answers` answers (default: all). */
+  badEmbedding?: { value: unknown; every?: boolean; answers?: number };
 }
 
 export interface ImitationOptions {
