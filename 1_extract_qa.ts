@@ -8,21 +8,21 @@
  *
  *   npx tsx 1_extract_qa.ts [--input PATH[,PATH…]] [--limit N] [--concurrency N] [--dry-run] …
  */
-import { qaExtractionPrompt, QA_BATCH_SCHEMA_NAME, QABatchOutput } from './src/agents/qa_extractor.js';
+import { qaExtractionPrompt, QA_BATCH_SCHEMA_NAME, QABatchOutput } from './src/prompts/qa_extractor.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS, PATHS, STAGES } from './src/config.js';
 import { domainFilePath, loadDomain } from './src/domain.js';
 import { assertFactsFitDomain } from './src/domain_checks.js';
-import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
-import { dryRun } from './src/dry_run.js';
+import { openLlmStage, runLlmCalls } from './src/stage/llm_stage.js';
+import { dryRun } from './src/stage/dry_run.js';
 import { factId, factsListPath, type FactRecord } from './src/facts.js';
 import { mentionsFutureYear } from './src/future_years.js';
-import { writeJsonl } from './src/jsonl.js';
+import { writeJsonl } from './src/io/jsonl.js';
 import type { StructuredCall } from './src/llm/structured.js';
-import { OUTPUT_TOKENS } from './src/output_estimate.js';
+import { OUTPUT_TOKENS } from './src/stage/output_estimate.js';
 import type { QAPair } from './src/schemas.js';
 import { ON_BAD_FILE, readSources, type OnBadFile } from './src/sources/read_sources.js';
-import { concurrencyFlag, LLM_FLAGS, resolveModel, resolveProvider, resolveThinking, RUN_FLAGS } from './src/stage_flags.js';
+import { concurrencyFlag, LLM_FLAGS, resolveModel, resolveProvider, resolveThinking, RUN_FLAGS } from './src/stage/flags.js';
 
 export const FLAGS = {
   input: { kind: 'list', help: 'facts: markdown, text, HTML or PDF files, or folders of them (repeat or comma-separate)', default: DEFAULT_FACTS },

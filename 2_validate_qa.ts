@@ -7,18 +7,18 @@
  *
  *   npx tsx 2_validate_qa.ts [--input PATH] [--output PATH] [--concurrency N] [--dry-run] …
  */
-import { QA_VALIDATION_SCHEMA_NAME, QAValidationOutput, qaValidationPrompt } from './src/agents/qa_validator.js';
+import { QA_VALIDATION_SCHEMA_NAME, QAValidationOutput, qaValidationPrompt } from './src/prompts/qa_validator.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, PATHS, sidecarPath, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
-import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
-import { dryRun } from './src/dry_run.js';
-import { readJsonl, writeJsonl } from './src/jsonl.js';
+import { openLlmStage, runLlmCalls } from './src/stage/llm_stage.js';
+import { dryRun } from './src/stage/dry_run.js';
+import { readJsonl, writeJsonl } from './src/io/jsonl.js';
 import type { StructuredCall } from './src/llm/structured.js';
-import { OUTPUT_TOKENS } from './src/output_estimate.js';
-import { passRates } from './src/pass_rates.js';
+import { OUTPUT_TOKENS } from './src/stage/output_estimate.js';
+import { passRates } from './src/stage/pass_rates.js';
 import { QA_CRITERIA, QAPair, type ValidatedQAPair } from './src/schemas.js';
-import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, resolveThinking, RUN_FLAGS } from './src/stage_flags.js';
+import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, resolveThinking, RUN_FLAGS } from './src/stage/flags.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.qaPairs, PATHS.qaValidated),

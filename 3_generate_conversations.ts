@@ -14,19 +14,19 @@ import {
   CONVERSATION_SCHEMA_NAME,
   ConversationOutput,
   conversationPrompt,
-} from './src/agents/conversation_generator.js';
+} from './src/prompts/conversation_generator.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, PARAMS, PATHS, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
-import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
-import { dryRun } from './src/dry_run.js';
-import { readJsonl, writeJsonl } from './src/jsonl.js';
+import { openLlmStage, runLlmCalls } from './src/stage/llm_stage.js';
+import { dryRun } from './src/stage/dry_run.js';
+import { readJsonl, writeJsonl } from './src/io/jsonl.js';
 import type { StructuredCall } from './src/llm/structured.js';
-import { OUTPUT_TOKENS } from './src/output_estimate.js';
+import { OUTPUT_TOKENS } from './src/stage/output_estimate.js';
 import { MAX_SEED } from './src/random.js';
 import { conversationTarget, planConversations, type ConversationPlan } from './src/sampling.js';
 import { DIFFICULTIES, QAPair, type Conversation } from './src/schemas.js';
-import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, resolveThinking, RUN_FLAGS } from './src/stage_flags.js';
+import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, resolveThinking, RUN_FLAGS } from './src/stage/flags.js';
 import { applyTextVariation } from './src/text_variation.js';
 
 export const FLAGS = {

@@ -11,18 +11,18 @@
  *
  *   npx tsx 4_judge_and_save.ts [--input PATH] [--output PATH] [--top-k N] [--concurrency N] [--dry-run] …
  */
-import { assistantTurns, checkTurnVerdicts, JUDGMENT_SCHEMA_NAME, JudgmentOutput, judgePrompt } from './src/agents/conversation_judge.js';
+import { assistantTurns, checkTurnVerdicts, JUDGMENT_SCHEMA_NAME, JudgmentOutput, judgePrompt } from './src/prompts/conversation_judge.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, PARAMS, PATHS, STAGES } from './src/config.js';
 import { loadDomain } from './src/domain.js';
-import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
-import { dryRun } from './src/dry_run.js';
-import { readJsonl, writeJsonl } from './src/jsonl.js';
+import { openLlmStage, runLlmCalls } from './src/stage/llm_stage.js';
+import { dryRun } from './src/stage/dry_run.js';
+import { readJsonl, writeJsonl } from './src/io/jsonl.js';
 import type { StructuredCall } from './src/llm/structured.js';
-import { OUTPUT_TOKENS } from './src/output_estimate.js';
-import { passRates } from './src/pass_rates.js';
+import { OUTPUT_TOKENS } from './src/stage/output_estimate.js';
+import { passRates } from './src/stage/pass_rates.js';
 import { Conversation, JUDGE_CRITERIA, type JudgedConversation } from './src/schemas.js';
-import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, resolveThinking, RUN_FLAGS } from './src/stage_flags.js';
+import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, resolveThinking, RUN_FLAGS } from './src/stage/flags.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.conversationsRaw, PATHS.conversationsJudged),

@@ -11,12 +11,12 @@
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { EMBEDDING, PATHS } from './src/config.js';
 import { embeddingText } from './src/conversation_text.js';
-import { AtomicJsonlWriter, readJsonl } from './src/jsonl.js';
+import { AtomicJsonlWriter, readJsonl } from './src/io/jsonl.js';
 import { embeddingProvider, embeddingTask } from './src/llm/providers.js';
-import { OrderedWriter } from './src/ordered_writer.js';
+import { OrderedWriter } from './src/io/ordered_writer.js';
 import { JudgedConversation, type EmbeddedConversation } from './src/schemas.js';
-import { concurrencyFlag, ioFlags, resolveEmbeddingModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
-import { StageRun } from './src/stage_run.js';
+import { concurrencyFlag, ioFlags, resolveEmbeddingModel, resolveProvider, RUN_FLAGS } from './src/stage/flags.js';
+import { StageRun } from './src/stage/stage_run.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.conversationsJudged, PATHS.conversationsEmbedded),

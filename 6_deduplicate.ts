@@ -19,10 +19,10 @@ import { readEmbedded } from './src/dedup/read_embedded.js';
 import type { DedupResult } from './src/dedup/reference.js';
 import { similarityHistogram } from './src/dedup/histogram.js';
 import { JsonlLineError } from './src/errors.js';
-import { formatZodIssue, iterateJsonl, writeJsonl } from './src/jsonl.js';
+import { formatZodIssue, iterateJsonl, writeJsonl } from './src/io/jsonl.js';
 import { JudgedConversation } from './src/schemas.js';
-import { ioFlags, QUIET_FLAG } from './src/stage_flags.js';
-import { StageRun } from './src/stage_run.js';
+import { ioFlags, QUIET_FLAG } from './src/stage/flags.js';
+import { StageRun } from './src/stage/stage_run.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.conversationsEmbedded, PATHS.conversationsDeduplicated),

@@ -16,15 +16,15 @@ import { EXPORT_FORMATS, SYSTEM_MODES, toExportRow, type ExportFormat, type Syst
 import { checkExportRow } from './src/export/loader_rules.js';
 import { countTokens, NANOCHAT_MAX_TOKENS, tokenStats } from './src/export/tokens.js';
 import { conversationFactIds } from './src/facts.js';
-import { iterateJsonl, writeJsonl } from './src/jsonl.js';
+import { iterateJsonl, writeJsonl } from './src/io/jsonl.js';
 import { loadDomain } from './src/domain.js';
 import { sampledDimensions } from './src/report/targets.js';
 import { crowding, dedupReportPath, readDedupReport } from './src/select/dedup_report.js';
 import { effectiveTargets, mixCounts, mixDistance } from './src/select/mix.js';
 import { factsCovered, firstK, selectConversations, type Candidate } from './src/select/select.js';
 import { UniqueConversation } from './src/schemas.js';
-import { ioFlags, QUIET_FLAG } from './src/stage_flags.js';
-import { StageRun } from './src/stage_run.js';
+import { ioFlags, QUIET_FLAG } from './src/stage/flags.js';
+import { StageRun } from './src/stage/stage_run.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.conversationsDeduplicated, PATHS.conversationsFinal),

@@ -21,11 +21,11 @@ import { domainFilePath, loadDomain } from './src/domain.js';
 import { assertFactsFitDomain } from './src/domain_checks.js';
 import { requireKey } from './src/env.js';
 import { ON_BAD_FILE, readSources, type OnBadFile } from './src/sources/read_sources.js';
-import { resolveProvider } from './src/stage_flags.js';
-import { defaultModels, estimateRun } from './src/trial_estimate.js';
+import { resolveProvider } from './src/stage/flags.js';
+import { defaultModels, estimateRun } from './src/stage/trial_estimate.js';
 import { formatTokens, formatUsd } from './src/usage_meter.js';
-import { readJsonl } from './src/jsonl.js';
-import { passRates } from './src/pass_rates.js';
+import { readJsonl } from './src/io/jsonl.js';
+import { passRates } from './src/stage/pass_rates.js';
 import { Conversation, JUDGE_CRITERIA, JudgedConversation, QA_CRITERIA, QAPair, TrainingExample, ValidatedQAPair, EmbeddedConversation } from './src/schemas.js';
 import type { z } from 'zod';
 

@@ -6,15 +6,15 @@
  *
  *   npx tsx scripts/prompt_prefix.ts [--dir output] [--prefix trial_]   (after a run, e.g. make demo → --dir output/demo)
  */
-import { qaExtractionPrompt } from '../src/agents/qa_extractor.js';
-import { qaValidationPrompt } from '../src/agents/qa_validator.js';
-import { conversationPrompt } from '../src/agents/conversation_generator.js';
-import { judgePrompt } from '../src/agents/conversation_judge.js';
+import { qaExtractionPrompt } from '../src/prompts/qa_extractor.js';
+import { qaValidationPrompt } from '../src/prompts/qa_validator.js';
+import { conversationPrompt } from '../src/prompts/conversation_generator.js';
+import { judgePrompt } from '../src/prompts/conversation_judge.js';
 import { isMain, parseFlags, runCli, usageText } from '../src/cli.js';
 import { artifactPaths, DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS } from '../src/config.js';
 import { loadDomain } from '../src/domain.js';
-import { readJsonl } from '../src/jsonl.js';
-import { CHARS_PER_TOKEN } from '../src/output_estimate.js';
+import { readJsonl } from '../src/io/jsonl.js';
+import { CHARS_PER_TOKEN } from '../src/stage/output_estimate.js';
 import { planConversations } from '../src/sampling.js';
 import { Conversation, QAPair } from '../src/schemas.js';
 import { readSources } from '../src/sources/read_sources.js';

@@ -11,7 +11,7 @@ import { isMain, parseFlags, runCli, usageText, type Flags } from '../src/cli.js
 import { DEFAULT_DOMAIN } from '../src/config.js';
 import { loadDomain } from '../src/domain.js';
 import { InputError } from '../src/errors.js';
-import { ensureWritableDir } from '../src/jsonl.js';
+import { ensureWritableDir } from '../src/io/jsonl.js';
 import { collectRun, RUNS, type RunData } from '../src/report/collect.js';
 import { reportHtml } from '../src/report/html.js';
 

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { dryRun } from '../src/dry_run.js';
-import { Checkpoint } from '../src/checkpoint.js';
+import { dryRun } from '../src/stage/dry_run.js';
+import { Checkpoint } from '../src/io/checkpoint.js';
 import { requestKey } from '../src/llm/structured.js';
-import { StageRun, type Task } from '../src/stage_run.js';
+import { StageRun, type Task } from '../src/stage/stage_run.js';
 
 function stage(dir: string, fresh = false) {
   return new StageRun({ stage: 'test', artifact: join(dir, 'out.jsonl'), inputs: [], settings: {}, concurrency: 4, quiet: true, fresh });

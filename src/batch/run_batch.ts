@@ -12,7 +12,7 @@ import { keyFor, maxAttempts } from '../llm/providers.js';
 import { ItemFailedError, StoppedError, withRetries } from '../llm/retry.js';
 import { interpret, requestKey, withFeedback, type StructuredCall } from '../llm/structured.js';
 import type { ChatRequest } from '../llm/types.js';
-import type { StageRun, Task } from '../stage_run.js';
+import type { StageRun, Task } from '../stage/stage_run.js';
 import { isTerminal, type BatchEngine, type BatchRequest, type BatchResult, type JobStatus } from './engine.js';
 import { geminiBatchEngine } from './gemini.js';
 import { openaiBatchEngine } from './openai.js';

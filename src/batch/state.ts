@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { formatZodIssue } from '../jsonl.js';
+import { formatZodIssue } from '../io/jsonl.js';
 
 const JobRecord = z.object({
   id: z.string(),

@@ -1,13 +1,13 @@
 // Builds the provider a stage asked for, reading its key only then, and wraps structured calls as resumable tasks.
 import { createHash } from 'node:crypto';
-import { EMBEDDINGS_CODEC, toFloat32 } from '../embedding_codec.js';
+import { EMBEDDINGS_CODEC, toFloat32 } from '../io/embedding_codec.js';
 import type { Provider } from '../config.js';
 import { env, requireKey, timeoutMs } from '../env.js';
 import { FatalError } from '../errors.js';
 import { baseMs } from './backoff.js';
 import { PARAMS } from '../config.js';
 import { prices } from '../pricing.js';
-import type { StageRun, Task } from '../stage_run.js';
+import type { StageRun, Task } from '../stage/stage_run.js';
 import { geminiChat, geminiClient, geminiEmbeddings } from './gemini.js';
 import { openaiChat, openaiClient, openaiEmbeddings } from './openai.js';
 import { InvalidAnswerError } from './failure.js';

@@ -1,7 +1,7 @@
 // One structured model call made reliable: timeout, retries decided by the error, and answers checked with zod.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { formatZodIssue } from '../jsonl.js';
+import { formatZodIssue } from '../io/jsonl.js';
 import { classify, InvalidAnswerError, type Failure } from './failure.js';
 import { geminiThinking, openaiReasoningEffort } from './model_rules.js';
 import { withRetries, type CallEnvironment } from './retry.js';

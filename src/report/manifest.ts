@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { sidecarPath } from '../config.js';
 import { InputError } from '../errors.js';
-import { formatZodIssue } from '../jsonl.js';
+import { formatZodIssue } from '../io/jsonl.js';
 
 const Usage = z.object({
   calls: z.number().default(0),

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { sidecarPath } from '../config.js';
-import { iterateJsonl } from '../jsonl.js';
+import { iterateJsonl } from '../io/jsonl.js';
 
 /** One removed conversation; both indices are rows of the embedded file (stage 5's output). */
 export const RemovedDuplicate = z.object({ index: z.number().int().min(0), duplicate_of: z.number().int().min(0), similarity: z.number() });

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { artifactPaths, DISTRIBUTIONS } from '../../src/config.js';
 import { SWAP_DOMAIN } from '../../src/domain.js';
-import { writeJsonl } from '../../src/jsonl.js';
+import { writeJsonl } from '../../src/io/jsonl.js';
 import { Rng } from '../../src/random.js';
 import { STYLES, type Conversation, type ConversationMetadata, type JudgedConversation, type Judgment, type QAPair, type ValidatedQAPair } from '../../src/schemas.js';
 

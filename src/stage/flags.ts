@@ -1,9 +1,9 @@
 // Flags shared by the stage scripts, so every stage spells and validates them the same way.
-import type { FlagSpec } from './cli.js';
-import { EMBEDDING, STAGES, type LlmStageDefaults, type Provider, type ThinkingLevel } from './config.js';
-import { env } from './env.js';
-import { UsageError } from './errors.js';
-import { resolveGeminiLevel } from './llm/model_rules.js';
+import type { FlagSpec } from '../cli.js';
+import { EMBEDDING, STAGES, type LlmStageDefaults, type Provider, type ThinkingLevel } from '../config.js';
+import { env } from '../env.js';
+import { UsageError } from '../errors.js';
+import { resolveGeminiLevel } from '../llm/model_rules.js';
 
 export function ioFlags(input: string, output: string) {
   return {

@@ -1,9 +1,9 @@
 // Durable per-item results keyed by request hash: what makes a stage resumable after a crash, kill -9 or Ctrl-C.
 import { appendFileSync, existsSync, rmSync } from 'node:fs';
-import { FatalError } from './errors.js';
+import { FatalError } from '../errors.js';
 import { AtomicJsonlWriter, writeFailureReason } from './jsonl.js';
 import { DEFAULT_CHUNK_BYTES, forEachLine, forEachLineSync } from './line_reader.js';
-import { checkRegularFile } from './stage_files.js';
+import { checkRegularFile } from './file_checks.js';
 
 interface Entry {
   key: string;

@@ -1,11 +1,11 @@
 // What the four LLM stages share once their calls are built: the key checked first, one StageRun set up from the
 // common flags, and one way to run the calls — one request each, or as provider batch jobs.
-import { runBatch } from './batch/run_batch.js';
-import type { Provider, ThinkingLevel } from './config.js';
-import { chatProvider, llmTask } from './llm/providers.js';
+import { runBatch } from '../batch/run_batch.js';
+import type { Provider, ThinkingLevel } from '../config.js';
+import { chatProvider, llmTask } from '../llm/providers.js';
 import { provenConcurrency } from './proven_concurrency.js';
-import { estimatedTokens, requestKey, type StructuredCall } from './llm/structured.js';
-import type { ChatProvider, ChatRequest } from './llm/types.js';
+import { estimatedTokens, requestKey, type StructuredCall } from '../llm/structured.js';
+import type { ChatProvider, ChatRequest } from '../llm/types.js';
 import { StageRun } from './stage_run.js';
 
 export interface LlmStageFlags {

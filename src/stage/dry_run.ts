@@ -1,11 +1,11 @@
 // --dry-run: what a stage would send and roughly what it would cost, without a single API call.
-import { Checkpoint } from './checkpoint.js';
-import type { Provider } from './config.js';
-import { requestKey } from './llm/structured.js';
-import type { ChatRequest } from './llm/types.js';
+import { Checkpoint } from '../io/checkpoint.js';
+import type { Provider } from '../config.js';
+import { requestKey } from '../llm/structured.js';
+import type { ChatRequest } from '../llm/types.js';
 import { CHARS_PER_TOKEN, TYPICAL_THINKING_TOKENS } from './output_estimate.js';
-import { costOf } from './pricing.js';
-import { formatTokens, formatUsd } from './usage_meter.js';
+import { costOf } from '../pricing.js';
+import { formatTokens, formatUsd } from '../usage_meter.js';
 
 export interface DryRunEstimate {
   calls: number;

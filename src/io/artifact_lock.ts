@@ -3,7 +3,7 @@
 import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { InputError } from './errors.js';
+import { InputError } from '../errors.js';
 import { processAlive } from './process_alive.js';
 
 const LockHolder = z.object({ pid: z.number().int().positive(), host: z.string(), started_at: z.string() });

@@ -1,6 +1,6 @@
 // How many tokens a model writes per call, for --dry-run: the JSON of a typical answer with its text at typical sizes.
-import type { ThinkingLevel } from './config.js';
-import { PARAMS } from './config.js';
+import type { ThinkingLevel } from '../config.js';
+import { PARAMS } from '../config.js';
 
 /**
  * Typical lengths, in characters, of the free text in gemini-2.5-flash and gpt-4o-mini answers to this pipeline's

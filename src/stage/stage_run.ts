@@ -3,20 +3,20 @@
 import { setMaxListeners } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
 import pLimit from 'p-limit';
-import { ArtifactLock, lockPath } from './artifact_lock.js';
-import { Checkpoint } from './checkpoint.js';
-import { sidecarPath } from './config.js';
-import { FatalError, InterruptedError } from './errors.js';
-import { millisecondsFromEnv } from './env.js';
-import { writeJsonl } from './jsonl.js';
-import { AdaptiveLimiter } from './limiter.js';
-import { ItemFailedError, StoppedError } from './llm/retry.js';
-import { Progress, formatDuration } from './progress.js';
-import { redact } from './secrets.js';
-import { checkStageFiles, type StageFile } from './stage_files.js';
+import { ArtifactLock, lockPath } from '../io/artifact_lock.js';
+import { Checkpoint } from '../io/checkpoint.js';
+import { sidecarPath } from '../config.js';
+import { FatalError, InterruptedError } from '../errors.js';
+import { millisecondsFromEnv } from '../env.js';
+import { writeJsonl } from '../io/jsonl.js';
+import { AdaptiveLimiter } from '../limiter.js';
+import { ItemFailedError, StoppedError } from '../llm/retry.js';
+import { Progress, formatDuration } from '../progress.js';
+import { redact } from '../secrets.js';
+import { checkStageFiles, type StageFile } from '../io/file_checks.js';
 import { StopSignals } from './stop_signals.js';
-import { stageSpan, type StageSpan } from './tracing.js';
-import { cacheHitRate, formatTokens, formatUsd, UsageMeter } from './usage_meter.js';
+import { stageSpan, type StageSpan } from '../tracing.js';
+import { cacheHitRate, formatTokens, formatUsd, UsageMeter } from '../usage_meter.js';
 
 export interface StageOptions {
   stage: string;

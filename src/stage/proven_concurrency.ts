@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { sidecarPath } from './config.js';
+import { sidecarPath } from '../config.js';
 
 /** What this module needs of a manifest (StageRun.finish writes it); anything else in it may change freely. */
 const Manifest = z.object({

@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, readFileSync, existsSync, mkdirSyn
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { z } from 'zod';
-import { InputError, JsonlLineError } from './errors.js';
+import { InputError, JsonlLineError } from '../errors.js';
 import { processAlive } from './process_alive.js';
 
 /** Renders a zod issue the way STYLE.md asks: `expected string, received number → at qa_pair.answer`. */
