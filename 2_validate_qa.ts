@@ -9,7 +9,8 @@
  */
 import { QA_VALIDATION_SCHEMA_NAME, QAValidationOutput, qaValidationPrompt } from './src/prompts/qa_validator.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { DEFAULT_DOMAIN, PATHS, sidecarPath, STAGES } from './src/config.js';
+import { DEFAULT_DOMAIN, PATHS, STAGES } from './src/config.js';
+import { passedPath } from './src/io/sidecars.js';
 import { loadDomain } from './src/domain.js';
 import { openLlmStage, runLlmCalls } from './src/stage/llm_stage.js';
 import { dryRun } from './src/stage/dry_run.js';
@@ -29,10 +30,6 @@ export const FLAGS = {
 } as const;
 
 const SUMMARY = 'Stage 2: validate each Q&A pair (grounded, realistic, sensible) → qa_pairs_validated.jsonl + _passed';
-
-export function passedPath(output: string): string {
-  return sidecarPath(output, '_passed.jsonl');
-}
 
 export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
   const provider = resolveProvider(flags.provider);

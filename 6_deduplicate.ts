@@ -11,7 +11,8 @@
  *   npx tsx 6_deduplicate.ts [--threshold X] [--method cosine|minhash] [--jaccard X] [--input PATH] [--output PATH]
  */
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { PARAMS, PATHS, sidecarPath } from './src/config.js';
+import { PARAMS, PATHS } from './src/config.js';
+import { dedupReportPath } from './src/io/sidecars.js';
 import { conversationText } from './src/conversation_text.js';
 import { dedupGreedy } from './src/dedup/greedy.js';
 import { minhashDedup } from './src/dedup/minhash.js';
@@ -36,7 +37,7 @@ export const FLAGS = {
 const SUMMARY = 'Stage 6: remove near-duplicate conversations → conversations_deduplicated.jsonl (+ .report.jsonl)';
 
 export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
-  const reportFile = flags.report ?? sidecarPath(flags.output, '.report.jsonl');
+  const reportFile = flags.report ?? dedupReportPath(flags.output);
   const missingHint = 'run stage 5 first: npx tsx 5_embed_conversations.ts';
   // Set up first: the outputs are checked and locked before the read, and Ctrl-C stops the stage from here on.
   const run = new StageRun({

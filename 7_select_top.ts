@@ -11,7 +11,8 @@
  *   npx tsx 7_select_top.ts [--top-k N] [--format messages|nanochat|sharegpt] [--system merge|drop] [--max-tokens N]
  */
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { DEFAULT_DOMAIN, PARAMS, PATHS, sidecarPath } from './src/config.js';
+import { DEFAULT_DOMAIN, PARAMS, PATHS } from './src/config.js';
+import { dedupReportPath, selectedPath } from './src/io/sidecars.js';
 import { EXPORT_FORMATS, SYSTEM_MODES, toExportRow, type ExportFormat, type SystemMode } from './src/export/formats.js';
 import { checkExportRow } from './src/export/loader_rules.js';
 import { countTokens, NANOCHAT_MAX_TOKENS, tokenStats } from './src/export/tokens.js';
@@ -19,7 +20,7 @@ import { conversationFactIds } from './src/facts.js';
 import { iterateJsonl, writeJsonl } from './src/io/jsonl.js';
 import { loadDomain } from './src/domain.js';
 import { sampledDimensions } from './src/report/targets.js';
-import { crowding, dedupReportPath, readDedupReport } from './src/select/dedup_report.js';
+import { crowding, readDedupReport } from './src/select/dedup_report.js';
 import { effectiveTargets, mixCounts, mixDistance } from './src/select/mix.js';
 import { factsCovered, firstK, selectConversations, type Candidate } from './src/select/select.js';
 import { UniqueConversation } from './src/schemas.js';
@@ -38,11 +39,6 @@ export const FLAGS = {
 } as const;
 
 const SUMMARY = 'Stage 7: keep passing conversations, take the top K and write the training set → conversations_final.jsonl';
-
-/** Which deduplicated row each final row is, and its facts: `conversations_final.jsonl` → `conversations_final.selected.jsonl`. */
-export function selectedPath(output: string): string {
-  return sidecarPath(output, '.selected.jsonl');
-}
 
 export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
   const format = flags.format as ExportFormat;

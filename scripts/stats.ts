@@ -11,7 +11,8 @@ import { existsSync } from 'node:fs';
 import { isMain, parseFlags, runCli, usageText, type Flags } from '../src/cli.js';
 import { collectRun, RUNS } from '../src/report/collect.js';
 import { statsText } from '../src/report/stats_text.js';
-import { artifactPaths, sidecarPath } from '../src/config.js';
+import { artifactPaths } from '../src/config.js';
+import { selectedPath } from '../src/io/sidecars.js';
 import { collectCoverage, coverageText } from '../src/report/coverage.js';
 
 export const FLAGS = {
@@ -29,7 +30,7 @@ export async function printStats(flags: Flags<typeof FLAGS>): Promise<number> {
       const data = await collectRun({ dir, prefix: run.prefix });
       if (data) {
         const paths = artifactPaths(run.prefix, dir);
-        const coverage = await collectCoverage(paths, sidecarPath(paths.conversationsFinal, '.selected.jsonl'));
+        const coverage = await collectCoverage(paths, selectedPath(paths.conversationsFinal));
         blocks.push(statsText(data) + (coverage ? coverageText(coverage).join('\n') + '\n' : ''));
       }
       else missing.push(`${run.label}: nothing in ${dir}/ yet (${run.make})`);

@@ -93,8 +93,3 @@ export const DISTRIBUTIONS = {
   modality: { standard: 0.7, typed_on_phone: 0.2, voice_dictated: 0.1 },
   textVariation: { standard: 0.8, all_lowercase: 0.15, no_punctuation: 0.05 },
 };
-
-/** A file that lives beside an artifact: `output/x.jsonl` + `.meta.json` → `output/x.meta.json`. */
-export function sidecarPath(artifact: string, suffix: string): string {
-  return artifact.replace(/\.jsonl$/, '') + suffix;
-}

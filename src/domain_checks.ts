@@ -1,7 +1,8 @@
 // Checks before a stage pays for anything: facts that are not SWAP's need a domain file, and a stage must use the
 // domain the stage before it used — else SWAP's prompts would be written about another company.
 import { existsSync, readFileSync } from 'node:fs';
-import { DEFAULT_DOMAIN, sidecarPath } from './config.js';
+import { DEFAULT_DOMAIN } from './config.js';
+import { manifestPath } from './io/sidecars.js';
 import { SWAP_DOMAIN, type Domain } from './domain.js';
 import { InputError } from './errors.js';
 
@@ -23,7 +24,7 @@ export function assertFactsFitDomain(domainFile: string | undefined, facts: stri
 
 /** The domain the stage that wrote `input` recorded in its manifest, if it has one. */
 function recordedDomain(input: string): string | undefined {
-  const meta = sidecarPath(input, '.meta.json');
+  const meta = manifestPath(input);
   if (!existsSync(meta)) return undefined;
   try {
     const domain = JSON.parse(readFileSync(meta, 'utf8'))?.settings?.domain;

@@ -5,7 +5,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactLock, lockPath } from '../src/io/artifact_lock.js';
+import { ArtifactLock } from '../src/io/artifact_lock.js';
+import { lockPath } from '../src/io/sidecars.js';
 import { startImitation, type Imitation } from './support/imitation_server.js';
 import { removeTempDirs, runStage, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeQaPairs } from './support/run_stage.js';
 

@@ -17,7 +17,8 @@ import {
   type ConversationMetadata,
   type Judgment,
 } from '../schemas.js';
-import { dedupReportPath, RemovedDuplicate } from '../select/dedup_report.js';
+import { checkpointPath, dedupReportPath } from '../io/sidecars.js';
+import { RemovedDuplicate } from '../select/dedup_report.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { countLines, countObjectLines, scan } from './scan.js';
 import { sampledDimensions } from './targets.js';
@@ -112,7 +113,6 @@ const FinalRow = z.union([
   z.array(Message).min(1),
   z.object({ conversations: z.array(z.object({ from: z.string(), value: z.string() })).min(1) }),
 ]);
-export { dedupReportPath };
 
 /** Everything stats and the report show for one run, or undefined when none of its stages has left a trace. */
 export async function collectRun(options: CollectOptions): Promise<RunData | undefined> {
@@ -213,9 +213,10 @@ async function stageData(
   const written = manifest?.counts.written;
   if (written !== undefined && rows !== undefined && written !== rows)
     notes.push(`${artifact} has ${rows} rows but its manifest says ${written} were written: changed since the stage ran?`);
-  if (status === 'not run' && existsSync(`${artifact}.checkpoint.jsonl`)) {
-    const saved = await countLines(`${artifact}.checkpoint.jsonl`);
-    notes.push(`${saved} finished items saved in ${artifact}.checkpoint.jsonl: interrupted or still running`);
+  const checkpoint = checkpointPath(artifact);
+  if (status === 'not run' && existsSync(checkpoint)) {
+    const saved = await countLines(checkpoint);
+    notes.push(`${saved} finished items saved in ${checkpoint}: interrupted or still running`);
   }
   const started = manifest?.started_at;
   if (started) {

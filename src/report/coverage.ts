@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import type { ArtifactPaths } from '../config.js';
-import { conversationFactIds, FactRecord, factsListPath, pairFactId } from '../facts.js';
+import { conversationFactIds, FactRecord, pairFactId } from '../facts.js';
+import { factsListPath } from '../io/sidecars.js';
 import { JudgedConversation, QAPair, ValidatedQAPair } from '../schemas.js';
 import { scan } from './scan.js';
 

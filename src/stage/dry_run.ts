@@ -1,5 +1,6 @@
 // --dry-run: what a stage would send and roughly what it would cost, without a single API call.
 import { Checkpoint } from '../io/checkpoint.js';
+import { checkpointPath } from '../io/sidecars.js';
 import type { Provider } from '../config.js';
 import { requestKey } from '../llm/structured.js';
 import type { ChatRequest } from '../llm/types.js';
@@ -45,7 +46,7 @@ export function printDryRun(stage: string, provider: Provider, model: string, ca
 export function dryRun(stage: string, provider: Provider, model: string, artifact: string, calls: Array<{ request: ChatRequest }>, outputTokens: OutputTokens, options: { batch?: boolean; fresh?: boolean } = {}): DryRunEstimate {
   const { batch = false, fresh = false } = options;
   // With --fresh the real run redoes everything, so the estimate must not subtract what an earlier run saved.
-  const saved = fresh ? undefined : new Checkpoint(`${artifact}.checkpoint.jsonl`);
+  const saved = fresh ? undefined : new Checkpoint(checkpointPath(artifact));
   // Identical requests are asked once by the run (StageRun.runTasks groups them by key): count them once here too.
   const seen = new Set<string>();
   let reused = 0;

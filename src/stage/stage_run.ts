@@ -3,9 +3,9 @@
 import { setMaxListeners } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
 import pLimit from 'p-limit';
-import { ArtifactLock, lockPath } from '../io/artifact_lock.js';
+import { ArtifactLock } from '../io/artifact_lock.js';
 import { Checkpoint } from '../io/checkpoint.js';
-import { sidecarPath } from '../config.js';
+import { checkpointPath, errorsPath, lockPath, manifestPath } from '../io/sidecars.js';
 import { FatalError, InterruptedError } from '../errors.js';
 import { millisecondsFromEnv } from '../env.js';
 import { writeJsonl } from '../io/jsonl.js';
@@ -104,14 +104,14 @@ export class StageRun {
   constructor(readonly options: StageOptions) {
     const { artifact } = options;
     const extra = Object.entries(options.outputs ?? {}).map(([flag, path]): StageFile => ({ path, role: `--${flag}` }));
-    const checkpointFile = `${artifact}.checkpoint.jsonl`;
+    const checkpointFile = checkpointPath(artifact);
     // Everything this stage will write, checked before any work so a wrong path costs no call.
     checkStageFiles(options.inputs.map((path) => ({ path, role: 'the input' })), [
       { path: artifact, role: '--output' },
       ...extra,
       { path: checkpointFile, role: 'the checkpoint of --output' },
       { path: this.errorsFile, role: 'the errors file of --output' },
-      { path: sidecarPath(artifact, '.meta.json'), role: 'the manifest of --output' },
+      { path: manifestPath(artifact), role: 'the manifest of --output' },
       ...[artifact, ...extra.map((e) => e.path)].map((path) => ({ path: lockPath(path), role: `the lock of ${path}` })),
     ]);
     this.outputs.push(...extra.map((e) => e.path));
@@ -140,7 +140,7 @@ export class StageRun {
   }
 
   get errorsFile(): string {
-    return sidecarPath(this.options.artifact, '.errors.jsonl');
+    return errorsPath(this.options.artifact);
   }
 
   /** Failed items, in the same unit as `counts.read`. */
@@ -367,7 +367,7 @@ export class StageRun {
       ...(totals.calls && !this.options.batch ? { limiter: { reached_concurrency: this.limiter.reached } } : {}),
       ...extra,
     };
-    writeFileSync(sidecarPath(this.options.artifact, '.meta.json'), JSON.stringify(manifest, null, 2) + '\n');
+    writeFileSync(manifestPath(this.options.artifact), JSON.stringify(manifest, null, 2) + '\n');
     this.releaseLocks();
     await this.span.end(this.figures());
     const reasons = Object.entries(this.counts.filtered).map(([k, v]) => `${k} ${v}`).join(', ');
