@@ -10,7 +10,8 @@
  */
 import { qaExtractionPrompt, QA_BATCH_SCHEMA_NAME, QABatchOutput } from './src/prompts/qa_extractor.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS, PATHS, STAGES } from './src/config.js';
+import { DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS, STAGES } from './src/config.js';
+import { PATHS } from './src/pipeline.js';
 import { domainFilePath, loadDomain } from './src/domain.js';
 import { assertFactsFitDomain } from './src/domain_checks.js';
 import { openLlmStage, runLlmCalls } from './src/stage/llm_stage.js';

@@ -9,7 +9,8 @@
  */
 import { QA_VALIDATION_SCHEMA_NAME, QAValidationOutput, qaValidationPrompt } from './src/prompts/qa_validator.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { DEFAULT_DOMAIN, PATHS, STAGES } from './src/config.js';
+import { DEFAULT_DOMAIN, STAGES } from './src/config.js';
+import { PATHS } from './src/pipeline.js';
 import { passedPath } from './src/io/sidecars.js';
 import { loadDomain } from './src/domain.js';
 import { openLlmStage, runLlmCalls } from './src/stage/llm_stage.js';

@@ -16,7 +16,8 @@ import {
   conversationPrompt,
 } from './src/prompts/conversation_generator.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { DEFAULT_DOMAIN, PARAMS, PATHS, STAGES } from './src/config.js';
+import { DEFAULT_DOMAIN, PARAMS, STAGES } from './src/config.js';
+import { PATHS } from './src/pipeline.js';
 import { loadDomain } from './src/domain.js';
 import { openLlmStage, runLlmCalls } from './src/stage/llm_stage.js';
 import { dryRun } from './src/stage/dry_run.js';

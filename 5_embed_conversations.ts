@@ -9,7 +9,8 @@
  *   npx tsx 5_embed_conversations.ts [--provider openai|gemini] [--batch-size N] [--concurrency N] …
  */
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { EMBEDDING, PATHS } from './src/config.js';
+import { EMBEDDING } from './src/config.js';
+import { PATHS } from './src/pipeline.js';
 import { embeddingText } from './src/conversation_text.js';
 import { AtomicJsonlWriter, readJsonl } from './src/io/jsonl.js';
 import { embeddingProvider, embeddingTask } from './src/llm/providers.js';

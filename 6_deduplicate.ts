@@ -11,7 +11,8 @@
  *   npx tsx 6_deduplicate.ts [--threshold X] [--method cosine|minhash] [--jaccard X] [--input PATH] [--output PATH]
  */
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { PARAMS, PATHS } from './src/config.js';
+import { PARAMS } from './src/config.js';
+import { PATHS } from './src/pipeline.js';
 import { dedupReportPath } from './src/io/sidecars.js';
 import { conversationText } from './src/conversation_text.js';
 import { dedupGreedy } from './src/dedup/greedy.js';

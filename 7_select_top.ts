@@ -11,7 +11,8 @@
  *   npx tsx 7_select_top.ts [--top-k N] [--format messages|nanochat|sharegpt] [--system merge|drop] [--max-tokens N]
  */
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { DEFAULT_DOMAIN, PARAMS, PATHS } from './src/config.js';
+import { DEFAULT_DOMAIN, PARAMS } from './src/config.js';
+import { PATHS } from './src/pipeline.js';
 import { dedupReportPath, selectedPath } from './src/io/sidecars.js';
 import { EXPORT_FORMATS, SYSTEM_MODES, toExportRow, type ExportFormat, type SystemMode } from './src/export/formats.js';
 import { checkExportRow } from './src/export/loader_rules.js';

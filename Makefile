@@ -7,8 +7,11 @@ TSX := node --import tsx
 
 .PHONY: help setup demo trial full stage1 stage2 stage3 stage4 stage5 stage6 stage7 stats report push clean clean-trial test typecheck bench
 
+# The stage targets' help comes from the stage table (src/pipeline.ts) through scripts/stages.ts; tests/makefile.test.ts
+# checks that the stageN targets below run the table's scripts.
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@$(TSX) scripts/stages.ts
 
 setup: ## install dependencies (npm ci) and create .env from .env.example
 	npm ci
@@ -23,19 +26,19 @@ trial: ## run all seven stages on the first 10 chunks → output/trial_*.jsonl
 full: stage1 stage2 stage3 stage4 stage5 stage6 stage7 ## run the seven stages in order
 	@echo "✓ Full pipeline completed: training set in output/conversations_final.jsonl"
 
-stage1: ## extract Q&A pairs → output/qa_pairs.jsonl
+stage1:
 	$(TSX) 1_extract_qa.ts $(ARGS)
-stage2: ## validate Q&A pairs → output/qa_pairs_validated{,_passed}.jsonl
+stage2:
 	$(TSX) 2_validate_qa.ts $(ARGS)
-stage3: ## generate conversations → output/conversations_raw.jsonl
+stage3:
 	$(TSX) 3_generate_conversations.ts $(ARGS)
-stage4: ## judge conversations → output/conversations_judged.jsonl
+stage4:
 	$(TSX) 4_judge_and_save.ts $(ARGS)
-stage5: ## embed conversations → output/conversations_embedded.jsonl
+stage5:
 	$(TSX) 5_embed_conversations.ts $(ARGS)
-stage6: ## remove near-duplicates → output/conversations_deduplicated.jsonl
+stage6:
 	$(TSX) 6_deduplicate.ts $(ARGS)
-stage7: ## select the top-K training set → output/conversations_final.jsonl
+stage7:
 	$(TSX) 7_select_top.ts $(ARGS)
 
 stats: ## one table across all stages of the full run and the trial

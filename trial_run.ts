@@ -16,7 +16,8 @@ import { embedConversations, FLAGS as EMBED } from './5_embed_conversations.js';
 import { deduplicate, FLAGS as DEDUP } from './6_deduplicate.js';
 import { FLAGS as SELECT, selectTop } from './7_select_top.js';
 import { isMain, parseFlags, runCli, usageText, type Flags, type FlagSpecs } from './src/cli.js';
-import { artifactPaths, DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS } from './src/config.js';
+import { DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS } from './src/config.js';
+import { ARTIFACTS, artifactPaths, PIPELINE, type ArtifactName, type PipelineStageName } from './src/pipeline.js';
 import { domainFilePath, loadDomain } from './src/domain.js';
 import { assertFactsFitDomain } from './src/domain_checks.js';
 import { requireKey } from './src/env.js';
@@ -26,8 +27,7 @@ import { defaultModels, estimateRun } from './src/stage/trial_estimate.js';
 import { formatTokens, formatUsd } from './src/usage_meter.js';
 import { readJsonl } from './src/io/jsonl.js';
 import { passRates } from './src/stage/pass_rates.js';
-import { Conversation, JUDGE_CRITERIA, JudgedConversation, QA_CRITERIA, QAPair, TrainingExample, ValidatedQAPair, EmbeddedConversation } from './src/schemas.js';
-import type { z } from 'zod';
+import { JUDGE_CRITERIA, JudgedConversation, QA_CRITERIA, ValidatedQAPair } from './src/schemas.js';
 
 export const FLAGS = {
   facts: { kind: 'list', help: 'facts: markdown, text, HTML or PDF files, or folders of them', default: DEFAULT_FACTS },
@@ -97,18 +97,20 @@ export async function trialRun(flags: Flags<typeof FLAGS>): Promise<number> {
   requireKey(chatProvider === 'gemini' ? 'GOOGLE_API_KEY' : 'OPENAI_API_KEY', 'stages 1-4 call the model');
   requireKey(resolveProvider(embeddingProvider, 'openai') === 'gemini' ? 'GOOGLE_API_KEY' : 'OPENAI_API_KEY', 'stage 5 embeds conversations');
 
-  const stages: Array<[string, () => Promise<number>]> = [
-    ['STAGE 1: Q&A EXTRACTION', () => extractQa(stageFlags(EXTRACT, { ...llm, facts, 'on-bad-file': flags['on-bad-file'], output: paths.qaPairs, limit: flags.chunks }))],
-    ['STAGE 2: Q&A VALIDATION', () => validateQa(stageFlags(VALIDATE, { ...llm, input: paths.qaPairs, output: paths.qaValidated, passed: paths.qaPassed }))],
-    ['STAGE 3: CONVERSATION GENERATION', () => generateConversations(stageFlags(GENERATE, { ...llm, input: paths.qaPassed, output: paths.conversationsRaw, 'num-conversations': flags['num-conversations'] }))],
-    ['STAGE 4: JUDGING', () => judgeConversations(stageFlags(JUDGE, { ...llm, input: paths.conversationsRaw, output: paths.conversationsJudged, final: paths.conversationsFinal }))],
-    ['STAGE 5: EMBEDDINGS', () => embedConversations(stageFlags(EMBED, { ...common, provider: embeddingProvider, model: flags['embedding-model'], input: paths.conversationsJudged, output: paths.conversationsEmbedded }))],
-    ['STAGE 6: DEDUPLICATION', () => deduplicate(stageFlags(DEDUP, { quiet: flags.quiet, input: paths.conversationsEmbedded, output: paths.conversationsDeduplicated }))],
-    ['STAGE 7: TOP-K SELECTION', () => selectTop(stageFlags(SELECT, { quiet: flags.quiet, input: paths.conversationsDeduplicated, output: paths.conversationsFinal }))],
-  ];
-  for (const [title, stage] of stages) {
+  // How the trial calls each stage of the table (src/pipeline.ts): a missing or extra stage is a type error.
+  const runStage: Record<PipelineStageName, () => Promise<number>> = {
+    extract_qa: () => extractQa(stageFlags(EXTRACT, { ...llm, facts, 'on-bad-file': flags['on-bad-file'], output: paths.qaPairs, limit: flags.chunks })),
+    validate_qa: () => validateQa(stageFlags(VALIDATE, { ...llm, input: paths.qaPairs, output: paths.qaValidated, passed: paths.qaPassed })),
+    generate_conversations: () => generateConversations(stageFlags(GENERATE, { ...llm, input: paths.qaPassed, output: paths.conversationsRaw, 'num-conversations': flags['num-conversations'] })),
+    judge: () => judgeConversations(stageFlags(JUDGE, { ...llm, input: paths.conversationsRaw, output: paths.conversationsJudged, final: paths.conversationsFinal })),
+    embed: () => embedConversations(stageFlags(EMBED, { ...common, provider: embeddingProvider, model: flags['embedding-model'], input: paths.conversationsJudged, output: paths.conversationsEmbedded })),
+    deduplicate: () => deduplicate(stageFlags(DEDUP, { quiet: flags.quiet, input: paths.conversationsEmbedded, output: paths.conversationsDeduplicated })),
+    select_top: () => selectTop(stageFlags(SELECT, { quiet: flags.quiet, input: paths.conversationsDeduplicated, output: paths.conversationsFinal })),
+  };
+  for (const stage of PIPELINE) {
+    const title = `STAGE ${stage.n}: ${stage.title}`;
     header(title);
-    const code = await stage();
+    const code = await runStage[stage.name]();
     if (code !== 0) {
       process.stdout.write(`\n✗ ${title} did not finish cleanly (exit ${code}); fix the cause above and run the trial again — finished items are reused.\n`);
       return code;
@@ -131,18 +133,9 @@ export async function trialRun(flags: Flags<typeof FLAGS>): Promise<number> {
 
   // Every artifact against its schema.
   header('OUTPUT FORMATS');
-  const checks: Array<[string, string, z.ZodType]> = [
-    ['Q&A pairs', paths.qaPairs, QAPair],
-    ['Validated Q&A', paths.qaValidated, ValidatedQAPair],
-    ['Passing Q&A', paths.qaPassed, QAPair],
-    ['Raw conversations', paths.conversationsRaw, Conversation],
-    ['Judged conversations', paths.conversationsJudged, JudgedConversation],
-    ['Embedded conversations', paths.conversationsEmbedded, EmbeddedConversation],
-    ['Deduplicated conversations', paths.conversationsDeduplicated, JudgedConversation],
-    ['Training set (messages)', paths.conversationsFinal, TrainingExample],
-  ];
   let ok = true;
-  for (const [name, file, schema] of checks) {
+  for (const [artifact, { label: name, schema }] of Object.entries(ARTIFACTS) as Array<[ArtifactName, (typeof ARTIFACTS)[ArtifactName]]>) {
+    const file = paths[artifact];
     try {
       const rows = await readJsonl(file, schema, { allowEmpty: true });
       process.stdout.write(`✓ ${name}: ${file} valid (${rows.length} rows)\n`);

@@ -12,7 +12,8 @@ import { DEFAULT_DOMAIN } from '../src/config.js';
 import { loadDomain } from '../src/domain.js';
 import { InputError } from '../src/errors.js';
 import { ensureWritableDir } from '../src/io/jsonl.js';
-import { collectRun, RUNS, type RunData } from '../src/report/collect.js';
+import { collectRun, type RunData } from '../src/report/collect.js';
+import { RUNS } from '../src/pipeline.js';
 import { reportHtml } from '../src/report/html.js';
 
 export const FLAGS = {

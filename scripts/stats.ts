@@ -9,9 +9,9 @@
  */
 import { existsSync } from 'node:fs';
 import { isMain, parseFlags, runCli, usageText, type Flags } from '../src/cli.js';
-import { collectRun, RUNS } from '../src/report/collect.js';
+import { collectRun } from '../src/report/collect.js';
 import { statsText } from '../src/report/stats_text.js';
-import { artifactPaths } from '../src/config.js';
+import { artifactPaths, RUNS } from '../src/pipeline.js';
 import { selectedPath } from '../src/io/sidecars.js';
 import { collectCoverage, coverageText } from '../src/report/coverage.js';
 

@@ -69,22 +69,7 @@ export const PARAMS = {
 export const DEFAULT_FACTS = 'data/swap_facts.md';
 export const DEFAULT_DOMAIN = 'data/domain.json';
 
-/** Artifact paths; the trial run uses the same names prefixed with `trial_`. */
-export function artifactPaths(prefix = '', dir = 'output') {
-  const p = (name: string) => `${dir}/${prefix}${name}`;
-  return {
-    qaPairs: p('qa_pairs.jsonl'),
-    qaValidated: p('qa_pairs_validated.jsonl'),
-    qaPassed: p('qa_pairs_validated_passed.jsonl'),
-    conversationsRaw: p('conversations_raw.jsonl'),
-    conversationsJudged: p('conversations_judged.jsonl'),
-    conversationsEmbedded: p('conversations_embedded.jsonl'),
-    conversationsDeduplicated: p('conversations_deduplicated.jsonl'),
-    conversationsFinal: p('conversations_final.jsonl'),
-  };
-}
-export type ArtifactPaths = ReturnType<typeof artifactPaths>;
-export const PATHS = artifactPaths();
+// Artifact paths (PATHS, artifactPaths) are in src/pipeline.ts, beside the stages that write them.
 
 // Sampling distributions of stage 3 (config.py in the original).
 export const DISTRIBUTIONS = {

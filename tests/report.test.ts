@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { writeReports } from '../scripts/report.js';
-import { artifactPaths } from '../src/config.js';
+import { artifactPaths } from '../src/pipeline.js';
 import { escapeHtml } from '../src/report/escape.js';
 import { histogramBins } from '../src/report/svg.js';
 import type { JudgedConversation } from '../src/schemas.js';

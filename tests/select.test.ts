@@ -7,7 +7,7 @@ import { FLAGS as SELECT_FLAGS, selectTop } from '../7_select_top.js';
 import { selectedPath } from '../src/io/sidecars.js';
 import { FLAGS as DEDUP_FLAGS, deduplicate } from '../6_deduplicate.js';
 import { parseFlags } from '../src/cli.js';
-import { artifactPaths } from '../src/config.js';
+import { artifactPaths } from '../src/pipeline.js';
 import { conversationFactIds } from '../src/facts.js';
 import { collectCoverage, coverageText } from '../src/report/coverage.js';
 import type { MixDimension } from '../src/select/mix.js';

@@ -4,7 +4,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { artifactPaths } from '../src/config.js';
+import { artifactPaths } from '../src/pipeline.js';
 import { collectRun } from '../src/report/collect.js';
 import { statsText } from '../src/report/stats_text.js';
 import { writeFixtureRun } from './support/report_fixtures.js';

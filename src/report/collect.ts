@@ -2,7 +2,7 @@
 // criterion pass rates, the sampled mix, similarities of removed duplicates and the first conversations to browse.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { artifactPaths, type ArtifactPaths } from '../config.js';
+import { artifactPaths, PIPELINE, primaryArtifact, RUNS, type PipelineStage } from '../pipeline.js';
 import { SWAP_DOMAIN, type Domain } from '../domain.js';
 import {
   Conversation,
@@ -22,22 +22,6 @@ import { RemovedDuplicate } from '../select/dedup_report.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { countLines, countObjectLines, scan } from './scan.js';
 import { sampledDimensions } from './targets.js';
-
-export const PIPELINE = [
-  { n: 1, name: 'extract_qa', script: '1_extract_qa.ts', artifact: 'qaPairs' },
-  { n: 2, name: 'validate_qa', script: '2_validate_qa.ts', artifact: 'qaValidated' },
-  { n: 3, name: 'generate_conversations', script: '3_generate_conversations.ts', artifact: 'conversationsRaw' },
-  { n: 4, name: 'judge', script: '4_judge_and_save.ts', artifact: 'conversationsJudged' },
-  { n: 5, name: 'embed', script: '5_embed_conversations.ts', artifact: 'conversationsEmbedded' },
-  { n: 6, name: 'deduplicate', script: '6_deduplicate.ts', artifact: 'conversationsDeduplicated' },
-  { n: 7, name: 'select_top', script: '7_select_top.ts', artifact: 'conversationsFinal' },
-] as const satisfies ReadonlyArray<{ n: number; name: string; script: string; artifact: keyof ArtifactPaths }>;
-
-/** The two runs that share an output folder; the trial's artifacts carry a `trial_` prefix. */
-export const RUNS = [
-  { prefix: '', label: 'Full run', make: 'make full', report: 'report.html' },
-  { prefix: 'trial_', label: 'Trial', make: 'make trial', report: 'trial_report.html' },
-] as const;
 
 export type StageStatus = 'done' | 'no manifest' | 'artifact missing' | 'not run';
 
@@ -120,8 +104,9 @@ export async function collectRun(options: CollectOptions): Promise<RunData | und
   const prefix = options.prefix ?? '';
   const listLimit = options.listLimit ?? 0;
   const paths = artifactPaths(prefix, dir);
-  const manifests = PIPELINE.map((spec) => readManifest(paths[spec.artifact]));
-  if (!PIPELINE.some((spec, i) => manifests[i] || existsSync(paths[spec.artifact]))) return undefined;
+  const artifactOf = (spec: PipelineStage) => paths[primaryArtifact(spec)];
+  const manifests = PIPELINE.map((spec) => readManifest(artifactOf(spec)));
+  if (!PIPELINE.some((spec, i) => manifests[i] || existsSync(artifactOf(spec)))) return undefined;
 
   const rows: Record<number, number | undefined> = {};
   const conversations: ListedConversation[] = [];
@@ -167,7 +152,7 @@ export async function collectRun(options: CollectOptions): Promise<RunData | und
 
   rows[7] = await scan(paths.conversationsFinal, FinalRow);
 
-  const stages = await Promise.all(PIPELINE.map((spec, i) => stageData(spec, paths[spec.artifact], rows[spec.n], manifests, i)));
+  const stages = await Promise.all(PIPELINE.map((spec, i) => stageData(spec, artifactOf(spec), rows[spec.n], manifests, i)));
   const chunks = manifests[0]?.settings.chunks;
   const dedupSettings = manifests[5]?.settings ?? {};
   const threshold = dedupSettings.threshold ?? dedupSettings.similarity_threshold;
@@ -196,7 +181,7 @@ export async function collectRun(options: CollectOptions): Promise<RunData | und
 }
 
 async function stageData(
-  spec: (typeof PIPELINE)[number],
+  spec: PipelineStage,
   artifact: string,
   rows: number | undefined,
   manifests: Array<Manifest | undefined>,

@@ -1,7 +1,7 @@
 // The fact funnel of a run: every fact of stage 1, followed to the final set, and where each lost one dropped out.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import type { ArtifactPaths } from '../config.js';
+import type { ArtifactPaths } from '../pipeline.js';
 import { conversationFactIds, FactRecord, pairFactId } from '../facts.js';
 import { factsListPath } from '../io/sidecars.js';
 import { JudgedConversation, QAPair, ValidatedQAPair } from '../schemas.js';

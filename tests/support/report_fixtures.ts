@@ -1,7 +1,8 @@
 // Writes a seeded, realistic-looking run (artifacts and manifests, shaped by the real schemas) for the stats and
 // report tests and the README screenshot, and returns the numbers a reader of stats or the report should see.
 import { writeFileSync } from 'node:fs';
-import { artifactPaths, DISTRIBUTIONS } from '../../src/config.js';
+import { DISTRIBUTIONS } from '../../src/config.js';
+import { artifactPaths } from '../../src/pipeline.js';
 import { SWAP_DOMAIN } from '../../src/domain.js';
 import { writeJsonl } from '../../src/io/jsonl.js';
 import { Rng } from '../../src/random.js';
