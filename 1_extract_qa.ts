@@ -92,7 +92,7 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
 
   // 3. Attach the chunk's own text (never the model's echo) and drop pairs about the future.
   const pairs: QAPair[] = [];
-  run.counts.read = chunks.length * PARAMS.pairsPerChunk;
+  run.setRead(chunks.length * PARAMS.pairsPerChunk);
   results.forEach((batch, i) => {
     if (!batch) return;
     const { chunk } = calls[i]!;
@@ -110,9 +110,9 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
   });
 
   // 4. Write the artifact.
-  run.counts.written = await writeJsonl(flags.output, pairs);
+  run.setWritten(await writeJsonl(flags.output, pairs));
   await writeJsonl(factsListPath(flags.output), facts);
-  run.outputs.push(factsListPath(flags.output));
+  run.addOutput(factsListPath(flags.output));
   if (pairs[0]) run.log(`sample: Q: ${pairs[0].question}\n        A: ${pairs[0].answer}`);
   return run.finish(manifest);
 }

@@ -67,7 +67,7 @@ export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
     settings: { domain: domain.name },
   });
   const { run } = stage;
-  run.counts.read = pairs.length;
+  run.setRead(pairs.length);
   run.log(`validate_qa: ${pairs.length} pairs from ${flags.input} · ${provider} ${model} · ${stage.mode}`);
   const { results, manifest } = await runLlmCalls(stage, 'validate', provider, calls, { batch: flags.batch });
 
@@ -80,7 +80,7 @@ export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
   });
 
   // 4. Write both artifacts.
-  run.counts.written = await writeJsonl(flags.output, validated);
+  run.setWritten(await writeJsonl(flags.output, validated));
   const passing = validated.filter((v) => v.validation.passed).map((v) => v.qa_pair);
   await writeJsonl(passedFile, passing);
   const rates = passRates(validated.map((v) => v.validation), [...QA_CRITERIA, 'passed']);

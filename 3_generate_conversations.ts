@@ -105,12 +105,12 @@ export async function generateConversations(flags: Flags<typeof FLAGS>): Promise
     settings: { seed: flags.seed, requested: flags['num-conversations'], target, qa_pairs: pairs.length, domain: domain.name },
   });
   const { run } = stage;
-  run.counts.read = target;
+  run.setRead(target);
   run.log(`generate_conversations: ${target} conversations from ${pairs.length} Q&A pairs (requested ${flags['num-conversations']}) · seed ${flags.seed} · ${provider} ${model}`);
   const { results, manifest } = await runLlmCalls(stage, 'generate', provider, calls, { batch: flags.batch });
 
   const conversations = results.flatMap((out, i) => (out ? [assembleConversation(plans[i]!, out, pairs)] : []));
-  run.counts.written = await writeJsonl(flags.output, conversations);
+  run.setWritten(await writeJsonl(flags.output, conversations));
   const sample = conversations[0];
   if (sample) run.log(`sample (${sample.metadata.user_persona}, ${sample.metadata.style}, ${sample.metadata.num_turns} turns):\n${sample.messages.map((m) => `  ${m.role.toUpperCase()}: ${m.content.slice(0, 160)}`).join('\n')}`);
   return run.finish(manifest);

@@ -71,7 +71,7 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
     settings: { top_k: flags['top-k'], domain: domain.name },
   });
   const { run } = stage;
-  run.counts.read = conversations.length;
+  run.setRead(conversations.length);
   run.log(`judge: ${conversations.length} conversations from ${flags.input} · ${provider} ${model} · ${stage.mode}`);
   const { results, manifest } = await runLlmCalls(stage, 'judge', provider, calls, { batch: flags.batch });
 
@@ -86,7 +86,7 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
   });
 
   // 4. Write all judged conversations, and the first top-K passing ones in training format.
-  run.counts.written = await writeJsonl(flags.output, judged);
+  run.setWritten(await writeJsonl(flags.output, judged));
   const passing = judged.filter((j) => j.judgment.overall_pass);
   await writeJsonl(flags.final, passing.slice(0, flags['top-k']).map((j) => ({ messages: j.conversation.messages })));
   const rates = passRates(judged.map((j) => j.judgment), [...JUDGE_CRITERIA, 'overall_pass']);

@@ -61,7 +61,7 @@ export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<nu
     quiet: flags.quiet,
     maxFailureRate: flags['max-failure-rate'],
   });
-  run.counts.read = judged.length;
+  run.setRead(judged.length);
   run.log(`embed: ${judged.length} conversations in ${batches.length} requests · ${provider} ${model} at ${flags.dimensions} dimensions`);
   const writer = new AtomicJsonlWriter(flags.output);
   const ordered = new OrderedWriter<number[][]>(writer, (b, vectors) =>
@@ -83,7 +83,7 @@ export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<nu
     await writer.abort();
     throw error;
   }
-  run.counts.written = writer.count;
+  run.setWritten(writer.count);
   return run.finish();
 }
 

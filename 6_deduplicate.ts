@@ -81,18 +81,19 @@ export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
     }
     result = minhashDedup(texts, Uint8Array.from(passing), { threshold: flags.jaccard });
   }
-  run.counts.read = rows.length;
+  run.setRead(rows.length);
   run.log(`deduplicate: ${result.removed.length} duplicates found by ${result.stats.method} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 
   // 2. Write the kept rows in input order, and what was removed and why — unless Ctrl-C came during the dedup.
   await run.stopIfInterrupted();
-  run.counts.written = await writeJsonl(flags.output, (function* () {
+  const kept = function* () {
     // Only the judged row goes on: the embedding and its preview have done their job.
     for (const i of run.untilInterrupted(result.kept)) {
       const { conversation, judgment } = JSON.parse(rows[i]!);
       yield { conversation, judgment };
     }
-  })());
+  };
+  run.setWritten(await writeJsonl(flags.output, kept()));
   await writeJsonl(reportFile, result.removed.map((r) => ({ index: r.index, duplicate_of: r.duplicateOf, similarity: Number(r.similarity.toFixed(6)) })));
   run.filter('duplicate', result.removed.length);
   const histogram = similarityHistogram(result.removed.map((r) => r.similarity), flags.method === 'cosine' ? flags.threshold : flags.jaccard);

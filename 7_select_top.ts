@@ -66,7 +66,7 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
   for await (const { row, line } of iterateJsonl(flags.input, UniqueConversation, { missingHint })) {
     run.throwIfInterrupted();
     index++;
-    run.counts.read++;
+    run.addRead();
     if (!row.judgment.overall_pass) {
       run.filter('not_passing');
       continue;
@@ -132,9 +132,9 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
 
   // 3. Write the training set and report its token lengths.
   await run.stopIfInterrupted();
-  run.counts.written = await writeJsonl(flags.output, run.untilInterrupted(rows));
+  run.setWritten(await writeJsonl(flags.output, run.untilInterrupted(rows)));
   await writeJsonl(selectedPath(flags.output), sources);
-  run.outputs.push(selectedPath(flags.output));
+  run.addOutput(selectedPath(flags.output));
   if (firstRuleBreak) process.stderr.write(`warning: ${run.counts.filtered.loader_rule} conversations break the ${format} loader's rules and were left out; first: ${firstRuleBreak}\n`);
   const stats = tokenStats(tokens);
   const over = tokens.filter((t) => t > NANOCHAT_MAX_TOKENS).length;

@@ -56,6 +56,31 @@ describe('StageRun.runTasks', () => {
   });
 });
 
+describe('StageRun counts', () => {
+  it('change only through its methods, and a failed task counts its units and lands in the ledger', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stage-run-'));
+    const run = stage(dir);
+    const snapshot = run.counts;
+    run.setRead(7);
+    run.retried(2);
+    run.filter('too_long', 2);
+    const failing: Task<string> = { id: 'bad', key: 'k-bad', units: 3, run: async () => Promise.reject(new Error('boom')) };
+    await run.runTasks('t', [...tasks(['a'], []), failing]);
+    run.setWritten(2);
+    expect(snapshot.read, 'the view handed out earlier is a copy').toBe(0);
+    expect(run.counts).toMatchObject({ read: 7, written: 2, retries: 2, filtered: { too_long: 2 } });
+    expect(run.failed).toBe(3);
+    expect(run.failures.map((f) => [f.item_id, f.error_class])).toEqual([['bad', 'internal']]);
+    const log = process.stdout.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try {
+      expect(await run.finish(), 'any failure fails the run by default').toBe(1);
+    } finally {
+      process.stdout.write = log;
+    }
+  });
+});
+
 describe('dryRun', () => {
   it('leaves out saved items, unless --fresh says the real run will redo them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dry-'));

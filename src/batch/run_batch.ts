@@ -142,7 +142,7 @@ class BatchDriver<T> {
       const again = todo.filter((k) => this.submissions.has(k));
       if (again.length) {
         this.resubmitted += again.length;
-        this.run.retries += again.length;
+        this.run.retried(again.length);
         this.run.log(`batch: asking again for ${again.length} requests that failed or came back unusable (${this.topFailures(again)})`);
       }
       this.rounds = round;

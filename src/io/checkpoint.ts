@@ -5,6 +5,13 @@ import { AtomicJsonlWriter, writeFailureReason } from './jsonl.js';
 import { DEFAULT_CHUNK_BYTES, forEachLine, forEachLineSync } from './line_reader.js';
 import { checkRegularFile } from './file_checks.js';
 
+/** How a task's result is kept in the checkpoint, when plain JSON would be wasteful (stage 5's vectors). */
+export interface ResultCodec<R> {
+  encode(result: R): unknown;
+  /** Also reads what older checkpoints hold. */
+  decode(stored: unknown): R;
+}
+
 interface Entry {
   key: string;
   id: string;

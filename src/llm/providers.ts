@@ -63,7 +63,7 @@ export function llmTask<T>(run: StageRun, provider: ChatProvider, id: string, ca
           maxAttempts: attempts,
           model: call.request.model,
           onUsage: (usage, model, version) => run.meter.add(model, usage, version),
-          onRetry: () => run.retries++,
+          onRetry: () => run.retried(),
         })
       ).value,
   };
@@ -89,7 +89,7 @@ export function embeddingTask(run: StageRun, embedder: EmbeddingProvider, id: st
             return vectors.map(toFloat32);
           },
           estimate,
-          { limiter: run.limiter, signal, admit: run.admit, timeoutMs: timeoutMs(PARAMS.timeoutMs), maxAttempts: maxAttempts(), model: embedder.model, onRetry: () => run.retries++ },
+          { limiter: run.limiter, signal, admit: run.admit, timeoutMs: timeoutMs(PARAMS.timeoutMs), maxAttempts: maxAttempts(), model: embedder.model, onRetry: () => run.retried() },
         )
       ).value,
   };
