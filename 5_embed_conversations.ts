@@ -8,7 +8,7 @@
  *
  *   npx tsx 5_embed_conversations.ts [--provider openai|gemini] [--batch-size N] [--concurrency N] …
  */
-import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
+import { runIfMain, type Flags } from './src/cli.js';
 import { EMBEDDING } from './src/config.js';
 import { PATHS } from './src/pipeline.js';
 import { embeddingText } from './src/conversation_text.js';
@@ -87,9 +87,4 @@ export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<nu
   return run.finish();
 }
 
-if (isMain(import.meta.url)) {
-  void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('5_embed_conversations.ts', SUMMARY, FLAGS));
-    return flags ? embedConversations(flags) : 0;
-  });
-}
+runIfMain(import.meta.url, '5_embed_conversations.ts', SUMMARY, FLAGS, embedConversations);

@@ -10,7 +10,7 @@
  *
  *   npx tsx 6_deduplicate.ts [--threshold X] [--method cosine|minhash] [--jaccard X] [--input PATH] [--output PATH]
  */
-import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
+import { runIfMain, type Flags } from './src/cli.js';
 import { PARAMS } from './src/config.js';
 import { PATHS } from './src/pipeline.js';
 import { dedupReportPath } from './src/io/sidecars.js';
@@ -101,9 +101,4 @@ export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
   return run.finish({ removed: result.removed.length, histogram: histogram.bins, dedup_stats: result.stats });
 }
 
-if (isMain(import.meta.url)) {
-  void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('6_deduplicate.ts', SUMMARY, FLAGS));
-    return flags ? deduplicate(flags) : 0;
-  });
-}
+runIfMain(import.meta.url, '6_deduplicate.ts', SUMMARY, FLAGS, deduplicate);

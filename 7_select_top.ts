@@ -10,7 +10,7 @@
  *
  *   npx tsx 7_select_top.ts [--top-k N] [--format messages|nanochat|sharegpt] [--system merge|drop] [--max-tokens N]
  */
-import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
+import { runIfMain, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, PARAMS } from './src/config.js';
 import { PATHS } from './src/pipeline.js';
 import { dedupReportPath, selectedPath } from './src/io/sidecars.js';
@@ -143,9 +143,4 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
   return run.finish({ token_stats: stats, over_token_limit: over, selection });
 }
 
-if (isMain(import.meta.url)) {
-  void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('7_select_top.ts', SUMMARY, FLAGS));
-    return flags ? selectTop(flags) : 0;
-  });
-}
+runIfMain(import.meta.url, '7_select_top.ts', SUMMARY, FLAGS, selectTop);

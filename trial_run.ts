@@ -15,7 +15,7 @@ import { FLAGS as JUDGE, judgeConversations } from './4_judge_and_save.js';
 import { embedConversations, FLAGS as EMBED } from './5_embed_conversations.js';
 import { deduplicate, FLAGS as DEDUP } from './6_deduplicate.js';
 import { FLAGS as SELECT, selectTop } from './7_select_top.js';
-import { isMain, parseFlags, runCli, usageText, type Flags, type FlagSpecs } from './src/cli.js';
+import { parseFlags, runIfMain, type Flags, type FlagSpecs } from './src/cli.js';
 import { DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS } from './src/config.js';
 import { ARTIFACTS, artifactPaths, PIPELINE, type ArtifactName, type PipelineStageName } from './src/pipeline.js';
 import { domainFilePath, loadDomain } from './src/domain.js';
@@ -148,9 +148,4 @@ export async function trialRun(flags: Flags<typeof FLAGS>): Promise<number> {
   return ok ? 0 : 1;
 }
 
-if (isMain(import.meta.url)) {
-  void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('trial_run.ts', SUMMARY, FLAGS));
-    return flags ? trialRun(flags) : 0;
-  });
-}
+runIfMain(import.meta.url, 'trial_run.ts', SUMMARY, FLAGS, trialRun);

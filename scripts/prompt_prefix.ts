@@ -10,7 +10,7 @@ import { qaExtractionPrompt } from '../src/prompts/qa_extractor.js';
 import { qaValidationPrompt } from '../src/prompts/qa_validator.js';
 import { conversationPrompt } from '../src/prompts/conversation_generator.js';
 import { judgePrompt } from '../src/prompts/conversation_judge.js';
-import { isMain, parseFlags, runCli, usageText } from '../src/cli.js';
+import { runIfMain } from '../src/cli.js';
 import { DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS } from '../src/config.js';
 import { artifactPaths } from '../src/pipeline.js';
 import { loadDomain } from '../src/domain.js';
@@ -64,9 +64,4 @@ async function main(flags: { dir: string; prefix: string; facts: string }): Prom
   return 0;
 }
 
-if (isMain(import.meta.url)) {
-  void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('scripts/prompt_prefix.ts', 'The prefix each LLM stage shares across its requests', FLAGS));
-    return flags ? main(flags) : 0;
-  });
-}
+runIfMain(import.meta.url, 'scripts/prompt_prefix.ts', 'The prefix each LLM stage shares across its requests', FLAGS, main);

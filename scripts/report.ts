@@ -7,7 +7,7 @@
  *   npx tsx scripts/report.ts [--output-dir output] [--domain PATH] [--limit 2000]
  */
 import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { isMain, parseFlags, runCli, usageText, type Flags } from '../src/cli.js';
+import { runIfMain, type Flags } from '../src/cli.js';
 import { DEFAULT_DOMAIN } from '../src/config.js';
 import { loadDomain } from '../src/domain.js';
 import { InputError } from '../src/errors.js';
@@ -57,9 +57,4 @@ export async function writeReports(flags: Flags<typeof FLAGS>): Promise<number> 
   return 0;
 }
 
-if (isMain(import.meta.url)) {
-  void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('scripts/report.ts', SUMMARY, FLAGS));
-    return flags ? writeReports(flags) : 0;
-  });
-}
+runIfMain(import.meta.url, 'scripts/report.ts', SUMMARY, FLAGS, writeReports);

@@ -8,7 +8,7 @@
  *   npx tsx scripts/stats.ts [--output-dir output]
  */
 import { existsSync } from 'node:fs';
-import { isMain, parseFlags, runCli, usageText, type Flags } from '../src/cli.js';
+import { runIfMain, type Flags } from '../src/cli.js';
 import { collectRun } from '../src/report/collect.js';
 import { statsText } from '../src/report/stats_text.js';
 import { artifactPaths, RUNS } from '../src/pipeline.js';
@@ -44,9 +44,4 @@ export async function printStats(flags: Flags<typeof FLAGS>): Promise<number> {
   return 0;
 }
 
-if (isMain(import.meta.url)) {
-  void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('scripts/stats.ts', SUMMARY, FLAGS));
-    return flags ? printStats(flags) : 0;
-  });
-}
+runIfMain(import.meta.url, 'scripts/stats.ts', SUMMARY, FLAGS, printStats);

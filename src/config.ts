@@ -14,6 +14,8 @@ export interface LlmStageDefaults {
   concurrency: number;
   /** Thinking (Gemini) or reasoning effort (OpenAI reasoning models); 'lowest' = the least the model accepts. */
   thinking: ThinkingLevel | 'lowest';
+  /** Said when the key is missing: what the stage needs it for. */
+  why: string;
 }
 
 /**
@@ -31,10 +33,10 @@ export const MODELS_CHECKED = '2026-12-02';
 // persona, emotion, modality, the one fact it must convey) and a short plan keeps them consistent; medium or high
 // would bill hundreds of thinking tokens per conversation for prose that needs no reasoning.
 export const STAGES = {
-  extract: { model: 'gemini-flash-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_EXTRACT', temperature: 0.8, concurrency: 30, thinking: 'lowest' },
-  validate: { model: 'gemini-flash-lite-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_VALIDATE', temperature: 0.0, concurrency: 50, thinking: 'lowest' },
-  generate: { model: 'gemini-flash-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_GENERATE', temperature: 0.9, concurrency: 30, thinking: 'low' },
-  judge: { model: 'gemini-flash-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_JUDGE', temperature: 0.0, concurrency: 50, thinking: 'lowest' },
+  extract: { model: 'gemini-flash-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_EXTRACT', temperature: 0.8, concurrency: 30, thinking: 'lowest', why: 'stage 1 asks the model for Q&A pairs' },
+  validate: { model: 'gemini-flash-lite-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_VALIDATE', temperature: 0.0, concurrency: 50, thinking: 'lowest', why: 'stage 2 asks the model to validate Q&A pairs' },
+  generate: { model: 'gemini-flash-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_GENERATE', temperature: 0.9, concurrency: 30, thinking: 'low', why: 'stage 3 asks the model to write conversations' },
+  judge: { model: 'gemini-flash-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_JUDGE', temperature: 0.0, concurrency: 50, thinking: 'lowest', why: 'stage 4 asks the model to judge conversations' },
 } satisfies Record<string, LlmStageDefaults>;
 
 export const EMBEDDING = {

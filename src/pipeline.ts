@@ -37,13 +37,15 @@ interface StageRow {
   title: string;
   /** The artifacts it writes, its primary one (the one its manifest is named after) first. */
   artifacts: readonly ArtifactName[];
+  /** An LLM stage: its defaults in config.ts STAGES, and its progress label. */
+  llm?: 'extract' | 'validate' | 'generate' | 'judge';
 }
 
 export const PIPELINE = [
-  { n: 1, name: 'extract_qa', script: '1_extract_qa.ts', title: 'Q&A EXTRACTION', role: 'extract Q&A pairs', artifacts: ['qaPairs'] },
-  { n: 2, name: 'validate_qa', script: '2_validate_qa.ts', title: 'Q&A VALIDATION', role: 'validate Q&A pairs', artifacts: ['qaValidated', 'qaPassed'] },
-  { n: 3, name: 'generate_conversations', script: '3_generate_conversations.ts', title: 'CONVERSATION GENERATION', role: 'generate conversations', artifacts: ['conversationsRaw'] },
-  { n: 4, name: 'judge', script: '4_judge_and_save.ts', title: 'JUDGING', role: 'judge conversations', artifacts: ['conversationsJudged'] },
+  { n: 1, name: 'extract_qa', script: '1_extract_qa.ts', title: 'Q&A EXTRACTION', role: 'extract Q&A pairs', artifacts: ['qaPairs'], llm: 'extract' },
+  { n: 2, name: 'validate_qa', script: '2_validate_qa.ts', title: 'Q&A VALIDATION', role: 'validate Q&A pairs', artifacts: ['qaValidated', 'qaPassed'], llm: 'validate' },
+  { n: 3, name: 'generate_conversations', script: '3_generate_conversations.ts', title: 'CONVERSATION GENERATION', role: 'generate conversations', artifacts: ['conversationsRaw'], llm: 'generate' },
+  { n: 4, name: 'judge', script: '4_judge_and_save.ts', title: 'JUDGING', role: 'judge conversations', artifacts: ['conversationsJudged'], llm: 'judge' },
   { n: 5, name: 'embed', script: '5_embed_conversations.ts', title: 'EMBEDDINGS', role: 'embed conversations', artifacts: ['conversationsEmbedded'] },
   { n: 6, name: 'deduplicate', script: '6_deduplicate.ts', title: 'DEDUPLICATION', role: 'remove near-duplicates', artifacts: ['conversationsDeduplicated'] },
   { n: 7, name: 'select_top', script: '7_select_top.ts', title: 'TOP-K SELECTION', role: 'select the top-K training set', artifacts: ['conversationsFinal'] },
@@ -51,6 +53,11 @@ export const PIPELINE = [
 
 export type PipelineStage = (typeof PIPELINE)[number];
 export type PipelineStageName = PipelineStage['name'];
+
+/** The stage whose calls use config.ts STAGES[key]. */
+export function llmStageName(key: NonNullable<StageRow['llm']>): PipelineStageName {
+  return PIPELINE.find((s) => 'llm' in s && s.llm === key)!.name;
+}
 
 /** The artifact a stage's manifest, checkpoint and ledger are named after. */
 export function primaryArtifact(stage: PipelineStage): ArtifactName {

@@ -38,6 +38,11 @@ export const LLM_FLAGS = {
   domain: { kind: 'string', help: 'domain JSON overriding the company, personas and system prompts (default data/domain.json if present)' },
 } satisfies Record<string, FlagSpec>;
 
+/** The flags every LLM stage ends with: --concurrency (the stage's default), the model and run flags. */
+export function llmStageFlags(defaults: LlmStageDefaults) {
+  return { ...concurrencyFlag(defaults.concurrency), ...LLM_FLAGS, ...RUN_FLAGS } satisfies Record<string, FlagSpec>;
+}
+
 /** The flag, else LLM_PROVIDER, else the stage's own default (gemini for chat, openai for embeddings as the original). */
 export function resolveProvider(flag: string | undefined, fallback: Provider = 'gemini'): Provider {
   const value = flag ?? env('LLM_PROVIDER') ?? fallback;

@@ -1,14 +1,53 @@
-// What the four LLM stages share once their calls are built: the key checked first, one StageRun set up from the
-// common flags, and one way to run the calls — one request each, or as provider batch jobs.
+// What the four LLM stages share: the model settings resolved from the common flags, one way to build a call, and
+// the skeleton around the calls — the dry run, the key checked first, one StageRun set up from the flags, and the
+// calls run one request each or as provider batch jobs. Each stage script keeps only its own steps.
+import type { z } from 'zod';
 import { runBatch } from '../batch/run_batch.js';
-import type { Provider, ThinkingLevel } from '../config.js';
+import { DEFAULT_DOMAIN, STAGES, type Provider, type ThinkingLevel } from '../config.js';
+import { loadDomain, type Domain } from '../domain.js';
+import { llmStageName } from '../pipeline.js';
 import { chatProvider, llmTask } from '../llm/providers.js';
 import { provenConcurrency } from './proven_concurrency.js';
 import { estimatedTokens, requestKey, type StructuredCall } from '../llm/structured.js';
 import type { ChatProvider, ChatRequest } from '../llm/types.js';
+import { dryRun, type OutputTokens } from './dry_run.js';
+import { resolveModel, resolveProvider, resolveThinking } from './flags.js';
 import { StageRun } from './stage_run.js';
 
+export type LlmStageKey = keyof typeof STAGES;
+
+/** What every call of one LLM stage shares, from --provider, --model, --thinking and --domain. */
+export interface LlmSettings {
+  /** The stage's defaults in config.ts STAGES, also its progress label. */
+  key: LlmStageKey;
+  provider: Provider;
+  model: string;
+  thinking: ThinkingLevel;
+  temperature: number;
+  domain: Domain;
+}
+
+export function resolveLlmSettings(key: LlmStageKey, flags: { provider?: string; model?: string; thinking?: string; domain?: string }): LlmSettings {
+  const defaults = STAGES[key];
+  const provider = resolveProvider(flags.provider);
+  const model = resolveModel(defaults, provider, flags.model);
+  const thinking = resolveThinking(defaults, provider, model, flags.thinking);
+  return { key, provider, model, thinking, temperature: defaults.temperature, domain: loadDomain(flags.domain, DEFAULT_DOMAIN) };
+}
+
+/** One structured call: the prompt, the schema the answer must match, and a rule the schema cannot express. */
+export function structuredCall<T>(
+  llm: LlmSettings,
+  prompt: { system: string; prompt: string },
+  output: { schema: z.ZodType<T>; schemaName: string },
+  check?: (value: T) => string | undefined,
+): StructuredCall<T> {
+  const { model, temperature, thinking } = llm;
+  return { request: { model, ...prompt, ...output, temperature, thinking }, ...(check ? { check } : {}) };
+}
+
 export interface LlmStageFlags {
+  'dry-run'?: boolean;
   concurrency: number;
   rpm?: number;
   tpm?: number;
@@ -108,4 +147,43 @@ function warnTpmBelowOneRequest(run: StageRun, requests: ChatRequest[]): void {
   const largest = requests.reduce((n, r) => Math.max(n, estimatedTokens(r)), 0);
   if (largest <= tpm) return;
   process.stderr.write(`warning: --tpm ${tpm} is below one request's estimated ${largest} tokens: such a request goes alone once a minute (raise --tpm to your quota, or leave it out)\n`);
+}
+
+/** What a stage adds to its settings: where it reads and writes, what it counts, what its opening line says. */
+export interface LlmStagePlan extends Pick<LlmStageSetup, 'artifact' | 'inputs' | 'outputs' | 'settings'> {
+  /** Items the stage sets out to produce (stage 1: pairs asked for); the summary balances against it. */
+  read: number;
+  /** How many counted items one call stands for (stage 1: a chunk's 3 pairs). */
+  unitsPerCall?: number;
+  /** Typical answer size for the dry run's estimate (src/stage/output_estimate.ts). */
+  outputTokens: OutputTokens;
+  /** The opening line after the stage's name: what is read, from where, with which model. */
+  opening(mode: string): string;
+}
+
+export interface LlmStageRun<T> {
+  run: StageRun;
+  /** The answers in call order, undefined for failed calls. */
+  results: Array<T | undefined>;
+  /** What batch mode adds to the manifest. */
+  manifest: Record<string, unknown>;
+}
+
+/**
+ * The skeleton of an LLM stage once its calls are built: with --dry-run, the estimate and nothing else (undefined:
+ * the stage exits 0); otherwise the stage opened, its opening line logged and its calls run.
+ */
+export async function runLlmStage<T>(flags: LlmStageFlags, llm: LlmSettings, calls: Array<{ id: string; call: StructuredCall<T> }>, plan: LlmStagePlan): Promise<LlmStageRun<T> | undefined> {
+  const { key, provider, model } = llm;
+  const name = llmStageName(key);
+  if (flags['dry-run']) {
+    dryRun(name, provider, model, plan.artifact, calls.map((c) => c.call), plan.outputTokens, { batch: flags.batch, fresh: flags.fresh });
+    return undefined;
+  }
+  const { artifact, inputs, outputs, settings } = plan;
+  const stage = openLlmStage(flags, { stage: name, why: STAGES[key].why, artifact, inputs, outputs, settings, provider, model, temperature: llm.temperature, thinking: llm.thinking });
+  stage.run.setRead(plan.read);
+  stage.run.log(`${name}: ${plan.opening(stage.mode)}`);
+  const { results, manifest } = await runLlmCalls(stage, key, provider, calls, { batch: flags.batch, unitsPerCall: plan.unitsPerCall });
+  return { run: stage.run, results, manifest };
 }
