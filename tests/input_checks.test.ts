@@ -1,18 +1,12 @@
 // Input a check can refuse costs no call: binary facts, a bad PRICES_FILE, odd flag values — through the real scripts.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
-import { filesUnder, readRows, removeTempDirs, runStage, stageEnv, tempDir, writeFacts, writeQaPairs } from './support/run_stage.js';
+import { describe, expect, it } from 'vitest';
+import { paidRequests, type Imitation } from './support/imitation_server.js';
+import { filesUnder, imitationPerFile, readRows, runStage, stageEnv, tempDir, writeFacts, writeQaPairs } from './support/run_stage.js';
 
 let imitation: Imitation;
-beforeAll(async () => {
-  imitation = await startImitation({ seed: 5 });
-});
-afterAll(async () => {
-  await imitation?.close();
-  removeTempDirs();
-});
+imitationPerFile({ seed: 5 }, (started) => (imitation = started));
 
 /** Runs a script and says how many requests reached the imitation while it ran. */
 async function run(script: string, args: string[], dir: string, env: Record<string, string> = {}) {
