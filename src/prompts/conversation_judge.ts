@@ -1,4 +1,4 @@
-// Stage 4's agent: a verdict per assistant turn, checked against the source fact lines, plus a three-criterion
+// Stage 4's prompt and answer schema: a verdict per assistant turn, checked against the source fact lines, plus a three-criterion
 // yes/no rubric; `factually_accurate` (every turn supported) and `overall_pass` are computed in code.
 import { z } from 'zod';
 import type { Domain } from '../domain.js';

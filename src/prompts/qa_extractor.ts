@@ -1,4 +1,4 @@
-// Stage 1's agent: asks for exactly three grounded Q&A pairs about one chunk of the facts.
+// Stage 1's prompt and answer schema: asks for exactly three grounded Q&A pairs about one chunk of the facts.
 import { z } from 'zod';
 import type { Chunk } from '../chunking.js';
 import type { Domain } from '../domain.js';

@@ -1,4 +1,4 @@
-// Stage 2's agent: three yes/no checks of one Q&A pair against its source; `passed` is computed in code.
+// Stage 2's prompt and answer schema: three yes/no checks of one Q&A pair against its source; `passed` is computed in code.
 import type { z } from 'zod';
 import type { Domain } from '../domain.js';
 import { QAValidation, type QAPair } from '../schemas.js';

@@ -1,6 +1,6 @@
 // Flags shared by the stage scripts, so every stage spells and validates them the same way.
 import type { FlagSpec } from '../cli.js';
-import { EMBEDDING, STAGES, type LlmStageDefaults, type Provider, type ThinkingLevel } from '../config.js';
+import { EMBEDDING, type LlmStageDefaults, type Provider, type ThinkingLevel } from '../config.js';
 import { env } from '../env.js';
 import { UsageError } from '../errors.js';
 import { resolveGeminiLevel } from '../llm/model_rules.js';
@@ -59,8 +59,6 @@ export function resolveModel(defaults: LlmStageDefaults, provider: Provider, fla
 export function resolveEmbeddingModel(provider: Provider, flag: string | undefined): string {
   return flag ?? env(EMBEDDING.modelEnv) ?? (provider === 'openai' ? EMBEDDING.openaiModel : EMBEDDING.geminiModel);
 }
-
-export type StageName = keyof typeof STAGES;
 
 /**
  * The thinking level a stage sends: --thinking, else the stage's default ('lowest' = the least the model accepts).

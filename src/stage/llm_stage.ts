@@ -57,7 +57,7 @@ export interface LlmStageFlags {
   batch?: boolean;
 }
 
-export interface LlmStageSetup {
+interface LlmStageSetup {
   stage: string;
   /** Said when the key is missing: what the stage needs it for. */
   why: string;
@@ -74,7 +74,7 @@ export interface LlmStageSetup {
   settings?: Record<string, unknown>;
 }
 
-export interface LlmStage {
+interface LlmStage {
   run: StageRun;
   llm: ChatProvider;
   /** "batch jobs" or "concurrency N", for the stage's opening line. */
@@ -82,7 +82,7 @@ export interface LlmStage {
 }
 
 /** Reads the key before anything is created, so a missing key stops the stage before any work. */
-export function openLlmStage(flags: LlmStageFlags, setup: LlmStageSetup): LlmStage {
+function openLlmStage(flags: LlmStageFlags, setup: LlmStageSetup): LlmStage {
   const llm = chatProvider(setup.provider, setup.why);
   // Batch jobs have no ramp; interactive calls start where the last stage on this model got to.
   const proof = flags.batch ? undefined : provenConcurrency(setup.inputs, setup.provider, setup.model);
@@ -118,7 +118,7 @@ export function openLlmStage(flags: LlmStageFlags, setup: LlmStageSetup): LlmSta
  * the manifest. In batch mode the jobs run first; the tasks then hand over their answers (or failures) like
  * interactive calls, so resume, counting and the artifact are the same either way.
  */
-export async function runLlmCalls<T>(
+async function runLlmCalls<T>(
   stage: LlmStage,
   label: string,
   provider: Provider,
