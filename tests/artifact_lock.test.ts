@@ -1,13 +1,14 @@
 // One run per output: a second run on the same artifact refuses and names the running one; a lock left by a dead
 // process is taken over; the lock goes on every exit.
+import { lockPath } from '../src/io/sidecars.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArtifactLock } from '../src/io/artifact_lock.js';
-import { lockPath } from '../src/io/sidecars.js';
 import { startImitation, type Imitation } from './support/imitation_server.js';
+import { runStageInProcess } from './support/run_in_process.js';
 import { imitationPerFile, runStage, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeQaPairs } from './support/run_stage.js';
 
 let imitation: Imitation;
@@ -51,7 +52,8 @@ describe('two runs on the same output', () => {
       const args = ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'raw.jsonl'), '--num-conversations', '12', '--concurrency', '2', '--quiet'];
       const first = spawnStage('3_generate_conversations.ts', args, { env: stageEnv(proxy), cwd: dir });
       await waitFor(() => existsSync(join(dir, 'raw.jsonl.checkpoint.jsonl')), 30_000, 'the first run to be working');
-      const second = await runStage('3_generate_conversations.ts', args, { env: stageEnv(other), cwd: dir });
+      // In process: a tsx child needs seconds to start, and on a loaded machine the first run had finished by then.
+      const second = await runStageInProcess('3_generate_conversations.ts', args, { env: stageEnv(other), cwd: dir });
       const lines = second.stderr.split('\n').filter(Boolean);
       expect(lines, second.stderr).toHaveLength(1);
       expect(lines[0]).toMatch(new RegExp(`^error: .*raw\\.jsonl: another run is writing it \\(pid ${first.child.pid}, started `));

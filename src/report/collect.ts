@@ -1,24 +1,21 @@
 // Reads one run (the full run or the trial) from its artifacts and manifests, streaming each file once: row counts,
-// criterion pass rates, the sampled mix, similarities of removed duplicates and the first conversations to browse.
+// criterion pass rates, the sampled mix, similarities of removed duplicates and a sample of conversations to review.
 import { existsSync } from 'node:fs';
-import { z } from 'zod';
 import { artifactPaths, PIPELINE, primaryArtifact, RUNS, type PipelineStage } from '../pipeline.js';
+import { checkpointPath, dedupReportPath, selectedPath } from '../io/sidecars.js';
 import { SWAP_DOMAIN, type Domain } from '../domain.js';
 import {
   Conversation,
   EmbeddedConversation,
   JUDGE_CRITERIA,
   JudgedConversation,
-  Message,
   QA_CRITERIA,
   QAPair,
-  TrainingExample,
   ValidatedQAPair,
-  type ConversationMetadata,
-  type Judgment,
 } from '../schemas.js';
-import { checkpointPath, dedupReportPath } from '../io/sidecars.js';
 import { RemovedDuplicate } from '../select/dedup_report.js';
+import { FinalRow } from './final_rows.js';
+import { ListingBuilder, type ListedConversation, type Listing } from './listing.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { countLines, countObjectLines, scan } from './scan.js';
 import { sampledDimensions } from './targets.js';
@@ -55,13 +52,7 @@ export interface DistributionData {
   note?: string;
 }
 
-export interface ListedConversation {
-  /** Row number (from 0) in the file the list was read from. */
-  index: number;
-  metadata: ConversationMetadata;
-  messages: Message[];
-  judgment?: Judgment;
-}
+export type { ListedConversation } from './listing.js';
 
 export interface RunData {
   label: string;
@@ -76,7 +67,9 @@ export interface RunData {
   similarities?: number[];
   dedupThreshold?: number;
   conversations: ListedConversation[];
-  /** Rows in the file the (capped) list was read from. */
+  /** Beside the list: the kept rows of listed duplicates, whether the list is a sample, and what it cannot mark. */
+  review: Omit<Listing, 'conversations'>;
+  /** Rows in the file the (sampled) list was read from. */
   conversationTotal: number;
   conversationSource?: 'judged' | 'raw';
 }
@@ -91,12 +84,7 @@ export interface CollectOptions {
   listLimit?: number;
 }
 
-// Stage 7 may write any export format; stats only needs to know each line is one of them.
-const FinalRow = z.union([
-  TrainingExample,
-  z.array(Message).min(1),
-  z.object({ conversations: z.array(z.object({ from: z.string(), value: z.string() })).min(1) }),
-]);
+export { dedupReportPath };
 
 /** Everything stats and the report show for one run, or undefined when none of its stages has left a trace. */
 export async function collectRun(options: CollectOptions): Promise<RunData | undefined> {
@@ -109,10 +97,8 @@ export async function collectRun(options: CollectOptions): Promise<RunData | und
   if (!PIPELINE.some((spec, i) => manifests[i] || existsSync(artifactOf(spec)))) return undefined;
 
   const rows: Record<number, number | undefined> = {};
-  const conversations: ListedConversation[] = [];
-  const keep = (entry: ListedConversation) => {
-    if (conversations.length < listLimit) conversations.push(entry);
-  };
+  const judgedExists = existsSync(paths.conversationsJudged);
+  const listing = await ListingBuilder.start(paths, selectedPath(paths.conversationsFinal), judgedExists ? paths.conversationsJudged : paths.conversationsRaw, listLimit);
 
   rows[1] = await scan(paths.qaPairs, QAPair);
 
@@ -122,19 +108,18 @@ export async function collectRun(options: CollectOptions): Promise<RunData | und
 
   const dimensions = sampledDimensions(options.domain ?? SWAP_DOMAIN);
   const mix = dimensions.map(() => new Map<string, number>());
-  const judgedExists = existsSync(paths.conversationsJudged);
   rows[3] = await scan(paths.conversationsRaw, Conversation, (row, index) => {
     dimensions.forEach((dimension, d) => {
       const value = dimension.value(row.metadata);
       if (value !== undefined) mix[d]!.set(value, (mix[d]!.get(value) ?? 0) + 1);
     });
-    if (!judgedExists) keep({ index, metadata: row.metadata, messages: row.messages });
+    if (!judgedExists) listing.offer(index, { conversation: row });
   });
 
   const judge = new CriterionTally([...JUDGE_CRITERIA, 'overall_pass']);
   rows[4] = await scan(paths.conversationsJudged, JudgedConversation, (row, index) => {
     judge.add(row.judgment);
-    keep({ index, metadata: row.conversation.metadata, messages: row.conversation.messages, judgment: row.judgment });
+    listing.offer(index, row);
   });
 
   rows[5] = await countObjectLines(paths.conversationsEmbedded, EmbeddedConversation);
@@ -151,6 +136,7 @@ export async function collectRun(options: CollectOptions): Promise<RunData | und
   }
 
   rows[7] = await scan(paths.conversationsFinal, FinalRow);
+  const { conversations, ...review } = listing.finish(rows[4], rows[5]);
 
   const stages = await Promise.all(PIPELINE.map((spec, i) => stageData(spec, artifactOf(spec), rows[spec.n], manifests, i)));
   const chunks = manifests[0]?.settings.chunks;
@@ -175,6 +161,7 @@ export async function collectRun(options: CollectOptions): Promise<RunData | und
     similarities,
     dedupThreshold: typeof threshold === 'number' ? threshold : undefined,
     conversations,
+    review,
     conversationTotal: (judgedExists ? rows[4] : rows[3]) ?? 0,
     conversationSource: judgedExists ? 'judged' : rows[3] !== undefined ? 'raw' : undefined,
   };
