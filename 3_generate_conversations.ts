@@ -9,34 +9,26 @@
  *
  *   npx tsx 3_generate_conversations.ts [--num-conversations N] [--seed N] [--concurrency N] [--dry-run] …
  */
-import {
-  checkRoles,
-  CONVERSATION_SCHEMA_NAME,
-  ConversationOutput,
-  conversationPrompt,
-} from './src/agents/conversation_generator.js';
-import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { DEFAULT_DOMAIN, PARAMS, PATHS, STAGES } from './src/config.js';
-import { domainFilePath, loadDomain } from './src/domain.js';
+import { runIfMain, type Flags } from './src/cli.js';
+import { DEFAULT_DOMAIN, PARAMS, STAGES } from './src/config.js';
+import { domainFilePath } from './src/domain.js';
 import { assertSameDomain } from './src/domain_checks.js';
-import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
-import { dryRun } from './src/dry_run.js';
-import { readJsonl, writeJsonl } from './src/jsonl.js';
-import type { StructuredCall } from './src/llm/structured.js';
-import { OUTPUT_TOKENS } from './src/output_estimate.js';
+import { readJsonl, writeJsonl } from './src/io/jsonl.js';
+import { PATHS } from './src/pipeline.js';
+import { checkRoles, CONVERSATION_SCHEMA_NAME, ConversationOutput, conversationPrompt } from './src/prompts/conversation_generator.js';
 import { MAX_SEED } from './src/random.js';
 import { conversationTarget, planConversations, type ConversationPlan } from './src/sampling.js';
 import { DIFFICULTIES, QAPair, type Conversation } from './src/schemas.js';
-import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, resolveThinking, RUN_FLAGS } from './src/stage_flags.js';
+import { ioFlags, llmStageFlags } from './src/stage/flags.js';
+import { resolveLlmSettings, runLlmStage, structuredCall } from './src/stage/llm_stage.js';
+import { OUTPUT_TOKENS } from './src/stage/output_estimate.js';
 import { applyTextVariation } from './src/text_variation.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.qaPassed, PATHS.conversationsRaw),
   'num-conversations': { kind: 'int', help: `conversations to generate (capped at ${PARAMS.conversationsPerQa} per Q&A pair)`, default: PARAMS.numConversations, min: 1 },
   seed: { kind: 'int', help: 'random seed of the sampling', default: PARAMS.seed, min: 0, max: MAX_SEED },
-  ...concurrencyFlag(STAGES.generate.concurrency),
-  ...LLM_FLAGS,
-  ...RUN_FLAGS,
+  ...llmStageFlags(STAGES.generate),
 } as const;
 
 const SUMMARY = 'Stage 3: sample conversation configurations and write multi-turn conversations → conversations_raw.jsonl';
@@ -68,12 +60,10 @@ export function assembleConversation(plan: ConversationPlan, output: Conversatio
 }
 
 export async function generateConversations(flags: Flags<typeof FLAGS>): Promise<number> {
-  const provider = resolveProvider(flags.provider);
-  const model = resolveModel(STAGES.generate, provider, flags.model);
-  const thinking = resolveThinking(STAGES.generate, provider, model, flags.thinking);
-  const domain = loadDomain(flags.domain, DEFAULT_DOMAIN);
+  const llm = resolveLlmSettings('generate', flags);
+  const { domain } = llm;
   // Free, before any call: pairs or conversations made for another company must not be paid for again under this one.
-  assertSameDomain(flags.input, domain, domainFilePath(flags.domain, DEFAULT_DOMAIN));
+  assertSameDomain(flags.input, llm.domain, domainFilePath(flags.domain, DEFAULT_DOMAIN));
 
   // 1. Read the passing pairs and decide how many conversations to write.
   const pairs = await readJsonl(flags.input, QAPair, { missingHint: 'run stage 2 first: npx tsx 2_validate_qa.ts' });
@@ -81,46 +71,29 @@ export async function generateConversations(flags: Flags<typeof FLAGS>): Promise
 
   // 2. Sample every conversation up front (seeded), so each request — and its resume key — is the same on a re-run.
   const plans = planConversations(target, pairs, domain, flags.seed);
-  const calls = plans.map((plan, i) => {
-    const { system, prompt } = conversationPrompt(domain, plan.config, plan.qaIds.map((id) => pairs[id]!));
-    const call: StructuredCall<ConversationOutput> = {
-      request: { model, system, prompt, schema: ConversationOutput, schemaName: CONVERSATION_SCHEMA_NAME, temperature: STAGES.generate.temperature, thinking },
-      check: (out) => checkRoles(out.messages, plan.config.num_turns),
-    };
-    return { id: `conversation-${i}`, call };
-  });
-  if (flags['dry-run']) {
-    dryRun('generate_conversations', provider, model, flags.output, calls.map((c) => c.call), (i) => OUTPUT_TOKENS.generate(plans[i]!.config.num_turns), { batch: flags.batch, fresh: flags.fresh });
-    return 0;
-  }
+  const output = { schema: ConversationOutput, schemaName: CONVERSATION_SCHEMA_NAME };
+  const calls = plans.map((plan, i) => ({
+    id: `conversation-${i}`,
+    call: structuredCall(llm, conversationPrompt(domain, plan.config, plan.qaIds.map((id) => pairs[id]!)), output, (out) => checkRoles(out.messages, plan.config.num_turns)),
+  }));
 
-  // 3. Write the conversations.
-  const stage = openLlmStage(flags, {
-    stage: 'generate_conversations',
-    why: 'stage 3 asks the model to write conversations',
+  // 3. Write the conversations (with --dry-run: estimate, and stop).
+  const stage = await runLlmStage(flags, llm, calls, {
     artifact: flags.output,
     inputs: [flags.input],
-    provider,
-    model,
-    temperature: STAGES.generate.temperature,
-    thinking,
     settings: { seed: flags.seed, requested: flags['num-conversations'], target, qa_pairs: pairs.length, domain: domain.name },
+    read: target,
+    outputTokens: (i) => OUTPUT_TOKENS.generate(plans[i]!.config.num_turns),
+    opening: () => `${target} conversations from ${pairs.length} Q&A pairs (requested ${flags['num-conversations']}) · seed ${flags.seed} · ${llm.provider} ${llm.model}`,
   });
-  const { run } = stage;
-  run.counts.read = target;
-  run.log(`generate_conversations: ${target} conversations from ${pairs.length} Q&A pairs (requested ${flags['num-conversations']}) · seed ${flags.seed} · ${provider} ${model}`);
-  const { results, manifest } = await runLlmCalls(stage, 'generate', provider, calls, { batch: flags.batch });
+  if (!stage) return 0;
+  const { run, results, manifest } = stage;
 
   const conversations = results.flatMap((out, i) => (out ? [assembleConversation(plans[i]!, out, pairs)] : []));
-  run.counts.written = await writeJsonl(flags.output, conversations);
+  run.setWritten(await writeJsonl(flags.output, conversations));
   const sample = conversations[0];
   if (sample) run.log(`sample (${sample.metadata.user_persona}, ${sample.metadata.style}, ${sample.metadata.num_turns} turns):\n${sample.messages.map((m) => `  ${m.role.toUpperCase()}: ${m.content.slice(0, 160)}`).join('\n')}`);
   return run.finish(manifest);
 }
 
-if (isMain(import.meta.url)) {
-  void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('3_generate_conversations.ts', SUMMARY, FLAGS));
-    return flags ? generateConversations(flags) : 0;
-  });
-}
+runIfMain(import.meta.url, '3_generate_conversations.ts', SUMMARY, FLAGS, generateConversations);

@@ -11,71 +11,53 @@
  *
  *   npx tsx 4_judge_and_save.ts [--input PATH] [--output PATH] [--top-k N] [--concurrency N] [--dry-run] …
  */
-import { assistantTurns, checkTurnVerdicts, JUDGMENT_SCHEMA_NAME, JudgmentOutput, judgePrompt } from './src/agents/conversation_judge.js';
-import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { DEFAULT_DOMAIN, PARAMS, PATHS, STAGES } from './src/config.js';
-import { domainFilePath, loadDomain } from './src/domain.js';
+import { runIfMain, type Flags } from './src/cli.js';
+import { DEFAULT_DOMAIN, PARAMS, STAGES } from './src/config.js';
+import { domainFilePath } from './src/domain.js';
 import { assertSameDomain } from './src/domain_checks.js';
-import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
-import { dryRun } from './src/dry_run.js';
-import { readJsonl, writeJsonl } from './src/jsonl.js';
-import type { StructuredCall } from './src/llm/structured.js';
-import { OUTPUT_TOKENS } from './src/output_estimate.js';
-import { passRates } from './src/pass_rates.js';
+import { readJsonl, writeJsonl } from './src/io/jsonl.js';
+import { PATHS } from './src/pipeline.js';
+import { assistantTurns, checkTurnVerdicts, JUDGMENT_SCHEMA_NAME, JudgmentOutput, judgePrompt } from './src/prompts/conversation_judge.js';
 import { Conversation, JUDGE_CRITERIA, type JudgedConversation } from './src/schemas.js';
-import { concurrencyFlag, ioFlags, LLM_FLAGS, resolveModel, resolveProvider, resolveThinking, RUN_FLAGS } from './src/stage_flags.js';
+import { ioFlags, llmStageFlags } from './src/stage/flags.js';
+import { resolveLlmSettings, runLlmStage, structuredCall } from './src/stage/llm_stage.js';
+import { OUTPUT_TOKENS } from './src/stage/output_estimate.js';
+import { passRates } from './src/stage/pass_rates.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.conversationsRaw, PATHS.conversationsJudged),
   final: { kind: 'string', help: 'training-format file of the passing conversations', default: PATHS.conversationsFinal },
   'top-k': { kind: 'int', help: 'passing conversations written to --final', default: PARAMS.topK, min: 1 },
-  ...concurrencyFlag(STAGES.judge.concurrency),
-  ...LLM_FLAGS,
-  ...RUN_FLAGS,
+  ...llmStageFlags(STAGES.judge),
 } as const;
 
 const SUMMARY = 'Stage 4: judge each conversation with a yes/no rubric → conversations_judged.jsonl (+ top-K passing → conversations_final.jsonl)';
 
 export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<number> {
-  const provider = resolveProvider(flags.provider);
-  const model = resolveModel(STAGES.judge, provider, flags.model);
-  const thinking = resolveThinking(STAGES.judge, provider, model, flags.thinking);
-  const domain = loadDomain(flags.domain, DEFAULT_DOMAIN);
+  const llm = resolveLlmSettings('judge', flags);
   // Free, before any call: pairs or conversations made for another company must not be paid for again under this one.
-  assertSameDomain(flags.input, domain, domainFilePath(flags.domain, DEFAULT_DOMAIN));
+  assertSameDomain(flags.input, llm.domain, domainFilePath(flags.domain, DEFAULT_DOMAIN));
 
   // 1. Read the conversations.
   const conversations = await readJsonl(flags.input, Conversation, { missingHint: 'run stage 3 first: npx tsx 3_generate_conversations.ts' });
-  const calls = conversations.map((conversation, i) => {
-    const { system, prompt } = judgePrompt(domain, conversation);
-    const call: StructuredCall<JudgmentOutput> = {
-      request: { model, system, prompt, schema: JudgmentOutput, schemaName: JUDGMENT_SCHEMA_NAME, temperature: STAGES.judge.temperature, thinking },
-      check: (out) => checkTurnVerdicts(out.assistant_turns, assistantTurns(conversation)),
-    };
-    return { id: `conversation-${i}`, call };
-  });
-  if (flags['dry-run']) {
-    dryRun('judge', provider, model, flags.output, calls.map((c) => c.call), (i) => OUTPUT_TOKENS.judge(assistantTurns(conversations[i]!)), { batch: flags.batch, fresh: flags.fresh });
-    return 0;
-  }
+  const output = { schema: JudgmentOutput, schemaName: JUDGMENT_SCHEMA_NAME };
+  const calls = conversations.map((conversation, i) => ({
+    id: `conversation-${i}`,
+    call: structuredCall(llm, judgePrompt(llm.domain, conversation), output, (out) => checkTurnVerdicts(out.assistant_turns, assistantTurns(conversation))),
+  }));
 
-  // 2. Judge them.
-  const stage = openLlmStage(flags, {
-    stage: 'judge',
-    why: 'stage 4 asks the model to judge conversations',
+  // 2. Judge them (with --dry-run: estimate, and stop).
+  const stage = await runLlmStage(flags, llm, calls, {
     artifact: flags.output,
     inputs: [flags.input],
     outputs: { final: flags.final },
-    provider,
-    model,
-    temperature: STAGES.judge.temperature,
-    thinking,
-    settings: { top_k: flags['top-k'], domain: domain.name },
+    settings: { top_k: flags['top-k'], domain: llm.domain.name },
+    read: conversations.length,
+    outputTokens: (i) => OUTPUT_TOKENS.judge(assistantTurns(conversations[i]!)),
+    opening: (mode) => `${conversations.length} conversations from ${flags.input} · ${llm.provider} ${llm.model} · ${mode}`,
   });
-  const { run } = stage;
-  run.counts.read = conversations.length;
-  run.log(`judge: ${conversations.length} conversations from ${flags.input} · ${provider} ${model} · ${stage.mode}`);
-  const { results, manifest } = await runLlmCalls(stage, 'judge', provider, calls, { batch: flags.batch });
+  if (!stage) return 0;
+  const { run, results, manifest } = stage;
 
   // 3. factually_accurate (every assistant turn supported) and overall_pass are computed here, never trusted.
   const judged: JudgedConversation[] = [];
@@ -88,7 +70,7 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
   });
 
   // 4. Write all judged conversations, and the first top-K passing ones in training format.
-  run.counts.written = await writeJsonl(flags.output, judged);
+  run.setWritten(await writeJsonl(flags.output, judged));
   const passing = judged.filter((j) => j.judgment.overall_pass);
   await writeJsonl(flags.final, passing.slice(0, flags['top-k']).map((j) => ({ messages: j.conversation.messages })));
   const rates = passRates(judged.map((j) => j.judgment), [...JUDGE_CRITERIA, 'overall_pass']);
@@ -97,9 +79,4 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
   return run.finish({ pass_rates: rates.rates, passing: passing.length, ...manifest });
 }
 
-if (isMain(import.meta.url)) {
-  void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('4_judge_and_save.ts', SUMMARY, FLAGS));
-    return flags ? judgeConversations(flags) : 0;
-  });
-}
+runIfMain(import.meta.url, '4_judge_and_save.ts', SUMMARY, FLAGS, judgeConversations);

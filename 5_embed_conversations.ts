@@ -8,18 +8,19 @@
  *
  *   npx tsx 5_embed_conversations.ts [--provider openai|gemini] [--batch-size N] [--concurrency N] …
  */
-import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { EMBEDDING, PATHS } from './src/config.js';
+import { runIfMain, type Flags } from './src/cli.js';
+import { EMBEDDING } from './src/config.js';
+import { PATHS } from './src/pipeline.js';
 import { embeddingText } from './src/conversation_text.js';
 import { embeddingsProblem } from './src/embedding_check.js';
-import { EMBEDDINGS_CODEC } from './src/embedding_codec.js';
-import { AtomicJsonlWriter, readJsonl } from './src/jsonl.js';
+import { EMBEDDINGS_CODEC } from './src/io/embedding_codec.js';
+import { AtomicJsonlWriter, readJsonl } from './src/io/jsonl.js';
 import { embeddingTask } from './src/llm/calls.js';
 import { DEFAULT_EMBEDDING_PROVIDER, embeddingProvider, PROVIDER_CHOICES, PROVIDER_NAMES } from './src/llm/providers.js';
-import { OrderedWriter } from './src/ordered_writer.js';
+import { OrderedWriter } from './src/io/ordered_writer.js';
 import { JudgedConversation, type EmbeddedConversation } from './src/schemas.js';
-import { concurrencyFlag, ioFlags, resolveEmbeddingModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
-import { StageRun } from './src/stage_run.js';
+import { concurrencyFlag, ioFlags, resolveEmbeddingModel, resolveProvider, RUN_FLAGS } from './src/stage/flags.js';
+import { StageRun } from './src/stage/stage_run.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.conversationsJudged, PATHS.conversationsEmbedded),
@@ -63,7 +64,7 @@ export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<nu
     quiet: flags.quiet,
     maxFailureRate: flags['max-failure-rate'],
   });
-  run.counts.read = judged.length;
+  run.setRead(judged.length);
   run.log(`embed: ${judged.length} conversations in ${batches.length} requests · ${provider} ${model} at ${flags.dimensions} dimensions`);
   const writer = new AtomicJsonlWriter(flags.output);
   const ordered = new OrderedWriter<number[][]>(writer, (b, vectors) =>
@@ -87,13 +88,8 @@ export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<nu
     await writer.abort();
     throw error;
   }
-  run.counts.written = writer.count;
+  run.setWritten(writer.count);
   return run.finish();
 }
 
-if (isMain(import.meta.url)) {
-  void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('5_embed_conversations.ts', SUMMARY, FLAGS));
-    return flags ? embedConversations(flags) : 0;
-  });
-}
+runIfMain(import.meta.url, '5_embed_conversations.ts', SUMMARY, FLAGS, embedConversations);

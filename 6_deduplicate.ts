@@ -10,8 +10,10 @@
  *
  *   npx tsx 6_deduplicate.ts [--threshold X] [--method cosine|minhash] [--jaccard X] [--input PATH] [--output PATH]
  */
-import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { PARAMS, PATHS, sidecarPath } from './src/config.js';
+import { runIfMain, type Flags } from './src/cli.js';
+import { PARAMS } from './src/config.js';
+import { PATHS } from './src/pipeline.js';
+import { dedupReportPath } from './src/io/sidecars.js';
 import { conversationText } from './src/conversation_text.js';
 import { dedupGreedy } from './src/dedup/greedy.js';
 import { minhashDedup } from './src/dedup/minhash.js';
@@ -20,10 +22,10 @@ import type { DedupResult } from './src/dedup/reference.js';
 import { similarityHistogram } from './src/dedup/histogram.js';
 import { JsonlLineError } from './src/errors.js';
 import { formatZodIssue } from './src/format.js';
-import { iterateJsonl, writeJsonl } from './src/jsonl.js';
+import { iterateJsonl, writeJsonl } from './src/io/jsonl.js';
 import { JudgedConversation } from './src/schemas.js';
-import { ioFlags, QUIET_FLAG } from './src/stage_flags.js';
-import { StageRun } from './src/stage_run.js';
+import { ioFlags, QUIET_FLAG } from './src/stage/flags.js';
+import { StageRun } from './src/stage/stage_run.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.conversationsEmbedded, PATHS.conversationsDeduplicated),
@@ -37,7 +39,7 @@ export const FLAGS = {
 const SUMMARY = 'Stage 6: remove near-duplicate conversations → conversations_deduplicated.jsonl (+ .report.jsonl)';
 
 export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
-  const reportFile = flags.report ?? sidecarPath(flags.output, '.report.jsonl');
+  const reportFile = flags.report ?? dedupReportPath(flags.output);
   const missingHint = 'run stage 5 first: npx tsx 5_embed_conversations.ts';
   // Set up first: the outputs are checked and locked before the read, and Ctrl-C stops the stage from here on.
   const run = new StageRun({
@@ -80,18 +82,19 @@ export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
     }
     result = minhashDedup(texts, Uint8Array.from(passing), { threshold: flags.jaccard });
   }
-  run.counts.read = rows.length;
+  run.setRead(rows.length);
   run.log(`deduplicate: ${result.removed.length} duplicates found by ${result.stats.method} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 
   // 2. Write the kept rows in input order, and what was removed and why — unless Ctrl-C came during the dedup.
   await run.stopIfInterrupted();
-  run.counts.written = await writeJsonl(flags.output, (function* () {
+  const kept = function* () {
     // Only the judged row goes on: the embedding and its preview have done their job.
     for (const i of run.untilInterrupted(result.kept)) {
       const { conversation, judgment } = JSON.parse(rows[i]!);
       yield { conversation, judgment };
     }
-  })());
+  };
+  run.setWritten(await writeJsonl(flags.output, kept()));
   await writeJsonl(reportFile, result.removed.map((r) => ({ index: r.index, duplicate_of: r.duplicateOf, similarity: Number(r.similarity.toFixed(6)) })));
   run.filter('duplicate', result.removed.length);
   const histogram = similarityHistogram(result.removed.map((r) => r.similarity), flags.method === 'cosine' ? flags.threshold : flags.jaccard);
@@ -99,9 +102,4 @@ export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
   return run.finish({ removed: result.removed.length, histogram: histogram.bins, dedup_stats: result.stats });
 }
 
-if (isMain(import.meta.url)) {
-  void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('6_deduplicate.ts', SUMMARY, FLAGS));
-    return flags ? deduplicate(flags) : 0;
-  });
-}
+runIfMain(import.meta.url, '6_deduplicate.ts', SUMMARY, FLAGS, deduplicate);

@@ -15,8 +15,10 @@
  *   npx tsx 7_select_top.ts [--top-k N] [--format messages|nanochat|sharegpt|openai|axolotl] [--system merge|drop] [--max-tokens N] [--parquet]
  */
 import { basename } from 'node:path';
-import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
-import { DEFAULT_DOMAIN, PARAMS, PATHS, sidecarPath } from './src/config.js';
+import { runIfMain, usageText, type Flags } from './src/cli.js';
+import { DEFAULT_DOMAIN, PARAMS } from './src/config.js';
+import { PATHS } from './src/pipeline.js';
+import { dedupReportPath, selectedPath } from './src/io/sidecars.js';
 import { EXPORT_FORMATS, FORMAT_RULES, keepsSystem, SYSTEM_MODES, toExportRow, type ExportFormat, type Message, type SystemMode } from './src/export/formats.js';
 import { checkExportRow, OPENAI_MIN_EXAMPLES } from './src/export/loader_rules.js';
 import { hubFiles, writeDatasetCard } from './src/export/dataset_card.js';
@@ -25,15 +27,15 @@ import { readProvenance } from './src/export/provenance.js';
 import { UsageError } from './src/errors.js';
 import { countTokens, NANOCHAT_MAX_TOKENS, tokenStats } from './src/export/tokens.js';
 import { conversationFactIds } from './src/facts.js';
-import { iterateJsonl, writeJsonl } from './src/jsonl.js';
+import { iterateJsonl, writeJsonl } from './src/io/jsonl.js';
 import { loadDomain } from './src/domain.js';
 import { sampledDimensions } from './src/report/targets.js';
-import { crowding, dedupReportPath, readDedupReport } from './src/select/dedup_report.js';
+import { crowding, readDedupReport } from './src/select/dedup_report.js';
 import { effectiveTargets, mixCounts, mixDistance } from './src/select/mix.js';
 import { factsCovered, firstK, selectConversations, type Candidate } from './src/select/select.js';
 import { UniqueConversation } from './src/schemas.js';
-import { ioFlags, QUIET_FLAG } from './src/stage_flags.js';
-import { StageRun } from './src/stage_run.js';
+import { ioFlags, QUIET_FLAG } from './src/stage/flags.js';
+import { StageRun } from './src/stage/stage_run.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.conversationsDeduplicated, PATHS.conversationsFinal),
@@ -54,11 +56,6 @@ export function selectHelp(): string {
   const width = Math.max(...EXPORT_FORMATS.map((f) => f.length)) + 2;
   const rules = EXPORT_FORMATS.map((f) => `  ${f.padEnd(width)}${FORMAT_RULES[f]}`).join('\n');
   return `${usageText('7_select_top.ts', SUMMARY, FLAGS)}\n--format, the trainer that reads it, and the rules each line is checked by:\n${rules}\n`;
-}
-
-/** Which deduplicated row each final row is, and its facts: `conversations_final.jsonl` → `conversations_final.selected.jsonl`. */
-export function selectedPath(output: string): string {
-  return sidecarPath(output, '.selected.jsonl');
 }
 
 export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
@@ -91,7 +88,7 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
   for await (const { row, line } of iterateJsonl(flags.input, UniqueConversation, { missingHint })) {
     run.throwIfInterrupted();
     index++;
-    run.counts.read++;
+    run.addRead();
     if (!row.judgment.overall_pass) {
       run.filter('not_passing');
       continue;
@@ -159,9 +156,9 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
 
   // 3. Write the training set and report its token lengths.
   await run.stopIfInterrupted();
-  run.counts.written = await writeJsonl(flags.output, run.untilInterrupted(rows));
+  run.setWritten(await writeJsonl(flags.output, run.untilInterrupted(rows)));
   await writeJsonl(selectedPath(flags.output), sources);
-  run.outputs.push(selectedPath(flags.output));
+  run.addOutput(selectedPath(flags.output));
   if (format === 'openai' && run.counts.written < OPENAI_MIN_EXAMPLES) process.stderr.write(`warning: ${flags.output} has ${run.counts.written} rows; the OpenAI fine-tuning API refuses a training file with fewer than ${OPENAI_MIN_EXAMPLES}\n`);
   if (firstRuleBreak) process.stderr.write(`warning: ${run.counts.filtered.loader_rule} conversations break the ${format} loader's rules and were left out; first: ${firstRuleBreak}\n`);
   const stats = tokenStats(tokens);
@@ -185,9 +182,4 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
   return run.finish({ token_stats: stats, over_token_limit: over, selection });
 }
 
-if (isMain(import.meta.url)) {
-  void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, selectHelp());
-    return flags ? selectTop(flags) : 0;
-  });
-}
+runIfMain(import.meta.url, '7_select_top.ts', SUMMARY, FLAGS, selectTop, selectHelp);

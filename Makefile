@@ -5,10 +5,15 @@
 # the stage's own exit. Through npx, a SIGTERM to the group ends npx at once (143) while the stage is still saving.
 TSX := node --import tsx
 
-.PHONY: help setup demo domain trial full stage1 stage2 stage3 stage4 stage5 stage6 stage7 stats report push clean clean-trial test typecheck bench
+# The stages of src/pipeline.ts; tests/makefile.test.ts fails when the two lists differ.
+STAGE_TARGETS := stage1 stage2 stage3 stage4 stage5 stage6 stage7
 
+.PHONY: help setup demo domain trial full $(STAGE_TARGETS) stats report push clean clean-trial test typecheck bench
+
+# The stage targets' help comes from the stage table (src/pipeline.ts), printed by scripts/stages.ts.
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@$(TSX) scripts/stages.ts
 
 setup: ## install dependencies (npm ci) and create .env from .env.example
 	npm ci
@@ -23,23 +28,12 @@ domain: ## propose data/domain.json from your facts (one call): make domain ARGS
 trial: ## run all seven stages on the first 10 chunks → output/trial_*.jsonl
 	$(TSX) trial_run.ts $(ARGS)
 
-full: stage1 stage2 stage3 stage4 stage5 stage6 stage7 ## run the seven stages in order
+full: $(STAGE_TARGETS) ## run the seven stages in order
 	@echo "✓ Full pipeline completed: training set in output/conversations_final.jsonl"
 
-stage1: ## extract Q&A pairs → output/qa_pairs.jsonl
-	$(TSX) 1_extract_qa.ts $(ARGS)
-stage2: ## validate Q&A pairs → output/qa_pairs_validated{,_passed}.jsonl
-	$(TSX) 2_validate_qa.ts $(ARGS)
-stage3: ## generate conversations → output/conversations_raw.jsonl
-	$(TSX) 3_generate_conversations.ts $(ARGS)
-stage4: ## judge conversations → output/conversations_judged.jsonl
-	$(TSX) 4_judge_and_save.ts $(ARGS)
-stage5: ## embed conversations → output/conversations_embedded.jsonl
-	$(TSX) 5_embed_conversations.ts $(ARGS)
-stage6: ## remove near-duplicates → output/conversations_deduplicated.jsonl
-	$(TSX) 6_deduplicate.ts $(ARGS)
-stage7: ## select the top-K training set → output/conversations_final.jsonl
-	$(TSX) 7_select_top.ts $(ARGS)
+# stageN runs the script N_*.ts: the scripts are named for their place in src/pipeline.ts.
+$(STAGE_TARGETS): stage%:
+	$(TSX) $(wildcard $*_*.ts) $(ARGS)
 
 stats: ## one table across all stages of the full run and the trial
 	$(TSX) scripts/stats.ts $(ARGS)

@@ -15,19 +15,19 @@ import { FLAGS as JUDGE, judgeConversations } from './4_judge_and_save.js';
 import { embedConversations, FLAGS as EMBED } from './5_embed_conversations.js';
 import { deduplicate, FLAGS as DEDUP } from './6_deduplicate.js';
 import { FLAGS as SELECT, selectTop } from './7_select_top.js';
-import { isMain, parseFlags, runCli, usageText, type Flags, type FlagSpecs } from './src/cli.js';
-import { artifactPaths, DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS } from './src/config.js';
+import { parseFlags, runIfMain, type Flags, type FlagSpecs } from './src/cli.js';
+import { DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS } from './src/config.js';
+import { ARTIFACTS, artifactPaths, PIPELINE, type ArtifactName, type PipelineStageName } from './src/pipeline.js';
 import { domainFilePath, loadDomain } from './src/domain.js';
 import { assertFactsFitDomain } from './src/domain_checks.js';
 import { ON_BAD_FILE, readSources, type OnBadFile } from './src/sources/read_sources.js';
 import { DEFAULT_EMBEDDING_PROVIDER, keyFor, PROVIDER_CHOICES, PROVIDER_NAMES } from './src/llm/providers.js';
-import { resolveProvider } from './src/stage_flags.js';
-import { defaultModels, estimateRun } from './src/trial_estimate.js';
+import { resolveProvider } from './src/stage/flags.js';
+import { defaultModels, estimateRun } from './src/stage/trial_estimate.js';
 import { formatTokens, formatUsd } from './src/usage_meter.js';
-import { readJsonl } from './src/jsonl.js';
-import { passRates } from './src/pass_rates.js';
-import { Conversation, JUDGE_CRITERIA, JudgedConversation, QA_CRITERIA, QAPair, TrainingExample, ValidatedQAPair, EmbeddedConversation } from './src/schemas.js';
-import type { z } from 'zod';
+import { readJsonl } from './src/io/jsonl.js';
+import { passRates } from './src/stage/pass_rates.js';
+import { JUDGE_CRITERIA, JudgedConversation, QA_CRITERIA, ValidatedQAPair } from './src/schemas.js';
 
 export const FLAGS = {
   facts: { kind: 'list', help: 'facts: markdown, text, HTML or PDF files, or folders of them', default: DEFAULT_FACTS },
@@ -97,18 +97,20 @@ export async function trialRun(flags: Flags<typeof FLAGS>): Promise<number> {
   keyFor(chatProvider, 'stages 1-4 call the model');
   keyFor(resolveProvider(embeddingProvider, DEFAULT_EMBEDDING_PROVIDER), 'stage 5 embeds conversations');
 
-  const stages: Array<[string, () => Promise<number>]> = [
-    ['STAGE 1: Q&A EXTRACTION', () => extractQa(stageFlags(EXTRACT, { ...llm, facts, 'on-bad-file': flags['on-bad-file'], output: paths.qaPairs, limit: flags.chunks }))],
-    ['STAGE 2: Q&A VALIDATION', () => validateQa(stageFlags(VALIDATE, { ...llm, input: paths.qaPairs, output: paths.qaValidated, passed: paths.qaPassed }))],
-    ['STAGE 3: CONVERSATION GENERATION', () => generateConversations(stageFlags(GENERATE, { ...llm, input: paths.qaPassed, output: paths.conversationsRaw, 'num-conversations': flags['num-conversations'] }))],
-    ['STAGE 4: JUDGING', () => judgeConversations(stageFlags(JUDGE, { ...llm, input: paths.conversationsRaw, output: paths.conversationsJudged, final: paths.conversationsFinal }))],
-    ['STAGE 5: EMBEDDINGS', () => embedConversations(stageFlags(EMBED, { ...common, provider: embeddingProvider, model: flags['embedding-model'], input: paths.conversationsJudged, output: paths.conversationsEmbedded }))],
-    ['STAGE 6: DEDUPLICATION', () => deduplicate(stageFlags(DEDUP, { quiet: flags.quiet, input: paths.conversationsEmbedded, output: paths.conversationsDeduplicated }))],
-    ['STAGE 7: TOP-K SELECTION', () => selectTop(stageFlags(SELECT, { quiet: flags.quiet, input: paths.conversationsDeduplicated, output: paths.conversationsFinal }))],
-  ];
-  for (const [title, stage] of stages) {
+  // How the trial calls each stage of the table (src/pipeline.ts): a missing or extra stage is a type error.
+  const runStage: Record<PipelineStageName, () => Promise<number>> = {
+    extract_qa: () => extractQa(stageFlags(EXTRACT, { ...llm, facts, 'on-bad-file': flags['on-bad-file'], output: paths.qaPairs, limit: flags.chunks })),
+    validate_qa: () => validateQa(stageFlags(VALIDATE, { ...llm, input: paths.qaPairs, output: paths.qaValidated, passed: paths.qaPassed })),
+    generate_conversations: () => generateConversations(stageFlags(GENERATE, { ...llm, input: paths.qaPassed, output: paths.conversationsRaw, 'num-conversations': flags['num-conversations'] })),
+    judge: () => judgeConversations(stageFlags(JUDGE, { ...llm, input: paths.conversationsRaw, output: paths.conversationsJudged, final: paths.conversationsFinal })),
+    embed: () => embedConversations(stageFlags(EMBED, { ...common, provider: embeddingProvider, model: flags['embedding-model'], input: paths.conversationsJudged, output: paths.conversationsEmbedded })),
+    deduplicate: () => deduplicate(stageFlags(DEDUP, { quiet: flags.quiet, input: paths.conversationsEmbedded, output: paths.conversationsDeduplicated })),
+    select_top: () => selectTop(stageFlags(SELECT, { quiet: flags.quiet, input: paths.conversationsDeduplicated, output: paths.conversationsFinal })),
+  };
+  for (const stage of PIPELINE) {
+    const title = `STAGE ${stage.n}: ${stage.title}`;
     header(title);
-    const code = await stage();
+    const code = await runStage[stage.name]();
     if (code !== 0) {
       process.stdout.write(`\n✗ ${title} did not finish cleanly (exit ${code}); fix the cause above and run the trial again — finished items are reused.\n`);
       return code;
@@ -131,18 +133,9 @@ export async function trialRun(flags: Flags<typeof FLAGS>): Promise<number> {
 
   // Every artifact against its schema.
   header('OUTPUT FORMATS');
-  const checks: Array<[string, string, z.ZodType]> = [
-    ['Q&A pairs', paths.qaPairs, QAPair],
-    ['Validated Q&A', paths.qaValidated, ValidatedQAPair],
-    ['Passing Q&A', paths.qaPassed, QAPair],
-    ['Raw conversations', paths.conversationsRaw, Conversation],
-    ['Judged conversations', paths.conversationsJudged, JudgedConversation],
-    ['Embedded conversations', paths.conversationsEmbedded, EmbeddedConversation],
-    ['Deduplicated conversations', paths.conversationsDeduplicated, JudgedConversation],
-    ['Training set (messages)', paths.conversationsFinal, TrainingExample],
-  ];
   let ok = true;
-  for (const [name, file, schema] of checks) {
+  for (const [artifact, { label: name, schema }] of Object.entries(ARTIFACTS) as Array<[ArtifactName, (typeof ARTIFACTS)[ArtifactName]]>) {
+    const file = paths[artifact];
     try {
       const rows = await readJsonl(file, schema, { allowEmpty: true });
       process.stdout.write(`✓ ${name}: ${file} valid (${rows.length} rows)\n`);
@@ -155,9 +148,4 @@ export async function trialRun(flags: Flags<typeof FLAGS>): Promise<number> {
   return ok ? 0 : 1;
 }
 
-if (isMain(import.meta.url)) {
-  void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('trial_run.ts', SUMMARY, FLAGS));
-    return flags ? trialRun(flags) : 0;
-  });
-}
+runIfMain(import.meta.url, 'trial_run.ts', SUMMARY, FLAGS, trialRun);

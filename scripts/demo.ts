@@ -9,7 +9,7 @@
  *
  *   npx tsx scripts/demo.ts [--output-dir output/demo] [--chunks N] [--num-conversations N] [--quiet]
  */
-import { isMain, parseFlags, runCli, usageText, type Flags } from '../src/cli.js';
+import { parseFlags, runIfMain, type Flags } from '../src/cli.js';
 import { PARAMS } from '../src/config.js';
 import { startImitation } from '../tests/support/imitation_server.js';
 import { printStats } from './stats.js';
@@ -85,9 +85,4 @@ export async function demo(flags: Flags<typeof FLAGS>): Promise<number> {
   }
 }
 
-if (isMain(import.meta.url)) {
-  void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('scripts/demo.ts', SUMMARY, FLAGS));
-    return flags ? demo(flags) : 0;
-  });
-}
+runIfMain(import.meta.url, 'scripts/demo.ts', SUMMARY, FLAGS, demo);

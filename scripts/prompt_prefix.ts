@@ -6,14 +6,15 @@
  *
  *   npx tsx scripts/prompt_prefix.ts [--dir output] [--prefix trial_]   (after a run, e.g. make demo → --dir output/demo)
  */
-import { qaExtractionPrompt } from '../src/agents/qa_extractor.js';
-import { qaValidationPrompt } from '../src/agents/qa_validator.js';
-import { conversationPrompt } from '../src/agents/conversation_generator.js';
-import { judgePrompt } from '../src/agents/conversation_judge.js';
-import { isMain, parseFlags, runCli, usageText } from '../src/cli.js';
-import { artifactPaths, DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS } from '../src/config.js';
+import { qaExtractionPrompt } from '../src/prompts/qa_extractor.js';
+import { qaValidationPrompt } from '../src/prompts/qa_validator.js';
+import { conversationPrompt } from '../src/prompts/conversation_generator.js';
+import { judgePrompt } from '../src/prompts/conversation_judge.js';
+import { runIfMain } from '../src/cli.js';
+import { DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS } from '../src/config.js';
+import { artifactPaths } from '../src/pipeline.js';
 import { loadDomain } from '../src/domain.js';
-import { readJsonl } from '../src/jsonl.js';
+import { readJsonl } from '../src/io/jsonl.js';
 import { CHARS_PER_TOKEN } from '../src/token_estimate.js';
 import { planConversations } from '../src/sampling.js';
 import { Conversation, QAPair } from '../src/schemas.js';
@@ -63,9 +64,4 @@ async function main(flags: { dir: string; prefix: string; facts: string }): Prom
   return 0;
 }
 
-if (isMain(import.meta.url)) {
-  void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('scripts/prompt_prefix.ts', 'The prefix each LLM stage shares across its requests', FLAGS));
-    return flags ? main(flags) : 0;
-  });
-}
+runIfMain(import.meta.url, 'scripts/prompt_prefix.ts', 'The prefix each LLM stage shares across its requests', FLAGS, main);

@@ -9,14 +9,14 @@
  *   npx tsx scripts/propose_domain.ts [--input FACTS] [--output data/domain.json] [--force] [--dry-run] …
  */
 import { existsSync } from 'node:fs';
-import { isMain, parseFlags, runCli, usageText, type Flags } from '../src/cli.js';
+import { runIfMain, type Flags } from '../src/cli.js';
 import { DEFAULT_DOMAIN, DEFAULT_FACTS, STAGES, type LlmStageDefaults } from '../src/config.js';
 import { assertMayWrite, DOMAIN_SCHEMA_NAME, domainProposalPrompt, factsForProposal, PROPOSAL_OUTPUT_TOKENS, proposalCheck, ProposedDomain, writeDomainFile } from '../src/domain_proposal.js';
-import { dryRun } from '../src/dry_run.js';
+import { dryRun } from '../src/stage/dry_run.js';
 import type { StructuredCall } from '../src/llm/structured.js';
-import { openLlmStage, runLlmCalls } from '../src/llm_stage.js';
+import { openLlmStage, runLlmCalls } from '../src/stage/llm_stage.js';
 import { ON_BAD_FILE, readSources, type OnBadFile } from '../src/sources/read_sources.js';
-import { LLM_FLAGS, resolveModel, resolveProvider, resolveThinking, RUN_FLAGS } from '../src/stage_flags.js';
+import { LLM_FLAGS, resolveModel, resolveProvider, resolveThinking, RUN_FLAGS } from '../src/stage/flags.js';
 
 // Stage 1's model (and MODEL_EXTRACT): it reads the same facts. A low temperature, as the answer is a description
 // to be checked, not variety; 'low' thinking, as stage 3's, because one answer must keep many fields consistent.
@@ -77,14 +77,14 @@ export async function proposeDomain(flags: Flags<typeof FLAGS>): Promise<number>
   const { run } = stage;
   run.log(`propose_domain: ${sent} · ${provider} ${model}`);
   const { results } = await runLlmCalls(stage, 'propose', provider, [{ id: 'domain', call }]);
-  run.counts.read = 1;
+  run.setRead(1);
 
   // 4. Write it whole, and say what to read before paying for a run.
   const domain = results[0];
   if (domain) {
     assertMayWrite(flags.output, flags.force);
     writeDomainFile(flags.output, domain);
-    run.counts.written = 1;
+    run.setWritten(1);
     run.log(`${flags.output}: ${domain.name} · personas ${domain.personas.map((p) => p.name).join(', ')} · system prompts ${domain.system_prompts.map((s) => s.name).join(', ')} · topics ${domain.topics.join(', ')}`);
     const args = [...(flags.input.join() === DEFAULT_FACTS ? [] : [`--facts ${flags.input.join(',')}`]), ...(flags.output === DEFAULT_DOMAIN ? [] : [`--domain ${flags.output}`])];
     run.log(`read and edit it (README "Your own company in three commands"), then: make trial${args.length ? ` ARGS="${args.join(' ')}"` : ''}`);
@@ -92,9 +92,4 @@ export async function proposeDomain(flags: Flags<typeof FLAGS>): Promise<number>
   return run.finish();
 }
 
-if (isMain(import.meta.url)) {
-  void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('scripts/propose_domain.ts', SUMMARY, FLAGS));
-    return flags ? proposeDomain(flags) : 0;
-  });
-}
+runIfMain(import.meta.url, 'scripts/propose_domain.ts', SUMMARY, FLAGS, proposeDomain);

@@ -13,7 +13,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createRepo, HubApiError, uploadFiles } from '@huggingface/hub';
 import { isMain, parseFlags, runCli, usageText, type Flags } from '../src/cli.js';
-import { PATHS } from '../src/config.js';
+import { PATHS } from '../src/pipeline.js';
 import { InputError, UsageError } from '../src/errors.js';
 import { HUB_PATHS, hubFiles } from '../src/export/dataset_card.js';
 

@@ -10,12 +10,14 @@
  *   npx tsx scripts/report.ts [--output-dir output] [--domain PATH] [--limit 2000]
  */
 import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { isMain, parseFlags, runCli, usageText, type Flags } from '../src/cli.js';
-import { artifactPaths, DEFAULT_DOMAIN, sidecarPath } from '../src/config.js';
+import { runIfMain, type Flags } from '../src/cli.js';
+import { DEFAULT_DOMAIN } from '../src/config.js';
 import { loadDomain } from '../src/domain.js';
 import { InputError } from '../src/errors.js';
-import { ensureWritableDir } from '../src/jsonl.js';
-import { collectRun, RUNS, type RunData } from '../src/report/collect.js';
+import { ensureWritableDir } from '../src/io/jsonl.js';
+import { selectedPath } from '../src/io/sidecars.js';
+import { artifactPaths, RUNS } from '../src/pipeline.js';
+import { collectRun, type RunData } from '../src/report/collect.js';
 import { collectCoverage, type Coverage } from '../src/report/coverage.js';
 import { collectDiversity, type Diversity } from '../src/report/diversity.js';
 import { reportHtml } from '../src/report/html.js';
@@ -38,7 +40,7 @@ export async function writeReports(flags: Flags<typeof FLAGS>): Promise<number> 
     const data = await collectRun({ dir, prefix: run.prefix, domain, listLimit: flags.limit });
     if (!data) continue;
     const paths = artifactPaths(run.prefix, dir);
-    const selected = sidecarPath(paths.conversationsFinal, '.selected.jsonl');
+    const selected = selectedPath(paths.conversationsFinal);
     found.push({ run, data, coverage: await collectCoverage(paths, selected), diversity: await collectDiversity(paths, selected) });
   }
   if (!found.length) throw new InputError(`${dir}/: no artifacts of the full run or the trial yet — run make trial or make full first`);
@@ -64,9 +66,4 @@ export async function writeReports(flags: Flags<typeof FLAGS>): Promise<number> 
   return 0;
 }
 
-if (isMain(import.meta.url)) {
-  void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('scripts/report.ts', SUMMARY, FLAGS));
-    return flags ? writeReports(flags) : 0;
-  });
-}
+runIfMain(import.meta.url, 'scripts/report.ts', SUMMARY, FLAGS, writeReports);

@@ -9,10 +9,11 @@
  *   npx tsx scripts/stats.ts [--output-dir output]
  */
 import { existsSync } from 'node:fs';
-import { isMain, parseFlags, runCli, usageText, type Flags } from '../src/cli.js';
-import { collectRun, RUNS } from '../src/report/collect.js';
+import { runIfMain, type Flags } from '../src/cli.js';
+import { collectRun } from '../src/report/collect.js';
 import { statsText } from '../src/report/stats_text.js';
-import { artifactPaths, sidecarPath } from '../src/config.js';
+import { artifactPaths, RUNS } from '../src/pipeline.js';
+import { selectedPath } from '../src/io/sidecars.js';
 import { collectCoverage, coverageText } from '../src/report/coverage.js';
 import { collectDiversity, diversityText } from '../src/report/diversity.js';
 
@@ -31,7 +32,7 @@ export async function printStats(flags: Flags<typeof FLAGS>): Promise<number> {
       const data = await collectRun({ dir, prefix: run.prefix });
       if (data) {
         const paths = artifactPaths(run.prefix, dir);
-        const selected = sidecarPath(paths.conversationsFinal, '.selected.jsonl');
+        const selected = selectedPath(paths.conversationsFinal);
         const coverage = await collectCoverage(paths, selected);
         const diversity = await collectDiversity(paths, selected);
         const extra = [...(coverage ? coverageText(coverage) : []), ...(diversity ? diversityText(diversity) : [])];
@@ -48,9 +49,4 @@ export async function printStats(flags: Flags<typeof FLAGS>): Promise<number> {
   return 0;
 }
 
-if (isMain(import.meta.url)) {
-  void runCli(async () => {
-    const flags = parseFlags(process.argv.slice(2), FLAGS, usageText('scripts/stats.ts', SUMMARY, FLAGS));
-    return flags ? printStats(flags) : 0;
-  });
-}
+runIfMain(import.meta.url, 'scripts/stats.ts', SUMMARY, FLAGS, printStats);

@@ -150,6 +150,26 @@ export function isMain(importMetaUrl: string): boolean {
 }
 
 /**
+ * The tail of every script: when it is the one node was started with, parse argv with its flags (`--help` prints
+ * them) and run `main` through runCli. Imported (by trial_run or a test), it does nothing.
+ */
+export function runIfMain<S extends FlagSpecs>(
+  importMetaUrl: string,
+  script: string,
+  summary: string,
+  specs: S,
+  main: (flags: Flags<S>) => Promise<number>,
+  /** `--help` when the flags alone do not say enough (stage 7 lists every format's rules). */
+  help: () => string = () => usageText(script, summary, specs),
+): void {
+  if (!isMain(importMetaUrl)) return;
+  void runCli(async () => {
+    const flags = parseFlags(process.argv.slice(2), specs, help());
+    return flags ? main(flags) : 0;
+  });
+}
+
+/**
  * Runs a script's main and exits with its code. Known errors become one line on stderr; anything else also becomes
  * one line (the stack only with DEBUG=1), because a stack trace is not an error message.
  */

@@ -12,6 +12,8 @@ export interface LlmStageDefaults {
   concurrency: number;
   /** Thinking (Gemini) or reasoning effort (OpenAI reasoning models); 'lowest' = the least the model accepts. */
   thinking: ThinkingLevel | 'lowest';
+  /** Said when the key is missing: what the stage needs it for. */
+  why: string;
 }
 
 /**
@@ -29,10 +31,10 @@ export const MODELS_CHECKED = '2026-12-02';
 // persona, emotion, modality, the one fact it must convey) and a short plan keeps them consistent; medium or high
 // would bill hundreds of thinking tokens per conversation for prose that needs no reasoning.
 export const STAGES = {
-  extract: { model: 'gemini-flash-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_EXTRACT', temperature: 0.8, concurrency: 30, thinking: 'lowest' },
-  validate: { model: 'gemini-flash-lite-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_VALIDATE', temperature: 0.0, concurrency: 50, thinking: 'lowest' },
-  generate: { model: 'gemini-flash-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_GENERATE', temperature: 0.9, concurrency: 30, thinking: 'low' },
-  judge: { model: 'gemini-flash-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_JUDGE', temperature: 0.0, concurrency: 50, thinking: 'lowest' },
+  extract: { model: 'gemini-flash-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_EXTRACT', temperature: 0.8, concurrency: 30, thinking: 'lowest', why: 'stage 1 asks the model for Q&A pairs' },
+  validate: { model: 'gemini-flash-lite-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_VALIDATE', temperature: 0.0, concurrency: 50, thinking: 'lowest', why: 'stage 2 asks the model to validate Q&A pairs' },
+  generate: { model: 'gemini-flash-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_GENERATE', temperature: 0.9, concurrency: 30, thinking: 'low', why: 'stage 3 asks the model to write conversations' },
+  judge: { model: 'gemini-flash-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_JUDGE', temperature: 0.0, concurrency: 50, thinking: 'lowest', why: 'stage 4 asks the model to judge conversations' },
 } satisfies Record<string, LlmStageDefaults>;
 
 export const EMBEDDING = {
@@ -67,22 +69,7 @@ export const PARAMS = {
 export const DEFAULT_FACTS = 'data/swap_facts.md';
 export const DEFAULT_DOMAIN = 'data/domain.json';
 
-/** Artifact paths; the trial run uses the same names prefixed with `trial_`. */
-export function artifactPaths(prefix = '', dir = 'output') {
-  const p = (name: string) => `${dir}/${prefix}${name}`;
-  return {
-    qaPairs: p('qa_pairs.jsonl'),
-    qaValidated: p('qa_pairs_validated.jsonl'),
-    qaPassed: p('qa_pairs_validated_passed.jsonl'),
-    conversationsRaw: p('conversations_raw.jsonl'),
-    conversationsJudged: p('conversations_judged.jsonl'),
-    conversationsEmbedded: p('conversations_embedded.jsonl'),
-    conversationsDeduplicated: p('conversations_deduplicated.jsonl'),
-    conversationsFinal: p('conversations_final.jsonl'),
-  };
-}
-export type ArtifactPaths = ReturnType<typeof artifactPaths>;
-export const PATHS = artifactPaths();
+// Artifact paths (PATHS, artifactPaths) are in src/pipeline.ts, beside the stages that write them.
 
 // Sampling distributions of stage 3 (config.py in the original).
 export const DISTRIBUTIONS = {
@@ -91,8 +78,3 @@ export const DISTRIBUTIONS = {
   modality: { standard: 0.7, typed_on_phone: 0.2, voice_dictated: 0.1 },
   textVariation: { standard: 0.8, all_lowercase: 0.15, no_punctuation: 0.05 },
 };
-
-/** A file that lives beside an artifact: `output/x.jsonl` + `.meta.json` → `output/x.meta.json`. */
-export function sidecarPath(artifact: string, suffix: string): string {
-  return artifact.replace(/\.jsonl$/, '') + suffix;
-}

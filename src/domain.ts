@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { GENERIC_TOPICS, genericDescription, genericPersonas, genericSystemPrompts } from './generic_domain.js';
-import { readJsonFile } from './jsonl.js';
+import { readJsonFile } from './io/jsonl.js';
 
 // Strict like the file itself: a misspelt key (`typical_question`) is an error, not silently dropped.
 export const Persona = z.strictObject({

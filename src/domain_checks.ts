@@ -2,7 +2,8 @@
 // domain the stage before it used — else SWAP's prompts would be written about another company.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { DEFAULT_DOMAIN, sidecarPath } from './config.js';
+import { DEFAULT_DOMAIN } from './config.js';
+import { manifestPath } from './io/sidecars.js';
 import { SWAP_DOMAIN, type Domain } from './domain.js';
 import { InputError } from './errors.js';
 
@@ -27,7 +28,7 @@ export function assertFactsFitDomain(domainFile: string | undefined, facts: stri
  * the one beside it that lists it among its outputs (stage 2's passed pairs are recorded in qa_pairs_validated's).
  */
 function recordedDomain(input: string): { domain: string; manifest: string } | undefined {
-  const own = sidecarPath(input, '.meta.json');
+  const own = manifestPath(input);
   const dir = dirname(input);
   const candidates = existsSync(own) ? [own] : existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.meta.json')).map((n) => join(dir, n)) : [];
   for (const file of candidates) {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { builtInTextIn, DomainFile, Persona, SWAP_DOMAIN } from './domain.js';
 import { namesBuiltInCompany } from './domain_checks.js';
 import { InputError } from './errors.js';
-import { ensureWritableDir, writeFailureReason } from './jsonl.js';
+import { ensureWritableDir, writeFailureReason } from './io/jsonl.js';
 
 // Every key the file may leave out is required of the model, with the counts the issue asks for: enough personas
 // for stage 3's persona × style strata to vary, few enough for the user to read and edit.

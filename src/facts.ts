@@ -1,7 +1,6 @@
 // Stable ids of facts (one chunk = one fact line), so a fact can be followed from stage 1 to the final training set.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { sidecarPath } from './config.js';
 
 /**
  * Whitespace and case do not change a fact: "* Swap  ships" and "* swap ships" get one id, so an edit that only
@@ -47,9 +46,4 @@ export function pairFactId(pair: { fact_id?: string; source_text: string }, byTe
 /** The distinct facts of a conversation's source pairs, in first-seen order. */
 export function conversationFactIds(pairs: ReadonlyArray<{ fact_id?: string; source_text: string }>, byText?: ReadonlyMap<string, string>): string[] {
   return [...new Set(pairs.map((p) => pairFactId(p, byText)))];
-}
-
-/** Stage 1's list of every fact, beside its pairs file: `output/qa_pairs.jsonl` → `output/qa_pairs.facts.jsonl`. */
-export function factsListPath(qaPairsArtifact: string): string {
-  return sidecarPath(qaPairsArtifact, '.facts.jsonl');
 }

@@ -1,23 +1,18 @@
 // One run per output: a second run on the same artifact refuses and names the running one; a lock left by a dead
 // process is taken over; the lock goes on every exit.
+import { lockPath } from '../src/io/sidecars.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactLock, lockPath } from '../src/artifact_lock.js';
+import { describe, expect, it } from 'vitest';
+import { ArtifactLock } from '../src/io/artifact_lock.js';
 import { startImitation, type Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
-import { removeTempDirs, runStage, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeQaPairs } from './support/run_stage.js';
+import { imitationPerFile, runStage, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeQaPairs } from './support/run_stage.js';
 
 let imitation: Imitation;
-beforeAll(async () => {
-  imitation = await startImitation({ seed: 3 });
-});
-afterAll(async () => {
-  await imitation?.close();
-  removeTempDirs();
-});
+imitationPerFile({ seed: 3 }, (started) => (imitation = started));
 
 /** A pid that no process holds: one that has just exited. */
 function deadPid(): number {

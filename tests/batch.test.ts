@@ -5,7 +5,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { qaValidationPrompt } from '../src/agents/qa_validator.js';
+import { qaValidationPrompt } from '../src/prompts/qa_validator.js';
 import { DEFAULT_DOMAIN } from '../src/config.js';
 import { loadDomain } from '../src/domain.js';
 import { startImitation, type Imitation, type ImitationOptions, type RecordedRequest } from './support/imitation_server.js';

@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Checkpoint } from '../src/checkpoint.js';
+import { Checkpoint } from '../src/io/checkpoint.js';
 
 const root = mkdtempSync(join(tmpdir(), 'checkpoint-'));
 let n = 0;

@@ -2,19 +2,13 @@
 // ENOSPC) stops new calls at once with the path and the reason; what was saved is reused by the next run.
 import { linkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
-import { lineCount, readRows, removeTempDirs, runStage, savedEntries, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeJudged } from './support/run_stage.js';
+import { describe, expect, it } from 'vitest';
+import { paidRequests, type Imitation } from './support/imitation_server.js';
+import { imitationPerFile, lineCount, readRows, runStage, savedEntries, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeJudged } from './support/run_stage.js';
 
 const N = 30;
 let imitation: Imitation;
-beforeAll(async () => {
-  imitation = await startImitation({ seed: 6 });
-});
-afterAll(async () => {
-  await imitation?.close();
-  removeTempDirs();
-});
+imitationPerFile({ seed: 6 }, (started) => (imitation = started));
 
 describe('a failed checkpoint write', () => {
   it('stops new calls at once, names the checkpoint and ENOSPC, and the saved items are reused', async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Checkpoint } from '../src/checkpoint.js';
+import { Checkpoint } from '../src/io/checkpoint.js';
 import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
 import { readRows, removeTempDirs, runStage, stageEnv, tempDir, writeFacts, writeQaPairs } from './support/run_stage.js';
 

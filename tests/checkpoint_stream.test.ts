@@ -14,7 +14,7 @@ vi.mock('node:fs', async (importOriginal) => {
 });
 
 const { appendFileSync, mkdtempSync, readFileSync: realReadFileSync } = await vi.importActual<typeof import('node:fs')>('node:fs');
-const { Checkpoint } = await import('../src/checkpoint.js');
+const { Checkpoint } = await import('../src/io/checkpoint.js');
 
 describe('Checkpoint on a large file', () => {
   it('loads and compacts a file of repeated lines in small chunks, keeping the first answer of each key', async () => {

@@ -2,18 +2,12 @@
 // completes, writes its artifact and manifest, and leaves no temporary file or stack trace.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startImitation, type Imitation } from './support/imitation_server.js';
-import { lineCount, removeTempDirs, spawnStage, stageEnv, tempDir, writeQaPairs } from './support/run_stage.js';
+import { describe, expect, it } from 'vitest';
+import type { Imitation } from './support/imitation_server.js';
+import { imitationPerFile, lineCount, spawnStage, stageEnv, tempDir, writeQaPairs } from './support/run_stage.js';
 
 let imitation: Imitation;
-beforeAll(async () => {
-  imitation = await startImitation({ seed: 2 });
-});
-afterAll(async () => {
-  await imitation?.close();
-  removeTempDirs();
-});
+imitationPerFile({ seed: 2 }, (started) => (imitation = started));
 
 describe.each([['stdout'], ['stdout and stderr']] as const)('a closed %s', (which) => {
   it('the stage completes with exit 0, its artifact and manifest, and no temporary file', async () => {

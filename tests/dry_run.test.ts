@@ -3,15 +3,15 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { dryRun, type DryRunEstimate } from '../src/dry_run.js';
+import { dryRun, type DryRunEstimate } from '../src/stage/dry_run.js';
 import { parseFlags } from '../src/cli.js';
 import { FLAGS as TRIAL_FLAGS, trialRun } from '../trial_run.js';
 import { startImitation, type Imitation } from './support/imitation_server.js';
 import { manifest, setEnv, stage } from './support/run_stages.js';
 
 // The stages import dryRun from this module: wrapping it lets the test read the estimate it returned.
-vi.mock('../src/dry_run.js', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../src/dry_run.js')>();
+vi.mock('../src/stage/dry_run.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../src/stage/dry_run.js')>();
   return { ...actual, dryRun: vi.fn(actual.dryRun) };
 });
 
@@ -118,7 +118,7 @@ describe('trial_run.ts --dry-run', () => {
 describe('dryRun on repeated rows', () => {
   it('counts identical requests once, as the run asks them once, and leaves out what the checkpoint holds', async () => {
     const { z } = await import('zod');
-    const { Checkpoint } = await import('../src/checkpoint.js');
+    const { Checkpoint } = await import('../src/io/checkpoint.js');
     const { requestKey } = await import('../src/llm/structured.js');
     const dir = mkdtempSync(join(tmpdir(), 'dry-repeated-'));
     const artifact = join(dir, 'out.jsonl');

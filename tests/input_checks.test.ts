@@ -2,19 +2,13 @@
 // real command line, in process; PRICES_FILE through a child, as prices are read once per process.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
+import { describe, expect, it } from 'vitest';
+import { paidRequests, type Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
-import { filesUnder, readRows, removeTempDirs, runStage, stageEnv, tempDir, writeFacts, writeQaPairs } from './support/run_stage.js';
+import { filesUnder, imitationPerFile, readRows, runStage, stageEnv, tempDir, writeFacts, writeQaPairs } from './support/run_stage.js';
 
 let imitation: Imitation;
-beforeAll(async () => {
-  imitation = await startImitation({ seed: 5 });
-});
-afterAll(async () => {
-  await imitation?.close();
-  removeTempDirs();
-});
+imitationPerFile({ seed: 5 }, (started) => (imitation = started));
 
 /** Runs a script (in process unless `runner` says otherwise) and says how many requests reached the imitation. */
 async function run(script: string, args: string[], dir: string, env: Record<string, string> = {}, runner: typeof runStage | typeof runStageInProcess = runStageInProcess) {

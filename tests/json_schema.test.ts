@@ -1,10 +1,10 @@
 // The JSON Schemas sent to each provider for the four agent output schemas.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConversationOutput, CONVERSATION_SCHEMA_NAME } from '../src/agents/conversation_generator.js';
-import { JudgmentOutput, JUDGMENT_SCHEMA_NAME } from '../src/agents/conversation_judge.js';
-import { QABatchOutput, QA_BATCH_SCHEMA_NAME } from '../src/agents/qa_extractor.js';
-import { QAValidationOutput, QA_VALIDATION_SCHEMA_NAME } from '../src/agents/qa_validator.js';
+import { ConversationOutput, CONVERSATION_SCHEMA_NAME } from '../src/prompts/conversation_generator.js';
+import { JudgmentOutput, JUDGMENT_SCHEMA_NAME } from '../src/prompts/conversation_judge.js';
+import { QABatchOutput, QA_BATCH_SCHEMA_NAME } from '../src/prompts/qa_extractor.js';
+import { QAValidationOutput, QA_VALIDATION_SCHEMA_NAME } from '../src/prompts/qa_validator.js';
 import { geminiJsonSchema, openaiJsonSchema } from '../src/llm/json_schema.js';
 
 type Node = Record<string, unknown>;

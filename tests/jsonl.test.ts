@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { InputError, JsonlLineError } from '../src/errors.js';
-import { AtomicJsonlWriter, iterateJsonl, readJsonl, writeJsonl } from '../src/jsonl.js';
+import { AtomicJsonlWriter, iterateJsonl, readJsonl, writeJsonl } from '../src/io/jsonl.js';
 import { QAPair, ValidatedQAPair } from '../src/schemas.js';
 
 const root = mkdtempSync(join(tmpdir(), 'jsonl-'));

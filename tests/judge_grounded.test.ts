@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkTurnVerdicts, judgePrompt } from '../src/agents/conversation_judge.js';
+import { checkTurnVerdicts, judgePrompt } from '../src/prompts/conversation_judge.js';
 import { SWAP_DOMAIN } from '../src/domain.js';
 import { JudgedConversation, QAPair } from '../src/schemas.js';
 import { startImitation, type GenerateCall, type Imitation } from './support/imitation_server.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { forEachLine, forEachLineSync } from '../src/line_reader.js';
+import { forEachLine, forEachLineSync } from '../src/io/line_reader.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lines-'));
 let n = 0;

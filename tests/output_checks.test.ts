@@ -4,19 +4,13 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startImitation, type Imitation } from './support/imitation_server.js';
+import { describe, expect, it } from 'vitest';
+import type { Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
-import { filesUnder, readRows, removeTempDirs, runStage, stageEnv, tempDir, writeJudged, writeQaPairs } from './support/run_stage.js';
+import { filesUnder, imitationPerFile, readRows, runStage, stageEnv, tempDir, writeJudged, writeQaPairs } from './support/run_stage.js';
 
 let imitation: Imitation;
-beforeAll(async () => {
-  imitation = await startImitation({ seed: 7 });
-});
-afterAll(async () => {
-  await imitation?.close();
-  removeTempDirs();
-});
+imitationPerFile({ seed: 7 }, (started) => (imitation = started));
 
 const j = join;
 /** Stage 3's output: the conversations of `writeJudged` without their judgment. */

@@ -6,7 +6,7 @@ import { parquetMetadata, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FLAGS, selectTop } from '../7_select_top.js';
 import { parseFlags } from '../src/cli.js';
-import { artifactPaths } from '../src/config.js';
+import { artifactPaths } from '../src/pipeline.js';
 import { hubFiles, sizeCategory } from '../src/export/dataset_card.js';
 import { writeFixtureRun, type FixtureCounts } from './support/report_fixtures.js';
 import { readRows, removeTempDirs, tempDir } from './support/run_stage.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trialRun, FLAGS } from '../trial_run.js';
 import { parseFlags } from '../src/cli.js';
-import { artifactPaths } from '../src/config.js';
+import { artifactPaths } from '../src/pipeline.js';
 import { SWAP_DOMAIN } from '../src/domain.js';
 import { Conversation, EmbeddedConversation, JudgedConversation, QAPair, TrainingExample, ValidatedQAPair } from '../src/schemas.js';
 import { startImitation, type Imitation } from './support/imitation_server.js';

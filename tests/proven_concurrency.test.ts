@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROOF_MAX_AGE_MS, provenConcurrency } from '../src/proven_concurrency.js';
+import { PROOF_MAX_AGE_MS, provenConcurrency } from '../src/stage/proven_concurrency.js';
 
 const NOW = Date.parse('2026-12-02T12:00:00Z');
 

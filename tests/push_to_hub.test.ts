@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FLAGS, selectTop } from '../7_select_top.js';
 import { parseFlags } from '../src/cli.js';
-import { artifactPaths } from '../src/config.js';
+import { artifactPaths } from '../src/pipeline.js';
 import { hubFiles } from '../src/export/dataset_card.js';
 import { startHubImitation, type HubImitation } from './support/hub_imitation.js';
 import { writeFixtureRun } from './support/report_fixtures.js';

@@ -3,8 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { FLAGS, passedPath, validateQa } from '../2_validate_qa.js';
-import { QA_VALIDATION_SCHEMA_NAME } from '../src/agents/qa_validator.js';
+import { FLAGS, validateQa } from '../2_validate_qa.js';
+import { passedPath } from '../src/io/sidecars.js';
+import { QA_VALIDATION_SCHEMA_NAME } from '../src/prompts/qa_validator.js';
 import { parseFlags } from '../src/cli.js';
 import { STAGES } from '../src/config.js';
 import { RecordingChatModel } from './support/recording_model.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeReports } from '../scripts/report.js';
-import { artifactPaths } from '../src/config.js';
+import { artifactPaths } from '../src/pipeline.js';
 import type { JudgedConversation } from '../src/schemas.js';
 import { FACT_WITHOUT_PAIR, UNSUPPORTED_CLAIM, writeFixtureRun, type FixtureCounts } from './support/report_fixtures.js';
 

@@ -1,6 +1,11 @@
 // Artifact schemas: rows the Python original wrote load here, bad rows point at the field, and our rows round-trip.
 import { describe, expect, it } from 'vitest';
-import { checkRoles } from '../src/agents/conversation_generator.js';
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { checkRoles, ConversationOutput } from '../src/prompts/conversation_generator.js';
+import { JudgmentOutput } from '../src/prompts/conversation_judge.js';
+import { QABatchOutput } from '../src/prompts/qa_extractor.js';
+import { QAValidationOutput } from '../src/prompts/qa_validator.js';
 import { formatZodIssue } from '../src/format.js';
 import {
   Conversation,
@@ -167,5 +172,18 @@ describe('checkRoles (stage 3 asks again when this fails)', () => {
   it('rejects a system message anywhere in the model output (code adds the only one, first)', () => {
     expect(checkRoles([turn('system'), turn('user'), turn('assistant'), turn('user')], 2)).toMatch(/^message 1 must be from the user, got system/);
     expect(checkRoles([turn('user'), turn('system')], 1)).toMatch(/^message 2 must be from the assistant, got system/);
+  });
+});
+
+describe('what the model is asked to write', () => {
+  // The JSON Schema of each answer is part of every request's resume key (requestKey): a schema derived from
+  // schemas.ts must send what the hand-written one did, or every saved answer would be paid for again.
+  it.each([
+    ['QABatchOutput', QABatchOutput, 'ce721b4ccea6f291'],
+    ['QAValidationOutput', QAValidationOutput, '9f6cc34ec23134f9'],
+    ['ConversationOutput', ConversationOutput, '75166f425e6ce6c9'],
+    ['JudgmentOutput', JudgmentOutput, 'b76aea9ec3f244ba'],
+  ] as const)('%s keeps the JSON Schema resume keys were made with', (_name, schema, hash) => {
+    expect(createHash('sha256').update(JSON.stringify(z.toJSONSchema(schema))).digest('hex').slice(0, 16)).toBe(hash);
   });
 });

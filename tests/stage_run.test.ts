@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { dryRun } from '../src/dry_run.js';
-import { Checkpoint } from '../src/checkpoint.js';
+import { dryRun } from '../src/stage/dry_run.js';
+import { Checkpoint } from '../src/io/checkpoint.js';
 import { requestKey } from '../src/llm/structured.js';
-import { StageRun, type Task } from '../src/stage_run.js';
+import { StageRun, type Task } from '../src/stage/stage_run.js';
 
 function stage(dir: string, fresh = false) {
   return new StageRun({ stage: 'test', artifact: join(dir, 'out.jsonl'), inputs: [], settings: {}, concurrency: 4, quiet: true, fresh });
@@ -53,6 +53,31 @@ describe('StageRun.runTasks', () => {
     const next = stage(dir);
     await next.runTasks('t', tasks(['a', 'b'], calls).map((t) => ({ ...t, units: 3 })));
     expect(next.counts.reused).toBe(6);
+  });
+});
+
+describe('StageRun counts', () => {
+  it('change only through its methods, and a failed task counts its units and lands in the ledger', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stage-run-'));
+    const run = stage(dir);
+    const snapshot = run.counts;
+    run.setRead(7);
+    run.addRetries(2);
+    run.filter('too_long', 2);
+    const failing: Task<string> = { id: 'bad', key: 'k-bad', units: 3, run: async () => Promise.reject(new Error('boom')) };
+    await run.runTasks('t', [...tasks(['a'], []), failing]);
+    run.setWritten(2);
+    expect(snapshot.read, 'the view handed out earlier is a copy').toBe(0);
+    expect(run.counts).toMatchObject({ read: 7, written: 2, retries: 2, filtered: { too_long: 2 } });
+    expect(run.failed).toBe(3);
+    expect(run.failures.map((f) => [f.item_id, f.error_class])).toEqual([['bad', 'internal']]);
+    const log = process.stdout.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    try {
+      expect(await run.finish(), 'any failure fails the run by default').toBe(1);
+    } finally {
+      process.stdout.write = log;
+    }
   });
 });
 

@@ -4,7 +4,8 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { artifactPaths, sidecarPath } from '../src/config.js';
+import { artifactPaths } from '../src/pipeline.js';
+import { sidecarPath } from '../src/io/sidecars.js';
 import { collectRun } from '../src/report/collect.js';
 import { collectDiversity, diversityText } from '../src/report/diversity.js';
 import { statsText } from '../src/report/stats_text.js';

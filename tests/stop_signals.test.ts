@@ -1,6 +1,6 @@
 // Presses counted by time: the relays of one Ctrl-C (npx, tsx, make) are one press; a later one stops now.
 import { describe, expect, it } from 'vitest';
-import { SAME_PRESS_MS, StopSignals } from '../src/stop_signals.js';
+import { SAME_PRESS_MS, StopSignals } from '../src/stage/stop_signals.js';
 
 function counter(times: number[]) {
   let i = 0;

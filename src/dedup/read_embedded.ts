@@ -3,7 +3,7 @@ import { isAscii } from 'node:buffer';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError, JsonlLineError } from '../errors.js';
 import { vectorProblem } from '../embedding_check.js';
-import { assertReadable } from '../jsonl.js';
+import { assertReadable } from '../io/jsonl.js';
 
 /*
  * A 100k-row file is ~1.4 GB, 90% of it embedding digits, so the file is read in fixed chunks and never held as

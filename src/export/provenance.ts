@@ -2,7 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { z } from 'zod';
-import { artifactPaths, sidecarPath } from '../config.js';
+import { manifestPath } from '../io/sidecars.js';
+import { artifactPaths } from '../pipeline.js';
 
 // Only the fields the card shows; anything else in a manifest is ignored, and a manifest that does not parse is
 // treated as absent (the card says "not recorded") rather than stopping an export whose rows are fine.
@@ -39,7 +40,7 @@ export function readProvenance(input: string): Provenance {
   }
   const provenance: Provenance = { stages: [], models: [], passRates: [], settings: {} };
   for (const artifact of files) {
-    const manifest = readStageManifest(sidecarPath(artifact, '.meta.json'));
+    const manifest = readStageManifest(manifestPath(artifact));
     if (!manifest) continue;
     provenance.stages.push(manifest.stage);
     provenance.settings[manifest.stage] = manifest.settings ?? {};

@@ -1,6 +1,6 @@
 // Model calls as resumable tasks of a stage: keyed for resume, metered, and retried by the policy in ./retry.ts.
 import { createHash } from 'node:crypto';
-import { EMBEDDINGS_CODEC, toFloat32 } from '../embedding_codec.js';
+import { EMBEDDINGS_CODEC, toFloat32 } from '../io/embedding_codec.js';
 import { embeddingsProblem } from '../embedding_check.js';
 import { InvalidAnswerError } from '../errors.js';
 import { tokensOf } from '../token_estimate.js';

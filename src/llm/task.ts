@@ -1,5 +1,6 @@
 // What calls need from the stage that runs them, and what they hand it back: a small interface the stage runner
-// (src/stage_run.ts) satisfies, so nothing under src/llm or src/batch imports the runner itself.
+// (src/stage/stage_run.ts) satisfies, so nothing under src/llm or src/batch imports the runner itself.
+import type { ResultCodec } from '../io/checkpoint.js';
 import type { AdaptiveLimiter } from '../limiter.js';
 import type { Usage } from './types.js';
 
@@ -14,11 +15,7 @@ export interface Task<R> {
   codec?: ResultCodec<R>;
 }
 
-export interface ResultCodec<R> {
-  encode(result: R): unknown;
-  /** Also reads what older checkpoints hold. */
-  decode(stored: unknown): R;
-}
+export type { ResultCodec };
 
 /** The running stage as a model call sees it: who admits requests, when to stop, where usage and retries go. */
 export interface CallHost {

@@ -1,7 +1,8 @@
 // Reads one run (the full run or the trial) from its artifacts and manifests, streaming each file once: row counts,
 // criterion pass rates, the sampled mix, similarities of removed duplicates and a sample of conversations to review.
 import { existsSync } from 'node:fs';
-import { artifactPaths, sidecarPath, type ArtifactPaths } from '../config.js';
+import { artifactPaths, PIPELINE, primaryArtifact, RUNS, type PipelineStage } from '../pipeline.js';
+import { checkpointPath, dedupReportPath, selectedPath } from '../io/sidecars.js';
 import { SWAP_DOMAIN, type Domain } from '../domain.js';
 import {
   Conversation,
@@ -12,28 +13,12 @@ import {
   QAPair,
   ValidatedQAPair,
 } from '../schemas.js';
-import { dedupReportPath, RemovedDuplicate } from '../select/dedup_report.js';
+import { RemovedDuplicate } from '../select/dedup_report.js';
 import { FinalRow } from './final_rows.js';
 import { ListingBuilder, type ListedConversation, type Listing } from './listing.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { countLines, countObjectLines, scan } from './scan.js';
 import { sampledDimensions } from './targets.js';
-
-export const PIPELINE = [
-  { n: 1, name: 'extract_qa', script: '1_extract_qa.ts', artifact: 'qaPairs' },
-  { n: 2, name: 'validate_qa', script: '2_validate_qa.ts', artifact: 'qaValidated' },
-  { n: 3, name: 'generate_conversations', script: '3_generate_conversations.ts', artifact: 'conversationsRaw' },
-  { n: 4, name: 'judge', script: '4_judge_and_save.ts', artifact: 'conversationsJudged' },
-  { n: 5, name: 'embed', script: '5_embed_conversations.ts', artifact: 'conversationsEmbedded' },
-  { n: 6, name: 'deduplicate', script: '6_deduplicate.ts', artifact: 'conversationsDeduplicated' },
-  { n: 7, name: 'select_top', script: '7_select_top.ts', artifact: 'conversationsFinal' },
-] as const satisfies ReadonlyArray<{ n: number; name: string; script: string; artifact: keyof ArtifactPaths }>;
-
-/** The two runs that share an output folder; the trial's artifacts carry a `trial_` prefix. */
-export const RUNS = [
-  { prefix: '', label: 'Full run', make: 'make full', report: 'report.html' },
-  { prefix: 'trial_', label: 'Trial', make: 'make trial', report: 'trial_report.html' },
-] as const;
 
 export type StageStatus = 'done' | 'no manifest' | 'artifact missing' | 'not run';
 
@@ -107,12 +92,13 @@ export async function collectRun(options: CollectOptions): Promise<RunData | und
   const prefix = options.prefix ?? '';
   const listLimit = options.listLimit ?? 0;
   const paths = artifactPaths(prefix, dir);
-  const manifests = PIPELINE.map((spec) => readManifest(paths[spec.artifact]));
-  if (!PIPELINE.some((spec, i) => manifests[i] || existsSync(paths[spec.artifact]))) return undefined;
+  const artifactOf = (spec: PipelineStage) => paths[primaryArtifact(spec)];
+  const manifests = PIPELINE.map((spec) => readManifest(artifactOf(spec)));
+  if (!PIPELINE.some((spec, i) => manifests[i] || existsSync(artifactOf(spec)))) return undefined;
 
   const rows: Record<number, number | undefined> = {};
   const judgedExists = existsSync(paths.conversationsJudged);
-  const listing = await ListingBuilder.start(paths, sidecarPath(paths.conversationsFinal, '.selected.jsonl'), judgedExists ? paths.conversationsJudged : paths.conversationsRaw, listLimit);
+  const listing = await ListingBuilder.start(paths, selectedPath(paths.conversationsFinal), judgedExists ? paths.conversationsJudged : paths.conversationsRaw, listLimit);
 
   rows[1] = await scan(paths.qaPairs, QAPair);
 
@@ -152,7 +138,7 @@ export async function collectRun(options: CollectOptions): Promise<RunData | und
   rows[7] = await scan(paths.conversationsFinal, FinalRow);
   const { conversations, ...review } = listing.finish(rows[4], rows[5]);
 
-  const stages = await Promise.all(PIPELINE.map((spec, i) => stageData(spec, paths[spec.artifact], rows[spec.n], manifests, i)));
+  const stages = await Promise.all(PIPELINE.map((spec, i) => stageData(spec, artifactOf(spec), rows[spec.n], manifests, i)));
   const chunks = manifests[0]?.settings.chunks;
   const dedupSettings = manifests[5]?.settings ?? {};
   const threshold = dedupSettings.threshold ?? dedupSettings.similarity_threshold;
@@ -182,7 +168,7 @@ export async function collectRun(options: CollectOptions): Promise<RunData | und
 }
 
 async function stageData(
-  spec: (typeof PIPELINE)[number],
+  spec: PipelineStage,
   artifact: string,
   rows: number | undefined,
   manifests: Array<Manifest | undefined>,
@@ -199,9 +185,10 @@ async function stageData(
   const written = manifest?.counts.written;
   if (written !== undefined && rows !== undefined && written !== rows)
     notes.push(`${artifact} has ${rows} rows but its manifest says ${written} were written: changed since the stage ran?`);
-  if (status === 'not run' && existsSync(`${artifact}.checkpoint.jsonl`)) {
-    const saved = await countLines(`${artifact}.checkpoint.jsonl`);
-    notes.push(`${saved} finished items saved in ${artifact}.checkpoint.jsonl: interrupted or still running`);
+  const checkpoint = checkpointPath(artifact);
+  if (status === 'not run' && existsSync(checkpoint)) {
+    const saved = await countLines(checkpoint);
+    notes.push(`${saved} finished items saved in ${checkpoint}: interrupted or still running`);
   }
   const started = manifest?.started_at;
   if (started) {

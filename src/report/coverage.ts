@@ -1,7 +1,8 @@
 // The fact funnel of a run: every fact of stage 1, followed to the final set, and where each lost one dropped out.
 import { existsSync } from 'node:fs';
-import type { ArtifactPaths } from '../config.js';
-import { conversationFactIds, FactRecord, factsListPath, pairFactId } from '../facts.js';
+import { type ArtifactPaths } from '../pipeline.js';
+import { factsListPath } from '../io/sidecars.js';
+import { conversationFactIds, FactRecord, pairFactId } from '../facts.js';
 import { JudgedConversation, QAPair, ValidatedQAPair } from '../schemas.js';
 import { SelectedRow } from './final_rows.js';
 import { scan } from './scan.js';

@@ -2,12 +2,13 @@
 // messages, the most repeated openings of user messages, and the mean nearest-neighbour similarity of its embeddings.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import type { ArtifactPaths } from '../config.js';
+import { type ArtifactPaths } from '../pipeline.js';
+import { dedupReportPath } from '../io/sidecars.js';
 import { JsonlLineError } from '../errors.js';
 import { formatZodIssue } from '../format.js';
-import { forEachLine } from '../line_reader.js';
+import { forEachLine } from '../io/line_reader.js';
 import { Conversation, JudgedConversation } from '../schemas.js';
-import { dedupReportPath, keptEmbeddedRows, readDedupReport } from '../select/dedup_report.js';
+import { keptEmbeddedRows, readDedupReport } from '../select/dedup_report.js';
 import { DistinctCounter, meanNearestNeighbour, OPENING_WORDS, OpeningCounter, words, type Distinct } from './diversity_measures.js';
 import { FinalRow, finalRowMessages, SelectedRow } from './final_rows.js';
 import { readManifest } from './manifest.js';

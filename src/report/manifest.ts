@@ -2,9 +2,9 @@
 // from an older or newer version of a stage still loads, and only a broken one stops stats and the report.
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { sidecarPath } from '../config.js';
 import { InputError } from '../errors.js';
 import { formatZodIssue } from '../format.js';
+import { manifestPath } from '../io/sidecars.js';
 
 const Usage = z.object({
   calls: z.number().default(0),
@@ -36,10 +36,6 @@ export const Manifest = z.object({
   errors_file: z.string().nullable().optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
-
-export function manifestPath(artifact: string): string {
-  return sidecarPath(artifact, '.meta.json');
-}
 
 /** The manifest next to `artifact`, or undefined when the stage never finished there. */
 export function readManifest(artifact: string): Manifest | undefined {

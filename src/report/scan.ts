@@ -2,7 +2,7 @@
 import { createReadStream, existsSync } from 'node:fs';
 import type { z } from 'zod';
 import { JsonlLineError } from '../errors.js';
-import { iterateJsonl } from '../jsonl.js';
+import { iterateJsonl } from '../io/jsonl.js';
 
 /** Validates every row (a corrupt line stops with FILE:LINE) while holding one row at a time. */
 export async function scan<S extends z.ZodType>(file: string, schema: S, each?: (row: z.output<S>, index: number) => void): Promise<number | undefined> {

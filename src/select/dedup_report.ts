@@ -2,16 +2,11 @@
 // the kept rows: which embedded row each kept row is, and how many near-copies were removed in its favour.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { sidecarPath } from '../config.js';
-import { iterateJsonl } from '../jsonl.js';
+import { iterateJsonl } from '../io/jsonl.js';
 
 /** One removed conversation; both indices are rows of the embedded file (stage 5's output). */
 export const RemovedDuplicate = z.object({ index: z.number().int().min(0), duplicate_of: z.number().int().min(0), similarity: z.number() });
 export type RemovedDuplicate = z.infer<typeof RemovedDuplicate>;
-
-export function dedupReportPath(dedupArtifact: string): string {
-  return sidecarPath(dedupArtifact, '.report.jsonl');
-}
 
 export async function readDedupReport(file: string): Promise<RemovedDuplicate[] | undefined> {
   if (!existsSync(file)) return undefined;

@@ -1,7 +1,7 @@
 // The imitation's model catalogue and request rules as the services stand on 2026-12-02 (PROVIDERS.md §8, the
 // search-tool findings cited in src/llm/model_rules.ts): which models exist, which aliases resolve to which concrete
 // version, what thinking / reasoning parameters each accepts, and implicit prompt caching.
-import { TYPICAL_THINKING_TOKENS } from '../../src/output_estimate.js';
+import { TYPICAL_THINKING_TOKENS } from '../../src/stage/output_estimate.js';
 import { estimateTokens } from './fake_answers.js';
 
 /**
@@ -150,7 +150,7 @@ export function geminiThinkingProblem(model: GeminiModel, config: any): string |
   return undefined;
 }
 
-// Sized as the dry run assumes (src/output_estimate.ts), so its ±10% check measures the arithmetic.
+// Sized as the dry run assumes (src/stage/output_estimate.ts), so its ±10% check measures the arithmetic.
 const LEVEL_TOKENS: Record<Level, number> = {
   MINIMAL: TYPICAL_THINKING_TOKENS.minimal,
   LOW: TYPICAL_THINKING_TOKENS.low,

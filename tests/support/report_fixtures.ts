@@ -1,10 +1,11 @@
 // Writes a seeded, realistic-looking run (artifacts and manifests, shaped by the real schemas) for the stats and
 // report tests and the README screenshot, and returns the numbers a reader of stats or the report should see.
+import { artifactPaths } from '../../src/pipeline.js';
 import { writeFileSync } from 'node:fs';
-import { artifactPaths, DISTRIBUTIONS } from '../../src/config.js';
+import { DISTRIBUTIONS } from '../../src/config.js';
 import { SWAP_DOMAIN } from '../../src/domain.js';
 import { factId } from '../../src/facts.js';
-import { writeJsonl } from '../../src/jsonl.js';
+import { writeJsonl } from '../../src/io/jsonl.js';
 import { Rng } from '../../src/random.js';
 import { STYLES, type Conversation, type ConversationMetadata, type JudgedConversation, type Judgment, type QAPair, type ValidatedQAPair } from '../../src/schemas.js';
 

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chunkMarkdown } from '../../src/chunking.js';
-import { isModelLookup } from './imitation_server.js';
+import { afterAll, beforeAll } from 'vitest';
+import { isModelLookup, startImitation, type Imitation, type ImitationOptions } from './imitation_server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // `node --import tsx` run directly (not the tsx CLI, which forks a second process): a SIGKILL or SIGINT then reaches
@@ -105,6 +106,22 @@ export function tempDir(prefix: string): string {
 export function removeTempDirs(): void {
   if (process.env.KEEP_TEST_DIRS) return;
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * One imitation for the whole test file: started before its tests (handed to `started`), closed after them, with the
+ * file's temporary folders removed.
+ */
+export function imitationPerFile(options: ImitationOptions, started: (imitation: Imitation) => void): void {
+  let imitation: Imitation | undefined;
+  beforeAll(async () => {
+    imitation = await startImitation(options);
+    started(imitation);
+  });
+  afterAll(async () => {
+    await imitation?.close();
+    removeTempDirs();
+  });
 }
 
 /** The first lines of the SWAP facts holding `chunks` chunkable lines, written to `file`. */

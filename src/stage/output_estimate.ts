@@ -1,7 +1,7 @@
 // How many tokens a model writes per call, for --dry-run: the JSON of a typical answer with its text at typical sizes.
-import { tokensOf } from './token_estimate.js';
-import type { ThinkingLevel } from './config.js';
-import { PARAMS } from './config.js';
+import { tokensOf } from '../token_estimate.js';
+import type { ThinkingLevel } from '../config.js';
+import { PARAMS } from '../config.js';
 
 /**
  * Typical lengths, in characters, of the free text in gemini-2.5-flash and gpt-4o-mini answers to this pipeline's

@@ -1,14 +1,10 @@
-// Stage 2's agent: three yes/no checks of one Q&A pair against its source; `passed` is computed in code.
-import { z } from 'zod';
+// Stage 2's prompt and answer schema: three yes/no checks of one Q&A pair against its source; `passed` is computed in code.
+import type { z } from 'zod';
 import type { Domain } from '../domain.js';
-import type { QAPair } from '../schemas.js';
+import { QAValidation, type QAPair } from '../schemas.js';
 
-export const QAValidationOutput = z.object({
-  uses_source_fact: z.boolean(),
-  realistic_question: z.boolean(),
-  sensible_answer: z.boolean(),
-  feedback: z.string(),
-});
+// The artifact's validation without `passed`, which code computes as all three.
+export const QAValidationOutput = QAValidation.omit({ passed: true });
 export type QAValidationOutput = z.infer<typeof QAValidationOutput>;
 
 export const QA_VALIDATION_SCHEMA_NAME = 'qa_validation';

@@ -1,12 +1,13 @@
 // --dry-run: what a stage would send and roughly what it would cost, without a single API call.
-import { Checkpoint } from './checkpoint.js';
-import type { Provider } from './llm/providers.js';
-import { checked, requestKey, type StructuredCall } from './llm/structured.js';
-import type { ChatRequest } from './llm/types.js';
+import { Checkpoint } from '../io/checkpoint.js';
+import { checkpointPath } from '../io/sidecars.js';
+import type { Provider } from '../llm/providers.js';
+import { checked, requestKey, type StructuredCall } from '../llm/structured.js';
+import type { ChatRequest } from '../llm/types.js';
 import { TYPICAL_THINKING_TOKENS } from './output_estimate.js';
-import { tokensOf } from './token_estimate.js';
-import { costOf } from './pricing.js';
-import { formatTokens, formatUsd } from './usage_meter.js';
+import { tokensOf } from '../token_estimate.js';
+import { costOf } from '../pricing.js';
+import { formatTokens, formatUsd } from '../usage_meter.js';
 
 export interface DryRunEstimate {
   calls: number;
@@ -46,7 +47,7 @@ export function printDryRun(stage: string, provider: Provider, model: string, ca
 export function dryRun<T>(stage: string, provider: Provider, model: string, artifact: string, calls: Array<StructuredCall<T>>, outputTokens: OutputTokens, options: { batch?: boolean; fresh?: boolean } = {}): DryRunEstimate {
   const { batch = false, fresh = false } = options;
   // With --fresh the real run redoes everything, so the estimate must not subtract what an earlier run saved.
-  const saved = fresh ? undefined : new Checkpoint(`${artifact}.checkpoint.jsonl`);
+  const saved = fresh ? undefined : new Checkpoint(checkpointPath(artifact));
   // Identical requests are asked once by the run (StageRun.runTasks groups them by key): count them once here too.
   const seen = new Set<string>();
   let reused = 0;

@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { sidecarPath } from './config.js';
+import { manifestPath } from '../io/sidecars.js';
 
 /** What this module needs of a manifest (StageRun.finish writes it); anything else in it may change freely. */
 const Manifest = z.object({
@@ -57,7 +57,7 @@ export function provenConcurrency(inputs: string[], provider: string, model: str
 
 /** The manifest beside `file`, else those in its folder that list it among their outputs (stage 2's _passed file). */
 function manifestsOf(file: string): Array<[string, Manifest]> {
-  const own = sidecarPath(file, '.meta.json');
+  const own = manifestPath(file);
   const mine = own !== file ? read(own) : undefined;
   if (mine) return [[own, mine]];
   let names: string[];

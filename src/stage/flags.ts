@@ -1,9 +1,9 @@
 // Flags shared by the stage scripts, so every stage spells and validates them the same way.
-import type { FlagSpec } from './cli.js';
-import { EMBEDDING, STAGES, type LlmStageDefaults, type ThinkingLevel } from './config.js';
-import { env } from './env.js';
-import { UsageError } from './errors.js';
-import { DEFAULT_CHAT_PROVIDER, isProvider, PROVIDER_CHOICES, PROVIDER_NAMES, PROVIDERS, type Provider } from './llm/providers.js';
+import type { FlagSpec } from '../cli.js';
+import { EMBEDDING, STAGES, type LlmStageDefaults, type ThinkingLevel } from '../config.js';
+import { env } from '../env.js';
+import { UsageError } from '../errors.js';
+import { DEFAULT_CHAT_PROVIDER, isProvider, PROVIDER_CHOICES, PROVIDER_NAMES, PROVIDERS, type Provider } from '../llm/providers.js';
 
 export function ioFlags(input: string, output: string) {
   return {
@@ -38,6 +38,11 @@ export const LLM_FLAGS = {
   domain: { kind: 'string', help: 'domain JSON overriding the company, personas and system prompts (default data/domain.json if present)' },
 } satisfies Record<string, FlagSpec>;
 
+/** The flags every LLM stage ends with: --concurrency (the stage's default), the model and run flags. */
+export function llmStageFlags(defaults: LlmStageDefaults) {
+  return { ...concurrencyFlag(defaults.concurrency), ...LLM_FLAGS, ...RUN_FLAGS } satisfies Record<string, FlagSpec>;
+}
+
 /** The flag, else LLM_PROVIDER, else the stage's own default (gemini for chat, openai for embeddings as the original). */
 export function resolveProvider(flag: string | undefined, fallback: Provider = DEFAULT_CHAT_PROVIDER): Provider {
   const value = flag ?? env('LLM_PROVIDER') ?? fallback;
@@ -54,8 +59,6 @@ export function resolveModel(defaults: LlmStageDefaults, provider: Provider, fla
 export function resolveEmbeddingModel(provider: Provider, flag: string | undefined): string {
   return flag ?? env(EMBEDDING.modelEnv) ?? PROVIDERS[provider].embeddingModel;
 }
-
-export type StageName = keyof typeof STAGES;
 
 /**
  * The thinking level a stage sends: --thinking, else the stage's default ('lowest' = the least the model accepts).

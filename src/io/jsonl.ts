@@ -3,10 +3,10 @@ import { createReadStream, createWriteStream, readFileSync, existsSync, mkdirSyn
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { z } from 'zod';
-import { InputError, JsonlLineError } from './errors.js';
-import { formatZodIssue } from './format.js';
+import { InputError, JsonlLineError } from '../errors.js';
+import { formatZodIssue } from '../format.js';
 import { processAlive } from './process_alive.js';
-import { redactSecrets } from './secrets.js';
+import { redactSecrets } from '../secrets.js';
 
 export interface ReadOptions {
   /** Said when the file is missing, e.g. "run stage 1 first: npx tsx 1_extract_qa.ts". */

@@ -2,7 +2,7 @@
 // another of its outputs — so a wrong path costs nothing, instead of the calls already paid when the write fails.
 import { realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { InputError } from './errors.js';
+import { InputError } from '../errors.js';
 import { ensureWritableDir } from './jsonl.js';
 
 export interface StageFile {

@@ -1,18 +1,20 @@
-// Stage 1's agent: asks for exactly three grounded Q&A pairs about one chunk of the facts.
+// Stage 1's prompt and answer schema: asks for exactly three grounded Q&A pairs about one chunk of the facts.
 import { z } from 'zod';
 import type { Chunk } from '../chunking.js';
 import type { Domain } from '../domain.js';
-import { Difficulty } from '../schemas.js';
+import { QAPair } from '../schemas.js';
 
-// What the model writes. source_text and context are the chunk's own, set by code: the model never echoes them.
+// What the model writes: the pair's own fields of QAPair. source_text and context are the chunk's own, set by code:
+// the model never echoes them. Text is `min(1)` here, not the artifact's non-blank rule: the JSON Schema sent to the
+// model stays the one resume keys were made with (a blank answer still fails QAPair before it is written).
 export const QABatchOutput = z.object({
   qa_pairs: z
     .array(
       z.object({
         question: z.string().min(1),
         answer: z.string().min(1),
-        difficulty: Difficulty,
-        categories: z.array(z.string()),
+        difficulty: QAPair.shape.difficulty,
+        categories: QAPair.shape.categories.unwrap(),
       }),
     )
     .length(3),

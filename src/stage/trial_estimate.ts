@@ -1,19 +1,19 @@
 // Estimates a whole run before it happens: stage 1's prompts are real, later stages' are built from stand-in
 // answers of typical size, because their real inputs are the earlier stages' answers.
-import { conversationPrompt } from './agents/conversation_generator.js';
-import { judgePrompt } from './agents/conversation_judge.js';
-import { qaExtractionPrompt, QABatchOutput } from './agents/qa_extractor.js';
-import { qaValidationPrompt } from './agents/qa_validator.js';
-import type { Chunk } from './chunking.js';
-import { PARAMS, STAGES } from './config.js';
-import type { Provider } from './llm/providers.js';
-import type { Domain } from './domain.js';
+import { conversationPrompt } from '../prompts/conversation_generator.js';
+import { judgePrompt } from '../prompts/conversation_judge.js';
+import { qaExtractionPrompt, QABatchOutput } from '../prompts/qa_extractor.js';
+import { qaValidationPrompt } from '../prompts/qa_validator.js';
+import type { Chunk } from '../chunking.js';
+import { PARAMS, STAGES } from '../config.js';
+import type { Provider } from '../llm/providers.js';
+import type { Domain } from '../domain.js';
 import { estimateCalls, type DryRunEstimate } from './dry_run.js';
-import type { ChatRequest } from './llm/types.js';
+import type { ChatRequest } from '../llm/types.js';
 import { OUTPUT_TOKENS, TYPICAL_CHARS, typicalMessages } from './output_estimate.js';
-import { conversationTarget, planConversations } from './sampling.js';
-import { resolveModel } from './stage_flags.js';
-import type { Conversation, QAPair } from './schemas.js';
+import { conversationTarget, planConversations } from '../sampling.js';
+import { resolveModel } from './flags.js';
+import type { Conversation, QAPair } from '../schemas.js';
 
 export interface StageEstimate extends DryRunEstimate {
   stage: string;

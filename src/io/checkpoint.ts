@@ -1,10 +1,17 @@
 // Durable per-item results keyed by request hash: what makes a stage resumable after a crash, kill -9 or Ctrl-C.
 import { appendFileSync, existsSync, rmSync } from 'node:fs';
-import { FatalError } from './errors.js';
+import { FatalError } from '../errors.js';
 import { AtomicJsonlWriter, writeFailureReason } from './jsonl.js';
 import { DEFAULT_CHUNK_BYTES, forEachLine, forEachLineSync } from './line_reader.js';
-import { redact, redactSecrets } from './secrets.js';
-import { checkRegularFile } from './stage_files.js';
+import { redact, redactSecrets } from '../secrets.js';
+import { checkRegularFile } from './file_checks.js';
+
+/** How a task's result is kept in the checkpoint, when plain JSON would be wasteful (stage 5's vectors). */
+export interface ResultCodec<R> {
+  encode(result: R): unknown;
+  /** Also reads what older checkpoints hold. */
+  decode(stored: unknown): R;
+}
 
 interface Entry {
   key: string;

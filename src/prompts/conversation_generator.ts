@@ -1,4 +1,4 @@
-// Stage 3's agent: writes one multi-turn conversation from sampled Q&A pairs, with every sampled dimension in the prompt.
+// Stage 3's prompt and answer schema: one multi-turn conversation from sampled Q&A pairs, every sampled dimension in it.
 import { z } from 'zod';
 import type { Domain } from '../domain.js';
 import type { ConversationConfig } from '../sampling.js';

@@ -3,15 +3,12 @@
 import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { InputError } from './errors.js';
+import { InputError } from '../errors.js';
 import { processAlive } from './process_alive.js';
+import { lockPath } from './sidecars.js';
 
 const LockHolder = z.object({ pid: z.number().int().positive(), host: z.string(), started_at: z.string() });
 type LockHolder = z.infer<typeof LockHolder>;
-
-export function lockPath(artifact: string): string {
-  return `${artifact}.lock`;
-}
 
 export class ArtifactLock {
   private held = false;

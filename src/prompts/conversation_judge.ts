@@ -1,18 +1,17 @@
-// Stage 4's agent: a verdict per assistant turn, checked against the source fact lines, plus a three-criterion
+// Stage 4's prompt and answer schema: a verdict per assistant turn, checked against the source fact lines, plus a three-criterion
 // yes/no rubric; `factually_accurate` (every turn supported) and `overall_pass` are computed in code.
 import { z } from 'zod';
 import type { Domain } from '../domain.js';
 import { pairFactId } from '../facts.js';
-import { TurnVerdict, type Conversation, type QAPair } from '../schemas.js';
+import { Judgment, TurnVerdict, type Conversation, type QAPair } from '../schemas.js';
 
+// The artifact's judgment without what code computes (factually_accurate, overall_pass) and with the turn verdicts
+// first, so the model checks each turn against the facts before it gives the overall verdicts. `issues` is required
+// here: its default is for rows of the original that left it out, not for the model.
 export const JudgmentOutput = z.object({
-  // First, so the model checks each turn against the facts before it gives the overall verdicts.
   assistant_turns: z.array(TurnVerdict),
-  natural_conversation: z.boolean(),
-  on_topic: z.boolean(),
-  adds_value: z.boolean(),
-  feedback: z.string(),
-  issues: z.array(z.string()),
+  ...Judgment.pick({ natural_conversation: true, on_topic: true, adds_value: true, feedback: true }).shape,
+  issues: Judgment.shape.issues.unwrap(),
 });
 export type JudgmentOutput = z.infer<typeof JudgmentOutput>;
 

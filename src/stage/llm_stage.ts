@@ -1,0 +1,199 @@
+// What the four LLM stages share: the model settings resolved from the common flags, one way to build a call, and
+// the skeleton around the calls — the dry run, the key checked first, one StageRun set up from the flags, and the
+// calls run one request each or as provider batch jobs. Each stage script keeps only its own steps.
+import type { z } from 'zod';
+import { runBatch } from '../batch/run_batch.js';
+import { DEFAULT_DOMAIN, STAGES, type ThinkingLevel } from '../config.js';
+import { loadDomain, type Domain } from '../domain.js';
+import { llmStageName } from '../pipeline.js';
+import { llmTask } from '../llm/calls.js';
+import { chatProvider, type Provider } from '../llm/providers.js';
+import { provenConcurrency } from './proven_concurrency.js';
+import { checked, estimatedTokens, requestKey, type StructuredCall } from '../llm/structured.js';
+import type { ChatProvider, ChatRequest } from '../llm/types.js';
+import { dryRun, type OutputTokens } from './dry_run.js';
+import { resolveModel, resolveProvider, resolveThinking } from './flags.js';
+import { StageRun } from './stage_run.js';
+
+export type LlmStageKey = keyof typeof STAGES;
+
+/** What every call of one LLM stage shares, from --provider, --model, --thinking and --domain. */
+export interface LlmSettings {
+  /** The stage's defaults in config.ts STAGES, also its progress label. */
+  key: LlmStageKey;
+  provider: Provider;
+  model: string;
+  thinking: ThinkingLevel;
+  temperature: number;
+  domain: Domain;
+  /** The model to call instead of the provider's API (a unit test's recording fake); no key is read then. */
+  client?: ChatProvider;
+}
+
+export function resolveLlmSettings(key: LlmStageKey, flags: { provider?: string; model?: string; thinking?: string; domain?: string }): LlmSettings {
+  const defaults = STAGES[key];
+  const provider = resolveProvider(flags.provider);
+  const model = resolveModel(defaults, provider, flags.model);
+  const thinking = resolveThinking(defaults, provider, model, flags.thinking);
+  return { key, provider, model, thinking, temperature: defaults.temperature, domain: loadDomain(flags.domain, DEFAULT_DOMAIN) };
+}
+
+/** One structured call: the prompt, the schema the answer must match, and a rule the schema cannot express. */
+export function structuredCall<T>(
+  llm: LlmSettings,
+  prompt: { system: string; prompt: string },
+  output: { schema: z.ZodType<T>; schemaName: string },
+  check?: (value: T) => string | undefined,
+): StructuredCall<T> {
+  const { model, temperature, thinking } = llm;
+  return { request: { model, ...prompt, ...output, temperature, thinking }, ...(check ? { check } : {}) };
+}
+
+export interface LlmStageFlags {
+  'dry-run'?: boolean;
+  concurrency: number;
+  rpm?: number;
+  tpm?: number;
+  fresh?: boolean;
+  quiet?: boolean;
+  'max-failure-rate': number;
+  batch?: boolean;
+}
+
+export interface LlmStageSetup {
+  stage: string;
+  /** Said when the key is missing: what the stage needs it for. */
+  why: string;
+  artifact: string;
+  inputs: string[];
+  /** Files written besides the artifact, by flag name. */
+  outputs?: Record<string, string>;
+  provider: Provider;
+  model: string;
+  temperature: number;
+  /** The level every call names (resolveThinking); recorded with the config it becomes for the model. */
+  thinking?: ThinkingLevel;
+  /** Stage-specific settings for the manifest. */
+  settings?: Record<string, unknown>;
+  /** See LlmSettings.client. */
+  client?: ChatProvider;
+}
+
+interface LlmStage {
+  run: StageRun;
+  llm: ChatProvider;
+  /** "batch jobs" or "concurrency N", for the stage's opening line. */
+  mode: string;
+}
+
+/**
+ * Reads the key before anything is created, so a missing key stops the stage before any work. Used by runLlmStage,
+ * and directly by scripts/propose_domain.ts, which is one call rather than a stage of the pipeline table.
+ */
+export function openLlmStage(flags: LlmStageFlags, setup: LlmStageSetup): LlmStage {
+  const llm = setup.client ?? chatProvider(setup.provider, setup.why);
+  // Batch jobs have no ramp; interactive calls start where the last stage on this model got to.
+  const proof = flags.batch ? undefined : provenConcurrency(setup.inputs, setup.provider, setup.model);
+  const run = new StageRun({
+    stage: setup.stage,
+    artifact: setup.artifact,
+    inputs: setup.inputs,
+    outputs: setup.outputs,
+    settings: {
+      provider: setup.provider,
+      model: setup.model,
+      mode: flags.batch ? 'batch' : 'interactive',
+      temperature: setup.temperature,
+      ...(setup.thinking ? { thinking: setup.thinking } : {}),
+      concurrency: flags.concurrency,
+      ...setup.settings,
+    },
+    concurrency: flags.concurrency,
+    rpm: flags.rpm,
+    tpm: flags.tpm,
+    startConcurrency: proof?.concurrency,
+    fresh: flags.fresh,
+    quiet: flags.quiet,
+    maxFailureRate: flags['max-failure-rate'],
+    batch: flags.batch,
+  });
+  if (proof) run.log(`${setup.stage}: starting at concurrency ${Math.min(proof.concurrency, flags.concurrency)}, reached by ${proof.manifest} on ${setup.provider} ${setup.model}`);
+  return { run, llm, mode: flags.batch ? 'batch jobs' : `concurrency ${flags.concurrency}` };
+}
+
+/**
+ * Runs the calls and returns their answers in call order (undefined for failed ones), plus what batch mode adds to
+ * the manifest. In batch mode the jobs run first; the tasks then hand over their answers (or failures) like
+ * interactive calls, so resume, counting and the artifact are the same either way.
+ */
+export async function runLlmCalls<T>(
+  stage: LlmStage,
+  label: string,
+  provider: Provider,
+  calls: Array<{ id: string; call: StructuredCall<T> }>,
+  options: { batch?: boolean; unitsPerCall?: number } = {},
+): Promise<{ results: Array<T | undefined>; manifest: Record<string, unknown> }> {
+  const { run, llm } = stage;
+  warnTpmBelowOneRequest(run, calls.map((c) => c.call.request));
+  // Asked once per model before the first paid call (and before any batch job): a retired model costs nothing. A
+  // run whose answers are all saved pays nothing and asks nothing, not even the free look-up.
+  // Saved answers pass the check a fresh answer gets (schema, then the stage's rule), or are asked again.
+  run.checkpoint.recheck(calls.map(({ call }) => ({ key: requestKey(llm.name, call.request), problem: (stored) => void checked(call, stored) })));
+  const pending = calls.filter((c) => !run.checkpoint.has(requestKey(llm.name, c.call.request)));
+  for (const model of new Set(pending.map((c) => c.call.request.model))) await llm.checkModel?.(model);
+  const batch = options.batch ? await runBatch(run, provider, calls) : undefined;
+  const tasks = batch?.tasks ?? calls.map((c) => llmTask(run, llm, c.id, c.call));
+  const results = await run.runTasks(label, options.unitsPerCall ? tasks.map((t) => ({ ...t, units: options.unitsPerCall })) : tasks);
+  return { results, manifest: { ...batch?.manifest } };
+}
+
+/**
+ * A --tpm below one request's size cannot be kept: the limiter lets such a request go alone once the window is
+ * empty, so the stage runs one request a minute. Said once, up front, instead of leaving the user to wonder.
+ */
+function warnTpmBelowOneRequest(run: StageRun, requests: ChatRequest[]): void {
+  const tpm = run.options.tpm;
+  if (!tpm || run.options.batch) return;
+  const largest = requests.reduce((n, r) => Math.max(n, estimatedTokens(r)), 0);
+  if (largest <= tpm) return;
+  process.stderr.write(`warning: --tpm ${tpm} is below one request's estimated ${largest} tokens: such a request goes alone once a minute (raise --tpm to your quota, or leave it out)\n`);
+}
+
+/** What a stage adds to its settings: where it reads and writes, what it counts, what its opening line says. */
+export interface LlmStagePlan extends Pick<LlmStageSetup, 'artifact' | 'inputs' | 'outputs' | 'settings'> {
+  /** Items the stage sets out to produce (stage 1: pairs asked for); the summary balances against it. */
+  read: number;
+  /** How many counted items one call stands for (stage 1: a chunk's 3 pairs). */
+  unitsPerCall?: number;
+  /** Typical answer size for the dry run's estimate (src/stage/output_estimate.ts). */
+  outputTokens: OutputTokens;
+  /** The opening line after the stage's name: what is read, from where, with which model. */
+  opening(mode: string): string;
+}
+
+export interface LlmStageRun<T> {
+  run: StageRun;
+  /** The answers in call order, undefined for failed calls. */
+  results: Array<T | undefined>;
+  /** What batch mode adds to the manifest. */
+  manifest: Record<string, unknown>;
+}
+
+/**
+ * The skeleton of an LLM stage once its calls are built: with --dry-run, the estimate and nothing else (undefined:
+ * the stage exits 0); otherwise the stage opened, its opening line logged and its calls run.
+ */
+export async function runLlmStage<T>(flags: LlmStageFlags, llm: LlmSettings, calls: Array<{ id: string; call: StructuredCall<T> }>, plan: LlmStagePlan): Promise<LlmStageRun<T> | undefined> {
+  const { key, provider, model } = llm;
+  const name = llmStageName(key);
+  if (flags['dry-run']) {
+    dryRun(name, provider, model, plan.artifact, calls.map((c) => c.call), plan.outputTokens, { batch: flags.batch, fresh: flags.fresh });
+    return undefined;
+  }
+  const { artifact, inputs, outputs, settings } = plan;
+  const stage = openLlmStage(flags, { stage: name, why: STAGES[key].why, artifact, inputs, outputs, settings, provider, model, temperature: llm.temperature, thinking: llm.thinking, client: llm.client });
+  stage.run.setRead(plan.read);
+  stage.run.log(`${name}: ${plan.opening(stage.mode)}`);
+  const { results, manifest } = await runLlmCalls(stage, key, provider, calls, { batch: flags.batch, unitsPerCall: plan.unitsPerCall });
+  return { run: stage.run, results, manifest };
+}
