@@ -1,6 +1,7 @@
 /**
  * Stats — one table per run (the full run, then the trial, whichever exist) across all seven stages: rows in and
- * out, pass rate of every boolean criterion, why items were dropped, tokens, cost and duration.
+ * out, pass rate of every boolean criterion, why items were dropped, tokens, cost and duration; then the fact
+ * coverage funnel and the diversity of the final set (distinct-1/2, repeated openings, nearest-neighbour similarity).
  *
  * Reads the artifacts in the output folder and the `.meta.json` manifests the stages write next to them, streaming
  * each file once; works on a partial run and says which stages have not run. Writes nothing.
@@ -13,6 +14,7 @@ import { collectRun, RUNS } from '../src/report/collect.js';
 import { statsText } from '../src/report/stats_text.js';
 import { artifactPaths, sidecarPath } from '../src/config.js';
 import { collectCoverage, coverageText } from '../src/report/coverage.js';
+import { collectDiversity, diversityText } from '../src/report/diversity.js';
 
 export const FLAGS = {
   'output-dir': { kind: 'string', help: 'folder holding the artifacts', default: 'output', value: 'DIR' },
@@ -29,8 +31,11 @@ export async function printStats(flags: Flags<typeof FLAGS>): Promise<number> {
       const data = await collectRun({ dir, prefix: run.prefix });
       if (data) {
         const paths = artifactPaths(run.prefix, dir);
-        const coverage = await collectCoverage(paths, sidecarPath(paths.conversationsFinal, '.selected.jsonl'));
-        blocks.push(statsText(data) + (coverage ? coverageText(coverage).join('\n') + '\n' : ''));
+        const selected = sidecarPath(paths.conversationsFinal, '.selected.jsonl');
+        const coverage = await collectCoverage(paths, selected);
+        const diversity = await collectDiversity(paths, selected);
+        const extra = [...(coverage ? coverageText(coverage) : []), ...(diversity ? diversityText(diversity) : [])];
+        blocks.push(statsText(data) + (extra.length ? extra.join('\n') + '\n' : ''));
       }
       else missing.push(`${run.label}: nothing in ${dir}/ yet (${run.make})`);
     }

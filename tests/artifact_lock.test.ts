@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactLock, lockPath } from '../src/artifact_lock.js';
 import { startImitation, type Imitation } from './support/imitation_server.js';
+import { runStageInProcess } from './support/run_in_process.js';
 import { removeTempDirs, runStage, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeQaPairs } from './support/run_stage.js';
 
 let imitation: Imitation;
@@ -56,7 +57,8 @@ describe('two runs on the same output', () => {
       const args = ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'raw.jsonl'), '--num-conversations', '12', '--concurrency', '2', '--quiet'];
       const first = spawnStage('3_generate_conversations.ts', args, { env: stageEnv(proxy), cwd: dir });
       await waitFor(() => existsSync(join(dir, 'raw.jsonl.checkpoint.jsonl')), 30_000, 'the first run to be working');
-      const second = await runStage('3_generate_conversations.ts', args, { env: stageEnv(other), cwd: dir });
+      // In process: a tsx child needs seconds to start, and on a loaded machine the first run had finished by then.
+      const second = await runStageInProcess('3_generate_conversations.ts', args, { env: stageEnv(other), cwd: dir });
       const lines = second.stderr.split('\n').filter(Boolean);
       expect(lines, second.stderr).toHaveLength(1);
       expect(lines[0]).toMatch(new RegExp(`^error: .*raw\\.jsonl: another run is writing it \\(pid ${first.child.pid}, started `));

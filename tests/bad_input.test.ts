@@ -1,9 +1,12 @@
-// Every kind of bad input, through the real scripts: one line naming the file, line, field or flag; the right exit
-// code; no stack trace; and nothing written — no partial artifact, no temporary file.
+// Every kind of bad input, through each script's real command line: one line naming the file, line, field or flag;
+// the right exit code; no stack trace; and nothing written — no partial artifact, no temporary file. The rows run
+// in this process (runCli with process.exit caught); a few run again as real tsx children, where the exit status
+// and stderr of the process itself are what is checked.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startImitation, type Imitation } from './support/imitation_server.js';
+import { runStageInProcess } from './support/run_in_process.js';
 import { filesUnder, removeTempDirs, runStage, stageEnv, tempDir, writeFacts, writeJudged, writeQaPairs } from './support/run_stage.js';
 
 const KEYS = { GOOGLE_API_KEY: 'right-google-key', OPENAI_API_KEY: 'right-openai-key' };
@@ -150,18 +153,34 @@ const ROWS: Row[] = [
   },
 ];
 
+type Runner = typeof runStage | typeof runStageInProcess;
+
+async function refusedInOneLine(run: Runner, row: Row): Promise<void> {
+  const dir = tempDir('bad-input');
+  row.setup?.(dir);
+  const before = filesUnder(dir).sort();
+  const result = await run(row.script, [...row.args(dir), '--quiet'], { env: stageEnv(imitation, { ...KEYS, ...row.env }), cwd: dir });
+  const lines = result.stderr.split('\n').filter(Boolean);
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^error: /);
+  expect(lines[0]).toMatch(row.message);
+  expect(result.stderr).not.toMatch(/^\s+at /m);
+  expect(result.code).toBe(row.code);
+  expect(filesUnder(dir).sort(), 'no file written or left behind').toEqual(before);
+}
+
 describe('bad input', () => {
-  it.concurrent.each(ROWS.map((row) => [row.name, row] as const))('%s', async (_name, row) => {
-    const dir = tempDir('bad-input');
-    row.setup?.(dir);
-    const before = filesUnder(dir).sort();
-    const result = await runStage(row.script, [...row.args(dir), '--quiet'], { env: stageEnv(imitation, { ...KEYS, ...row.env }), cwd: dir });
-    const lines = result.stderr.split('\n').filter(Boolean);
-    expect(lines, result.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(/^error: /);
-    expect(lines[0]).toMatch(row.message);
-    expect(result.stderr).not.toMatch(/^\s+at /m);
-    expect(result.code).toBe(row.code);
-    expect(filesUnder(dir).sort(), 'no file written or left behind').toEqual(before);
-  });
+  // One after another: an in-process run swaps process.env, the working folder and process.exit.
+  it.each(ROWS.map((row) => [row.name, row] as const))('%s', (_name, row) => refusedInOneLine(runStageInProcess, row));
+});
+
+// A usage error (exit 2), a bad input file (exit 1) and a key the server rejects (exit 1, after a request): the
+// real process's status and stderr, which in-process runs only stand in for.
+const THROUGH_A_CHILD = ['an unknown flag', 'stage 2\'s input missing', 'a wrong key'];
+
+describe('bad input, through the real script in its own process', () => {
+  it.concurrent.each(ROWS.filter((row) => THROUGH_A_CHILD.includes(row.name)).map((row) => [row.name, row] as const))('%s', (_name, row) =>
+    refusedInOneLine(runStage, row),
+  );
+  it('names every row it means to run', () => expect(ROWS.filter((row) => THROUGH_A_CHILD.includes(row.name))).toHaveLength(THROUGH_A_CHILD.length));
 });

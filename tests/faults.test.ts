@@ -1,9 +1,11 @@
 // Under injected faults every item is accounted for; a quota is met without a storm; fatal errors stop at once.
+// Each stage runs its real command line in process: what is checked is its output, exit code and requests.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startImitation, type FaultPlan, type Imitation, type ImitationOptions } from './support/imitation_server.js';
-import { lineCount, readRows, removeTempDirs, runStage, stageEnv, tempDir, writeFacts, writeQaPairs, type StageResult } from './support/run_stage.js';
+import { runStageInProcess, type InProcessResult } from './support/run_in_process.js';
+import { lineCount, readRows, removeTempDirs, stageEnv, tempDir, writeFacts, writeQaPairs } from './support/run_stage.js';
 
 let imitation: Imitation | undefined;
 afterEach(async () => {
@@ -28,7 +30,7 @@ const filtered = (m: Manifest) => Object.values(m.counts.filtered).reduce((a, b)
 const isGenerate = (r: { path: string }) => r.path.includes(':generateContent');
 
 /** The balance, the errors file and the exit code agree for one stage; returns the ids of the failed items. */
-function accountFor(stage: string, result: StageResult, artifact: string, unitsPerFailure = 1): Set<string> {
+function accountFor(stage: string, result: InProcessResult, artifact: string, unitsPerFailure = 1): Set<string> {
   expect(result.stderr, stage).not.toMatch(/^\s+at /m);
   const m = manifestOf(artifact);
   expect(m.counts.written + filtered(m) + m.counts.failed, `${stage}: written + filtered + failed = read`).toBe(m.counts.read);
@@ -66,7 +68,7 @@ describe('a trial-sized run under 10% 429, 5% 503, 5% truncated JSON and 1% hang
     const im = await start({ seed: 11, faults });
     const dir = tempDir('faults');
     const env = stageEnv(im, { LLM_TIMEOUT_MS: '1500', LLM_BACKOFF_MS: '20' });
-    const run = (script: string, args: string[]) => runStage(script, [...args, '--quiet'], { env, cwd: dir });
+    const run = (script: string, args: string[]) => runStageInProcess(script, [...args, '--quiet'], { env, cwd: dir });
     const out = (name: string) => join(dir, name);
     writeFacts(out('facts.md'), 10);
 
@@ -107,7 +109,7 @@ describe('the limiter under a quota', () => {
     const im = await start({ seed: 5, faults: { quota: { rpm: 6, windowMs: 1000 } } });
     const dir = tempDir('quota');
     writeQaPairs(join(dir, 'pairs.jsonl'), 8);
-    const result = await runStage(
+    const result = await runStageInProcess(
       '3_generate_conversations.ts',
       ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'raw.jsonl'), '--num-conversations', '60', '--concurrency', '50', '--quiet'],
       { env: stageEnv(im, { LLM_BACKOFF_MS: '200' }), cwd: dir },
@@ -178,7 +180,7 @@ describe('errors that stop the stage at once', () => {
       const dir = tempDir('fatal');
       writeFacts(join(dir, 'facts.md'), 12);
       writeQaPairs(join(dir, 'pairs.jsonl'), 30);
-      const result = await runStage(c.script, [...c.args(dir), '--concurrency', '30'], { env: stageEnv(im, c.env), cwd: dir });
+      const result = await runStageInProcess(c.script, [...c.args(dir), '--concurrency', '30'], { env: stageEnv(im, c.env), cwd: dir });
       expect(result.code).toBe(1);
       const errorLines = result.stderr.split('\n').filter((l) => l.startsWith('error:'));
       expect(errorLines, result.stderr).toHaveLength(1);
@@ -194,7 +196,7 @@ describe('errors that stop the stage at once', () => {
     const im = await start({ seed: 3, faults: { rate503: 1 } });
     const dir = tempDir('breaker');
     writeQaPairs(join(dir, 'pairs.jsonl'), 60);
-    const result = await runStage('2_validate_qa.ts', ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'validated.jsonl'), '--concurrency', '4'], {
+    const result = await runStageInProcess('2_validate_qa.ts', ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'validated.jsonl'), '--concurrency', '4'], {
       env: stageEnv(im, { LLM_MAX_ATTEMPTS: '2', LLM_BACKOFF_MS: '1' }),
       cwd: dir,
     });

@@ -1,8 +1,10 @@
-// Input a check can refuse costs no call: binary facts, a bad PRICES_FILE, odd flag values — through the real scripts.
+// Input a check can refuse costs no call: binary facts, a bad PRICES_FILE, odd flag values — through each script's
+// real command line, in process; PRICES_FILE through a child, as prices are read once per process.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
+import { runStageInProcess } from './support/run_in_process.js';
 import { filesUnder, readRows, removeTempDirs, runStage, stageEnv, tempDir, writeFacts, writeQaPairs } from './support/run_stage.js';
 
 let imitation: Imitation;
@@ -14,10 +16,10 @@ afterAll(async () => {
   removeTempDirs();
 });
 
-/** Runs a script and says how many requests reached the imitation while it ran. */
-async function run(script: string, args: string[], dir: string, env: Record<string, string> = {}) {
+/** Runs a script (in process unless `runner` says otherwise) and says how many requests reached the imitation. */
+async function run(script: string, args: string[], dir: string, env: Record<string, string> = {}, runner: typeof runStage | typeof runStageInProcess = runStageInProcess) {
   const before = paidRequests(imitation).length;
-  const result = await runStage(script, [...args, '--quiet'], { env: stageEnv(imitation, env), cwd: dir });
+  const result = await runner(script, [...args, '--quiet'], { env: stageEnv(imitation, env), cwd: dir });
   return { ...result, calls: paidRequests(imitation).length - before, lines: result.stderr.split('\n').filter(Boolean) };
 }
 
@@ -66,6 +68,8 @@ describe('facts that are not text', () => {
 });
 
 describe('PRICES_FILE is checked before the first call', () => {
+  // A child per run: the price table is read once per process, so an in-process run would see the first file only.
+  const inChild = (script: string, args: string[], dir: string, env: Record<string, string>) => run(script, args, dir, env, runStage);
   const pairs = (dir: string) => {
     writeQaPairs(join(dir, 'pairs.jsonl'), 3);
     return ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'out.jsonl')];
@@ -75,8 +79,8 @@ describe('PRICES_FILE is checked before the first call', () => {
     const dir = tempDir('prices-dir');
     mkdirSync(join(dir, 'prices'));
     const args = pairs(dir);
-    refusedInOneLine(await run('2_validate_qa.ts', args, dir, { PRICES_FILE: join(dir, 'prices') }), /prices: PRICES_FILE is a directory, expected a JSON file/);
-    refusedInOneLine(await run('2_validate_qa.ts', [...args, '--dry-run'], dir, { PRICES_FILE: join(dir, 'prices') }), /PRICES_FILE is a directory/);
+    refusedInOneLine(await inChild('2_validate_qa.ts', args, dir, { PRICES_FILE: join(dir, 'prices') }), /prices: PRICES_FILE is a directory, expected a JSON file/);
+    refusedInOneLine(await inChild('2_validate_qa.ts', [...args, '--dry-run'], dir, { PRICES_FILE: join(dir, 'prices') }), /PRICES_FILE is a directory/);
   });
 
   it('invalid JSON or a wrong field stops the stage with 0 calls', async () => {
@@ -84,8 +88,8 @@ describe('PRICES_FILE is checked before the first call', () => {
     writeFileSync(join(dir, 'broken.json'), '{"gemini-2.5-flash": {"input": 0.3,');
     writeFileSync(join(dir, 'schema.json'), JSON.stringify({ 'gemini-2.5-flash': { input: 'cheap', output: 1 } }));
     const args = pairs(dir);
-    refusedInOneLine(await run('2_validate_qa.ts', args, dir, { PRICES_FILE: join(dir, 'broken.json') }), /broken\.json: not valid JSON/);
-    refusedInOneLine(await run('2_validate_qa.ts', args, dir, { PRICES_FILE: join(dir, 'schema.json') }), /schema\.json: expected number, received string → at gemini-2\.5-flash\.input/);
+    refusedInOneLine(await inChild('2_validate_qa.ts', args, dir, { PRICES_FILE: join(dir, 'broken.json') }), /broken\.json: not valid JSON/);
+    refusedInOneLine(await inChild('2_validate_qa.ts', args, dir, { PRICES_FILE: join(dir, 'schema.json') }), /schema\.json: expected number, received string → at gemini-2\.5-flash\.input/);
   });
 });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { keyProblem } from '../src/key_check.js';
 import { startImitation, type Imitation } from './support/imitation_server.js';
+import { runStageInProcess } from './support/run_in_process.js';
 import { removeTempDirs, runStage, stageEnv, tempDir, writeFacts } from './support/run_stage.js';
 
 const official = (_name: string): string | undefined => undefined;
@@ -52,7 +53,7 @@ describe('a stage given a placeholder key', () => {
     const dir = tempDir('key-');
     writeFacts(join(dir, 'facts.md'), 3);
     const env = stageEnv(imitation, { GOOGLE_API_KEY: 'your_gemini_key' });
-    const result = await runStage('1_extract_qa.ts', ['--facts', 'facts.md', '--quiet'], { env, cwd: dir });
+    const result = await runStageInProcess('1_extract_qa.ts', ['--facts', 'facts.md', '--quiet'], { env, cwd: dir });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^error: GOOGLE_API_KEY is still a placeholder[^\n]*\n$/);
     expect(imitation.requests.length).toBe(0);

@@ -1,10 +1,12 @@
 // Every file a stage writes is checked before the first call: an output equal to an input or to another output, a
 // folder, a path ending in /, a checkpoint that is a folder or a FIFO — one line naming the path, and 0 calls.
+// Through each script's real command line, in process (the FIFO case in a child, which a hang cannot freeze).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startImitation, type Imitation } from './support/imitation_server.js';
+import { runStageInProcess } from './support/run_in_process.js';
 import { filesUnder, readRows, removeTempDirs, runStage, stageEnv, tempDir, writeJudged, writeQaPairs } from './support/run_stage.js';
 
 let imitation: Imitation;
@@ -37,6 +39,8 @@ interface Case {
   setup: (dir: string) => void;
   args: (dir: string) => string[];
   message: RegExp;
+  /** Run as a tsx child rather than in process: a read that blocks would hang the test worker, not just the stage. */
+  inChild?: true;
 }
 
 const CASES: Case[] = [
@@ -115,6 +119,7 @@ const CASES: Case[] = [
     },
     args: (d) => ['--input', j(d, 'pairs.jsonl'), '--output', j(d, 'raw.jsonl')],
     message: /raw\.jsonl\.checkpoint\.jsonl: the checkpoint of --output is a FIFO, expected a regular file/,
+    inChild: true,
   },
   {
     name: 'stage 4 errors file of --output a folder',
@@ -135,7 +140,8 @@ describe('outputs are checked before the first call', () => {
     const before = filesUnder(dir).sort();
     const contents = before.map(contentOf);
     const requests = imitation.requests.length;
-    const result = await runStage(c.script, [...c.args(dir), '--quiet'], { env: stageEnv(imitation), cwd: dir });
+    const run = c.inChild ? runStage : runStageInProcess;
+    const result = await run(c.script, [...c.args(dir), '--quiet'], { env: stageEnv(imitation), cwd: dir });
     const lines = result.stderr.split('\n').filter(Boolean);
     expect(lines, result.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(/^error: /);

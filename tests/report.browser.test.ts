@@ -1,12 +1,15 @@
-// Opens the report in headless Debian chromium (playwright-core, system executable): the charts render, the filter
-// filters, and the page makes no request but its own file. REPORT_SCREENSHOT=docs/report.png also saves a screenshot.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+// Opens the report in headless Debian chromium (playwright-core, system executable): the charts render, the filters
+// filter, an opened conversation shows its source facts and per-turn verdicts (a removed duplicate beside the kept
+// one), and the page makes no request but its own file. REPORT_SCREENSHOT=docs/report.png also saves a screenshot.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeReports } from '../scripts/report.js';
-import { writeFixtureRun, type FixtureCounts } from './support/report_fixtures.js';
+import { artifactPaths } from '../src/config.js';
+import type { JudgedConversation } from '../src/schemas.js';
+import { FACT_WITHOUT_PAIR, UNSUPPORTED_CLAIM, writeFixtureRun, type FixtureCounts } from './support/report_fixtures.js';
 
 // An explicit CHROMIUM_PATH is the only one tried, so CI cannot silently fall back to another browser.
 const CANDIDATES = process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
@@ -22,6 +25,7 @@ describe.skipIf(!executable)(title, () => {
   let context: BrowserContext;
   let page: Page;
   let fixture: FixtureCounts;
+  let judged: JudgedConversation[];
   const requests: string[] = [];
   const errors: string[] = [];
 
@@ -32,7 +36,8 @@ describe.skipIf(!executable)(title, () => {
     process.chdir(work);
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      fixture = await writeFixtureRun({ dir: 'output', stages: 7, chunks: 40, conversations: 240, firstUserText: ' <img src=x onerror="document.title=\'pwned\'">' });
+      fixture = await writeFixtureRun({ dir: 'output', stages: 7, chunks: 40, conversations: 240, topK: 100, firstUserText: ' <img src=x onerror="document.title=\'pwned\'">' });
+      judged = readFileSync(artifactPaths('', 'output').conversationsJudged, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as JudgedConversation);
       await writeReports({ 'output-dir': 'output', limit: 2000, domain: undefined });
     } finally {
       write.mockRestore();
@@ -57,8 +62,8 @@ describe.skipIf(!executable)(title, () => {
 
   it('renders every chart as an SVG of non-zero size with visible bars', async () => {
     const charts = page.locator('svg.chart');
-    // funnel, 2 pass-rate panels, 7 dimensions, similarity histogram
-    expect(await charts.count()).toBe(11);
+    // funnel, 2 pass-rate panels, 7 dimensions, fact coverage, similarity histogram
+    expect(await charts.count()).toBe(12);
     for (const chart of await charts.all()) {
       const box = await chart.boundingBox();
       expect(box?.width).toBeGreaterThan(100);
@@ -104,6 +109,63 @@ describe.skipIf(!executable)(title, () => {
     await page.selectOption('#filter-persona', '');
     await page.selectOption('#filter-style', '');
     expect(await visible.count()).toBe(240);
+
+    // By failing criterion, then narrowed by emotion and turns.
+    await page.selectOption('#filter-fails', 'factually_accurate');
+    const inaccurate = judged.filter((j) => !j.judgment.factually_accurate);
+    expect(await visible.count()).toBe(240 - fixture.judgeCriteria.factually_accurate);
+    const emotion = inaccurate[0]!.conversation.metadata.user_emotion;
+    await page.selectOption('#filter-emotion', emotion);
+    const ofEmotion = inaccurate.filter((j) => j.conversation.metadata.user_emotion === emotion);
+    expect(await visible.count()).toBe(ofEmotion.length);
+    const turns = ofEmotion[0]!.conversation.metadata.num_turns;
+    await page.selectOption('#filter-turns', String(turns));
+    expect(await visible.count()).toBe(ofEmotion.filter((j) => j.conversation.metadata.num_turns === turns).length);
+    for (const sel of ['#filter-fails', '#filter-emotion', '#filter-turns']) await page.selectOption(sel, '');
+
+    // By outcome: the final set is stage 7's top 100.
+    await page.selectOption('#filter-status', 'final');
+    expect(await visible.count()).toBe(100);
+    await page.selectOption('#filter-status', 'not selected');
+    expect(await visible.count()).toBe(fixture.uniquePassing - 100);
+    await page.selectOption('#filter-status', '');
+    expect(await visible.count()).toBe(240);
+  });
+
+  it('opens a conversation to show its source facts and the turn the judge found unsupported', async () => {
+    const index = judged.findIndex((j) => !j.judgment.factually_accurate);
+    const row = page.locator('#conversations li.conv').nth(index);
+    await row.locator('summary').click();
+    const facts = row.locator('blockquote.fact-line');
+    await expect.poll(async () => (await facts.first().boundingBox())?.height ?? 0).toBeGreaterThan(0);
+    const expected = [...new Set(judged[index]!.conversation.source_qa_pairs.map((p) => p.source_text))];
+    expect(await facts.allTextContents()).toEqual(expected);
+    const bad = row.locator('.judge li.verdict.no');
+    expect(await bad.count()).toBe(1);
+    expect(await bad.textContent()).toContain(UNSUPPORTED_CLAIM);
+    expect(await row.locator('.judge li.verdict.ok').count()).toBe(judged[index]!.conversation.metadata.num_turns - 1);
+    const unsupported = row.locator('li.msg.assistant.unsupported');
+    expect((await unsupported.boundingBox())?.height).toBeGreaterThan(0);
+    await row.locator('summary').click();
+  });
+
+  it('shows a removed duplicate side by side with the conversation kept in its place', async () => {
+    const row = page.locator('#conversations li.conv[data-status="duplicate"]').first();
+    await row.locator('summary').click();
+    const sides = row.locator('.dup .side');
+    await expect.poll(async () => (await sides.first().boundingBox())?.height ?? 0).toBeGreaterThan(0);
+    const [left, right] = [(await sides.nth(0).boundingBox())!, (await sides.nth(1).boundingBox())!];
+    expect(right.x).toBeGreaterThan(left.x + left.width - 1);
+    expect(Math.abs(right.y - left.y)).toBeLessThan(2);
+    expect(await row.locator('.status').textContent()).toMatch(/similarity 0\.9\d\d to #\d+/);
+    expect(await sides.nth(1).locator('li.msg').count()).toBeGreaterThan(1);
+    await row.locator('summary').click();
+  });
+
+  it('names the facts that did not make it in its Coverage section', async () => {
+    const coverage = page.locator('#coverage + .panel');
+    expect(await coverage.locator('table.lost').textContent()).toContain(FACT_WITHOUT_PAIR);
+    expect((await coverage.locator('table.lost').boundingBox())?.height).toBeGreaterThan(10);
   });
 
   it('opens a conversation to show its messages and the judge feedback', async () => {

@@ -1,14 +1,17 @@
-// `make report` on fixture runs: the numbers on the page, the capped list, escaping, and which pages get written.
+// `make report` on fixture runs: the numbers on the page, the sampled list, escaping, which pages get written, and the
+// page as a reviewing tool (outcome of each conversation, duplicates side by side, facts, per-turn verdicts, coverage).
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { writeReports } from '../scripts/report.js';
-import { artifactPaths } from '../src/config.js';
+import { artifactPaths, sidecarPath } from '../src/config.js';
+import { collectCoverage } from '../src/report/coverage.js';
+import { collectDiversity } from '../src/report/diversity.js';
 import { escapeHtml } from '../src/report/escape.js';
 import { histogramBins } from '../src/report/svg.js';
-import type { JudgedConversation } from '../src/schemas.js';
-import { writeFixtureRun } from './support/report_fixtures.js';
+import type { JudgedConversation, QAPair } from '../src/schemas.js';
+import { FACT_WITHOUT_PAIR, fixtureFactId, UNSUPPORTED_CLAIM, writeFixtureRun } from './support/report_fixtures.js';
 
 const dirs: string[] = [];
 let printed = '';
@@ -40,6 +43,7 @@ function section(html: string, heading: string): string {
   return html.slice(start, end < 0 ? undefined : end);
 }
 
+const lines = <T>(file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
 const texts = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
 const pct = (n: number, total: number) => `${((100 * n) / total).toFixed(1)}%`;
 
@@ -99,14 +103,26 @@ describe('report of a full run and a trial', () => {
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//i);
   });
 
-  it('caps the list and says so', async () => {
+  it('lists an evenly spaced sample of a larger run and says so', async () => {
     const dir = tempDir();
     await writeFixtureRun({ dir, stages: 4, chunks: 6, conversations: 60 });
     await report(dir, { limit: 25 });
     const list = section(readFileSync(`${dir}/report.html`, 'utf8'), 'Conversations');
-    expect(list).toContain('Showing the first 25 of 60 judged conversations (stage 4) — the list is capped');
+    expect(list).toContain('Showing 25 of 60 judged conversations (stage 4), evenly spaced through the file — a sample');
     expect(list.match(/<li class="conv" /g)).toHaveLength(25);
-    expect(printed).toContain('first 25 of 60 conversations listed');
+    // Row ⌊k·60/25⌋ for k = 0…24: the first, the last listed near the end, none twice.
+    const rows = [...list.matchAll(/<span class="muted">#(\d+)<\/span>/g)].map((m) => Number(m[1]) - 1);
+    expect(rows).toEqual(Array.from({ length: 25 }, (_, k) => Math.floor((k * 60) / 25)));
+    expect(printed).toContain('25 of 60 (evenly spaced) conversations listed');
+  });
+
+  it('lists none with --limit 0 and says so', async () => {
+    const dir = tempDir();
+    await writeFixtureRun({ dir, stages: 4, chunks: 6, conversations: 20 });
+    await writeReports({ 'output-dir': dir, limit: 0, domain: undefined });
+    const list = section(readFileSync(`${dir}/report.html`, 'utf8'), 'Conversations');
+    expect(list).toContain('None of the 20 judged conversations (stage 4) listed (scripts/report.ts --limit 0).');
+    expect(list).not.toContain('<li class="conv" ');
   });
 });
 
@@ -183,5 +199,140 @@ describe('report targets', () => {
     expect(histogramBins([])).toEqual([]);
     // With the threshold given, the range starts there even when nothing was removed right at it.
     expect(histogramBins([0.8, 0.9], 0.5)[0]!.from).toBeCloseTo(0.5, 9);
+  });
+});
+
+/** The `<li class="conv">` of row `index` (0-based). */
+function item(html: string, index: number): string {
+  const items = html.split('<li class="conv" ').slice(1);
+  const found = items.find((i) => i.includes(`<span class="muted">#${index + 1}</span>`));
+  if (!found) throw new Error(`row ${index} not listed`);
+  return found.slice(0, found.indexOf('</details></li>'));
+}
+
+describe('report for reviewing a finished run', () => {
+  it('marks every conversation final, removed as a duplicate, failed or not selected, by what the artifacts say', async () => {
+    const dir = tempDir();
+    const f = await writeFixtureRun({ dir, stages: 7, chunks: 20, conversations: 120, topK: 40 });
+    await report(dir);
+    const html = readFileSync(`${dir}/report.html`, 'utf8');
+    const p = artifactPaths('', dir);
+    const judged = lines<JudgedConversation>(p.conversationsJudged);
+    const removed = lines<{ index: number; duplicate_of: number; similarity: number }>(sidecarPath(p.conversationsDeduplicated, '.report.jsonl'));
+    const removedPassing = removed.filter((r) => judged[r.index]!.judgment.overall_pass).length;
+    const status = (s: string) => html.match(new RegExp(`<li class="conv" [^>]*data-status="${s}"`, 'g'))?.length ?? 0;
+    expect(status('failed')).toBe(120 - f.judgeCriteria.overall_pass);
+    expect(status('duplicate')).toBe(removedPassing);
+    expect(status('final')).toBe(40);
+    expect(status('not selected')).toBe(f.uniquePassing - 40);
+    expect(status('passed') + status('not judged')).toBe(0);
+
+    // A removed duplicate is shown beside the conversation kept in its place, with their similarity.
+    const dup = removed.find((r) => judged[r.index]!.judgment.overall_pass)!;
+    const entry = item(html, dup.index);
+    expect(entry).toContain(`similarity <b class="similarity">${dup.similarity.toFixed(3)}</b> to #${dup.duplicate_of + 1}`);
+    const sides = entry.slice(entry.indexOf('<div class="dup">'));
+    expect(sides).toContain(`This conversation (#${dup.index + 1}, removed)`);
+    expect(sides).toContain(`Kept instead: #${dup.duplicate_of + 1}`);
+    const keptUser = judged[dup.duplicate_of]!.conversation.messages.find((m) => m.role === 'user')!.content;
+    expect(sides.slice(sides.indexOf('Kept instead'))).toContain(escapeHtml(keptUser));
+  });
+
+  it('shows each conversation’s source facts and Q&A pairs, and the turn the judge found unsupported', async () => {
+    const dir = tempDir();
+    await writeFixtureRun({ dir, stages: 4, chunks: 12, conversations: 60 });
+    await report(dir);
+    const html = readFileSync(`${dir}/report.html`, 'utf8');
+    const judged = lines<JudgedConversation>(artifactPaths('', dir).conversationsJudged);
+    const wrong = judged.findIndex((j) => !j.judgment.factually_accurate);
+    const entry = item(html, wrong);
+    const pairs: QAPair[] = judged[wrong]!.conversation.source_qa_pairs;
+    for (const pair of pairs) {
+      expect(entry).toContain(`<div class="fact" data-fact-id="${escapeHtml(pair.fact_id!)}">`);
+      expect(entry).toContain(`<blockquote class="fact-line">${escapeHtml(pair.source_text)}</blockquote>`);
+      expect(entry).toContain(`<b>Q:</b> ${escapeHtml(pair.question)}`);
+    }
+    const turns = judged[wrong]!.conversation.metadata.num_turns;
+    expect(entry).toContain(`turn ${turns}: ✗ not supported: “${escapeHtml(UNSUPPORTED_CLAIM)}”`);
+    expect(entry.match(/class="msg assistant unsupported"/g)).toHaveLength(1);
+    expect(entry).toContain('data-fails="factually_accurate"');
+    // The filters: outcome, failing criterion, emotion and turns, beside persona and style.
+    const filters = section(html, 'Conversations');
+    for (const id of ['filter-status', 'filter-fails', 'filter-emotion', 'filter-turns', 'filter-persona', 'filter-style']) expect(filters).toContain(`id="${id}"`);
+    expect(filters).toContain('<option value="factually_accurate">fails factually_accurate</option>');
+  });
+
+  it('names every fact that did not reach the final set in its Coverage section, with the stage it dropped out at', async () => {
+    const dir = tempDir();
+    await writeFixtureRun({ dir, stages: 7, chunks: 20, conversations: 120, topK: 3 });
+    await report(dir);
+    const coverage = section(readFileSync(`${dir}/report.html`, 'utf8'), 'Coverage');
+    const c = (await collectCoverage(artifactPaths('', dir), sidecarPath(artifactPaths('', dir).conversationsFinal, '.selected.jsonl')))!;
+    expect(c.lost.length).toBeGreaterThan(1);
+    expect(c.lost).toContainEqual({ fact_id: fixtureFactId(12), source_text: FACT_WITHOUT_PAIR, stage: 'no pair' });
+    expect(c.lost.some((l) => l.stage === 'not selected')).toBe(true);
+    expect(coverage).toContain(`${c.lost.length} facts not in the final set`);
+    for (const l of c.lost) expect(coverage).toContain(`<tr data-fact-id="${escapeHtml(l.fact_id)}"><td><code>${escapeHtml(l.fact_id)}</code></td><td>${escapeHtml(l.stage)}</td><td>${escapeHtml(l.source_text)}</td></tr>`);
+    expect(coverage.match(/<tr data-fact-id=/g)).toHaveLength(c.lost.length);
+  });
+
+  it('shows the diversity figures of the final set', async () => {
+    const dir = tempDir();
+    await writeFixtureRun({ dir, stages: 7, chunks: 20, conversations: 120 });
+    await report(dir);
+    const d = (await collectDiversity(artifactPaths('', dir), sidecarPath(artifactPaths('', dir).conversationsFinal, '.selected.jsonl')))!;
+    const diversity = section(readFileSync(`${dir}/report.html`, 'utf8'), 'Diversity');
+    expect(diversity).toContain(`Of the final set (${d.conversations} conversations).`);
+    expect(diversity).toContain(`<tr data-role="user"><td>user</td><td class="num">${d.user.distinct1.toFixed(3)}</td><td class="num">${d.user.distinct2.toFixed(3)}</td>`);
+    expect(diversity).toContain(`<tr data-role="assistant"><td>assistant</td><td class="num">${d.assistant.distinct1.toFixed(3)}</td>`);
+    expect(d.openings.length).toBeGreaterThan(0);
+    expect(diversity).toContain(`<li><b>${d.openings[0]!.count}</b> × ${escapeHtml(d.openings[0]!.phrase)}</li>`);
+    expect(diversity).toContain(`<b class="nearest">${d.nearest!.mean.toFixed(3)}</b> over ${d.conversations} conversations`);
+  });
+});
+
+describe('report of a run whose stage 5 did not embed every judged row', () => {
+  it('does not mark duplicates or final rows it cannot place, and says why', async () => {
+    const dir = tempDir();
+    await writeFixtureRun({ dir, stages: 7, chunks: 8, conversations: 40 });
+    const embedded = artifactPaths('', dir).conversationsEmbedded;
+    writeFileSync(embedded, readFileSync(embedded, 'utf8').split('\n').filter(Boolean).slice(0, 30).join('\n') + '\n');
+    await report(dir);
+    const list = section(readFileSync(`${dir}/report.html`, 'utf8'), 'Conversations');
+    expect(list).toContain('stage 5 embedded 30 of 40 judged rows, so which judged row a duplicate or final row is cannot be told: not marked');
+    expect(list).not.toMatch(/data-status="(final|duplicate|not selected)"/);
+    expect(list).toMatch(/data-status="passed"/);
+    expect(list).not.toContain('class="dup"');
+  });
+});
+
+describe('report of a run made before fact ids, per-turn verdicts and recorded selection', () => {
+  it('writes the page and says what it cannot show', async () => {
+    const dir = tempDir();
+    await writeFixtureRun({ dir, stages: 7, chunks: 8, conversations: 40 });
+    const p = artifactPaths('', dir);
+    const strip = (file: string, edit: (row: JudgedConversation) => void) => {
+      const rows = lines<JudgedConversation>(file);
+      rows.forEach(edit);
+      writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    };
+    const old = (row: JudgedConversation) => {
+      delete row.judgment.turn_verdicts;
+      for (const pair of row.conversation.source_qa_pairs) delete pair.fact_id;
+    };
+    strip(p.conversationsJudged, old);
+    strip(p.conversationsDeduplicated, old);
+    rmSync(p.qaPairs.replace(/\.jsonl$/, '.facts.jsonl'));
+    rmSync(sidecarPath(p.conversationsFinal, '.selected.jsonl'));
+    expect(await report(dir)).toBe(0);
+    const html = readFileSync(`${dir}/report.html`, 'utf8');
+    const list = section(html, 'Conversations');
+    expect(list).toContain('Per-turn verdicts: not recorded (judged before the judge answered per turn).');
+    expect(list).toContain('.selected.jsonl missing (stage 7 not run, or run before it recorded its rows): passing conversations are not marked final or not selected');
+    expect(list).not.toContain('data-status="final"');
+    // The facts are still shown, by the fact line the pairs carry.
+    expect(list).toContain('<blockquote class="fact-line">');
+    expect(section(html, 'Coverage')).toContain('.facts.jsonl missing (a run before fact ids)');
+    expect(section(html, 'Diversity')).toContain('nearest-neighbour similarity not known');
   });
 });

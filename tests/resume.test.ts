@@ -1,9 +1,11 @@
 // A stage killed with SIGKILL picks up where it stopped: no repeated call for a finished item, the same artifact.
+// The killed runs are tsx children (the kill is the point); the reference runs and re-runs run in process.
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startImitation, type Imitation, type RecordedRequest } from './support/imitation_server.js';
-import { lineCount, removeTempDirs, runStage, savedEntries, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeJudged, writeQaPairs, type DelayProxy } from './support/run_stage.js';
+import { runStageInProcess } from './support/run_in_process.js';
+import { lineCount, removeTempDirs, savedEntries, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeJudged, writeQaPairs, type DelayProxy } from './support/run_stage.js';
 
 const SEED = 21;
 const N = 30;
@@ -19,7 +21,7 @@ beforeAll(async () => {
   writeQaPairs(join(source, 'pairs.jsonl'), 6);
   // The uninterrupted run every interrupted one must reproduce byte for byte.
   const dir = tempDir('resume-reference');
-  const result = await runStage('3_generate_conversations.ts', [...args(dir), '--concurrency', '8'], { env: stageEnv(imitation), cwd: dir });
+  const result = await runStageInProcess('3_generate_conversations.ts', [...args(dir), '--concurrency', '8'], { env: stageEnv(imitation), cwd: dir });
   expect(result.code, result.stderr).toBe(0);
   reference = readFileSync(join(dir, 'raw.jsonl'), 'utf8');
   expect(reference.split('\n').filter(Boolean)).toHaveLength(N);
@@ -64,7 +66,7 @@ describe('kill -9 in the middle of stage 3', () => {
 
   it('the re-run asks only for the unfinished items and writes the same artifact as an uninterrupted run', async () => {
     const before = imitation.requests.length;
-    const result = await runStage('3_generate_conversations.ts', [...args(dir), '--concurrency', '3'], { env: stageEnv(imitation), cwd: dir });
+    const result = await runStageInProcess('3_generate_conversations.ts', [...args(dir), '--concurrency', '3'], { env: stageEnv(imitation), cwd: dir });
     expect(result.code, result.stderr).toBe(0);
     const second = generateCalls(before);
     // Only items not in the checkpoint are asked for: exactly N minus the saved ones.
@@ -80,13 +82,13 @@ describe('kill -9 in the middle of stage 3', () => {
 
   it('a third run makes no call at all; --fresh starts over', async () => {
     let before = imitation.requests.length;
-    const again = await runStage('3_generate_conversations.ts', args(dir), { env: stageEnv(imitation), cwd: dir });
+    const again = await runStageInProcess('3_generate_conversations.ts', args(dir), { env: stageEnv(imitation), cwd: dir });
     expect(again.code, again.stderr).toBe(0);
     expect(generateCalls(before)).toHaveLength(0);
     expect(readFileSync(join(dir, 'raw.jsonl'), 'utf8')).toBe(reference);
 
     before = imitation.requests.length;
-    const fresh = await runStage('3_generate_conversations.ts', [...args(dir), '--fresh'], { env: stageEnv(imitation), cwd: dir });
+    const fresh = await runStageInProcess('3_generate_conversations.ts', [...args(dir), '--fresh'], { env: stageEnv(imitation), cwd: dir });
     expect(fresh.code, fresh.stderr).toBe(0);
     expect(generateCalls(before)).toHaveLength(N);
     expect(fresh.stdout).toMatch(/reused 0\b/);
@@ -95,7 +97,7 @@ describe('kill -9 in the middle of stage 3', () => {
 
   it('another --model re-does every item', async () => {
     const before = imitation.requests.length;
-    const other = await runStage('3_generate_conversations.ts', [...args(dir), '--model', 'gemini-3.1-flash-lite'], { env: stageEnv(imitation), cwd: dir });
+    const other = await runStageInProcess('3_generate_conversations.ts', [...args(dir), '--model', 'gemini-3.1-flash-lite'], { env: stageEnv(imitation), cwd: dir });
     expect(other.code, other.stderr).toBe(0);
     expect(generateCalls(before, 'gemini-3.1-flash-lite')).toHaveLength(N);
     expect(other.stdout).toMatch(/reused 0\b/);
@@ -110,7 +112,7 @@ describe('kill -9 in the middle of stage 5, which streams its artifact', () => {
     const embedArgs = (dir: string) => ['--input', join(input, 'judged.jsonl'), '--output', join(dir, 'embedded.jsonl'), '--batch-size', '2', '--concurrency', '2', '--quiet'];
 
     const straight = tempDir('resume-embed-reference');
-    expect((await runStage('5_embed_conversations.ts', embedArgs(straight), { env, cwd: straight })).code).toBe(0);
+    expect((await runStageInProcess('5_embed_conversations.ts', embedArgs(straight), { env, cwd: straight })).code).toBe(0);
 
     const dir = tempDir('resume-embed');
     const stage = spawnStage('5_embed_conversations.ts', embedArgs(dir), { env: stageEnv(proxy), cwd: dir });
@@ -121,7 +123,7 @@ describe('kill -9 in the middle of stage 5, which streams its artifact', () => {
     expect(readdirSync(dir).some((f) => f.endsWith('.tmp'))).toBe(true);
     const before = imitation.requests.length;
     const saved = savedEntries(join(dir, 'embedded.jsonl.checkpoint.jsonl'));
-    const result = await runStage('5_embed_conversations.ts', embedArgs(dir), { env, cwd: dir });
+    const result = await runStageInProcess('5_embed_conversations.ts', embedArgs(dir), { env, cwd: dir });
     expect(result.code, result.stderr).toBe(0);
     expect(imitation.count((r) => r.path === '/v1/embeddings' && imitation.requests.indexOf(r) >= before)).toBe(12 - saved);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
@@ -139,13 +141,13 @@ describe('stage 5 keeps its vectors compactly in the checkpoint', () => {
     it(`${provider}: base64 float32 in the checkpoint, and a resumed run writes exactly what the fresh one wrote`, async () => {
       const dir = tempDir(`embed-codec-${provider}`);
       const env = stageEnv(imitation);
-      expect((await runStage('5_embed_conversations.ts', embedArgs(dir, provider), { env, cwd: dir })).code).toBe(0);
+      expect((await runStageInProcess('5_embed_conversations.ts', embedArgs(dir, provider), { env, cwd: dir })).code).toBe(0);
       const fresh = readFileSync(join(dir, 'embedded.jsonl'), 'utf8');
       const saved = entries(dir);
       expect(saved).toHaveLength(3);
       for (const e of saved) expect(e.result).toMatchObject({ encoding: 'float32_base64', count: 4, dimensions: 1024 });
       const before = imitation.requests.length;
-      const again = await runStage('5_embed_conversations.ts', embedArgs(dir, provider), { env, cwd: dir });
+      const again = await runStageInProcess('5_embed_conversations.ts', embedArgs(dir, provider), { env, cwd: dir });
       expect(again.code, again.stderr).toBe(0);
       expect(imitation.requests.length).toBe(before);
       // Gemini's vectors come as decimals: without rounding them to float32 up front the reused ones would differ.
@@ -156,13 +158,13 @@ describe('stage 5 keeps its vectors compactly in the checkpoint', () => {
   it('a checkpoint written before (vectors as JSON arrays) is still reused, with the same artifact', async () => {
     const dir = tempDir('embed-codec-old');
     const env = stageEnv(imitation);
-    expect((await runStage('5_embed_conversations.ts', embedArgs(dir, 'openai'), { env, cwd: dir })).code).toBe(0);
+    expect((await runStageInProcess('5_embed_conversations.ts', embedArgs(dir, 'openai'), { env, cwd: dir })).code).toBe(0);
     const fresh = readFileSync(join(dir, 'embedded.jsonl'), 'utf8');
     const { EMBEDDINGS_CODEC } = await import('../src/embedding_codec.js');
     const old = entries(dir).map((e) => JSON.stringify({ ...e, result: EMBEDDINGS_CODEC.decode(e.result) })).join('\n') + '\n';
     writeFileSync(join(dir, 'embedded.jsonl.checkpoint.jsonl'), old);
     const before = imitation.requests.length;
-    const again = await runStage('5_embed_conversations.ts', embedArgs(dir, 'openai'), { env, cwd: dir });
+    const again = await runStageInProcess('5_embed_conversations.ts', embedArgs(dir, 'openai'), { env, cwd: dir });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/reused 12\b/);
     expect(imitation.requests.length).toBe(before);

@@ -4,8 +4,9 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { artifactPaths } from '../src/config.js';
+import { artifactPaths, sidecarPath } from '../src/config.js';
 import { collectRun } from '../src/report/collect.js';
+import { collectDiversity, diversityText } from '../src/report/diversity.js';
 import { statsText } from '../src/report/stats_text.js';
 import { writeFixtureRun } from './support/report_fixtures.js';
 
@@ -121,6 +122,29 @@ describe('stats on a partial run', () => {
       expect(code).toBe(0);
       expect(stdout).toBe(`${dir}/: no stage has run yet, for the full run or the trial (make trial, or make full)\n`);
     }
+  });
+});
+
+describe('stats on the quality of the final set', () => {
+  it('prints the diversity figures of the final set, and what it cannot tell on a run before stage 7 recorded its rows', async () => {
+    const dir = tempDir();
+    const f = await writeFixtureRun({ dir, stages: 7, chunks: 20, conversations: 120 });
+    const p = artifactPaths('', dir);
+    const selected = sidecarPath(p.conversationsFinal, '.selected.jsonl');
+    const { code, stdout } = stats('--output-dir', dir);
+    expect(code).toBe(0);
+    const d = (await collectDiversity(p, selected))!;
+    expect(stdout).toContain(diversityText(d).join('\n'));
+    expect(stdout).toContain(`diversity of the final set (${f.final} conversations):`);
+    expect(stdout).toMatch(/distinct-1 \/ distinct-2 {3}user 0\.\d{3} \/ 0\.\d{3} \([\d,]+ words\) · assistant 0\.\d{3} \/ 0\.\d{3}/);
+    expect(stdout).toMatch(new RegExp(`mean nearest-neighbour similarity \\(cosine of stage 5 embeddings\\): \\d\\.\\d{3} over ${f.final} conversations`));
+    expect(stdout.indexOf('fact coverage:')).toBeLessThan(stdout.indexOf('diversity of'));
+
+    rmSync(selected);
+    const before = stats('--output-dir', dir);
+    expect(before.code).toBe(0);
+    expect(before.stdout).toContain(`diversity of ${p.conversationsFinal} as exported (${f.final} conversations):`);
+    expect(before.stdout).toContain(`note: nearest-neighbour similarity not known: ${selected} missing (stage 7 ran before it recorded its rows)`);
   });
 });
 

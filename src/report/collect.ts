@@ -1,23 +1,20 @@
 // Reads one run (the full run or the trial) from its artifacts and manifests, streaming each file once: row counts,
-// criterion pass rates, the sampled mix, similarities of removed duplicates and the first conversations to browse.
+// criterion pass rates, the sampled mix, similarities of removed duplicates and a sample of conversations to review.
 import { existsSync } from 'node:fs';
-import { z } from 'zod';
-import { artifactPaths, type ArtifactPaths } from '../config.js';
+import { artifactPaths, sidecarPath, type ArtifactPaths } from '../config.js';
 import { SWAP_DOMAIN, type Domain } from '../domain.js';
 import {
   Conversation,
   EmbeddedConversation,
   JUDGE_CRITERIA,
   JudgedConversation,
-  Message,
   QA_CRITERIA,
   QAPair,
-  TrainingExample,
   ValidatedQAPair,
-  type ConversationMetadata,
-  type Judgment,
 } from '../schemas.js';
 import { dedupReportPath, RemovedDuplicate } from '../select/dedup_report.js';
+import { FinalRow } from './final_rows.js';
+import { ListingBuilder, type ListedConversation, type Listing } from './listing.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { countLines, countObjectLines, scan } from './scan.js';
 import { sampledDimensions } from './targets.js';
@@ -70,13 +67,7 @@ export interface DistributionData {
   note?: string;
 }
 
-export interface ListedConversation {
-  /** Row number (from 0) in the file the list was read from. */
-  index: number;
-  metadata: ConversationMetadata;
-  messages: Message[];
-  judgment?: Judgment;
-}
+export type { ListedConversation } from './listing.js';
 
 export interface RunData {
   label: string;
@@ -91,7 +82,9 @@ export interface RunData {
   similarities?: number[];
   dedupThreshold?: number;
   conversations: ListedConversation[];
-  /** Rows in the file the (capped) list was read from. */
+  /** Beside the list: the kept rows of listed duplicates, whether the list is a sample, and what it cannot mark. */
+  review: Omit<Listing, 'conversations'>;
+  /** Rows in the file the (sampled) list was read from. */
   conversationTotal: number;
   conversationSource?: 'judged' | 'raw';
 }
@@ -106,12 +99,6 @@ export interface CollectOptions {
   listLimit?: number;
 }
 
-// Stage 7 may write any export format; stats only needs to know each line is one of them.
-const FinalRow = z.union([
-  TrainingExample,
-  z.array(Message).min(1),
-  z.object({ conversations: z.array(z.object({ from: z.string(), value: z.string() })).min(1) }),
-]);
 export { dedupReportPath };
 
 /** Everything stats and the report show for one run, or undefined when none of its stages has left a trace. */
@@ -124,10 +111,8 @@ export async function collectRun(options: CollectOptions): Promise<RunData | und
   if (!PIPELINE.some((spec, i) => manifests[i] || existsSync(paths[spec.artifact]))) return undefined;
 
   const rows: Record<number, number | undefined> = {};
-  const conversations: ListedConversation[] = [];
-  const keep = (entry: ListedConversation) => {
-    if (conversations.length < listLimit) conversations.push(entry);
-  };
+  const judgedExists = existsSync(paths.conversationsJudged);
+  const listing = await ListingBuilder.start(paths, sidecarPath(paths.conversationsFinal, '.selected.jsonl'), judgedExists ? paths.conversationsJudged : paths.conversationsRaw, listLimit);
 
   rows[1] = await scan(paths.qaPairs, QAPair);
 
@@ -137,19 +122,18 @@ export async function collectRun(options: CollectOptions): Promise<RunData | und
 
   const dimensions = sampledDimensions(options.domain ?? SWAP_DOMAIN);
   const mix = dimensions.map(() => new Map<string, number>());
-  const judgedExists = existsSync(paths.conversationsJudged);
   rows[3] = await scan(paths.conversationsRaw, Conversation, (row, index) => {
     dimensions.forEach((dimension, d) => {
       const value = dimension.value(row.metadata);
       if (value !== undefined) mix[d]!.set(value, (mix[d]!.get(value) ?? 0) + 1);
     });
-    if (!judgedExists) keep({ index, metadata: row.metadata, messages: row.messages });
+    if (!judgedExists) listing.offer(index, { conversation: row });
   });
 
   const judge = new CriterionTally([...JUDGE_CRITERIA, 'overall_pass']);
   rows[4] = await scan(paths.conversationsJudged, JudgedConversation, (row, index) => {
     judge.add(row.judgment);
-    keep({ index, metadata: row.conversation.metadata, messages: row.conversation.messages, judgment: row.judgment });
+    listing.offer(index, row);
   });
 
   rows[5] = await countObjectLines(paths.conversationsEmbedded, EmbeddedConversation);
@@ -166,6 +150,7 @@ export async function collectRun(options: CollectOptions): Promise<RunData | und
   }
 
   rows[7] = await scan(paths.conversationsFinal, FinalRow);
+  const { conversations, ...review } = listing.finish(rows[4], rows[5]);
 
   const stages = await Promise.all(PIPELINE.map((spec, i) => stageData(spec, paths[spec.artifact], rows[spec.n], manifests, i)));
   const chunks = manifests[0]?.settings.chunks;
@@ -190,6 +175,7 @@ export async function collectRun(options: CollectOptions): Promise<RunData | und
     similarities,
     dedupThreshold: typeof threshold === 'number' ? threshold : undefined,
     conversations,
+    review,
     conversationTotal: (judgedExists ? rows[4] : rows[3]) ?? 0,
     conversationSource: judgedExists ? 'judged' : rows[3] !== undefined ? 'raw' : undefined,
   };

@@ -1,9 +1,9 @@
 // The fact funnel of a run: every fact of stage 1, followed to the final set, and where each lost one dropped out.
 import { existsSync } from 'node:fs';
-import { z } from 'zod';
 import type { ArtifactPaths } from '../config.js';
 import { conversationFactIds, FactRecord, factsListPath, pairFactId } from '../facts.js';
 import { JudgedConversation, QAPair, ValidatedQAPair } from '../schemas.js';
+import { SelectedRow } from './final_rows.js';
 import { scan } from './scan.js';
 
 export interface Coverage {
@@ -12,8 +12,6 @@ export interface Coverage {
   lost: Array<{ fact_id: string; source_text: string; stage: string }>;
   notes: string[];
 }
-
-const Selected = z.object({ index: z.number().int(), fact_ids: z.array(z.string()) });
 
 export async function collectCoverage(paths: ArtifactPaths, selectedFile: string): Promise<Coverage | undefined> {
   const notes: string[] = [];
@@ -35,7 +33,7 @@ export async function collectCoverage(paths: ArtifactPaths, selectedFile: string
   let final: Set<string> | undefined;
   if (existsSync(selectedFile)) {
     final = new Set();
-    await scan(selectedFile, Selected, (r) => r.fact_ids.forEach((f) => final!.add(f)));
+    await scan(selectedFile, SelectedRow, (r) => r.fact_ids.forEach((f) => final!.add(f)));
   } else if (existsSync(paths.conversationsFinal)) notes.push(`${selectedFile} missing (stage 7 not run, or run before fact coverage): the final set's facts are not known`);
   const steps: Array<[string, Set<string> | undefined, string]> = [
     ['with a Q&A pair', withPair, 'no pair'],

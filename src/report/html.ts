@@ -1,11 +1,14 @@
 // Renders one run as a self-contained HTML page: inline CSS, SVG and script, a CSP that forbids any fetch, and
 // every piece of text escaped (conversation content is model output and must never become markup).
 import { formatDuration } from '../progress.js';
-import { JUDGE_CRITERIA } from '../schemas.js';
 import { formatTokens, formatUsd } from '../usage_meter.js';
-import type { DistributionData, ListedConversation, RunData } from './collect.js';
+import type { DistributionData, RunData } from './collect.js';
+import { conversationSection } from './conversation_html.js';
+import type { Coverage } from './coverage.js';
+import type { Diversity } from './diversity.js';
 import { escapeHtml as e } from './escape.js';
 import { REPORT_CSS, REPORT_SCRIPT } from './page_assets.js';
+import { coverageSection, diversitySection } from './quality_html.js';
 import { dropReasons, modelLines, NUMERIC_COLUMNS, percent, STAGE_COLUMNS, stageCells, stageLabel } from './stage_table.js';
 import { barChart, histogramBins, histogramChart } from './svg.js';
 
@@ -13,10 +16,9 @@ export interface HtmlOptions {
   generatedAt?: Date;
   /** Other reports in the same folder to link to (relative file names). */
   links?: Array<{ href: string; label: string }>;
+  coverage?: Coverage;
+  diversity?: Diversity;
 }
-
-// Long messages are cut so one runaway answer cannot make the page unusable; the artifact keeps the full text.
-const MESSAGE_CHARS = 20_000;
 
 export function reportHtml(run: RunData, options: HtmlOptions = {}): string {
   const generated = (options.generatedAt ?? new Date()).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
@@ -41,7 +43,9 @@ ${cards(run)}
 ${stagesTable(run)}
 ${criteriaSection(run)}
 ${distributionSection(run)}
+${coverageSection(options.coverage)}
 ${similaritySection(run)}
+${diversitySection(options.diversity)}
 ${conversationSection(run)}
 </main>
 <script>${REPORT_SCRIPT}</script>
@@ -140,56 +144,4 @@ function similaritySection(run: RunData): string {
     xLabel: `${measure} to the kept conversation`,
   });
   return `<h2>Removed duplicates</h2><div class="panel"><p class="muted">${run.similarities.length.toLocaleString('en-US')} conversations removed by stage 6, by ${e(measure)} to the conversation kept in their place.</p>${chart}</div>`;
-}
-
-function conversationSection(run: RunData): string {
-  if (!run.conversationSource) return '';
-  const list = run.conversations;
-  const source = run.conversationSource === 'judged' ? 'judged conversations (stage 4)' : 'generated conversations (stage 3; not judged yet)';
-  const capped = list.length < run.conversationTotal ? `the first ${list.length.toLocaleString('en-US')} of ` : '';
-  const options = (values: string[]) => [...new Set(values)].sort().map((v) => `<option value="${e(v)}">${e(v)}</option>`).join('');
-  const passOptions = run.conversationSource === 'judged' ? '<option value="pass">passed</option><option value="fail">failed</option>' : '<option value="unjudged">not judged</option>';
-  return `<h2 id="list">Conversations</h2>
-<p class="muted">Showing ${capped}${run.conversationTotal.toLocaleString('en-US')} ${source}${capped ? ' — the list is capped to keep this file small (scripts/report.ts --limit N)' : ''}.</p>
-<div class="filters">
-<input id="filter-text" type="search" placeholder="Filter by text, feedback, persona…" aria-label="filter by text">
-<select id="filter-pass" aria-label="filter by judge result"><option value="">passed and failed</option>${passOptions}</select>
-<select id="filter-persona" aria-label="filter by persona"><option value="">all personas</option>${options(list.map((c) => c.metadata.user_persona))}</select>
-<select id="filter-style" aria-label="filter by style"><option value="">all styles</option>${options(list.map((c) => c.metadata.style))}</select>
-<span class="muted"><b id="filter-count">${list.length}</b> of ${list.length} shown</span>
-</div>
-<ol class="convs" id="conversations">
-${list.map(conversationItem).join('\n')}
-</ol>`;
-}
-
-function conversationItem(c: ListedConversation): string {
-  const m = c.metadata;
-  const verdict = c.judgment ? (c.judgment.overall_pass ? 'pass' : 'fail') : 'unjudged';
-  const firstUser = c.messages.find((msg) => msg.role === 'user')?.content ?? '';
-  const tags = [m.user_persona, m.style, m.user_emotion, `${m.num_turns} turn${m.num_turns === 1 ? '' : 's'}`].join(' · ');
-  const meta = [
-    ['modality', m.input_modality],
-    ['text variation', m.text_variation],
-    ['difficulty', m.difficulty],
-    ['system prompt', m.system_prompt ?? '–'],
-    ['categories', m.categories.join(', ') || '–'],
-  ]
-    .map(([k, v]) => `${e(k!)}: <b>${e(v!)}</b>`)
-    .join(' · ');
-  return `<li class="conv" data-pass="${verdict}" data-persona="${e(m.user_persona)}" data-style="${e(m.style)}"><details><summary><span class="badge ${verdict}">${verdict}</span><span class="muted">#${c.index + 1}</span><span class="tags">${e(tags)}</span><span class="first">${e(firstUser.slice(0, 160))}</span></summary>
-<div class="body"><div class="muted">${meta}</div>${c.judgment ? judgmentBlock(c) : ''}<ol class="messages">${c.messages.map((msg) => `<li class="msg ${e(msg.role)}"><div class="role">${e(msg.role)}</div><div class="content">${e(cut(msg.content))}</div></li>`).join('')}</ol></div></details></li>`;
-}
-
-function judgmentBlock(c: ListedConversation): string {
-  const j = c.judgment!;
-  const marks = JUDGE_CRITERIA
-    .map((k) => `<span class="${j[k] ? 'ok' : 'no'}">${j[k] ? '✓' : '✗'} ${k}</span>`)
-    .join(' · ');
-  const issues = j.issues.length ? `<ul>${j.issues.map((i) => `<li>${e(i)}</li>`).join('')}</ul>` : '';
-  return `<div class="judge"><div>${marks}</div><div><b>Judge:</b> ${e(j.feedback)}</div>${issues}</div>`;
-}
-
-function cut(text: string): string {
-  return text.length <= MESSAGE_CHARS ? text : `${text.slice(0, MESSAGE_CHARS)}\n… (${(text.length - MESSAGE_CHARS).toLocaleString('en-US')} more characters in the artifact)`;
 }

@@ -1,4 +1,4 @@
-// The report's inline stylesheet and its one script (the conversation filter), kept apart from the markup.
+// The report's inline stylesheet and its one script (the conversation filters), kept apart from the markup.
 
 export const REPORT_CSS = `
 :root { color-scheme: light; --ink: #0f172a; --muted: #64748b; --line: #e2e8f0; --pass: #15803d; --fail: #b91c1c; --accent: #2563eb; }
@@ -45,27 +45,49 @@ li.msg.user { background: #eff6ff; border-color: var(--accent); }
 li.msg.assistant { background: #f0fdf4; border-color: var(--pass); }
 li.msg .role { font-size: 11px; font-weight: 700; text-transform: uppercase; color: var(--muted); }
 li.msg .content { white-space: pre-wrap; overflow-wrap: anywhere; }
+li.msg.unsupported { border-color: var(--fail); background: #fef2f2; }
+li.msg .role .ok, .verdicts .ok { color: var(--pass); } li.msg .role .no, .verdicts .no { color: var(--fail); }
+.badge.dupe { background: #b45309; }
+.badge.idle { background: var(--muted); }
+.status { margin: 6px 0; font-weight: 600; }
+ol.verdicts { margin: 6px 0 0; padding-left: 18px; }
+.dup { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
+.dup .side { min-width: 0; }
+.dup h4, .facts h4 { margin: 10px 0 0; font-size: 13px; }
+.facts { margin-top: 10px; padding-top: 6px; border-top: 1px dashed var(--line); }
+.fact { margin: 8px 0; }
+.fact .context { color: var(--muted); white-space: pre-wrap; font-size: 12px; }
+blockquote.fact-line { margin: 2px 0; padding: 4px 10px; border-left: 4px solid #a855f7; background: #faf5ff; white-space: pre-wrap; }
+ul.pairs { margin: 4px 0; }
+table.lost { border-collapse: collapse; margin-top: 6px; }
+table.lost th, table.lost td { padding: 3px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+ol.openings { margin: 4px 0; }
 `;
 
-// Plain ES5-style code: it runs from a file:// page in any browser, with no build step.
+// Plain ES5-style code: it runs from a file:// page in any browser, with no build step. Each <select> filters on the
+// data- attribute of the same name (data-fails holds every failing criterion, space-separated).
 export const REPORT_SCRIPT = `
 (function () {
   var rows = Array.prototype.slice.call(document.querySelectorAll('#conversations li.conv'));
   var texts = rows.map(function (row) { return row.textContent.toLowerCase(); });
   var text = document.getElementById('filter-text');
-  var pass = document.getElementById('filter-pass');
-  var persona = document.getElementById('filter-persona');
-  var style = document.getElementById('filter-style');
   var shown = document.getElementById('filter-count');
   if (!text) return;
+  var selects = ['status', 'pass', 'fails', 'emotion', 'turns', 'persona', 'style'].map(function (name) {
+    return { name: name, el: document.getElementById('filter-' + name) };
+  }).filter(function (s) { return s.el; });
+  function matches(row, s) {
+    var want = s.el.value;
+    if (!want) return true;
+    var have = row.getAttribute('data-' + s.name) || '';
+    return s.name === 'fails' ? (' ' + have + ' ').indexOf(' ' + want + ' ') !== -1 : have === want;
+  }
   function apply() {
     var words = text.value.toLowerCase().split(/\\s+/).filter(Boolean);
     var n = 0;
     for (var i = 0; i < rows.length; i++) {
       var row = rows[i];
-      var ok = (!pass.value || row.getAttribute('data-pass') === pass.value) &&
-        (!persona.value || row.getAttribute('data-persona') === persona.value) &&
-        (!style.value || row.getAttribute('data-style') === style.value) &&
+      var ok = selects.every(function (s) { return matches(row, s); }) &&
         words.every(function (w) { return texts[i].indexOf(w) !== -1; });
       row.hidden = !ok;
       if (ok) n++;
@@ -73,9 +95,7 @@ export const REPORT_SCRIPT = `
     shown.textContent = String(n);
   }
   text.addEventListener('input', apply);
-  pass.addEventListener('change', apply);
-  persona.addEventListener('change', apply);
-  style.addEventListener('change', apply);
+  selects.forEach(function (s) { s.el.addEventListener('change', apply); });
   apply();
 })();
 `;

@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { artifactPaths, DISTRIBUTIONS } from '../../src/config.js';
 import { SWAP_DOMAIN } from '../../src/domain.js';
+import { factId } from '../../src/facts.js';
 import { writeJsonl } from '../../src/jsonl.js';
 import { Rng } from '../../src/random.js';
 import { STYLES, type Conversation, type ConversationMetadata, type JudgedConversation, type Judgment, type QAPair, type ValidatedQAPair } from '../../src/schemas.js';
@@ -17,6 +18,8 @@ export interface FixtureOptions {
   seed?: number;
   /** Extra text put into the first conversation's first user message (to test escaping). */
   firstUserText?: string;
+  /** Stage 7's top-K (1000): fewer leaves passing, unique conversations not selected. */
+  topK?: number;
 }
 
 export interface FixtureCounts {
@@ -29,6 +32,8 @@ export interface FixtureCounts {
   judgeCriteria: Record<'factually_accurate' | 'natural_conversation' | 'on_topic' | 'adds_value' | 'overall_pass', number>;
   removed: number;
   unique: number;
+  /** Facts in qa_pairs.facts.jsonl: every fact line used, and one that no pair came from. */
+  facts: number;
   uniquePassing: number;
   final: number;
   personas: Record<string, number>;
@@ -49,6 +54,17 @@ const FACTS: Array<[string, string, string, string[]]> = [
   ['Which protocols does Swap describe for agentic commerce?', 'Open protocols such as ACP and UCP, which let AI shopping agents talk directly to merchant systems.', '* A Swap blog explainer on agentic commerce describes open protocols such as ACP and UCP.', ['integrations', 'api']],
   ['Are Swap engineering roles remote?', 'No — Swap advertises its engineering roles as in-person jobs in London.', '* Swap advertises engineering roles as in-person jobs in London.', ['company_info']],
 ];
+
+/** A fact line stage 1 found no pair for: the report's Coverage section must name it. */
+export const FACT_WITHOUT_PAIR = "* Swap's office dog is called Parcel.";
+
+/** The fact id of FACTS[f] (its line is f + 1) or, past the end, of FACT_WITHOUT_PAIR. */
+export function fixtureFactId(f: number): string {
+  return factId({ text: FACTS[f]?.[2] ?? FACT_WITHOUT_PAIR, line: f + 1 });
+}
+
+/** The claim a conversation that fails factually_accurate is judged not to support, in its last turn. */
+export const UNSUPPORTED_CLAIM = 'Swap Returns works in 50 countries.';
 
 const OPENERS: Record<string, string> = {
   professional: '',
@@ -105,17 +121,21 @@ export async function writeFixtureRun(options: FixtureOptions): Promise<FixtureC
         futureYear++;
         continue;
       }
-      const [question, answer, source, categories] = FACTS[(c * 3 + k) % FACTS.length]!;
-      pairs.push({ question, answer, source_text: source, context_before: '## Products', context_after: '', difficulty: rng.choice(['basic', 'intermediate', 'advanced'] as const), categories });
+      const f = (c * 3 + k) % FACTS.length;
+      const [question, answer, source, categories] = FACTS[f]!;
+      pairs.push({ question, answer, source_text: source, context_before: '## Products', context_after: '', difficulty: rng.choice(['basic', 'intermediate', 'advanced'] as const), categories, fact_id: fixtureFactId(f) });
     }
   }
   await writeJsonl(paths.qaPairs, pairs);
+  const used = [...new Set(Array.from({ length: chunkCount * 3 }, (_, i) => i % FACTS.length))].sort((a, b) => a - b);
+  const facts = [...used, FACTS.length].map((f) => ({ fact_id: fixtureFactId(f), line: f + 1, source_text: FACTS[f]?.[2] ?? FACT_WITHOUT_PAIR, context_before: '## Products', context_after: '' }));
+  await writeJsonl(paths.qaPairs.replace(/\.jsonl$/, '.facts.jsonl'), facts);
   manifest('extract_qa', paths.qaPairs, 4 + chunkCount * 0.4, { read: chunkCount * 3, written: pairs.length, filtered: futureYear ? { future_year: futureYear } : {} }, { calls: chunkCount, model: 'gemini-2.5-flash', inputTokens: chunkCount * 820, outputTokens: chunkCount * 390, price: FLASH }, { settings: { chunks: chunkCount } }, []);
   const counts: FixtureCounts = {
     chunks: chunkCount, requestedPairs: chunkCount * 3, futureYear, qaPairs: pairs.length,
     qaCriteria: { uses_source_fact: 0, realistic_question: 0, sensible_answer: 0, passed: 0 },
     conversations: 0, judgeCriteria: { factually_accurate: 0, natural_conversation: 0, on_topic: 0, adds_value: 0, overall_pass: 0 },
-    removed: 0, unique: 0, uniquePassing: 0, final: 0, personas: {}, costUsd: 0,
+    removed: 0, unique: 0, facts: facts.length, uniquePassing: 0, final: 0, personas: {}, costUsd: 0,
   };
   if (stages < 2) return { ...counts, costUsd };
 
@@ -179,7 +199,13 @@ export async function writeFixtureRun(options: FixtureOptions): Promise<FixtureC
     if (failure) (flags as Record<string, boolean>)[failure[0]] = false;
     for (const [k, ok] of Object.entries(flags)) if (ok) counts.judgeCriteria[k as keyof typeof flags]++;
     if (!failure) counts.judgeCriteria.overall_pass++;
-    return { conversation, judgment: { ...flags, overall_pass: !failure, feedback: failure?.[1] ?? 'Accurate, natural and grounded in the facts.', issues: failure ? [failure[2]] : [] } };
+    // One verdict per assistant turn; an inaccurate conversation's last turn is the unsupported one.
+    const turns = conversation.metadata.num_turns;
+    const turn_verdicts = Array.from({ length: turns }, (_, t) => {
+      const wrong = !flags.factually_accurate && t === turns - 1;
+      return { turn: t + 1, supported: !wrong, unsupported_claim: wrong ? UNSUPPORTED_CLAIM : '' };
+    });
+    return { conversation, judgment: { ...flags, overall_pass: !failure, feedback: failure?.[1] ?? 'Accurate, natural and grounded in the facts.', issues: failure ? [failure[2]] : [], turn_verdicts } };
   });
   await writeJsonl(paths.conversationsJudged, judged);
   const passing = judged.filter((j) => j.judgment.overall_pass);
@@ -213,10 +239,14 @@ export async function writeFixtureRun(options: FixtureOptions): Promise<FixtureC
     return { ...counts, costUsd };
   }
 
-  // Stage 7: passing conversations only, top-K.
-  const finalRows = kept.filter((k) => k.judgment.overall_pass).slice(0, 1000).map((k) => ({ messages: k.conversation.messages }));
+  // Stage 7: passing conversations only, the first top-K, and which deduplicated rows they are.
+  const topK = options.topK ?? 1000;
+  const chosen = kept.flatMap((k, i) => (k.judgment.overall_pass ? [i] : [])).slice(0, topK);
+  const finalRows = chosen.map((i) => ({ messages: kept[i]!.conversation.messages }));
   await writeJsonl(paths.conversationsFinal, finalRows);
+  const selected = paths.conversationsFinal.replace(/\.jsonl$/, '.selected.jsonl');
+  await writeJsonl(selected, chosen.map((i) => ({ index: i, fact_ids: [...new Set(kept[i]!.conversation.source_qa_pairs.map((p) => p.fact_id!))] })));
   counts.final = finalRows.length;
-  manifest('select_top', paths.conversationsFinal, 0.6, { read: kept.length, written: finalRows.length, filtered: { not_passing: kept.length - counts.uniquePassing, over_top_k: counts.uniquePassing - finalRows.length } }, undefined, { settings: { format: 'messages', top_k: 1000 } }, []);
+  manifest('select_top', paths.conversationsFinal, 0.6, { read: kept.length, written: finalRows.length, filtered: { not_passing: kept.length - counts.uniquePassing, not_selected: counts.uniquePassing - finalRows.length } }, undefined, { settings: { format: 'messages', top_k: topK, select: 'first' } }, [selected]);
   return { ...counts, costUsd };
 }
