@@ -10,11 +10,13 @@
 import { QA_VALIDATION_SCHEMA_NAME, QAValidationOutput, qaValidationPrompt } from './src/agents/qa_validator.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, PATHS, sidecarPath, STAGES } from './src/config.js';
-import { loadDomain } from './src/domain.js';
+import { domainFilePath, loadDomain } from './src/domain.js';
+import { assertSameDomain } from './src/domain_checks.js';
 import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
 import { dryRun } from './src/dry_run.js';
 import { readJsonl, writeJsonl } from './src/jsonl.js';
 import type { StructuredCall } from './src/llm/structured.js';
+import type { ChatProvider } from './src/llm/types.js';
 import { OUTPUT_TOKENS } from './src/output_estimate.js';
 import { passRates } from './src/pass_rates.js';
 import { QA_CRITERIA, QAPair, type ValidatedQAPair } from './src/schemas.js';
@@ -34,11 +36,14 @@ export function passedPath(output: string): string {
   return sidecarPath(output, '_passed.jsonl');
 }
 
-export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
+/** `llm`: the model to call instead of the provider's API (unit tests pass a recording fake). */
+export async function validateQa(flags: Flags<typeof FLAGS>, llm?: ChatProvider): Promise<number> {
   const provider = resolveProvider(flags.provider);
   const model = resolveModel(STAGES.validate, provider, flags.model);
   const thinking = resolveThinking(STAGES.validate, provider, model, flags.thinking);
   const domain = loadDomain(flags.domain, DEFAULT_DOMAIN);
+  // Free, before any call: pairs or conversations made for another company must not be paid for again under this one.
+  assertSameDomain(flags.input, domain, domainFilePath(flags.domain, DEFAULT_DOMAIN));
   const passedFile = flags.passed ?? passedPath(flags.output);
 
   // 1. Read the pairs stage 1 wrote.
@@ -67,6 +72,7 @@ export async function validateQa(flags: Flags<typeof FLAGS>): Promise<number> {
     temperature: STAGES.validate.temperature,
     thinking,
     settings: { domain: domain.name },
+    llm,
   });
   const { run } = stage;
   run.counts.read = pairs.length;

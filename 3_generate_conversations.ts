@@ -17,7 +17,8 @@ import {
 } from './src/agents/conversation_generator.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, PARAMS, PATHS, STAGES } from './src/config.js';
-import { loadDomain } from './src/domain.js';
+import { domainFilePath, loadDomain } from './src/domain.js';
+import { assertSameDomain } from './src/domain_checks.js';
 import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
 import { dryRun } from './src/dry_run.js';
 import { readJsonl, writeJsonl } from './src/jsonl.js';
@@ -71,6 +72,8 @@ export async function generateConversations(flags: Flags<typeof FLAGS>): Promise
   const model = resolveModel(STAGES.generate, provider, flags.model);
   const thinking = resolveThinking(STAGES.generate, provider, model, flags.thinking);
   const domain = loadDomain(flags.domain, DEFAULT_DOMAIN);
+  // Free, before any call: pairs or conversations made for another company must not be paid for again under this one.
+  assertSameDomain(flags.input, domain, domainFilePath(flags.domain, DEFAULT_DOMAIN));
 
   // 1. Read the passing pairs and decide how many conversations to write.
   const pairs = await readJsonl(flags.input, QAPair, { missingHint: 'run stage 2 first: npx tsx 2_validate_qa.ts' });

@@ -14,7 +14,8 @@
 import { assistantTurns, checkTurnVerdicts, JUDGMENT_SCHEMA_NAME, JudgmentOutput, judgePrompt } from './src/agents/conversation_judge.js';
 import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, PARAMS, PATHS, STAGES } from './src/config.js';
-import { loadDomain } from './src/domain.js';
+import { domainFilePath, loadDomain } from './src/domain.js';
+import { assertSameDomain } from './src/domain_checks.js';
 import { openLlmStage, runLlmCalls } from './src/llm_stage.js';
 import { dryRun } from './src/dry_run.js';
 import { readJsonl, writeJsonl } from './src/jsonl.js';
@@ -40,6 +41,8 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
   const model = resolveModel(STAGES.judge, provider, flags.model);
   const thinking = resolveThinking(STAGES.judge, provider, model, flags.thinking);
   const domain = loadDomain(flags.domain, DEFAULT_DOMAIN);
+  // Free, before any call: pairs or conversations made for another company must not be paid for again under this one.
+  assertSameDomain(flags.input, domain, domainFilePath(flags.domain, DEFAULT_DOMAIN));
 
   // 1. Read the conversations.
   const conversations = await readJsonl(flags.input, Conversation, { missingHint: 'run stage 3 first: npx tsx 3_generate_conversations.ts' });

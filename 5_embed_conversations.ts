@@ -12,7 +12,8 @@ import { isMain, parseFlags, runCli, usageText, type Flags } from './src/cli.js'
 import { EMBEDDING, PATHS } from './src/config.js';
 import { embeddingText } from './src/conversation_text.js';
 import { AtomicJsonlWriter, readJsonl } from './src/jsonl.js';
-import { embeddingProvider, embeddingTask } from './src/llm/providers.js';
+import { embeddingTask } from './src/llm/calls.js';
+import { DEFAULT_EMBEDDING_PROVIDER, embeddingProvider, PROVIDER_CHOICES, PROVIDER_NAMES } from './src/llm/providers.js';
 import { OrderedWriter } from './src/ordered_writer.js';
 import { JudgedConversation, type EmbeddedConversation } from './src/schemas.js';
 import { concurrencyFlag, ioFlags, resolveEmbeddingModel, resolveProvider, RUN_FLAGS } from './src/stage_flags.js';
@@ -20,7 +21,7 @@ import { StageRun } from './src/stage_run.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.conversationsJudged, PATHS.conversationsEmbedded),
-  provider: { kind: 'string', help: 'openai or gemini (default: $LLM_PROVIDER, else openai; gemini needs only GOOGLE_API_KEY)', choices: ['openai', 'gemini'] },
+  provider: { kind: 'string', help: `${PROVIDER_CHOICES} (default: $LLM_PROVIDER, else openai; gemini needs only GOOGLE_API_KEY)`, choices: PROVIDER_NAMES },
   model: { kind: 'string', value: 'NAME', help: `embedding model (default $${EMBEDDING.modelEnv}, else ${EMBEDDING.openaiModel} / ${EMBEDDING.geminiModel})` },
   dimensions: { kind: 'int', help: 'embedding size', default: EMBEDDING.dimensions, min: 1 },
   'batch-size': { kind: 'int', help: 'texts per request', default: EMBEDDING.batchSize, min: 1, max: 2048 },
@@ -39,7 +40,7 @@ export function normalise(vector: number[]): number[] {
 }
 
 export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<number> {
-  const provider = resolveProvider(flags.provider, 'openai');
+  const provider = resolveProvider(flags.provider, DEFAULT_EMBEDDING_PROVIDER);
   const model = resolveEmbeddingModel(provider, flags.model);
 
   // 1. Read the judged conversations and build the texts.

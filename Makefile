@@ -5,7 +5,7 @@
 # the stage's own exit. Through npx, a SIGTERM to the group ends npx at once (143) while the stage is still saving.
 TSX := node --import tsx
 
-.PHONY: help setup demo trial full stage1 stage2 stage3 stage4 stage5 stage6 stage7 stats report push clean clean-trial test typecheck bench
+.PHONY: help setup demo domain trial full stage1 stage2 stage3 stage4 stage5 stage6 stage7 stats report push clean clean-trial test typecheck bench
 
 help: ## list the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -16,6 +16,9 @@ setup: ## install dependencies (npm ci) and create .env from .env.example
 
 demo: ## see it work: the trial against a local imitation, no key, no network → output/demo/
 	$(TSX) scripts/demo.ts $(ARGS)
+
+domain: ## propose data/domain.json from your facts (one call): make domain ARGS="--input docs/"
+	$(TSX) scripts/propose_domain.ts $(ARGS)
 
 trial: ## run all seven stages on the first 10 chunks → output/trial_*.jsonl
 	$(TSX) trial_run.ts $(ARGS)

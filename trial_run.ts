@@ -19,8 +19,8 @@ import { isMain, parseFlags, runCli, usageText, type Flags, type FlagSpecs } fro
 import { artifactPaths, DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS } from './src/config.js';
 import { domainFilePath, loadDomain } from './src/domain.js';
 import { assertFactsFitDomain } from './src/domain_checks.js';
-import { requireKey } from './src/env.js';
 import { ON_BAD_FILE, readSources, type OnBadFile } from './src/sources/read_sources.js';
+import { DEFAULT_EMBEDDING_PROVIDER, keyFor, PROVIDER_CHOICES, PROVIDER_NAMES } from './src/llm/providers.js';
 import { resolveProvider } from './src/stage_flags.js';
 import { defaultModels, estimateRun } from './src/trial_estimate.js';
 import { formatTokens, formatUsd } from './src/usage_meter.js';
@@ -37,8 +37,8 @@ export const FLAGS = {
   chunks: { kind: 'int', help: 'chunks of the facts to use', default: PARAMS.trialChunks, min: 1 },
   'num-conversations': { kind: 'int', help: `conversations to generate (capped at ${PARAMS.conversationsPerQa} per Q&A pair)`, default: PARAMS.numConversations, min: 1 },
   'output-dir': { kind: 'string', help: 'folder of the trial_* artifacts', default: 'output' },
-  provider: { kind: 'string', help: 'gemini or openai for the LLM stages', choices: ['gemini', 'openai'] },
-  'embedding-provider': { kind: 'string', help: 'openai or gemini for stage 5 (default: --provider, else $LLM_PROVIDER, else openai)', choices: ['openai', 'gemini'] },
+  provider: { kind: 'string', help: `${PROVIDER_CHOICES} for the LLM stages`, choices: PROVIDER_NAMES },
+  'embedding-provider': { kind: 'string', help: `${PROVIDER_CHOICES} for stage 5 (default: --provider, else $LLM_PROVIDER, else openai)`, choices: PROVIDER_NAMES },
   model: { kind: 'string', value: 'NAME', help: "model of the LLM stages 1-4 (default: each stage's own)" },
   'embedding-model': { kind: 'string', value: 'NAME', help: 'model of stage 5 (default: the provider\'s embedding model)' },
   rpm: { kind: 'int', help: 'requests per minute at most, per stage (your quota)', min: 1 },
@@ -94,8 +94,8 @@ export async function trialRun(flags: Flags<typeof FLAGS>): Promise<number> {
 
   // Both keys before stage 1: a placeholder OpenAI key must not be found at stage 5, after stages 1-4 were paid for.
   const chatProvider = resolveProvider(flags.provider);
-  requireKey(chatProvider === 'gemini' ? 'GOOGLE_API_KEY' : 'OPENAI_API_KEY', 'stages 1-4 call the model');
-  requireKey(resolveProvider(embeddingProvider, 'openai') === 'gemini' ? 'GOOGLE_API_KEY' : 'OPENAI_API_KEY', 'stage 5 embeds conversations');
+  keyFor(chatProvider, 'stages 1-4 call the model');
+  keyFor(resolveProvider(embeddingProvider, DEFAULT_EMBEDDING_PROVIDER), 'stage 5 embeds conversations');
 
   const stages: Array<[string, () => Promise<number>]> = [
     ['STAGE 1: Q&A EXTRACTION', () => extractQa(stageFlags(EXTRACT, { ...llm, facts, 'on-bad-file': flags['on-bad-file'], output: paths.qaPairs, limit: flags.chunks }))],

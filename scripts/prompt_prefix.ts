@@ -14,7 +14,7 @@ import { isMain, parseFlags, runCli, usageText } from '../src/cli.js';
 import { artifactPaths, DEFAULT_DOMAIN, DEFAULT_FACTS, PARAMS } from '../src/config.js';
 import { loadDomain } from '../src/domain.js';
 import { readJsonl } from '../src/jsonl.js';
-import { CHARS_PER_TOKEN } from '../src/output_estimate.js';
+import { CHARS_PER_TOKEN } from '../src/token_estimate.js';
 import { planConversations } from '../src/sampling.js';
 import { Conversation, QAPair } from '../src/schemas.js';
 import { readSources } from '../src/sources/read_sources.js';

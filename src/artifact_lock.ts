@@ -48,7 +48,7 @@ export class ArtifactLock {
           this.held = true;
           return;
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new InputError(`${this.file}: could not take the lock (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new InputError(`${this.file}: could not take the lock (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
         }
         const text = readText(this.file);
         const holder = parseHolder(text);

@@ -62,7 +62,7 @@ export class Checkpoint {
     } catch (error) {
       // Fatal: every further answer would be paid for and lost the same way (a full disk). What is saved stays
       // usable — a torn last line is dropped when the file is read again.
-      throw new FatalError(`${this.file}: could not save a finished item (${writeFailureReason(error)}); no new calls are made; the ${this.size} finished items saved there are kept and reused when you run the same command again`);
+      throw new FatalError(`${this.file}: could not save a finished item (${writeFailureReason(error)}); no new calls are made; the ${this.size} finished items saved there are kept and reused when you run the same command again`, { cause: error });
     }
     this.saved.add(key);
   }

@@ -1,7 +1,5 @@
 // Defaults for every stage in one place; they reproduce the Python original's config.py.
 
-export type Provider = 'gemini' | 'openai';
-
 export type ThinkingLevel = 'minimal' | 'low' | 'medium' | 'high';
 
 export interface LlmStageDefaults {

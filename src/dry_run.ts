@@ -1,9 +1,10 @@
 // --dry-run: what a stage would send and roughly what it would cost, without a single API call.
 import { Checkpoint } from './checkpoint.js';
-import type { Provider } from './config.js';
+import type { Provider } from './llm/providers.js';
 import { requestKey } from './llm/structured.js';
 import type { ChatRequest } from './llm/types.js';
-import { CHARS_PER_TOKEN, TYPICAL_THINKING_TOKENS } from './output_estimate.js';
+import { TYPICAL_THINKING_TOKENS } from './output_estimate.js';
+import { tokensOf } from './token_estimate.js';
 import { costOf } from './pricing.js';
 import { formatTokens, formatUsd } from './usage_meter.js';
 
@@ -22,7 +23,7 @@ export type OutputTokens = number | ((i: number) => number);
  * Output cannot be measured before the model writes it: it is a typical answer's size (src/output_estimate.ts).
  */
 export function estimateCalls(calls: Array<{ request: ChatRequest }>, outputTokens: OutputTokens, model: string, batch = false): DryRunEstimate {
-  const inputTokens = calls.reduce((n, c) => n + Math.ceil(((c.request.system?.length ?? 0) + c.request.prompt.length) / CHARS_PER_TOKEN), 0);
+  const inputTokens = calls.reduce((n, c) => n + tokensOf([c.request.system ?? '', c.request.prompt]), 0);
   const answers = typeof outputTokens === 'number' ? calls.length * outputTokens : calls.reduce((n, _, i) => n + outputTokens(i), 0);
   const output = answers + calls.reduce((n, c) => n + (c.request.thinking ? TYPICAL_THINKING_TOKENS[c.request.thinking] : 0), 0);
   return { calls: calls.length, inputTokens, outputTokens: output, costUsd: costOf(model, inputTokens, output, batch) };

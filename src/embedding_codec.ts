@@ -1,5 +1,5 @@
 // How stage 5 keeps embeddings in its checkpoint: one base64 string of little-endian float32 per request.
-import type { ResultCodec } from './stage_run.js';
+import type { ResultCodec } from './llm/task.js';
 
 /** A checkpoint entry's result: `count` vectors of `dimensions` float32 values, row after row. */
 interface StoredVectors {

@@ -1,7 +1,7 @@
 // Environment in one place, read lazily: `.env` fills what the shell did not set (the environment wins).
 import { existsSync } from 'node:fs';
 import { config } from 'dotenv';
-import { FatalError } from './errors.js';
+import { FatalError, UsageError } from './errors.js';
 import { keyProblem, type KeyName } from './key_check.js';
 
 let loaded = false;
@@ -31,15 +31,24 @@ export function requireKey(name: KeyName, why: string): string {
   return value;
 }
 
-/** A whole number of milliseconds from the environment, or `fallback` when unset; anything else is named. */
-export function millisecondsFromEnv(name: string, fallback: number, min = 0): number {
+/**
+ * A number from the environment: `fallback` when unset, else a decimal `pattern` accepts that is ≥ `min`, or a
+ * UsageError (the CLI's exit 2, as for a bad flag) naming the variable and what was expected. The one loader of
+ * numbers from the environment, after vercel/ai's provider-utils load-setting.ts.
+ */
+function loadNumber(name: string, fallback: number, min: number, kind: string, pattern: RegExp): number {
   const raw = env(name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new FatalError(`Expected ${name} to be an integer ≥ ${min} (milliseconds), got ${raw}`);
+  if (!pattern.test(raw.trim()) || !(value >= min)) throw new UsageError(`Expected ${name} to be ${kind} ≥ ${min}, got ${raw}`);
   return value;
 }
 
+/** A whole number ≥ `min` (milliseconds, counts, bytes) from the environment, or `fallback` when unset. */
+export function envInt(name: string, fallback: number, min = 0): number {
+  return loadNumber(name, fallback, min, 'an integer', /^[+-]?\d+$/);
+}
+
 export function timeoutMs(fallback: number): number {
-  return millisecondsFromEnv('LLM_TIMEOUT_MS', fallback, 1);
+  return envInt('LLM_TIMEOUT_MS', fallback, 1);
 }

@@ -1,22 +1,26 @@
-// Typed errors that carry what the user needs to fix them; the CLI prints their message as one line.
+// Every typed error of the pipeline: each carries what the user needs to fix it, the error it wraps (`cause`) and
+// whether asking again could help (`isRetryable`, as vercel/ai's APICallError in packages/provider/src/errors). The
+// CLI prints their message as one line.
 
-/** A bad flag value or unknown flag: the message names the flag and what was expected. */
+/** A bad flag value, unknown flag or bad setting in the environment: the message names it and what was expected. */
 export class UsageError extends Error {
   override name = 'UsageError';
   readonly exitCode = 2;
+  readonly isRetryable = false;
 }
 
 /** Bad input data: a missing or malformed file. The message starts with the file (and line). */
 export class InputError extends Error {
   override name = 'InputError';
   readonly exitCode = 1;
+  readonly isRetryable = false;
 }
 
 /** A JSONL line that is not JSON or fails its schema. */
 export class JsonlLineError extends InputError {
   override name = 'JsonlLineError';
-  constructor(readonly file: string, readonly line: number, readonly detail: string) {
-    super(`${file}:${line}: ${detail}`);
+  constructor(readonly file: string, readonly line: number, readonly detail: string, options?: ErrorOptions) {
+    super(`${file}:${line}: ${detail}`, options);
   }
 }
 
@@ -24,10 +28,56 @@ export class JsonlLineError extends InputError {
 export class FatalError extends Error {
   override name = 'FatalError';
   readonly exitCode = 1;
+  readonly isRetryable = false;
 }
 
 /** Raised when the user interrupts a stage; finished items are already saved. */
 export class InterruptedError extends Error {
   override name = 'InterruptedError';
   readonly exitCode = 130;
+  readonly isRetryable = false;
+}
+
+/** What an answer that arrived but cannot be used can be wrong with. */
+export const INVALID_ANSWER_CLASSES = ['not_json', 'schema', 'truncated', 'refused', 'blocked', 'invalid'] as const;
+export type InvalidAnswerClass = (typeof INVALID_ANSWER_CLASSES)[number];
+
+/** An answer that arrived but cannot be used; retried at once, with the reason told to the model. */
+export class InvalidAnswerError extends Error {
+  override name = 'InvalidAnswerError';
+  readonly isRetryable = true;
+  constructor(readonly errorClass: InvalidAnswerClass, message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** A failure after every attempt was spent; recorded for the item, the stage goes on. `cause`: the last attempt's error. */
+export class ItemFailedError extends Error {
+  override name = 'ItemFailedError';
+  /** Its attempts are spent: a rerun of the stage asks again, this run does not. */
+  readonly isRetryable = false;
+  constructor(readonly errorClass: string, message: string, readonly attempts: number, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** Thrown when the stage is stopping: the item is neither finished nor failed. */
+export class StoppedError extends Error {
+  override name = 'StoppedError';
+  readonly isRetryable = false;
+}
+
+/** A dedup input that breaks the kernel's contract; `field` names the offending input. */
+export class DedupInputError extends Error {
+  override name = 'DedupInputError';
+  readonly isRetryable = false;
+  constructor(message: string, readonly field: string) {
+    super(message);
+  }
+}
+
+/** A source file (facts, HTML, PDF) that yields no usable text; `cause` is the read or parse error when there was one. */
+export class BadSourceFileError extends Error {
+  override name = 'BadSourceFileError';
+  readonly isRetryable = false;
 }

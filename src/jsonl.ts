@@ -4,14 +4,8 @@ import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { z } from 'zod';
 import { InputError, JsonlLineError } from './errors.js';
+import { formatZodIssue } from './format.js';
 import { processAlive } from './process_alive.js';
-
-/** Renders a zod issue the way STYLE.md asks: `expected string, received number → at qa_pair.answer`. */
-export function formatZodIssue(issue: z.core.$ZodIssue): string {
-  const message = issue.message.replace(/^Invalid input: /, '');
-  const path = issue.path.map(String).join('.');
-  return path ? `${message} → at ${path}` : message;
-}
 
 export interface ReadOptions {
   /** Said when the file is missing, e.g. "run stage 1 first: npx tsx 1_extract_qa.ts". */
@@ -33,7 +27,7 @@ export async function* iterateJsonl<S extends z.ZodType>(file: string, schema: S
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new JsonlLineError(file, lineNo, `not valid JSON (${(error as Error).message})`);
+      throw new JsonlLineError(file, lineNo, `not valid JSON (${(error as Error).message})`, { cause: error });
     }
     const parsed = schema.safeParse(value);
     if (!parsed.success) throw new JsonlLineError(file, lineNo, formatZodIssue(parsed.error.issues[0]!));
@@ -166,7 +160,7 @@ export function ensureWritableDir(file: string): void {
     writeFileSync(probe, '');
     rmSync(probe, { force: true });
   } catch (error) {
-    throw new InputError(`${dir}: output folder not writable (${writeFailureReason(error)})`);
+    throw new InputError(`${dir}: output folder not writable (${writeFailureReason(error)})`, { cause: error });
   }
 }
 
@@ -184,7 +178,7 @@ export function readJsonFile<S extends z.ZodType>(file: string, schema: S, notes
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new InputError(`${file}: not valid JSON (${(error as Error).message})`);
+    throw new InputError(`${file}: not valid JSON (${(error as Error).message})`, { cause: error });
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw new InputError(`${file}: ${formatZodIssue(parsed.error.issues[0]!)}${notes.ifInvalid ? ` (expected ${notes.ifInvalid})` : ''}`);

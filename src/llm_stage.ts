@@ -1,8 +1,9 @@
 // What the four LLM stages share once their calls are built: the key checked first, one StageRun set up from the
 // common flags, and one way to run the calls — one request each, or as provider batch jobs.
 import { runBatch } from './batch/run_batch.js';
-import type { Provider, ThinkingLevel } from './config.js';
-import { chatProvider, llmTask } from './llm/providers.js';
+import type { ThinkingLevel } from './config.js';
+import { llmTask } from './llm/calls.js';
+import { chatProvider, type Provider } from './llm/providers.js';
 import { provenConcurrency } from './proven_concurrency.js';
 import { estimatedTokens, requestKey, type StructuredCall } from './llm/structured.js';
 import type { ChatProvider, ChatRequest } from './llm/types.js';
@@ -33,6 +34,8 @@ export interface LlmStageSetup {
   thinking?: ThinkingLevel;
   /** Stage-specific settings for the manifest. */
   settings?: Record<string, unknown>;
+  /** The model to call instead of the provider's API (a unit test's recording fake); no key is read then. */
+  llm?: ChatProvider;
 }
 
 export interface LlmStage {
@@ -44,7 +47,7 @@ export interface LlmStage {
 
 /** Reads the key before anything is created, so a missing key stops the stage before any work. */
 export function openLlmStage(flags: LlmStageFlags, setup: LlmStageSetup): LlmStage {
-  const llm = chatProvider(setup.provider, setup.why);
+  const llm = setup.llm ?? chatProvider(setup.provider, setup.why);
   // Batch jobs have no ramp; interactive calls start where the last stage on this model got to.
   const proof = flags.batch ? undefined : provenConcurrency(setup.inputs, setup.provider, setup.model);
   const run = new StageRun({

@@ -1,4 +1,5 @@
 // How many tokens a model writes per call, for --dry-run: the JSON of a typical answer with its text at typical sizes.
+import { tokensOf } from './token_estimate.js';
 import type { ThinkingLevel } from './config.js';
 import { PARAMS } from './config.js';
 
@@ -19,11 +20,8 @@ export const TYPICAL_CHARS = {
   assistantMessage: 650,
 };
 
-/** Four characters a token: the usual rule for English in both providers' tokenizers (the prompts are sized the same way). */
-export const CHARS_PER_TOKEN = 4;
-
 const text = (chars: number) => 'x'.repeat(chars);
-const tokensOf = (answer: unknown) => Math.ceil(JSON.stringify(answer).length / CHARS_PER_TOKEN);
+const answerTokens = (answer: unknown) => tokensOf(JSON.stringify(answer));
 
 /** Stand-in conversation messages at typical sizes, for estimates that need a conversation before one exists. */
 export function typicalMessages(turns: number): Array<{ role: 'user' | 'assistant'; content: string }> {
@@ -46,7 +44,7 @@ export function typicalMessages(turns: number): Array<{ role: 'user' | 'assistan
 export const TYPICAL_THINKING_TOKENS: Record<ThinkingLevel, number> = { minimal: 0, low: 24, medium: 96, high: 256 };
 
 export const OUTPUT_TOKENS = {
-  extract: tokensOf({
+  extract: answerTokens({
     qa_pairs: Array.from({ length: PARAMS.pairsPerChunk }, (_, i) => ({
       question: text(TYPICAL_CHARS.question),
       answer: text(TYPICAL_CHARS.answer),
@@ -55,10 +53,10 @@ export const OUTPUT_TOKENS = {
       categories: Array.from({ length: 1 + ((i + 1) % 2) }, () => text(TYPICAL_CHARS.category)),
     })),
   }),
-  validate: tokensOf({ uses_source_fact: true, realistic_question: true, sensible_answer: true, feedback: text(TYPICAL_CHARS.validationFeedback) }),
+  validate: answerTokens({ uses_source_fact: true, realistic_question: true, sensible_answer: true, feedback: text(TYPICAL_CHARS.validationFeedback) }),
   /** One verdict per assistant turn (supported, with an empty claim: the usual case), then the rubric. */
   judge: (turns: number) =>
-    tokensOf({
+    answerTokens({
       assistant_turns: Array.from({ length: turns }, (_, i) => ({ turn: i + 1, supported: true, unsupported_claim: '' })),
       natural_conversation: true,
       on_topic: true,
@@ -67,5 +65,5 @@ export const OUTPUT_TOKENS = {
       issues: [text(TYPICAL_CHARS.issue)],
     }),
   /** A conversation grows with its turns, which the stage knows for every call from its sampled plan. */
-  generate: (turns: number) => tokensOf({ messages: typicalMessages(turns) }),
+  generate: (turns: number) => answerTokens({ messages: typicalMessages(turns) }),
 };

@@ -1,5 +1,5 @@
 // Shows a long step moving: a redrawn bar on a terminal, a plain line every few seconds in logs and CI.
-import { millisecondsFromEnv } from './env.js';
+import { envInt } from './env.js';
 import type { WaitState } from './limiter.js';
 import { formatTokens, formatUsd, type UsageMeter } from './usage_meter.js';
 
@@ -50,7 +50,7 @@ export class Progress {
     this.tty = options.tty ?? process.stderr.isTTY === true;
     this.write = options.write ?? ((text) => process.stderr.write(text));
     if (options.quiet) return;
-    const interval = this.tty ? 250 : (options.intervalMs ?? millisecondsFromEnv('PROGRESS_INTERVAL_MS', 5000, 1));
+    const interval = this.tty ? 250 : (options.intervalMs ?? envInt('PROGRESS_INTERVAL_MS', 5000, 1));
     this.timer = setInterval(() => this.render(), interval);
     this.timer.unref();
   }

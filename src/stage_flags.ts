@@ -1,9 +1,9 @@
 // Flags shared by the stage scripts, so every stage spells and validates them the same way.
 import type { FlagSpec } from './cli.js';
-import { EMBEDDING, STAGES, type LlmStageDefaults, type Provider, type ThinkingLevel } from './config.js';
+import { EMBEDDING, STAGES, type LlmStageDefaults, type ThinkingLevel } from './config.js';
 import { env } from './env.js';
 import { UsageError } from './errors.js';
-import { resolveGeminiLevel } from './llm/model_rules.js';
+import { DEFAULT_CHAT_PROVIDER, isProvider, PROVIDER_CHOICES, PROVIDER_NAMES, PROVIDERS, type Provider } from './llm/providers.js';
 
 export function ioFlags(input: string, output: string) {
   return {
@@ -27,7 +27,7 @@ export const QUIET_FLAG = {
 } satisfies Record<string, FlagSpec>;
 
 export const LLM_FLAGS = {
-  provider: { kind: 'string', help: 'gemini or openai (default: $LLM_PROVIDER, else gemini)', choices: ['gemini', 'openai'] },
+  provider: { kind: 'string', help: `${PROVIDER_CHOICES} (default: $LLM_PROVIDER, else gemini)`, choices: PROVIDER_NAMES },
   model: { kind: 'string', value: 'NAME', help: "model name (default: $MODEL_<STAGE>, else the stage's default for the provider)" },
   thinking: { kind: 'string', help: "thinking level on Gemini, reasoning effort on OpenAI reasoning models (default: the stage's, see README)", choices: ['minimal', 'low', 'medium', 'high'] },
   rpm: { kind: 'int', help: 'requests per minute at most (your quota)', min: 1 },
@@ -39,20 +39,20 @@ export const LLM_FLAGS = {
 } satisfies Record<string, FlagSpec>;
 
 /** The flag, else LLM_PROVIDER, else the stage's own default (gemini for chat, openai for embeddings as the original). */
-export function resolveProvider(flag: string | undefined, fallback: Provider = 'gemini'): Provider {
+export function resolveProvider(flag: string | undefined, fallback: Provider = DEFAULT_CHAT_PROVIDER): Provider {
   const value = flag ?? env('LLM_PROVIDER') ?? fallback;
-  if (value !== 'gemini' && value !== 'openai') throw new UsageError(`Expected LLM_PROVIDER to be gemini or openai, got ${JSON.stringify(value)}`);
+  if (!isProvider(value)) throw new UsageError(`Expected LLM_PROVIDER to be ${PROVIDER_CHOICES}, got ${JSON.stringify(value)}`);
   return value;
 }
 
 /** The flag, else the stage's environment variable (MODEL_EXTRACT, …), else the stage's default for the provider. */
 export function resolveModel(defaults: LlmStageDefaults, provider: Provider, flag: string | undefined): string {
-  return flag ?? env(defaults.modelEnv) ?? (provider === 'gemini' ? defaults.model : defaults.openaiModel);
+  return flag ?? env(defaults.modelEnv) ?? PROVIDERS[provider].defaultModel(defaults);
 }
 
 /** Stage 5's model: the flag, else MODEL_EMBED, else the provider's default embedding model. */
 export function resolveEmbeddingModel(provider: Provider, flag: string | undefined): string {
-  return flag ?? env(EMBEDDING.modelEnv) ?? (provider === 'openai' ? EMBEDDING.openaiModel : EMBEDDING.geminiModel);
+  return flag ?? env(EMBEDDING.modelEnv) ?? PROVIDERS[provider].embeddingModel;
 }
 
 export type StageName = keyof typeof STAGES;
@@ -63,8 +63,7 @@ export type StageName = keyof typeof STAGES;
  */
 export function resolveThinking(defaults: LlmStageDefaults, provider: Provider, model: string, flag: string | undefined): ThinkingLevel {
   const wanted = (flag as ThinkingLevel | undefined) ?? defaults.thinking;
-  if (provider === 'openai') return wanted === 'lowest' ? 'minimal' : wanted;
-  const level = resolveGeminiLevel(model, wanted);
+  const level = PROVIDERS[provider].thinking(model, wanted);
   if (typeof level !== 'string') throw new UsageError(level.error);
   return level;
 }

@@ -6,16 +6,16 @@ import pLimit from 'p-limit';
 import { ArtifactLock, lockPath } from './artifact_lock.js';
 import { Checkpoint } from './checkpoint.js';
 import { sidecarPath } from './config.js';
-import { FatalError, InterruptedError } from './errors.js';
-import { millisecondsFromEnv } from './env.js';
+import { FatalError, InterruptedError, ItemFailedError, StoppedError } from './errors.js';
+import { envInt } from './env.js';
 import { writeJsonl } from './jsonl.js';
 import { AdaptiveLimiter } from './limiter.js';
-import { ItemFailedError, StoppedError } from './llm/retry.js';
+import type { ResultCodec, Task } from './llm/task.js';
 import { Progress, formatDuration } from './progress.js';
 import { redact } from './secrets.js';
 import { checkStageFiles, type StageFile } from './stage_files.js';
 import { StopSignals } from './stop_signals.js';
-import { stageSpan, type StageSpan } from './tracing.js';
+import { stageSpan, traceUsage, type StageSpan } from './tracing.js';
 import { cacheHitRate, formatTokens, formatUsd, UsageMeter } from './usage_meter.js';
 
 export interface StageOptions {
@@ -40,21 +40,7 @@ export interface StageOptions {
   batch?: boolean;
 }
 
-export interface Task<R> {
-  id: string;
-  key: string;
-  /** How many counted items this task stands for (stage 1: a chunk is 3 requested pairs; stage 5: a batch). */
-  units?: number;
-  run(signal: AbortSignal): Promise<R>;
-  /** How the result is kept in the checkpoint, when plain JSON would be wasteful (stage 5's vectors). */
-  codec?: ResultCodec<R>;
-}
-
-export interface ResultCodec<R> {
-  encode(result: R): unknown;
-  /** Also reads what older checkpoints hold. */
-  decode(stored: unknown): R;
-}
+export type { ResultCodec, Task };
 
 export interface RunTasksOptions<R> {
   concurrency?: number;
@@ -99,7 +85,7 @@ export class StageRun {
   /** The stage as a Logfire span (when LOGFIRE_TOKEN is set; otherwise a no-op). */
   private readonly span: StageSpan;
   /** How long calls in flight may finish after the first Ctrl-C; read up front so a bad value fails at the start. */
-  private readonly graceMs = millisecondsFromEnv('STOP_GRACE_MS', 15_000);
+  private readonly graceMs = envInt('STOP_GRACE_MS', 15_000);
 
   constructor(readonly options: StageOptions) {
     const { artifact } = options;
@@ -128,7 +114,7 @@ export class StageRun {
     // Every call in flight listens on these two signals (AbortSignal.any, the limiter's queue): no leak, just many.
     setMaxListeners(0, this.signal, this.admit);
     this.limiter = new AdaptiveLimiter({ max: options.concurrency, rpm: options.rpm, tpm: options.tpm, slowStart: true, startAt: options.startConcurrency });
-    this.meter = new UsageMeter(options.batch);
+    this.meter = new UsageMeter(options.batch, traceUsage);
     try {
       this.checkpoint = new Checkpoint(checkpointFile, options.fresh);
     } catch (error) {
@@ -146,6 +132,11 @@ export class StageRun {
   /** Failed items, in the same unit as `counts.read`. */
   get failed(): number {
     return this.failedUnits;
+  }
+
+  /** Attempts made again, counted for the progress line and the manifest. */
+  addRetries(n: number): void {
+    this.retries += n;
   }
 
   log(message: string): void {

@@ -2,6 +2,7 @@
 // and each chunk kept within an input budget (a long line split at sentence boundaries, an absurd one refused).
 import { isUtf8 } from 'node:buffer';
 import { InputError } from './errors.js';
+import { CHARS_PER_TOKEN } from './token_estimate.js';
 
 /**
  * The most source text one chunk sends: about 1,500 tokens at four characters a token. A fact line is usually
@@ -86,7 +87,7 @@ export function fitChunk<C extends ChunkText>(chunk: C, file: string): C[] {
   const length = chunk.source_text.length;
   if (length > MAX_LINE_CHARS)
     throw new InputError(
-      `${file}:${chunk.line}: a line of ${length.toLocaleString('en-US')} characters (~${Math.round(length / 4).toLocaleString('en-US')} tokens) is too long for one fact (at most ${MAX_LINE_CHARS.toLocaleString('en-US')}): break it into lines or paragraphs`,
+      `${file}:${chunk.line}: a line of ${length.toLocaleString('en-US')} characters (~${Math.round(length / CHARS_PER_TOKEN).toLocaleString('en-US')} tokens) is too long for one fact (at most ${MAX_LINE_CHARS.toLocaleString('en-US')}): break it into lines or paragraphs`,
     );
   const context_before = chunk.context_before.length > CONTEXT_BUDGET_CHARS ? chunk.context_before.slice(-CONTEXT_BUDGET_CHARS) : chunk.context_before;
   const context_after = chunk.context_after.length > CONTEXT_BUDGET_CHARS ? chunk.context_after.slice(0, CONTEXT_BUDGET_CHARS) : chunk.context_after;

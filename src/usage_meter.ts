@@ -2,7 +2,6 @@
 // answered for each requested model.
 import { costOf } from './pricing.js';
 import type { Usage } from './llm/types.js';
-import { traceUsage } from './tracing.js';
 
 export interface ModelUsage {
   calls: number;
@@ -20,7 +19,11 @@ export class UsageMeter {
   readonly modelsUsed: Record<string, Record<string, number>> = {};
   readonly unpriced = new Set<string>();
 
-  constructor(private readonly batch = false) {}
+  /** `onAdd` sees every usage counted (the stage puts it on the call's trace span). */
+  constructor(
+    private readonly batch = false,
+    private readonly onAdd?: (model: string, usage: Usage) => void,
+  ) {}
 
   /** `version` is the model the response named; an alias is priced by it, never by its own name. */
   add(model: string, usage: Usage, version?: string): void {
@@ -36,7 +39,7 @@ export class UsageMeter {
     const cost = costOf(billed, usage.inputTokens, usage.outputTokens, this.batch, cached) ?? costOf(model, usage.inputTokens, usage.outputTokens, this.batch, cached);
     if (cost === undefined) this.unpriced.add(billed);
     else entry.costUsd += cost;
-    traceUsage(billed, usage);
+    this.onAdd?.(billed, usage);
   }
 
   get totals(): ModelUsage {

@@ -113,6 +113,16 @@ const ROWS: Row[] = [
   { name: '--limit 0', script: '1_extract_qa.ts', setup: (d) => writeFacts(j(d, 'facts.md'), 3), args: (d) => ['--facts', j(d, 'facts.md'), '--output', j(d, 'qa.jsonl'), '--limit', '0'], code: 2, message: /Expected `--limit` to be an integer ≥ 1, got 0/ },
   { name: '--top-k 0 (stage 4)', script: '4_judge_and_save.ts', args: () => ['--top-k', '0'], code: 2, message: /Expected `--top-k` to be an integer ≥ 1, got 0/ },
   { name: '--top-k 0 (stage 7)', script: '7_select_top.ts', args: () => ['--top-k', '0'], code: 2, message: /Expected `--top-k` to be an integer ≥ 1, got 0/ },
+  // A format that keeps the system message would ignore --system drop: refused before the input is read.
+  ...(['messages', 'sharegpt', 'openai', 'axolotl'] as const).map((format): Row => ({
+    name: `--system drop --format ${format} (stage 7)`,
+    script: '7_select_top.ts',
+    setup: (d) => writeJudged(j(d, 'dedup.jsonl'), 12),
+    args: (d) => ['--input', j(d, 'dedup.jsonl'), '--output', j(d, 'final.jsonl'), '--format', format, '--system', 'drop'],
+    code: 2,
+    message: new RegExp(`\`--system drop\` applies to --format nanochat only; --format ${format} keeps the system message`),
+  })),
+  { name: '--format openai --top-k 5 (stage 7)', script: '7_select_top.ts', setup: (d) => writeJudged(j(d, 'dedup.jsonl'), 12), args: (d) => ['--input', j(d, 'dedup.jsonl'), '--output', j(d, 'final.jsonl'), '--format', 'openai', '--top-k', '5'], code: 2, message: /at least 10 with --format openai/ },
   {
     name: 'GOOGLE_API_KEY missing',
     script: '1_extract_qa.ts',

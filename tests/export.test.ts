@@ -129,6 +129,39 @@ describe('sharegpt format', () => {
   });
 });
 
+describe('openai format (fine-tuning JSONL)', () => {
+  it('writes {"messages": [...]} with the system message kept and passes the cookbook checks', () => {
+    const row = toExportRow(conversation, 'openai');
+    expect(row).toEqual({ messages: conversation });
+    expect(checkExportRow(row, 'openai')).toBeNull();
+  });
+
+  it.each([
+    ['an extra key', { messages: [conversation[1], { ...conversation[2], id: 7 }] }, 'messages[1] has the key "id"; OpenAI accepts only role, content, name and weight'],
+    ['empty content', { messages: [conversation[1], { role: 'assistant', content: '' }] }, 'messages[1].content must be a non-empty string'],
+    ['a missing role', { messages: [{ content: 'hi' }, conversation[2]] }, 'messages[0] needs both "role" and "content"'],
+    ['no assistant message', { messages: [conversation[0], conversation[1]] }, 'messages has no assistant message'],
+    ['two user turns in a row (the messages rules)', { messages: [conversation[1], conversation[3], conversation[2]] }, 'messages[1].role is user but should be assistant'],
+  ])('rejects %s', (_name, row, reason) => {
+    expect(checkExportRow(row, 'openai')).toBe(reason);
+  });
+
+  it('accepts an extra key that TRL ignores only under messages, not openai', () => {
+    const row = { messages: [conversation[1], { ...conversation[2], id: 7 }] };
+    expect(checkExportRow(row, 'messages')).toBeNull();
+    expect(checkExportRow(row, 'openai')).not.toBeNull();
+  });
+});
+
+describe('axolotl format (type: chat_template)', () => {
+  it('writes the default field_messages shape and applies the turn rules', () => {
+    expect(toExportRow(conversation, 'axolotl')).toEqual({ messages: conversation });
+    expect(checkExportRow(toExportRow(conversation, 'axolotl'), 'axolotl')).toBeNull();
+    expect(checkExportRow({ messages: conversation.slice(0, 4) }, 'axolotl')).toMatch(/last turn must be assistant/);
+    expect(checkExportRow({ conversations: [] }, 'axolotl')).toMatch(/Expected an object with a "messages" array/);
+  });
+});
+
 describe('countTokens', () => {
   const ordinary = { disallowedSpecial: new Set<string>() };
 
@@ -185,7 +218,7 @@ describe('tokenStats', () => {
 
 describe('format guard', () => {
   it('throws on an unknown format instead of writing nothing useful', () => {
-    expect(() => toExportRow(conversation, 'alpaca' as never)).toThrow('Expected format to be one of messages, nanochat, sharegpt, got "alpaca"');
+    expect(() => toExportRow(conversation, 'alpaca' as never)).toThrow('Expected format to be one of messages, nanochat, sharegpt, openai, axolotl, got "alpaca"');
     expect(() => checkExportRow({}, 'alpaca' as never)).toThrow(TypeError);
   });
 });

@@ -2,7 +2,13 @@
 import { ApiError } from '@google/genai';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { classify, InvalidAnswerError } from '../src/llm/failure.js';
+import { InvalidAnswerError } from '../src/errors.js';
+import { classifyGeminiError } from '../src/llm/gemini.js';
+import { classifyOpenAIError } from '../src/llm/openai.js';
+import { classify as classifyWith } from '../src/llm/retry.js';
+
+/** As a call does: the provider that made the request reads its own errors; the rest is the shared policy. */
+const classify = (error: unknown) => classifyWith(error, error instanceof ApiError ? classifyGeminiError : classifyOpenAIError);
 
 /** An error the way @google/genai throws it: name 'ApiError', the HTTP status, and the whole JSON body as message. */
 function geminiError(status: number, error: Record<string, unknown>) {

@@ -1,7 +1,7 @@
 // Artifact schemas: rows the Python original wrote load here, bad rows point at the field, and our rows round-trip.
 import { describe, expect, it } from 'vitest';
 import { checkRoles } from '../src/agents/conversation_generator.js';
-import { formatZodIssue } from '../src/jsonl.js';
+import { formatZodIssue } from '../src/format.js';
 import {
   Conversation,
   EmbeddedConversation,

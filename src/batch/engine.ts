@@ -1,6 +1,6 @@
 // The seam between the batch driver and one provider's batch service: submit keyed requests, report a job, hand back results.
-import type { Provider } from '../config.js';
-import type { Failure } from '../llm/failure.js';
+import type { Provider } from '../llm/providers.js';
+import type { Failure } from '../llm/retry.js';
 import type { ChatRequest, ChatResponse } from '../llm/types.js';
 
 /** One request of a job; `key` is the item's resume key and comes back with its result (custom_id, metadata.key). */

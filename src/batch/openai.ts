@@ -1,7 +1,7 @@
 // OpenAI Batch API: the chat requests go up as a JSONL file, a job runs them, results come back as output and error files.
 import OpenAI, { APIError, toFile } from 'openai';
-import { classify, type Failure } from '../llm/failure.js';
-import { openaiChatBody, openaiChatResponse } from '../llm/openai.js';
+import { classifyOpenAIError, openaiChatBody, openaiChatResponse } from '../llm/openai.js';
+import { classify, type Failure } from '../llm/retry.js';
 import type { BatchEngine, BatchRequest, BatchResult, JobPhase, JobRef, JobStatus } from './engine.js';
 
 const ENDPOINT = '/v1/chat/completions';
@@ -106,5 +106,5 @@ function parseLine(text: string): BatchResult | undefined {
 
 /** A failed line carries the status and body the request would have had alone; classify it the same way. */
 function lineFailure(status: number, body: unknown): Failure {
-  return classify(APIError.generate(status, body as object, undefined, new Headers()));
+  return classify(APIError.generate(status, body as object, undefined, new Headers()), classifyOpenAIError);
 }

@@ -2,11 +2,12 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
-import { formatZodIssue } from '../jsonl.js';
+import { formatZodIssue } from '../format.js';
+import { PROVIDER_NAMES } from '../llm/providers.js';
 
 const JobRecord = z.object({
   id: z.string(),
-  provider: z.enum(['gemini', 'openai']),
+  provider: z.enum(PROVIDER_NAMES),
   model: z.string(),
   /** 1 for the first submission of this run's requests, 2+ for re-submissions; kept from the run that created it. */
   round: z.int().min(1),
@@ -36,7 +37,7 @@ export class BatchState {
     try {
       raw = JSON.parse(readFileSync(file, 'utf8'));
     } catch (error) {
-      throw new InputError(`${file}: not valid JSON (${(error as Error).message}); it lists batch jobs already paid for — fix it, or delete it (or use --fresh) to submit anew`);
+      throw new InputError(`${file}: not valid JSON (${(error as Error).message}); it lists batch jobs already paid for — fix it, or delete it (or use --fresh) to submit anew`, { cause: error });
     }
     const parsed = BatchStateFile.safeParse(raw);
     if (!parsed.success) throw new InputError(`${file}: ${formatZodIssue(parsed.error.issues[0]!)} (expected the batch job list this stage writes)`);

@@ -1,4 +1,5 @@
 // Shows batch jobs waiting: a redrawn line on a terminal, a plain line on each change (or every few seconds) in logs.
+import { envInt } from '../env.js';
 import { formatDuration } from '../progress.js';
 
 export interface StatusLineOptions {
@@ -23,7 +24,7 @@ export class BatchStatusLine {
   constructor(private readonly options: StatusLineOptions = {}) {
     this.tty = options.tty ?? process.stderr.isTTY === true;
     this.write = options.write ?? ((text) => process.stderr.write(text));
-    this.intervalMs = options.intervalMs ?? Number(process.env.PROGRESS_INTERVAL_MS ?? 60_000);
+    this.intervalMs = options.intervalMs ?? envInt('PROGRESS_INTERVAL_MS', 60_000, 1);
   }
 
   /** `text` says what the jobs are doing; the time waited so far is added. */

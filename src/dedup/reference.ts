@@ -1,4 +1,5 @@
 // Stage-6 dedup semantics in their plainest form: the canonical similarity, the brute-force reference, and the Python port.
+import { DedupInputError } from '../errors.js';
 
 /*
  * The canonical similarity (what "cosine ≥ threshold" means everywhere in stage 6):
@@ -40,16 +41,6 @@ export interface DedupResult {
     /** Extra counters and timings from the fast path. */
     detail?: Record<string, number>;
   };
-}
-
-export class DedupInputError extends Error {
-  constructor(
-    message: string,
-    readonly field: string,
-  ) {
-    super(message);
-    this.name = 'DedupInputError';
-  }
 }
 
 export function checkInput(input: DedupInput, threshold: number): void {

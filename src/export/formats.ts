@@ -1,10 +1,29 @@
-// Turns a pipeline conversation into one training row for the chosen trainer format (messages, nanochat, sharegpt).
+// Turns a pipeline conversation into one training row for the chosen trainer format (messages, nanochat, sharegpt,
+// openai, axolotl).
 
 export type Role = 'system' | 'user' | 'assistant';
 export type Message = { role: Role; content: string };
 
-export const EXPORT_FORMATS = ['messages', 'nanochat', 'sharegpt'] as const;
+export const EXPORT_FORMATS = ['messages', 'nanochat', 'sharegpt', 'openai', 'axolotl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/**
+ * Which trainer reads each format and the rule set `checkExportRow` applies, for `--format` help. Only nanochat has no
+ * place for a system message (CustomJSON wants user first), so only nanochat takes `--system merge|drop`; the others
+ * keep the system message as their first turn.
+ */
+export const FORMAT_RULES: Record<ExportFormat, string> = {
+  messages: 'TRL SFTTrainer {"messages"}: system only first, user/assistant alternate, last is assistant',
+  nanochat: "nanochat CustomJSON bare array: user first, strict alternation, string content, last is assistant",
+  sharegpt: 'LLaMA-Factory sharegpt {"conversations": from/value}: system only first, human/gpt alternate, ends with gpt',
+  openai: 'OpenAI fine-tuning {"messages"}: keys role/content only, non-empty content, an assistant turn, ≥ 10 rows, plus the messages rules',
+  axolotl: 'Axolotl type: chat_template {"messages"} (field_messages default): roles system/user/assistant, the messages rules',
+};
+
+/** Formats whose rows carry the system message as it is; `--system drop` would silently do nothing with them. */
+export function keepsSystem(format: ExportFormat): boolean {
+  return format !== 'nanochat';
+}
 
 export const SYSTEM_MODES = ['merge', 'drop'] as const;
 export type SystemMode = (typeof SYSTEM_MODES)[number];
@@ -42,7 +61,10 @@ export function toExportRow(messages: readonly Message[], format: ExportFormat, 
   const system = opts.system ?? 'merge';
   switch (format) {
     case 'messages':
-      // Same shape the Python original wrote; the system message stays first.
+    case 'openai':
+    case 'axolotl':
+      // Same shape the Python original wrote; the system message stays first. TRL, the OpenAI fine-tuning API and
+      // Axolotl's chat_template (field_messages: messages, role/content) all read it; their rules differ.
       return { messages: messages.map(({ role, content }) => ({ role, content })) };
     case 'nanochat':
       // CustomJSON wants a bare JSON array per line, not an object.

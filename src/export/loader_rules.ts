@@ -67,6 +67,11 @@ function checkTurns(
   return null;
 }
 
+/**
+ * TRL's conversational format (huggingface.co/docs/trl/dataset_formats: `{"messages": [{"role", "content"}…]}`),
+ * which SFTTrainer renders with the tokenizer's chat template. Many chat templates raise "Conversation roles must
+ * alternate user/assistant/user/assistant/..." on anything else, so the turn rules above apply.
+ */
 function checkMessages(row: unknown): string | null {
   if (!isObject(row) || !Array.isArray(row.messages)) return `Expected an object with a "messages" array, got ${describe(row)}`;
   const turns: Turn[] = [];
@@ -78,6 +83,32 @@ function checkMessages(row: unknown): string | null {
     field: 'messages', role: 'role', content: 'content', system: 'system', user: 'user', assistant: 'assistant',
   });
 }
+
+// Keys the OpenAI cookbook's `Chat_finetuning_data_prep.ipynb` accepts in a message (its "message_unrecognized_key").
+const OPENAI_KEYS = new Set(['role', 'content', 'name', 'weight']);
+
+/**
+ * The OpenAI fine-tuning JSONL, with the checks of OpenAI's cookbook `examples/Chat_finetuning_data_prep.ipynb`
+ * (openai/openai-cookbook): every message has role and content (`message_missing_key`) and no other key
+ * (`message_unrecognized_key`), content is a non-empty string (`missing_content`), and the example has an assistant
+ * message (`example_missing_assistant_message`). The file-level minimum of 10 examples is checked by stage 7 before
+ * it starts (`OPENAI_MIN_EXAMPLES`). The turn rules of `messages` apply on top.
+ */
+function checkOpenai(row: unknown): string | null {
+  if (!isObject(row) || !Array.isArray(row.messages)) return `Expected an object with a "messages" array, got ${describe(row)}`;
+  for (const [i, message] of row.messages.entries()) {
+    if (!isObject(message)) return `messages[${i}] must be an object, got ${describe(message)}`;
+    if (!('role' in message) || !('content' in message)) return `messages[${i}] needs both "role" and "content"`;
+    const extra = Object.keys(message).find((key) => !OPENAI_KEYS.has(key));
+    if (extra) return `messages[${i}] has the key "${extra}"; OpenAI accepts only role, content, name and weight`;
+    if (typeof message.content !== 'string' || message.content.trim() === '') return `messages[${i}].content must be a non-empty string`;
+  }
+  if (!row.messages.some((m) => isObject(m) && m.role === 'assistant')) return 'messages has no assistant message';
+  return checkMessages(row);
+}
+
+/** The OpenAI fine-tuning API refuses a training file with fewer examples than this (the cookbook's check). */
+export const OPENAI_MIN_EXAMPLES = 10;
 
 function checkSharegpt(row: unknown): string | null {
   if (!isObject(row) || !Array.isArray(row.conversations)) {
@@ -99,6 +130,13 @@ export function checkExportRow(row: unknown, format: ExportFormat): string | nul
     case 'nanochat':
       return checkNanochat(row);
     case 'messages':
+      return checkMessages(row);
+    case 'openai':
+      return checkOpenai(row);
+    case 'axolotl':
+      // `type: chat_template` with the default `field_messages: messages` and role/content property mappings
+      // (docs.axolotl.ai/docs/dataset-formats/conversation.html) renders through the model's chat template, so
+      // the same turn rules as TRL's apply.
       return checkMessages(row);
     case 'sharegpt':
       return checkSharegpt(row);

@@ -1,10 +1,13 @@
 // Gemini through @google/genai: structured output with responseJsonSchema, an explicit thinking level, our own retries.
 import { GoogleGenAI } from '@google/genai';
 import { env } from '../env.js';
+import { tokensOf } from '../token_estimate.js';
 import { geminiJsonSchema } from './json_schema.js';
 import { checkModel, geminiLister, isModelNotFound, modelGoneError } from './model_check.js';
-import { geminiThinking } from './model_rules.js';
-import type { ChatProvider, ChatRequest, ChatResponse, EmbeddingProvider, Usage } from './types.js';
+import { EMBEDDING } from '../config.js';
+import { geminiThinking, resolveGeminiLevel } from './model_rules.js';
+import { byStatus, type Answerer, type Failure } from './retry.js';
+import type { ChatProvider, ChatRequest, ChatResponse, EmbeddingProvider, ProviderModule, Usage } from './types.js';
 
 export function geminiClient(apiKey: string, timeoutMs: number): GoogleGenAI {
   // vertexai:false guards against GOOGLE_GENAI_USE_VERTEXAI in the environment; the base URL is passed explicitly so
@@ -108,9 +111,54 @@ export function geminiEmbeddings(client: GoogleGenAI, model: string): EmbeddingP
         throw error;
       }
       const vectors = (response.embeddings ?? []).map((e) => e.values ?? []);
-      // Gemini bills embeddings by input tokens and reports none; estimate at 4 characters a token.
-      const inputTokens = Math.ceil(texts.reduce((n, t) => n + t.length, 0) / 4);
+      // Gemini bills embeddings by input tokens and reports none: estimated.
+      const inputTokens = tokensOf(texts);
       return { vectors, usage: { inputTokens, outputTokens: 0 } };
     },
   };
 }
+
+const GEMINI_ANSWERER = { label: 'Gemini', keyName: 'GOOGLE_API_KEY' } as const satisfies Answerer;
+
+/** Parses a protobuf Duration such as "26s" or "3.957525076s". */
+function durationMs(text: unknown): number | undefined {
+  const match = typeof text === 'string' ? /^([\d.]+)s$/.exec(text) : null;
+  return match ? Math.round(Number(match[1]) * 1000) : undefined;
+}
+
+/** What a Gemini API error (the SDK's ApiError: a status and the JSON body as its message) means for the retry policy. */
+export function classifyGeminiError(error: unknown): Failure | undefined {
+  const err = error as { name?: string; status?: unknown; message: string };
+  if (err?.name !== 'ApiError' || typeof err.status !== 'number') return undefined;
+  const status = err.status;
+  let body: { error?: { message?: string; status?: string; details?: Array<Record<string, unknown>> } } = {};
+  try {
+    body = JSON.parse(err.message);
+  } catch {
+    // Non-JSON body: the SDK wraps the text; keep the raw message.
+  }
+  const details = body.error?.details ?? [];
+  const message = `${body.error?.status ?? status} ${body.error?.message ?? err.message}`.trim();
+  const retry = details.find((d) => String(d['@type']).endsWith('RetryInfo'));
+  const quota = details.find((d) => String(d['@type']).endsWith('QuotaFailure')) as { violations?: Array<{ quotaId?: string }> } | undefined;
+  // The real API answers a wrong key with 400 INVALID_ARGUMENT (reason API_KEY_INVALID), not 401: still a key problem.
+  if (details.some((d) => d['reason'] === 'API_KEY_INVALID') || /API key not valid/i.test(message))
+    return { kind: 'fatal', errorClass: 'auth', status, message: `Gemini rejected the API key (${status}): check GOOGLE_API_KEY — ${message}` };
+  // A per-day quota will not come back within any retry budget: stop instead of hammering the API until midnight.
+  if (status === 429 && quota?.violations?.some((v) => /PerDay/i.test(v.quotaId ?? '')))
+    return { kind: 'fatal', errorClass: 'daily_quota', status: 429, message: `Gemini daily quota exhausted: ${message}` };
+  return byStatus(status, message, durationMs(retry?.retryDelay), GEMINI_ANSWERER);
+}
+
+export const GEMINI: ProviderModule = {
+  ...GEMINI_ANSWERER,
+  // GOOGLE_GEMINI_BASE_URL points both kinds of call at a proxy (or the local imitation).
+  chat: (key, timeout) => geminiChat(geminiClient(key, timeout)),
+  embeddings: (key, timeout, model) => geminiEmbeddings(geminiClient(key, timeout), model),
+  classify: classifyGeminiError,
+  defaultModel: (defaults) => defaults.model,
+  embeddingModel: EMBEDDING.geminiModel,
+  // A level on Gemini 3, a budget on 2.5: every request names one, so both are part of the resume key.
+  thinking: resolveGeminiLevel,
+  thinkingSent: geminiThinking,
+};

@@ -4,8 +4,10 @@ import { env } from '../env.js';
 import { UsageError } from '../errors.js';
 import { openaiJsonSchema } from './json_schema.js';
 import { checkModel, isModelNotFound, modelGoneError, openaiLister } from './model_check.js';
+import { EMBEDDING } from '../config.js';
 import { isReasoningModel, openaiReasoningEffort } from './model_rules.js';
-import type { ChatProvider, ChatRequest, ChatResponse, EmbeddingProvider } from './types.js';
+import { byStatus, type Answerer, type Failure } from './retry.js';
+import type { ChatProvider, ChatRequest, ChatResponse, EmbeddingProvider, ProviderModule } from './types.js';
 
 export function openaiClient(apiKey: string, timeoutMs: number): OpenAI {
   // maxRetries 0: the SDK would retry insufficient_quota like any 429 and ignore our limiter; retries are ours.
@@ -108,3 +110,49 @@ function decodeEmbedding(embedding: unknown): number[] {
   const bytes = Uint8Array.from(Buffer.from(embedding, 'base64'));
   return Array.from(new Float32Array(bytes.buffer, 0, Math.floor(bytes.length / 4)));
 }
+
+const OPENAI_ANSWERER = { label: 'OpenAI', keyName: 'OPENAI_API_KEY' } as const satisfies Answerer;
+
+function header(headers: unknown, name: string): string | undefined {
+  if (!headers) return undefined;
+  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
+  const value = (headers as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function retryAfterFromHeaders(headers: unknown): number | undefined {
+  const ms = Number(header(headers, 'retry-after-ms'));
+  if (Number.isFinite(ms) && ms >= 0 && header(headers, 'retry-after-ms') !== undefined) return ms;
+  const after = header(headers, 'retry-after');
+  if (after === undefined) return undefined;
+  const seconds = Number(after);
+  if (Number.isFinite(seconds)) return seconds * 1000;
+  const date = Date.parse(after);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
+
+/** What an OpenAI API error (any error with an HTTP status: the SDK's APIError family) means for the retry policy. */
+export function classifyOpenAIError(error: unknown): Failure | undefined {
+  const err = error as { status?: unknown; code?: string | null; message: string; headers?: unknown };
+  if (typeof err?.status !== 'number') return undefined;
+  const status = err.status;
+  if (err.code === 'insufficient_quota')
+    return { kind: 'fatal', errorClass: 'insufficient_quota', status, message: `OpenAI quota exhausted (insufficient_quota): check the billing of the account — ${err.message}` };
+  // A requests- or tokens-per-day limit will not reset within any retry budget.
+  if (status === 429 && /per day|\((?:RPD|TPD)\)/i.test(err.message))
+    return { kind: 'fatal', errorClass: 'daily_quota', status: 429, message: `OpenAI daily limit reached: ${err.message}` };
+  return byStatus(status, err.message, retryAfterFromHeaders(err.headers), OPENAI_ANSWERER);
+}
+
+export const OPENAI: ProviderModule = {
+  ...OPENAI_ANSWERER,
+  chat: (key, timeout) => openaiChat(openaiClient(key, timeout)),
+  // Any OpenAI-compatible server too (OPENAI_BASE_URL; OPENAI_JSON_MODE for those without strict schemas).
+  embeddings: (key, timeout, model) => openaiEmbeddings(openaiClient(key, timeout), model),
+  classify: classifyOpenAIError,
+  defaultModel: (defaults) => defaults.openaiModel,
+  embeddingModel: EMBEDDING.openaiModel,
+  // Non-reasoning models ignore the level (openaiReasoningEffort sends none); 'minimal' is the least effort.
+  thinking: (_model, wanted) => (wanted === 'lowest' ? 'minimal' : wanted),
+  thinkingSent: openaiReasoningEffort,
+};

@@ -1,96 +1,64 @@
-// Builds the provider a stage asked for, reading its key only then, and wraps structured calls as resumable tasks.
-import { createHash } from 'node:crypto';
-import { EMBEDDINGS_CODEC, toFloat32 } from '../embedding_codec.js';
-import type { Provider } from '../config.js';
-import { env, requireKey, timeoutMs } from '../env.js';
-import { FatalError } from '../errors.js';
-import { baseMs } from './backoff.js';
-import { PARAMS } from '../config.js';
+// The providers table: the only list of the model providers the pipeline can call. A provider is its own module
+// (src/llm/<name>.ts: client, calls, error reading, default models) plus one row here; its batch service, when it
+// has one, is src/batch/<name>.ts.
+import { geminiBatchEngine } from '../batch/gemini.js';
+import { openaiBatchEngine } from '../batch/openai.js';
+import type { BatchEngine } from '../batch/engine.js';
+import { envInt, requireKey } from '../env.js';
 import { prices } from '../pricing.js';
-import type { StageRun, Task } from '../stage_run.js';
-import { geminiChat, geminiClient, geminiEmbeddings } from './gemini.js';
-import { openaiChat, openaiClient, openaiEmbeddings } from './openai.js';
-import { InvalidAnswerError } from './failure.js';
-import { withRetries } from './retry.js';
-import { callStructured, requestKey, type StructuredCall } from './structured.js';
-import type { ChatProvider, EmbeddingProvider } from './types.js';
+import { GEMINI, geminiClient } from './gemini.js';
+import { OPENAI, openaiClient } from './openai.js';
+import { callTimeoutMs } from './retry.js';
+import type { ChatProvider, EmbeddingProvider, ProviderModule } from './types.js';
 
-const KEY = { gemini: 'GOOGLE_API_KEY', openai: 'OPENAI_API_KEY' } as const;
+export const PROVIDER_NAMES = ['gemini', 'openai'] as const;
+export type Provider = (typeof PROVIDER_NAMES)[number];
 
+export interface ProviderEntry extends ProviderModule {
+  /** The provider's batch service (half price, answers within 24 h). */
+  batchEngine(apiKey: string, timeoutMs: number, stage: string): BatchEngine;
+}
+
+// The Gemini API takes inline requests up to 20 MB in all; the rest of the create request needs a little room.
+const GEMINI_INLINE_MAX_BYTES = 19_000_000;
+
+export const PROVIDERS: Record<Provider, ProviderEntry> = {
+  gemini: {
+    ...GEMINI,
+    batchEngine: (key, timeout) => geminiBatchEngine(geminiClient(key, timeout), { inlineMaxBytes: envInt('GEMINI_BATCH_INLINE_MAX_BYTES', GEMINI_INLINE_MAX_BYTES, 0) }),
+  },
+  openai: {
+    ...OPENAI,
+    batchEngine: (key, timeout, stage) => openaiBatchEngine(openaiClient(key, timeout), stage),
+  },
+};
+
+/** The provider of the chat stages (1–4) and of stage 5 when neither --provider nor LLM_PROVIDER names one; the
+ * embedding default follows the Python original. */
+export const DEFAULT_CHAT_PROVIDER: Provider = 'gemini';
+export const DEFAULT_EMBEDDING_PROVIDER: Provider = 'openai';
+
+/** "gemini or openai", for messages. */
+export const PROVIDER_CHOICES = PROVIDER_NAMES.join(' or ');
+
+export function isProvider(name: string): name is Provider {
+  return (PROVIDER_NAMES as readonly string[]).includes(name);
+}
+
+/** The provider's key, read only now; a missing one is one line naming the variable and `why` it is needed. */
 export function keyFor(provider: Provider, why: string): string {
-  return requireKey(KEY[provider], why);
+  return requireKey(PROVIDERS[provider].keyName, why);
 }
 
 export function chatProvider(provider: Provider, why: string): ChatProvider {
   const key = keyFor(provider, why);
   // The price table is read before the first call: a bad PRICES_FILE found by the first answer's bill costs a call.
   prices();
-  const timeout = timeoutMs(PARAMS.timeoutMs);
-  return provider === 'gemini' ? geminiChat(geminiClient(key, timeout)) : openaiChat(openaiClient(key, timeout));
+  return PROVIDERS[provider].chat(key, callTimeoutMs());
 }
 
 export function embeddingProvider(provider: Provider, model: string, why: string): EmbeddingProvider {
   const key = keyFor(provider, why);
   prices();
-  const timeout = timeoutMs(PARAMS.timeoutMs);
-  return provider === 'gemini' ? geminiEmbeddings(geminiClient(key, timeout), model) : openaiEmbeddings(openaiClient(key, timeout), model);
-}
-
-/** Attempts per item; read (and checked, with the backoff) when a stage builds its tasks, before any call. */
-export function maxAttempts(): number {
-  baseMs();
-  const raw = env('LLM_MAX_ATTEMPTS');
-  if (raw === undefined) return PARAMS.maxAttempts;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new FatalError(`Expected LLM_MAX_ATTEMPTS to be an integer ≥ 1, got ${raw}`);
-  return value;
-}
-
-/** A structured call as a task of the stage: keyed for resume, metered, retried by policy. */
-export function llmTask<T>(run: StageRun, provider: ChatProvider, id: string, call: StructuredCall<T>): Task<T> {
-  const timeout = timeoutMs(PARAMS.timeoutMs);
-  const attempts = maxAttempts();
-  return {
-    id,
-    key: requestKey(provider.name, call.request),
-    run: async (signal) =>
-      (
-        await callStructured(provider, call, {
-          limiter: run.limiter,
-          signal,
-          admit: run.admit,
-          timeoutMs: timeout,
-          maxAttempts: attempts,
-          model: call.request.model,
-          onUsage: (usage, model, version) => run.meter.add(model, usage, version),
-          onRetry: () => run.retries++,
-        })
-      ).value,
-  };
-}
-
-/** One embeddings request (a batch of texts) as a resumable task; vectors must have the asked-for size. */
-export function embeddingTask(run: StageRun, embedder: EmbeddingProvider, id: string, texts: string[], dimensions: number): Task<number[][]> {
-  const key = createHash('sha256').update(JSON.stringify([embedder.name, embedder.model, dimensions, texts])).digest('hex').slice(0, 32);
-  const estimate = Math.ceil(texts.reduce((n, t) => n + t.length, 0) / 4);
-  return {
-    id,
-    key,
-    codec: EMBEDDINGS_CODEC,
-    run: async (signal) =>
-      (
-        await withRetries(
-          async (attemptSignal) => {
-            const { vectors, usage, modelVersion } = await embedder.embed(texts, dimensions, attemptSignal);
-            run.meter.add(embedder.model, usage, modelVersion);
-            if (vectors.length !== texts.length) throw new InvalidAnswerError('invalid', `asked for ${texts.length} embeddings, got ${vectors.length}`);
-            const wrong = vectors.find((v) => v.length !== dimensions);
-            if (wrong) throw new InvalidAnswerError('invalid', `asked for ${dimensions}-dimensional embeddings, got ${wrong.length}`);
-            return vectors.map(toFloat32);
-          },
-          estimate,
-          { limiter: run.limiter, signal, admit: run.admit, timeoutMs: timeoutMs(PARAMS.timeoutMs), maxAttempts: maxAttempts(), model: embedder.model, onRetry: () => run.retries++ },
-        )
-      ).value,
-  };
+  return PROVIDERS[provider].embeddings(key, callTimeoutMs(), model);
 }

@@ -1,10 +1,11 @@
 // One structured model call made reliable: timeout, retries decided by the error, and answers checked with zod.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { formatZodIssue } from '../jsonl.js';
-import { classify, InvalidAnswerError, type Failure } from './failure.js';
-import { geminiThinking, openaiReasoningEffort } from './model_rules.js';
-import { withRetries, type CallEnvironment } from './retry.js';
+import { formatZodIssue } from '../format.js';
+import { InvalidAnswerError } from '../errors.js';
+import { tokensOf } from '../token_estimate.js';
+import { PROVIDERS, type Provider } from './providers.js';
+import { classify, withRetries, type CallEnvironment, type Failure } from './retry.js';
 import type { ChatProvider, ChatRequest, ChatResponse } from './types.js';
 
 export interface StructuredCall<T> {
@@ -18,10 +19,10 @@ export interface StructuredCall<T> {
  * so only the items it affects are asked again. Thinking counts only where it is sent (every Gemini call, OpenAI
  * reasoning models): a model whose request did not change keeps the key it had before thinking existed.
  */
-export function requestKey(provider: string, request: ChatRequest): string {
+export function requestKey(provider: Provider, request: ChatRequest): string {
   const schema = JSON.stringify(z.toJSONSchema(request.schema));
   const parts: unknown[] = [provider, request.model, request.system ?? '', request.prompt, request.schemaName, schema, request.temperature];
-  const thinking = provider === 'gemini' ? geminiThinking(request.model, request.thinking) : openaiReasoningEffort(request.model, request.thinking);
+  const thinking = PROVIDERS[provider].thinkingSent(request.model, request.thinking);
   if (thinking !== undefined) parts.push(thinking);
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
 }
@@ -36,7 +37,7 @@ export function interpret<T>(call: StructuredCall<T>, response: ChatResponse): T
   try {
     json = JSON.parse(response.text);
   } catch (error) {
-    throw new InvalidAnswerError('not_json', `the answer was not valid JSON (${(error as Error).message})`);
+    throw new InvalidAnswerError('not_json', `the answer was not valid JSON (${(error as Error).message})`, { cause: error });
   }
   const parsed = call.request.schema.safeParse(json);
   if (!parsed.success) throw new InvalidAnswerError('schema', `the answer did not match the schema: ${formatZodIssue(parsed.error.issues[0]!)}`);
@@ -50,9 +51,9 @@ export function withFeedback(prompt: string, failure: Failure): string {
   return `${prompt}\n\nYOUR PREVIOUS ANSWER WAS REJECTED: ${failure.message}. Answer again, following every instruction above.`;
 }
 
-/** A rough size of one request for the TPM budget: four characters a token, plus room for the answer. */
+/** A rough size of one request for the TPM budget, plus room for the answer. */
 export function estimatedTokens(request: ChatRequest): number {
-  return Math.ceil(((request.system?.length ?? 0) + request.prompt.length) / 4) + 500;
+  return tokensOf([request.system ?? '', request.prompt]) + 500;
 }
 
 export async function callStructured<T>(provider: ChatProvider, call: StructuredCall<T>, env: CallEnvironment): Promise<{ value: T; attempts: number }> {

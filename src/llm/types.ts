@@ -1,6 +1,9 @@
 // The narrow seam between the pipeline and a model provider.
 import type { z } from 'zod';
-import type { Provider, ThinkingLevel } from '../config.js';
+import type { LlmStageDefaults, ThinkingLevel } from '../config.js';
+import type { KeyName } from '../key_check.js';
+import type { Provider } from './providers.js';
+import type { ProviderClassifier } from './retry.js';
 
 export interface Usage {
   /** All input tokens, cached ones included (both providers count them in the prompt total). */
@@ -53,4 +56,23 @@ export interface EmbeddingProvider {
   readonly model: string;
   embed(texts: string[], dimensions: number, signal: AbortSignal): Promise<EmbedResponse>;
   checkModel?(): Promise<void>;
+}
+
+/** One provider, as its own module describes it (a row of the providers table, src/llm/providers.ts). */
+export interface ProviderModule {
+  /** The name users know it by, in messages ("Gemini"). */
+  readonly label: string;
+  /** The environment variable its key is read from. */
+  readonly keyName: KeyName;
+  chat(apiKey: string, timeoutMs: number): ChatProvider;
+  embeddings(apiKey: string, timeoutMs: number, model: string): EmbeddingProvider;
+  /** Reads its SDK's errors for the retry policy (src/llm/retry.ts). */
+  readonly classify: ProviderClassifier;
+  /** A chat stage's default model on this provider. */
+  defaultModel(defaults: LlmStageDefaults): string;
+  readonly embeddingModel: string;
+  /** The level a stage sends for `wanted` ('lowest': the least the model accepts), or why the model rejects it. */
+  thinking(model: string, wanted: ThinkingLevel | 'lowest'): ThinkingLevel | { error: string };
+  /** What a request sends for its thinking level (part of the resume key); undefined when it sends nothing. */
+  thinkingSent(model: string, level: ThinkingLevel | undefined): unknown;
 }

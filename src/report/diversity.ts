@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import type { ArtifactPaths } from '../config.js';
 import { JsonlLineError } from '../errors.js';
-import { formatZodIssue } from '../jsonl.js';
+import { formatZodIssue } from '../format.js';
 import { forEachLine } from '../line_reader.js';
 import { Conversation, JudgedConversation } from '../schemas.js';
 import { dedupReportPath, keptEmbeddedRows, readDedupReport } from '../select/dedup_report.js';

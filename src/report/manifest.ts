@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { sidecarPath } from '../config.js';
 import { InputError } from '../errors.js';
-import { formatZodIssue } from '../jsonl.js';
+import { formatZodIssue } from '../format.js';
 
 const Usage = z.object({
   calls: z.number().default(0),
@@ -49,7 +49,7 @@ export function readManifest(artifact: string): Manifest | undefined {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new InputError(`${file}: not valid JSON (${(error as Error).message}); delete it or run the stage again`);
+    throw new InputError(`${file}: not valid JSON (${(error as Error).message}); delete it or run the stage again`, { cause: error });
   }
   const parsed = Manifest.safeParse(raw);
   if (!parsed.success) throw new InputError(`${file}: ${formatZodIssue(parsed.error.issues[0]!)}`);

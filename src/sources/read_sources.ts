@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { chunkMarkdown, LONG_LINE, type Chunk } from '../chunking.js';
 import { decodeText, fitChunk } from '../text_input.js';
-import { InputError } from '../errors.js';
+import { BadSourceFileError, InputError } from '../errors.js';
 import { asOfYear, asOfYearOfLines } from '../future_years.js';
 import { blocksToChunks, MIN_WORDS, type Block } from './blocks.js';
 import { htmlBlocks } from './html.js';
@@ -42,8 +42,6 @@ export interface ReadOptions {
   note?: (line: string) => void;
   now?: Date;
 }
-
-class BadFile extends Error {}
 
 /** Explicit files in the order given; a folder's files (recursively, hidden ones left out) in path order. */
 function expand(inputs: string[], bad: Array<[string, string]>, note: (line: string) => void): string[] {
@@ -87,13 +85,13 @@ function decodeFile(bytes: Buffer, file: string): string {
   try {
     return decodeText(bytes, file);
   } catch (error) {
-    throw new BadFile((error as Error).message.replace(`${file}:`, 'line '));
+    throw new BadSourceFileError((error as Error).message.replace(`${file}:`, 'line '), { cause: error });
   }
 }
 
 function fromBlocks(blocks: Block[], what: string): { chunks: Chunk[]; text: string; asOf?: number } {
   const chunks = blocksToChunks(blocks);
-  if (!chunks.length) throw new BadFile(`no paragraph or list item of ${MIN_WORDS} words or more in ${what}`);
+  if (!chunks.length) throw new BadSourceFileError(`no paragraph or list item of ${MIN_WORDS} words or more in ${what}`);
   const texts = blocks.map((b) => b.text);
   return { chunks, text: texts.join('\n'), asOf: asOfYearOfLines(texts) };
 }
@@ -103,7 +101,7 @@ async function readOne(file: string): Promise<SourceFile> {
   try {
     bytes = readFileSync(file);
   } catch (error) {
-    throw new BadFile(`cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new BadSourceFileError(`cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
   }
   const format = formatOf(file, bytes);
   let read: { chunks: Chunk[]; text: string; asOf?: number };
@@ -113,17 +111,17 @@ async function readOne(file: string): Promise<SourceFile> {
       blocks = await pdfBlocks(new Uint8Array(bytes));
     } catch (error) {
       const name = (error as Error).name;
-      throw new BadFile(name === 'PasswordException' ? 'the PDF is encrypted (save an unprotected copy)' : `not a PDF that can be read (${(error as Error).message.split('\n')[0]})`);
+      throw new BadSourceFileError(name === 'PasswordException' ? 'the PDF is encrypted (save an unprotected copy)' : `not a PDF that can be read (${(error as Error).message.split('\n')[0]})`, { cause: error });
     }
-    if (!blocks.length) throw new BadFile('the PDF has no text layer (a scanned PDF needs OCR first)');
+    if (!blocks.length) throw new BadSourceFileError('the PDF has no text layer (a scanned PDF needs OCR first)');
     read = fromBlocks(blocks, 'its text layer');
   } else {
     const text = decodeFile(bytes, file);
-    if (!text.trim()) throw new BadFile('the facts file is empty');
+    if (!text.trim()) throw new BadSourceFileError('the facts file is empty');
     if (format === 'html') read = fromBlocks(htmlBlocks(text), "the page's main text");
     else {
       const chunks = chunkMarkdown(text);
-      if (!chunks.length) throw new BadFile(`no chunkable line (expected lines starting with * or -, or longer than ${LONG_LINE} characters; a # heading is a section, not a fact)`);
+      if (!chunks.length) throw new BadSourceFileError(`no chunkable line (expected lines starting with * or -, or longer than ${LONG_LINE} characters; a # heading is a section, not a fact)`);
       read = { chunks, text, asOf: asOfYear(text) };
     }
   }
@@ -142,7 +140,7 @@ export async function readSources(inputs: string[], options: ReadOptions = {}): 
     try {
       files.push(await readOne(path));
     } catch (error) {
-      if (!(error instanceof BadFile)) throw error;
+      if (!(error instanceof BadSourceFileError)) throw error;
       bad.push([path, error.message]);
     }
   }

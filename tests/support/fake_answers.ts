@@ -371,6 +371,75 @@ function verdict(value: Record<string, unknown>, call: GenerateCall, rng: Rng): 
   return out;
 }
 
+/** The facts a domain-proposal prompt carries, between its `FACTS:` and `END OF FACTS` lines. */
+function proposalFacts(prompt: string): string {
+  return /^FACTS:\n([\s\S]*?)\n?END OF FACTS/m.exec(prompt)?.[1] ?? prompt;
+}
+
+const snake = (text: string): string => text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '_').replace(/^_+|_+$/g, '');
+
+/** The company the facts are about: their title without "Company Facts", else their most frequent capitalised name. */
+function companyName(facts: string): string {
+  const title = /^#\s+(.+)$/m.exec(facts)?.[1]?.replace(/\s*[—–:-]?\s*(?:company\s+)?facts\s*$/i, '').trim();
+  if (title) return title;
+  const counts = new Map<string, number>();
+  for (const m of facts.matchAll(/\b\p{Lu}[\p{L}&'’-]+(?:\s+\p{Lu}[\p{L}&'’-]+)+/gu)) counts.set(m[0], (counts.get(m[0]) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'The company';
+}
+
+/** A count within the array's minItems…maxItems, nearest to `wanted`. */
+function countFor(root: any, property: string, wanted: number): number {
+  const array = itemsOf(root, property)?.array;
+  return Math.max(array?.minItems ?? 1, Math.min(array?.maxItems ?? wanted, wanted));
+}
+
+/**
+ * A domain proposal as a careful model writes it, from the facts alone (any company's, never a built-in one): the
+ * title's name, the first fact as description, the section headings (then frequent words) as topics, and personas and
+ * system prompts in general roles, each quoting the facts.
+ */
+function domainProposal(call: GenerateCall, rng: Rng, root: any): Record<string, unknown> {
+  const facts = proposalFacts(call.prompt);
+  const name = companyName(facts);
+  const lines = facts.split('\n').map((l) => l.replace(/^\s*(?:[*+-]|\d+[.)])\s+/, '').replace(/\*\*/g, '').trim()).filter((l) => l.length > 0 && !l.startsWith('#') && wordsOf(l).length >= 6);
+  const description = (lines[0] ?? `${name} and what it offers.`).slice(0, 240);
+  const topics: string[] = [];
+  const add = (t: string) => t && t.length <= 40 && !topics.includes(t) && topics.push(t);
+  for (const m of facts.matchAll(/^#{2,6}\s+(.+)$/gm)) add(snake(m[1]!));
+  const frequent = new Map<string, number>();
+  for (const w of wordsOf(lines.join(' ').toLowerCase())) if (w.length >= 6 && !STOP_WORDS.has(w) && !name.toLowerCase().includes(w)) frequent.set(w, (frequent.get(w) ?? 0) + 1);
+  for (const [w] of [...frequent].sort((a, b) => b[1] - a[1])) add(snake(w));
+  const topicCount = countFor(root, 'topics', Math.min(10, topics.length));
+  while (topics.length < topicCount) topics.push(`topic_${topics.length + 1}`);
+  const chosen = topics.slice(0, topicCount);
+  const words = (t: string) => t.replaceAll('_', ' ');
+  const factAbout = () => quote(rng, wordsOf(pick(rng, lines.length ? lines : [description])), 3, 6);
+  const roles = ['customer', 'prospective_customer', 'business_buyer', 'specialist', 'partner', 'new_employee', 'reseller', 'reviewer'];
+  const formality = ['casual', 'neutral', 'formal', 'technical'];
+  const personas = roles.slice(0, countFor(root, 'personas', 6)).map((role, i) => ({
+    name: role,
+    description: `A ${words(role)} asking ${name} about ${words(chosen[i % chosen.length]!)}`,
+    typical_questions: [`What about ${factAbout()}?`, `How does ${factAbout()} work?`, `Is it true that ${factAbout()}?`],
+    formality: formality[i % formality.length],
+  }));
+  const styles: Array<[string, string, string, string]> = [
+    ['helpful', 'detailed', 'general', 'You give accurate, friendly and complete answers'],
+    ['concise', 'concise', 'quick_reference', 'You give short, clear answers with only the key facts'],
+    ['support', 'balanced', 'support', 'You help people solve problems step by step'],
+    ['detailed', 'detailed', 'learning', 'You explain things fully, with context and examples'],
+    ['sales', 'balanced', 'sales', 'You help potential customers see whether what is offered fits their needs'],
+    ['formal', 'balanced', 'general', 'You answer in a formal, precise register'],
+  ];
+  const system_prompts = styles.slice(0, countFor(root, 'system_prompts', 4)).map(([style, verbosity, use_case, how]) => ({
+    name: style,
+    description: `${style} answers`,
+    template: `You are ${name}'s assistant. ${how} about ${chosen.slice(0, 3).map(words).join(', ')} and everything else ${name} has written down.`,
+    verbosity,
+    use_case,
+  }));
+  return { name, description, personas, system_prompts, topics: chosen };
+}
+
 /**
  * The default answer for a generate call: a JSON value fabricated from the call's schema (with the named special
  * cases), `{answer}` in schema-less JSON mode, or plain text. Deterministic in (seed, call).
@@ -389,6 +458,7 @@ export function defaultAnswer(call: GenerateCall, jsonMode: boolean, seed: numbe
   if (call.schemaName === 'judgment' && 'assistant_turns' in value) return verdict({ ...value, assistant_turns: turnVerdicts(call, rng) }, call, rng);
   if (call.schemaName === 'qa_validation' || call.schemaName === 'judgment') return verdict(value as Record<string, unknown>, call, rng);
   if (call.schemaName === 'qa_batch') return { ...value, qa_pairs: qaPairs(call, rng, root) };
+  if (call.schemaName === 'domain_proposal') return domainProposal(call, rng, root);
   return value;
 }
 

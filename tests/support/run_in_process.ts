@@ -9,7 +9,9 @@ import { FLAGS as JUDGE_FLAGS, judgeConversations } from '../../4_judge_and_save
 import { FLAGS as EMBED_FLAGS, embedConversations } from '../../5_embed_conversations.js';
 import { FLAGS as DEDUP_FLAGS, deduplicate } from '../../6_deduplicate.js';
 import { FLAGS as SELECT_FLAGS, selectTop } from '../../7_select_top.js';
+import { FLAGS as PROPOSE_FLAGS, proposeDomain } from '../../scripts/propose_domain.js';
 import { parseFlags, runCli, usageText, type FlagSpecs, type Flags } from '../../src/cli.js';
+import { FLAGS as TRIAL_FLAGS, trialRun } from '../../trial_run.js';
 
 /** What a stage's `isMain` block runs: its flags parsed from argv, then its main function. */
 function cli<S extends FlagSpecs>(script: string, specs: S, main: (flags: Flags<S>) => Promise<number>) {
@@ -27,6 +29,8 @@ const SCRIPTS: Record<string, (argv: string[]) => () => Promise<number>> = {
   '5_embed_conversations.ts': cli('5_embed_conversations.ts', EMBED_FLAGS, embedConversations),
   '6_deduplicate.ts': cli('6_deduplicate.ts', DEDUP_FLAGS, deduplicate),
   '7_select_top.ts': cli('7_select_top.ts', SELECT_FLAGS, selectTop),
+  'trial_run.ts': cli('trial_run.ts', TRIAL_FLAGS, trialRun),
+  'scripts/propose_domain.ts': cli('scripts/propose_domain.ts', PROPOSE_FLAGS, proposeDomain),
 };
 
 export interface InProcessResult {

@@ -1,0 +1,68 @@
+// Stage 2 on the recording fake model: what the stage sends for each pair, and what it does with the answers, with
+// no HTTP server and no key.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { FLAGS, passedPath, validateQa } from '../2_validate_qa.js';
+import { QA_VALIDATION_SCHEMA_NAME } from '../src/agents/qa_validator.js';
+import { parseFlags } from '../src/cli.js';
+import { STAGES } from '../src/config.js';
+import { RecordingChatModel } from './support/recording_model.js';
+import { setEnv } from './support/run_stages.js';
+import { readRows, removeTempDirs, tempDir, writeQaPairs } from './support/run_stage.js';
+
+afterAll(removeTempDirs);
+beforeEach(() => {
+  // No key and no base URL: a request that went past the fake to a provider would fail the test.
+  setEnv({});
+});
+
+const pass = { uses_source_fact: true, realistic_question: true, sensible_answer: true, feedback: 'fine' };
+
+async function validate(dir: string, model: RecordingChatModel, pairs: number): Promise<number> {
+  writeQaPairs(join(dir, 'qa.jsonl'), pairs);
+  const flags = parseFlags(['--input', join(dir, 'qa.jsonl'), '--output', join(dir, 'validated.jsonl'), '--quiet', '--concurrency', '1'], FLAGS, '')!;
+  return validateQa(flags, model);
+}
+
+describe('stage 2 against a recording model', () => {
+  it('sends one request per pair: its question and answer in the prompt, one shared system prompt, the stage settings', async () => {
+    const dir = tempDir('recording');
+    const model = new RecordingChatModel({ answer: () => pass });
+    expect(await validate(dir, model, 4)).toBe(0);
+    const pairs = readRows<{ question: string; answer: string }>(join(dir, 'qa.jsonl'));
+    expect(model.requests).toHaveLength(4);
+    for (const pair of pairs) {
+      const sent = model.requests.filter((r) => r.prompt.includes(`Question: ${pair.question}`));
+      expect(sent, pair.question).toHaveLength(1);
+      expect(sent[0]!.prompt).toContain(`Answer: ${pair.answer}`);
+    }
+    // The rules go in one system prompt shared by every request: what implicit prompt caching needs.
+    expect(new Set(model.requests.map((r) => r.system)).size).toBe(1);
+    expect(model.requests[0]!.system).toBeTruthy();
+    for (const request of model.requests) {
+      expect(request).toMatchObject({ model: STAGES.validate.model, schemaName: QA_VALIDATION_SCHEMA_NAME, temperature: 0 });
+      expect(request.schema.safeParse(pass).success).toBe(true);
+    }
+  });
+
+  it('computes passed itself and asks again, saying why, when an answer is not JSON', async () => {
+    const dir = tempDir('recording');
+    const model = new RecordingChatModel({
+      answer: (request, index) => {
+        if (index === 0) return 'Sure! Here is my verdict: yes';
+        // The model says the "duties" pair is not grounded; `passed` must follow from that, not from the model.
+        return request.prompt.includes('duties') ? { ...pass, uses_source_fact: false, passed: true } : pass;
+      },
+    });
+    expect(await validate(dir, model, 3)).toBe(0);
+    expect(model.requests).toHaveLength(4);
+    const retry = model.requests[1]!;
+    expect(retry.prompt.startsWith(model.requests[0]!.prompt)).toBe(true);
+    expect(retry.prompt).toMatch(/YOUR PREVIOUS ANSWER WAS REJECTED: the answer was not valid JSON/);
+    const passed = readRows<{ question: string }>(passedPath(join(dir, 'validated.jsonl')));
+    expect(passed.map((p) => p.question)).toEqual([expect.stringContaining('returns'), expect.stringContaining('shipping labels')]);
+    const validated = readRows<{ validation: { passed: boolean } }>(join(dir, 'validated.jsonl'));
+    expect(validated.map((v) => v.validation.passed)).toEqual([true, false, true]);
+  });
+});
