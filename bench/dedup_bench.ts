@@ -12,7 +12,10 @@
  *
  *   npm run bench                          all sizes (~4 minutes on 2 cores)
  *   npm run bench -- --sizes 2000,10000    selected sizes
- *   options: --exact-max N (default 10000) --sample N (default 150) --port-budget S (default 60) --keep --no-save
+ *   options: --fixtures clustered,isotropic (default both) --exact-max N (default 10000) --sample N (default 150)
+ *            --port-budget S (default 60) --no-numpy --keep --no-save
+ * Where `python3 -c "import numpy"` works, bench/numpy_greedy.py (parse + exact greedy with BLAS products) runs on
+ * each file too, and the ratios and the kept-set comparison go into the table.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -25,6 +28,7 @@ import { readEmbedded } from '../src/dedup/read_embedded.js';
 import { dedupExact, dedupOriginalPort, normalizeInto, similarity, visitOrder, type DedupResult } from '../src/dedup/reference.js';
 import { conversationText } from '../src/conversation_text.js';
 import { Rng, writeEmbeddedJsonl } from './fixtures.js';
+import { compareKept, numpyAvailable, runNumpy, type NumpyRun } from './numpy_peer.js';
 
 const THRESHOLD = 0.95;
 const JACCARD = 0.8;
@@ -33,9 +37,12 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const MARK_START = '<!-- dedup-bench:start -->';
 const MARK_END = '<!-- dedup-bench:end -->';
 
+type Geometry = 'clustered' | 'isotropic';
+
 interface ChildTask {
   file: string;
   size: number;
+  geometry: Geometry;
   exact: boolean;
   sample: number;
   port: boolean;
@@ -44,6 +51,8 @@ interface ChildTask {
 
 interface ChildReport {
   size: number;
+  geometry: Geometry;
+  numpy?: NumpyRun & { agreement: string };
   fileMB: number;
   readS: number;
   rereadScanS: number;
@@ -117,6 +126,7 @@ function runChild(task: ChildTask): ChildReport {
   const writeS = seconds(t2);
   const stageS = seconds(t0);
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
+  writeFileSync(`${task.file}.kept.txt`, `${result.kept.join('\n')}\n`);
 
   // Parser comparison, both warm (the stage's read above includes JIT warm-up of the scanner).
   const t3 = performance.now();
@@ -157,6 +167,7 @@ function runChild(task: ChildTask): ChildReport {
 
   return {
     size: task.size,
+    geometry: task.geometry,
     fileMB: statSync(task.file).size / 1e6,
     readS,
     rereadScanS,
@@ -254,10 +265,21 @@ function bruteForceJaccard(texts: string[], passing: Uint8Array): DedupResult {
 
 // ---- parent: fixtures, children, table ----
 
+/** The vector extensions /proc/cpuinfo lists (what NumPy's BLAS can use; WebAssembly SIMD is 128-bit whatever they are). */
+function simdFlags(): string {
+  try {
+    const flags = new Set(/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1].trim().split(/\s+/) ?? []);
+    const has = ['avx512f', 'avx2', 'fma'].filter((f) => flags.has(f));
+    return has.length ? ` (${has.join(', ')})` : '';
+  } catch {
+    return '';
+  }
+}
+
 function machine(): string[] {
   const cpu = cpus();
   return [
-    `- CPU: ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores visible; RAM ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    `- CPU: ${cpu[0]?.model ?? 'unknown'}${simdFlags()}, ${cpu.length} cores visible; RAM ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
     `- Node ${process.version}, Linux ${release()}; WebAssembly SIMD kernels, ${Math.min(2, cpu.length)} worker threads`,
     `- Load average when the run started: ${loadavg()
       .map((l) => l.toFixed(2))
@@ -268,6 +290,7 @@ function machine(): string[] {
 function table(reports: ChildReport[], portEstimate: Map<number, number>): string[] {
   const f = (v: number | undefined, d = 2): string => (v === undefined ? '—' : v.toFixed(d));
   const n = (v: number): string => v.toLocaleString('en-US');
+  const label = (r: ChildReport): string => `${n(r.size)} ${r.geometry}`;
   const duration = (sec: number): string => (sec < 120 ? `${sec.toFixed(0)} s` : sec < 7200 ? `${(sec / 60).toFixed(0)} min` : `${(sec / 3600).toFixed(1)} h`);
   const lines = [
     '| rows | file | read | dedup | write kept | **whole stage** | peak RSS | removed | agreement with exact greedy | Python loop ported (JS) | dedup speed-up |',
@@ -278,12 +301,12 @@ function table(reports: ChildReport[], portEstimate: Map<number, number>): strin
     const port = r.portS !== undefined ? `${f(r.portS, 1)} s` : est !== undefined ? `~${duration(est)} (est.)` : 'not run';
     const ratio = r.portS !== undefined ? `${(r.portS / r.dedupS).toFixed(0)}×` : est !== undefined ? `~${(est / r.dedupS).toFixed(0)}× (est.)` : '—';
     lines.push(
-      `| ${n(r.size)} | ${f(r.fileMB, 0)} MB | ${f(r.readS)} s | ${f(r.dedupS)} s | ${f(r.writeS)} s | **${f(r.stageS)} s** | ${f(r.peakRssMB, 0)} MB | ${n(r.removed)} | ${r.agreement} | ${port} | ${ratio} |`,
+      `| ${label(r)} | ${f(r.fileMB, 0)} MB | ${f(r.readS)} s | ${f(r.dedupS)} s | ${f(r.writeS)} s | **${f(r.stageS)} s** | ${f(r.peakRssMB, 0)} MB | ${n(r.removed)} | ${r.agreement} | ${port} | ${ratio} |`,
     );
   }
   lines.push('', '| rows | read: hand-rolled scan (warm) | read: JSON.parse per line (warm) | scan speed-up |', '|---:|---:|---:|---:|');
   for (const r of reports) {
-    lines.push(`| ${n(r.size)} | ${f(r.rereadScanS)} s | ${f(r.readJsonS)} s | ${(r.readJsonS / r.rereadScanS).toFixed(2)}× |`);
+    lines.push(`| ${label(r)} | ${f(r.rereadScanS)} s | ${f(r.readJsonS)} s | ${(r.readJsonS / r.rereadScanS).toFixed(2)}× |`);
   }
   lines.push(
     '',
@@ -297,12 +320,31 @@ function table(reports: ChildReport[], portEstimate: Map<number, number>): strin
     const stage1Pass = (d.stage2Groups ?? 0) * 4;
     const rest = (d.ms_quantize ?? 0) + (d.ms_verify ?? 0) + (d.ms_resolve ?? 0);
     lines.push(
-      `| ${n(r.size)} | ${pairs.toExponential(2)} | ≥ ${pairs ? (100 * (1 - Math.min(stage1Pass, pairs) / pairs)).toFixed(3) : '—'}% | ${n(d.stage3Dots ?? 0)} | ${n(d.candidates ?? 0)} | ${n(d.nearPairs ?? 0)} | ${d.ms_normalize} ms | ${d.ms_basis} ms | ${d.ms_project} ms | ${d.ms_scan} ms | ${rest} ms |`,
+      `| ${label(r)} | ${pairs.toExponential(2)} | ≥ ${pairs ? (100 * (1 - Math.min(stage1Pass, pairs) / pairs)).toFixed(3) : '—'}% | ${n(d.stage3Dots ?? 0)} | ${n(d.candidates ?? 0)} | ${n(d.nearPairs ?? 0)} | ${d.ms_normalize} ms | ${d.ms_basis} ms | ${d.ms_project} ms | ${d.ms_scan} ms | ${rest} ms |`,
     );
   }
   lines.push('', '| rows | MinHash (128 perms, 3-word shingles, Jaccard ≥ 0.8) | removed | agreement with brute-force Jaccard greedy |', '|---:|---:|---:|---|');
   for (const r of reports) {
-    lines.push(`| ${n(r.size)} | ${f(r.minhashS)} s | ${n(r.minhashRemoved)} | ${r.minhashAgreement ?? 'not run (brute force too slow)'} |`);
+    lines.push(`| ${label(r)} | ${f(r.minhashS)} s | ${n(r.minhashRemoved)} | ${r.minhashAgreement ?? 'not run (brute force too slow)'} |`);
+  }
+  const peers = reports.filter((r) => r.numpy);
+  if (peers.length) {
+    const p = peers[0].numpy!;
+    lines.push(
+      '',
+      `NumPy ${p.numpy} peer (\`bench/numpy_greedy.py\`: ${p.parser} per line, exact greedy by blocked sgemm), run on the same file right after the stage; ratio = NumPy time / ours (> 1: ours is faster):`,
+      '',
+      '| rows | path chosen | ours: read + dedup | ours: whole stage | NumPy: parse | NumPy: dedup | NumPy: parse + dedup | **ratio (whole stage)** | ratio (dedup only) | kept sets |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    );
+    for (const r of peers) {
+      const np = r.numpy!;
+      const npTotal = np.parseS + np.dedupS;
+      const path = r.method.replace(/^(\S+) exact \(([^,;]*).*$/, '$1 ($2)');
+      lines.push(
+        `| ${label(r)} | ${path} | ${f(r.readS + r.dedupS)} s | ${f(r.stageS)} s | ${f(np.parseS)} s | ${f(np.dedupS)} s | ${f(npTotal)} s | **${(npTotal / r.stageS).toFixed(2)}×** | ${(np.dedupS / r.dedupS).toFixed(2)}× | ${np.agreement} |`,
+      );
+    }
   }
   return lines;
 }
@@ -333,6 +375,9 @@ function main(): void {
       return n;
     })
     .sort((a, b) => a - b);
+  const geometries = String(args.fixtures ?? 'clustered,isotropic').split(',') as Geometry[];
+  for (const g of geometries) if (g !== 'clustered' && g !== 'isotropic') throw new Error(`Expected \`--fixtures\` to list clustered and/or isotropic, got ${String(args.fixtures)}`);
+  const withNumpy = !args['no-numpy'] && numpyAvailable();
   const exactMax = intFlag(args, 'exact-max', 10_000);
   const sample = intFlag(args, 'sample', 150);
   const portBudget = intFlag(args, 'port-budget', 60);
@@ -347,15 +392,17 @@ function main(): void {
   const portEstimate = new Map<number, number>();
   const started = performance.now();
   try {
+    for (const geometry of geometries)
     for (const size of sizes) {
-      const file = join(dir, `embedded_${size}.jsonl`);
+      const file = join(dir, `embedded_${geometry}_${size}.jsonl`);
       const tg = performance.now();
-      const { bytes } = writeEmbeddedJsonl(file, { count: size, seed: SEED, threshold: THRESHOLD });
-      console.log(`\n${size} rows: fixture ${(bytes / 1e6).toFixed(0)} MB written in ${seconds(tg).toFixed(1)} s`);
+      const { bytes } = writeEmbeddedJsonl(file, { count: size, seed: SEED, threshold: THRESHOLD, geometry });
+      console.log(`\n${size} rows, ${geometry}: fixture ${(bytes / 1e6).toFixed(0)} MB written in ${seconds(tg).toFixed(1)} s`);
       const predictedPort = portRate === undefined ? (size <= 2000 ? 0 : Infinity) : portRate * 0.42 * size * size;
       const task: ChildTask = {
         file,
         size,
+        geometry,
         exact: size <= exactMax,
         sample,
         port: predictedPort <= portBudget,
@@ -376,8 +423,15 @@ function main(): void {
           `peak RSS ${report.peakRssMB.toFixed(0)} MB, removed ${report.removed}, ${report.agreement}` +
           (report.portS === undefined ? '' : `; original port ${report.portS.toFixed(1)} s (${report.portAgreement})`),
       );
+      if (withNumpy) {
+        const ours = readFileSync(`${file}.kept.txt`, 'utf8').split('\n').filter(Boolean).map(Number);
+        const np = runNumpy(file, THRESHOLD);
+        report.numpy = { ...np, kept: [], agreement: compareKept(ours, np.kept) };
+        console.log(`  NumPy parse ${np.parseS.toFixed(2)} s + dedup ${np.dedupS.toFixed(2)} s; kept sets ${report.numpy.agreement}`);
+      }
       if (!args.keep) rmSync(file, { force: true });
       rmSync(`${file}.dedup.jsonl`, { force: true });
+      rmSync(`${file}.kept.txt`, { force: true });
     }
   } finally {
     if (!args.keep) rmSync(dir, { recursive: true, force: true });
@@ -387,7 +441,7 @@ function main(): void {
     `Generated by \`npm run bench\` (sizes ${sizes.join(', ')}; ${seconds(started).toFixed(0)} s in total).`,
     '',
     ...facts,
-    `- Fixture: \`bench/fixtures.ts\`, seed ${SEED}, 1024 dims, ~20% planted near-duplicates (half at cosine 0.96–0.995, half within ±0.002 of ${THRESHOLD}), 85% passing`,
+    `- Fixtures: \`bench/fixtures.ts\`, seed ${SEED}, 1024 dims, ~20% planted near-duplicates, 85% passing; clustered: half at cosine 0.96–0.995, half within ±0.002 of ${THRESHOLD}; isotropic: standard-normal directions, copies half at 0.985–0.995, half at 0.93–0.97`,
     '',
     ...table(reports, portEstimate),
   ].join('\n');

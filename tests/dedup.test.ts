@@ -43,7 +43,7 @@ describe('dedupGreedy is exact', () => {
     it(`matches the brute-force reference (n=${c.count}, dim=${c.dim}, stages ${stage1Dims ?? 16}/${stage2Dims ?? 64}) with duplicates at the threshold`, () => {
       const fx = generateFixture({ ...c, dupFraction: 0.3, atBand: 0.0005 });
       const exact = dedupExact(fx, 0.95);
-      const fast = dedupGreedy(fx, { threshold: 0.95, workers: 0, stage1Dims, stage2Dims });
+      const fast = dedupGreedy(fx, { threshold: 0.95, workers: 0, method: 'pruned', stage1Dims, stage2Dims });
       expect(exact.removed.length).toBeGreaterThan(c.count * 0.1);
       expect(fast.kept).toEqual(exact.kept);
       expect(fast.removed).toEqual(exact.removed);
@@ -70,14 +70,14 @@ describe('dedupGreedy is exact', () => {
     );
     const exact = dedupExact(data, 0.95);
     expect(exact.removed.length).toBeGreaterThan(50);
-    const fast = dedupGreedy(data, { threshold: 0.95, workers: 0, stage1Dims: 8, stage2Dims: 8 });
+    const fast = dedupGreedy(data, { threshold: 0.95, workers: 0, stage1Dims: 8, stage2Dims: 8, method: 'pruned' });
     expect(fast.removed).toEqual(exact.removed);
   });
 
   it('matches the reference on worker threads too', () => {
     const fx = generateFixture({ count: 600, dim: 128, seed: 9, dupFraction: 0.25 });
     const exact = dedupExact(fx, 0.95);
-    const fast = dedupGreedy(fx, { threshold: 0.95, workers: 2 });
+    const fast = dedupGreedy(fx, { threshold: 0.95, workers: 2, method: 'pruned' });
     expect(fast.stats.method).toContain('2 workers');
     expect(fast.removed).toEqual(exact.removed);
     expect(fast.kept).toEqual(exact.kept);
@@ -87,7 +87,7 @@ describe('dedupGreedy is exact', () => {
     const fx = generateFixture({ count: 200, dim: 48, seed: 5 });
     for (const threshold of [0.3, 0.6, 0.85]) {
       const exact = dedupExact(fx, threshold);
-      const fast = dedupGreedy(fx, { threshold, workers: 0 });
+      const fast = dedupGreedy(fx, { threshold, workers: 0, method: 'pruned' });
       expect(fast.removed).toEqual(exact.removed);
     }
   });
@@ -103,10 +103,10 @@ describe('dedupGreedy is exact', () => {
     fx.passing[150] = 1;
     const s = canonical(row(7), other);
     expect(s).toBeGreaterThan(0.9);
-    for (const run of [dedupGreedy(fx, { threshold: s, workers: 0 }), dedupExact(fx, s)]) {
+    for (const run of [dedupGreedy(fx, { threshold: s, workers: 0, method: 'pruned' }), dedupExact(fx, s)]) {
       expect(run.removed).toContainEqual({ index: 150, duplicateOf: 7, similarity: s });
     }
-    for (const run of [dedupGreedy(fx, { threshold: nextUp(s), workers: 0 }), dedupExact(fx, nextUp(s))]) {
+    for (const run of [dedupGreedy(fx, { threshold: nextUp(s), workers: 0, method: 'pruned' }), dedupExact(fx, nextUp(s))]) {
       expect(run.kept).toContain(150);
     }
   });
@@ -185,7 +185,7 @@ describe('greedy semantics', () => {
       [1, 1],
     );
     const s = canonical([1, 0, 0, 0], [0.6, 0.8, 0, 0]);
-    for (const run of [dedupGreedy(data, { threshold: s, workers: 0 }), dedupExact(data, s)]) {
+    for (const run of [dedupGreedy(data, { threshold: s, workers: 0, method: 'pruned' }), dedupExact(data, s)]) {
       expect(run.kept).toEqual([0]);
       expect(run.removed).toEqual([{ index: 1, duplicateOf: 0, similarity: s }]);
     }
@@ -200,7 +200,7 @@ describe('greedy semantics', () => {
       ],
       [0, 1, 0],
     );
-    for (const run of [dedupGreedy(data, { threshold: 0.95, workers: 0 }), dedupExact(data, 0.95)]) {
+    for (const run of [dedupGreedy(data, { threshold: 0.95, workers: 0, method: 'pruned' }), dedupExact(data, 0.95)]) {
       expect(run.kept).toEqual([1, 2]);
       expect(run.removed).toEqual([{ index: 0, duplicateOf: 1, similarity: expect.closeTo(1, 6) }]);
     }
@@ -218,7 +218,7 @@ describe('greedy semantics', () => {
     );
     const s = canonical([1, 1, 0, 0], [0, 1, 0, 0]);
     expect(canonical([1, 1, 0, 0], [1, 0, 0, 0])).toBe(s);
-    for (const run of [dedupGreedy(data, { threshold: 0.7, workers: 0 }), dedupExact(data, 0.7)]) {
+    for (const run of [dedupGreedy(data, { threshold: 0.7, workers: 0, method: 'pruned' }), dedupExact(data, 0.7)]) {
       expect(run.kept).toEqual([0, 2]);
       expect(run.removed).toEqual([{ index: 1, duplicateOf: 2, similarity: s }]);
     }
@@ -233,7 +233,7 @@ describe('greedy semantics', () => {
       ],
       [1, 1, 1],
     );
-    const run = dedupGreedy(data, { threshold: 0.4, workers: 0 });
+    const run = dedupGreedy(data, { threshold: 0.4, workers: 0, method: 'pruned' });
     expect(run.removed).toEqual([{ index: 2, duplicateOf: 1, similarity: expect.closeTo(2 / Math.sqrt(5), 6) }]);
     expect(dedupExact(data, 0.4).removed).toEqual(run.removed);
   });
@@ -247,7 +247,7 @@ describe('greedy semantics', () => {
       ],
       [1, 1, 1],
     );
-    expect(dedupGreedy(zeros, { threshold: 0.95, workers: 0 }).kept).toEqual([0, 1, 2]);
+    expect(dedupGreedy(zeros, { threshold: 0.95, workers: 0, method: 'pruned' }).kept).toEqual([0, 1, 2]);
     expect(dedupExact(zeros, 0.95).kept).toEqual([0, 1, 2]);
     const empty = { vectors: new Float32Array(0), dim: 8, count: 0, passing: new Uint8Array(0) };
     expect(dedupGreedy(empty, { threshold: 0.95 })).toMatchObject({ kept: [], removed: [] });
@@ -256,12 +256,12 @@ describe('greedy semantics', () => {
 
   it('handles all-zero input and non-positive thresholds', () => {
     const zeros = input([[0, 0, 0], [0, 0, 0], [0, 0, 0]], [1, 1, 1]);
-    expect(dedupGreedy(zeros, { threshold: 0.95, workers: 0 }).kept).toEqual([0, 1, 2]);
+    expect(dedupGreedy(zeros, { threshold: 0.95, workers: 0, method: 'pruned' }).kept).toEqual([0, 1, 2]);
     // Similarity 0 ≥ threshold 0: zero rows duplicate the first one, in both implementations.
-    expect(dedupGreedy(zeros, { threshold: 0, workers: 0 }).removed).toEqual(dedupExact(zeros, 0).removed);
+    expect(dedupGreedy(zeros, { threshold: 0, workers: 0, method: 'pruned' }).removed).toEqual(dedupExact(zeros, 0).removed);
     expect(dedupExact(zeros, 0).kept).toEqual([0]);
     const fx = generateFixture({ count: 120, dim: 16, seed: 12 });
-    expect(dedupGreedy(fx, { threshold: -0.2, workers: 0 }).removed).toEqual(dedupExact(fx, -0.2).removed);
+    expect(dedupGreedy(fx, { threshold: -0.2, workers: 0, method: 'pruned' }).removed).toEqual(dedupExact(fx, -0.2).removed);
   });
 
   it('rejects inconsistent input with the field named', () => {

@@ -16,7 +16,7 @@ export interface BasisSizes {
  * Float64 (uses `at.basis` as scratch); `storeBasis` writes them for the kernels.
  */
 export function principalBasis(
-  k: DedupKernels,
+  k: Pick<DedupKernels, 'gemmNT'>,
   f32: Float32Array,
   at: { x: number; basis: number; sample: number; sampleT: number; y: number; yT: number; z: number },
   s: BasisSizes,
@@ -92,14 +92,16 @@ export function principalBasis(
 export function extendBasis(w: Float64Array, rows: number, total: number, dp: number): Float64Array {
   const out = new Float64Array(total * dp);
   out.set(w.subarray(0, rows * dp));
-  let seed = 0x9e3779b9;
+  // Seeded by where the new rows start: a basis widened twice must not draw the same directions again.
+  let seed = (0x9e3779b9 ^ Math.imul(rows + 1, 0x85ebca6b)) | 1;
   for (let i = rows * dp; i < total * dp; i++) {
     seed ^= seed << 13;
     seed ^= seed >>> 17;
     seed ^= seed << 5;
     out[i] = (seed >>> 0) / 4294967296 - 0.5;
   }
-  orthonormalizeRows(out, total, dp);
+  // The first `rows` are orthonormal already; only the new ones are orthogonalised against everything before them.
+  orthonormalizeRows(out, total, dp, 2, rows);
   return out;
 }
 
@@ -133,10 +135,13 @@ function transpose(m: Float32Array, rows: number, cols: number, out: Float32Arra
   }
 }
 
-/** Modified Gram–Schmidt, by default applied twice ("twice is enough"); a row that collapses becomes a unit axis. */
-export function orthonormalizeRows(m: Float64Array, rows: number, len: number, passes = 2): void {
+/**
+ * Modified Gram–Schmidt, by default applied twice ("twice is enough"); a row that collapses becomes a unit axis.
+ * Rows before `from` are taken as orthonormal already and left as they are.
+ */
+export function orthonormalizeRows(m: Float64Array, rows: number, len: number, passes = 2, from = 0): void {
   for (let pass = 0; pass < passes; pass++) {
-    for (let r = 0; r < rows; r++) {
+    for (let r = from; r < rows; r++) {
       const o = r * len;
       for (let p = 0; p < r; p++) {
         const po = p * len;

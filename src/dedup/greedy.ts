@@ -1,11 +1,12 @@
 // Fast, exact greedy near-duplicate removal over embeddings: bound-pruned all-pairs scan, then the greedy walk.
 import { availableParallelism } from 'node:os';
-import { principalBasis, storeBasis } from './basis.js';
+import { extendBasis, principalBasis, storeBasis } from './basis.js';
 import { quantize } from './bounds.js';
 import { BRUTE_SCRATCH_BYTES, bruteForceGreedy } from './brute_force.js';
 import { checkInput, finishResult, normalizeInto, similarity, visitOrder, type DedupInput, type DedupResult } from './reference.js';
 import { resolveGreedy } from './resolve.js';
 import { Allocator, roundUp } from './shared_memory.js';
+import { bruteForceCost, choosePath, estimateRows, PREFIXES, prunedFloor, samplePassRates, type PathChoice, type Prefix } from './path_choice.js';
 import { compileKernels, instantiateKernels, type KernelLayout } from './simd_kernels.js';
 import { scanBlocks, WorkerPool, type ScanParams } from './worker_pool.js';
 
@@ -22,21 +23,24 @@ export type { DedupInput, DedupResult, Removal } from './reference.js';
  *     arithmetic) is bounded and subtracted from the threshold first (see `quantize`), so a skipped pair always has
  *     canonical similarity < t. Survivors get the canonical Float64 similarity (reference.ts) and that decides.
  * The bound's tightness — not its correctness — depends on the data: on the bench's embedding-like fixture ≥ 99% of
- * pairs stop at stage 1 and ~7 in 10⁶ reach the full dot. A threshold far below typical similarities (or a basis
- * that captures little energy) degrades gracefully towards a full Float32 scan, still exact.
+ * pairs stop at stage 1 and ~7 in 10⁶ reach the full dot; on isotropic data 16 dims prune nothing and 64/128 do.
+ * So by default (method 'auto') the prefix is chosen from the pass rates of a sample's pairs, and when no prefix
+ * would pay (a threshold far below typical similarities, or too few rows to amortise the basis) the brute-force
+ * path runs instead (path_choice.ts). Every path is exact and gives the same result.
  */
 
 export interface GreedyOptions {
   /** Cosine at or above which a row duplicates a kept row. */
   threshold: number;
   /**
-   * 'pruned' (default): the prefix-bound scan; 'brute-force': blocks of candidates against the kept set with the
-   * blocked f32 filter (brute_force.ts). Both are exact and give the same result.
+   * 'auto' (default): the cheapest path by a sample's estimate (path_choice.ts); 'pruned': the prefix-bound scan;
+   * 'brute-force': blocks of candidates against the kept set with the blocked f32 filter (brute_force.ts). All are
+   * exact and give the same result.
    */
-  method?: 'pruned' | 'brute-force';
+  method?: 'auto' | 'pruned' | 'brute-force';
   /** Worker threads for projection and the scan; 0 runs on the calling thread. Default: up to 2 when count ≥ 4096. */
   workers?: number;
-  /** Stage-1 / stage-2 prefix lengths (rounded to multiples of 8). Defaults 16 / 64. */
+  /** Stage-1 / stage-2 prefix lengths (rounded to multiples of 8); given, they pin the prefix. Default 16 / 64, or wider when 'auto' finds it cheaper. */
   stage1Dims?: number;
   stage2Dims?: number;
   /** Rows sampled to find principal directions. Default 2048. */
@@ -64,12 +68,24 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
   };
 
   const dp = roundUp(dim, 16);
-  const k2 = Math.min(roundUp(opts.stage2Dims ?? 64, 8), dp);
-  const k1 = Math.min(roundUp(opts.stage1Dims ?? 16, 8), k2);
+  const method = opts.method ?? 'auto';
+  const clamp = (p: Prefix): Prefix => {
+    const k2 = Math.min(roundUp(p.k2, 8), dp);
+    return { k1: Math.min(roundUp(p.k1, 8), k2), k2 };
+  };
+  const pinned = opts.stage1Dims !== undefined || opts.stage2Dims !== undefined;
+  const tried = pinned || method !== 'auto' ? [{ k1: opts.stage1Dims ?? 16, k2: opts.stage2Dims ?? 64 }] : PREFIXES;
+  const prefixes = tried.map(clamp).filter((p, i, all) => all.findIndex((q) => q.k1 === p.k1 && q.k2 === p.k2) === i);
+  const maxK1 = Math.max(...prefixes.map((p) => p.k1));
+  const maxK2 = Math.max(...prefixes.map((p) => p.k2));
+  const maxTail = Math.max(...prefixes.map((p) => p.k2 - p.k1));
   const groups = Math.ceil(n / 4);
   const sampleRows = Math.min(n, opts.basisSample ?? 2048);
   const mPad = roundUp(Math.max(sampleRows, 1), 4);
-  const kOver = Math.min(roundUp(k2 + 16, 4), dp);
+  // Principal directions are computed for the narrowest prefix; wider ones are completed with random directions.
+  const kPrincipal = prefixes[0].k2;
+  const kOver = Math.min(roundUp(kPrincipal + 16, 4), dp);
+  const basisRows = Math.max(kOver, maxK2);
   const outBytes = TILE_GROUPS * 4 * 8;
   const lanes = Math.max(1, workers);
 
@@ -77,12 +93,12 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
   const at = {
     // 4 spare rows: the brute-force tiles read whole 4-row groups past the last row.
     x: alloc.take((n + 4) * dp * 4),
-    s1: alloc.take(groups * k1 * 8),
-    s2: alloc.take(groups * (k2 - k1) * 8),
+    s1: alloc.take(groups * maxK1 * 8),
+    s2: alloc.take(groups * maxTail * 8),
     t1: alloc.take(groups * 16),
     t2: alloc.take(groups * 16),
-    basis: alloc.take(kOver * dp * 4),
-    proj: alloc.take(n * k2 * 4),
+    basis: alloc.take(basisRows * dp * 4),
+    proj: alloc.take(n * maxK2 * 4),
     sample: alloc.take(mPad * dp * 4),
     sampleT: alloc.take(dp * mPad * 4),
     y: alloc.take(mPad * kOver * 4),
@@ -110,34 +126,54 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
       return finishResult(n, isKept, [], { comparisons: 0, method: 'pruned exact (nothing to compare)', detail: timings });
     }
 
-    // 2. Principal directions of a sample, then every row projected onto the top k2 of them.
-    const probe: KernelLayout = { dp, k1, k2, x: at.x, s1: at.s1, s2: at.s2, t1: at.t1, t2: at.t2, limit1: 0, limit2: 0, limit3: 0 };
+    // 2. Principal directions of a sample; with 'auto', the prefix (or brute force) the sample's pairs favour.
+    const probe: KernelLayout = { dp, k1: prefixes[0].k1, k2: kPrincipal, x: at.x, s1: at.s1, s2: at.s2, t1: at.t1, t2: at.t2, limit1: 0, limit2: 0, limit3: 0 };
     const probeModule = compileKernels(probe);
     const local = instantiateKernels(probeModule, memory);
-    if (opts.method === 'brute-force') {
-      const bf = bruteForceGreedy({
-        kernels: local,
-        module: probeModule,
-        memory,
-        pool,
-        x: at.x,
-        n,
-        dp,
-        dim,
-        order: visitOrder(input.passing),
-        threshold,
-        out: at.brute,
-      });
+    const bruteForce = (choice?: PathChoice): DedupResult => {
+      const bf = bruteForceGreedy({ kernels: local, module: probeModule, memory, pool, x: at.x, n, dp, dim, order: visitOrder(input.passing), threshold, out: at.brute });
       lap('brute');
       return finishResult(n, bf.isKept, bf.removed, {
         comparisons: bf.dots,
-        method: `brute-force exact (blocked f32 filter, ${workers || 'no'} workers)`,
-        detail: { ...timings, dots: bf.dots, candidates: bf.candidates, margin: bf.margin },
+        method: `brute-force exact (blocked f32 filter, ${workers || 'no'} workers${choice ? `; chosen: ${choice.reason}` : ''})`,
+        detail: { ...timings, ...choiceDetail(choice), dots: bf.dots, candidates: bf.candidates, margin: bf.margin },
       });
+    };
+    if (method === 'brute-force') return bruteForce();
+    if (method === 'auto' && bruteForceCost(n, dp) < prunedFloor(n, dp, prefixes[0], sampleRows)) {
+      return bruteForce({ path: 'brute-force', reason: 'too few rows for the basis to pay', estimates: [], bruteCost: bruteForceCost(n, dp) });
     }
-    const w = principalBasis(local, f32, at, { n, dp, k2, kOver, sampleRows, mPad });
-    const eta = storeBasis(f32, at.basis, w, k2, dp, kOver);
+    // The basis products are split across the workers too: at 10k rows they are the largest fixed cost.
+    const gemm = pool ? { gemmNT: pool.project.bind(pool, probeModule) } : local;
+    let w = principalBasis(gemm, f32, at, { n, dp, k2: kPrincipal, kOver, sampleRows, mPad });
+    const widen = (k2: number): Float64Array => {
+      if (w.length < k2 * dp) w = extendBasis(w, w.length / dp, k2, dp);
+      return w;
+    };
     lap('basis');
+    let prefix = prefixes[0];
+    let choice: PathChoice | undefined;
+    if (method === 'auto') {
+      // The estimate's rows are projected with the kernel, into the sample area (free once the basis is found).
+      const rows = estimateRows(n, sampleRows);
+      const norm = new Float64Array(rows.length);
+      rows.forEach((r, s) => {
+        f32.copyWithin(at.sample / 4 + s * dp, at.x / 4 + r * dp, at.x / 4 + (r + 1) * dp);
+        norm[s] = normSq[r];
+      });
+      const rates = (p: Prefix): { pass1: number; pass2: number } => {
+        storeBasis(f32, at.basis, widen(p.k2), p.k2, dp, basisRows);
+        local.gemmNT(at.sample, rows.length, at.basis, p.k2, dp, at.proj);
+        return samplePassRates(f32.subarray(at.proj / 4, at.proj / 4 + rows.length * p.k2), norm, p, threshold);
+      };
+      choice = choosePath(n, dp, prefixes, rates, true);
+      lap('choose');
+      if (choice.path === 'brute-force') return bruteForce(choice);
+      prefix = choice.prefix!;
+    }
+    const { k1, k2 } = prefix;
+    const eta = storeBasis(f32, at.basis, widen(k2), k2, dp, basisRows);
+    lap('widen');
 
     if (pool) {
       pool.project(probeModule, at.x, n, at.basis, k2, dp, at.proj);
@@ -148,7 +184,7 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
 
     // 3. Quantise, residual bounds and stage limits.
     const m = quantize(f32, new Int16Array(memory.buffer), at, { n, dp, k1, k2, normSq, eta, threshold });
-    const layout: KernelLayout = { ...probe, limit1: m.limit1, limit2: m.limit2, limit3: m.limit3 };
+    const layout: KernelLayout = { ...probe, k1, k2, limit1: m.limit1, limit2: m.limit2, limit3: m.limit3 };
     const module = compileKernels(layout);
     lap('quantize');
 
@@ -194,9 +230,10 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
     lap('resolve');
     return finishResult(n, result.isKept, result.removed, {
       comparisons: stage3Dots + candidates,
-      method: `pruned exact (PCA ${k1}/${k2} int16 bounds, ${workers || 'no'} workers)`,
+      method: `pruned exact (${k2 > kPrincipal ? `PCA ${kPrincipal} + random` : 'PCA'} ${k1}/${k2} int16 bounds, ${workers || 'no'} workers${choice ? `; chosen: ${choice.reason}` : ''})`,
       detail: {
         ...timings,
+        ...choiceDetail(choice),
         pairs: (n * (n - 1)) / 2,
         stage2Groups,
         stage3Dots,
@@ -210,4 +247,16 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
   } finally {
     pool?.close();
   }
+}
+
+/** The estimates behind an automatic choice, as numbers for the stage's stats. */
+function choiceDetail(choice: PathChoice | undefined): Record<string, number> {
+  if (!choice) return {};
+  const out: Record<string, number> = { costBrute: choice.bruteCost };
+  for (const e of choice.estimates) {
+    out[`pass1_${e.k1}_${e.k2}`] = e.pass1;
+    out[`pass2_${e.k1}_${e.k2}`] = e.pass2;
+    out[`cost_${e.k1}_${e.k2}`] = e.cost;
+  }
+  return out;
 }

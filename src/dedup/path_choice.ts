@@ -1,0 +1,169 @@
+// Stage 6's automatic path choice: how well the prefix bounds would prune, estimated on a sample, against brute force.
+
+/*
+ * Why choose at all: the prefix bound a·b ≤ p_a·p_b + ρ_a·ρ_b prunes when most of a row's energy sits in the prefix.
+ * On embedding-like data (a shared direction, a decaying spectrum) 16 principal dimensions leave < 1% of pairs; on
+ * isotropic data they leave every pair, and a wider prefix (64/128 dims of any orthonormal basis) is what prunes:
+ * its residual product ≈ 1 − 64/1024 sits below a 0.95 threshold. With a threshold far below typical similarities
+ * no prefix prunes and the brute-force path (blocked products against the kept set) is the fastest exact one.
+ * The choice only affects speed: every path is exact and gives the same result.
+ *
+ * Costs are in one unit, one int16 dot step of the stage-1 kernel per group of 4 rows (~1.5 ns of wall time with
+ * both workers on this shared 2-core machine). Fitted on the isotropic bench fixture at 10k rows, 1024 dims, in
+ * one process (2026-12-02): the scan took 1.02 s at prefix 32/128, 0.89 s at 64/128, 1.14 s at 96/192 and 1.45 s
+ * at 128/256 (a group costs ~12 + k1/2 units, a stage-2 step half a unit), 2.67 s at 16/64 (3.4·10⁶ untiled full
+ * dots, memory-bound: ~400 units each); brute force 7.2 s for 45·10⁶ tiled dots (~105 units each); the
+ * principal basis 0.84 s; the projection onto 64 directions 0.24 s.
+ */
+
+export interface Prefix {
+  k1: number;
+  k2: number;
+}
+
+export interface PathEstimate extends Prefix {
+  /** Share of sampled pairs whose stage-1 / stage-2 bound reaches the threshold. */
+  pass1: number;
+  pass2: number;
+  /** Estimated cost of the scan with this prefix, in the module's units. */
+  cost: number;
+}
+
+export interface PathChoice {
+  path: 'pruned' | 'brute-force';
+  prefix?: Prefix;
+  /** Why, for the stage's stats. */
+  reason: string;
+  estimates: PathEstimate[];
+  bruteCost: number;
+}
+
+/** The prefixes tried, narrowest first: principal directions for the first, completed with random ones beyond. */
+export const PREFIXES: Prefix[] = [
+  { k1: 16, k2: 64 },
+  { k1: 64, k2: 128 },
+  { k1: 128, k2: 256 },
+];
+
+/** Rows whose pairs estimate the pass rates: 256 rows give 32,640 pairs. */
+export const SAMPLE_ROWS = 256;
+/** The stage limits are lowered by ~2–6·10⁻⁴ for rounding; the estimate uses a similar margin. */
+const MARGIN = 5e-4;
+
+const GROUP_BASE = 12;
+const STAGE2_STEP = 0.5;
+const STAGE3_DOT = 400 / 1024; // per dimension
+const BRUTE_DOT = 105 / 1024; // per dimension, with both workers
+const BRUTE_LOCAL = 1.5; // below ~2 × 2048 rows the brute path runs mostly on the calling thread
+const PROJECT = 250 / 1024; // per row, basis row and dimension
+const BASIS = 550e6 / (2048 * 80 * 1024); // per sample row, basis row (k2 + 16) and dimension
+
+/** Cost of the brute-force path: every visited row against the rows kept before it (at most all of them). */
+export function bruteForceCost(n: number, dp: number): number {
+  return ((n * (n - 1)) / 2) * BRUTE_DOT * dp * (n < 4096 ? BRUTE_LOCAL : 1);
+}
+
+/** The least a prefix's scan can cost: its projection and a stage-1 pass over every group. */
+function scanFloor(n: number, dp: number, p: Prefix): number {
+  return PROJECT * n * p.k2 * dp + ((n * n) / 8) * (GROUP_BASE + p.k1 / 2);
+}
+
+/** The least the pruned path can cost: its basis, then the scan floor of its narrowest prefix. */
+export function prunedFloor(n: number, dp: number, prefix: Prefix, sampleRows: number): number {
+  return BASIS * sampleRows * (prefix.k2 + 16) * dp + scanFloor(n, dp, prefix);
+}
+
+/** Cost of the pruned scan for one prefix, given per-pair pass rates (a group of 4 rows passes if any pair does). */
+export function scanCost(n: number, dp: number, e: Prefix & { pass1: number; pass2: number }): number {
+  const groupPass = 1 - (1 - e.pass1) ** 4;
+  return scanFloor(n, dp, e) + ((n * n) / 8) * groupPass * STAGE2_STEP * ((e.k2 - e.k1) / 2) + ((n * n) / 2) * e.pass2 * STAGE3_DOT * dp;
+}
+
+/**
+ * Rows for the estimate, evenly spaced and outside the basis sample: principal directions fit their own sample
+ * (on isotropic data its top 64 directions hold ~2.5× the energy they hold for other rows), so rows from it would
+ * make the bounds look tighter than they are for the rest. With n ≤ the basis sample every row is in it, as in
+ * the scan itself.
+ */
+export function estimateRows(n: number, basisSample: number): Int32Array {
+  const m = Math.min(n, SAMPLE_ROWS);
+  const inBasis = new Uint8Array(n);
+  if (basisSample < n) for (let r = 0; r < basisSample; r++) inBasis[Math.floor((r * n) / basisSample)] = 1;
+  const rows = new Int32Array(m);
+  for (let s = 0; s < m; s++) {
+    let i = Math.floor(((s + 0.5) * n) / m);
+    while (basisSample < n && inBasis[i] && i + 1 < n) i++;
+    rows[s] = i;
+  }
+  return rows;
+}
+
+/**
+ * Pass rates of one prefix on the pairs of the sampled rows, from their Float32 projections `proj` (m × k2): the
+ * bound with the prefix dot products and residual norms, against threshold − MARGIN. `norm` holds the rows'
+ * squared norms.
+ */
+export function samplePassRates(
+  proj: Float32Array,
+  norm: Float64Array,
+  prefix: Prefix,
+  threshold: number,
+): { pass1: number; pass2: number } {
+  const m = norm.length;
+  const { k1, k2 } = prefix;
+  const e1 = new Float64Array(m);
+  const e2 = new Float64Array(m);
+  for (let s = 0; s < m; s++) {
+    let sq = 0;
+    for (let k = 0; k < k2; k++) {
+      sq += proj[s * k2 + k] ** 2;
+      if (k + 1 === k1) e1[s] = sq;
+    }
+    e2[s] = sq;
+  }
+  const limit = threshold - MARGIN;
+  let pass1 = 0;
+  let pass2 = 0;
+  let pairs = 0;
+  for (let a = 0; a < m; a++) {
+    for (let b = 0; b < a; b++) {
+      let d = 0;
+      let d1 = 0;
+      for (let k = 0; k < k2; k++) {
+        d += proj[a * k2 + k] * proj[b * k2 + k];
+        if (k + 1 === k1) d1 = d;
+      }
+      pairs++;
+      const b1 = d1 + Math.sqrt(Math.max(0, norm[a] - e1[a])) * Math.sqrt(Math.max(0, norm[b] - e1[b]));
+      if (b1 < limit) continue;
+      pass1++;
+      if (d + Math.sqrt(Math.max(0, norm[a] - e2[a])) * Math.sqrt(Math.max(0, norm[b] - e2[b])) >= limit) pass2++;
+    }
+  }
+  return pairs ? { pass1: pass1 / pairs, pass2: pass2 / pairs } : { pass1: 1, pass2: 1 };
+}
+
+/** Picks the cheapest exact path from the estimates; prefixes are tried narrowest first, wider ones only if needed. */
+export function choosePath(
+  n: number,
+  dp: number,
+  prefixes: Prefix[],
+  rateOf: (p: Prefix) => { pass1: number; pass2: number },
+  allowBrute: boolean,
+): PathChoice {
+  const bruteCost = allowBrute ? bruteForceCost(n, dp) : Infinity;
+  const estimates: PathEstimate[] = [];
+  let best: PathEstimate | undefined;
+  for (const p of prefixes) {
+    // A wider prefix cannot beat the best so far once its stage-1 pass alone costs more.
+    if (best && scanFloor(n, dp, p) >= best.cost) break;
+    const r = rateOf(p);
+    const e = { ...p, ...r, cost: scanCost(n, dp, { ...p, ...r }) };
+    estimates.push(e);
+    if (!best || e.cost < best.cost) best = e;
+  }
+  if (!best || bruteCost < best.cost) {
+    return { path: 'brute-force', reason: 'the prefix bounds would prune too little', estimates, bruteCost };
+  }
+  return { path: 'pruned', prefix: { k1: best.k1, k2: best.k2 }, reason: `prefix ${best.k1}/${best.k2} estimated cheapest`, estimates, bruteCost };
+}

@@ -1,0 +1,75 @@
+// Stage 6's automatic path choice: the prefix or brute force a sample favours, and the reference's set either way.
+import { describe, expect, it } from 'vitest';
+import { generateFixture } from '../bench/fixtures.js';
+import { dedupGreedy } from '../src/dedup/greedy.js';
+import { estimateRows } from '../src/dedup/path_choice.js';
+import { dedupExact } from '../src/dedup/reference.js';
+
+// A 256-row basis sample lets 1,500 rows pay for the basis, so the choice between prefixes is made at a size
+// the Float64 reference checks in about a second.
+const SIZE = { count: 1500, dim: 1024, dupFraction: 0.2 };
+
+describe('dedupGreedy picks its path from a sample', () => {
+  it('keeps the narrow principal prefix on clustered (embedding-like) data', () => {
+    const fx = generateFixture({ ...SIZE, seed: 31, geometry: 'clustered' });
+    const run = dedupGreedy(fx, { threshold: 0.95, workers: 0, basisSample: 256 });
+    expect(run.stats.method).toContain('pruned exact (PCA 16/64');
+    expect(run.stats.detail?.pass1_16_64).toBeLessThan(0.05);
+    const exact = dedupExact(fx, 0.95);
+    expect(run.kept).toEqual(exact.kept);
+    expect(run.removed).toEqual(exact.removed);
+  });
+
+  it('widens the prefix on isotropic data, where 16 principal dimensions prune nothing', () => {
+    const fx = generateFixture({ ...SIZE, seed: 32, geometry: 'isotropic' });
+    const run = dedupGreedy(fx, { threshold: 0.95, workers: 0, basisSample: 256 });
+    expect(run.stats.detail?.pass1_16_64).toBeGreaterThan(0.9);
+    expect(run.stats.method).toContain('64/128');
+    const exact = dedupExact(fx, 0.95);
+    expect(run.removed.length).toBeGreaterThan(SIZE.count * 0.1);
+    expect(run.kept).toEqual(exact.kept);
+    expect(run.removed).toEqual(exact.removed);
+  });
+
+  it('runs brute force on isotropic data when no prefix would prune (a threshold far below 1 − k/dim)', () => {
+    const fx = generateFixture({ ...SIZE, seed: 33, geometry: 'isotropic' });
+    const run = dedupGreedy(fx, { threshold: 0.5, workers: 0, basisSample: 256 });
+    expect(run.stats.method).toContain('brute-force exact');
+    expect(run.stats.method).toContain('the prefix bounds would prune too little');
+    expect(run.stats.detail?.pass2_16_64).toBeGreaterThan(0.9);
+    const exact = dedupExact(fx, 0.5);
+    expect(run.kept).toEqual(exact.kept);
+    expect(run.removed).toEqual(exact.removed);
+  });
+
+  it('runs brute force when there are too few rows for the basis to pay, on either geometry', () => {
+    for (const geometry of ['clustered', 'isotropic'] as const) {
+      const fx = generateFixture({ count: 600, dim: 256, seed: 34, geometry, dupFraction: 0.2 });
+      const run = dedupGreedy(fx, { threshold: 0.95, workers: 0 });
+      expect(run.stats.method).toContain('too few rows for the basis to pay');
+      const exact = dedupExact(fx, 0.95);
+      expect(run.kept).toEqual(exact.kept);
+      expect(run.removed).toEqual(exact.removed);
+    }
+  });
+
+  it("pinned prefix dimensions or method 'pruned' keep the bounds", () => {
+    const fx = generateFixture({ count: 600, dim: 256, seed: 35, dupFraction: 0.2 });
+    expect(dedupGreedy(fx, { threshold: 0.95, workers: 0, method: 'pruned' }).stats.method).toContain('16/64');
+    const pinned = dedupGreedy(fx, { threshold: 0.95, workers: 0, method: 'pruned', stage1Dims: 32, stage2Dims: 96 });
+    expect(pinned.stats.method).toContain('32/96');
+    expect(pinned.kept).toEqual(dedupExact(fx, 0.95).kept);
+  });
+
+  it('estimates on rows outside the basis sample, where the basis does not flatter the bounds', () => {
+    const n = 10_000;
+    const sample = 2048;
+    const inBasis = new Set(Array.from({ length: sample }, (_, r) => Math.floor((r * n) / sample)));
+    const rows = estimateRows(n, sample);
+    expect(rows.length).toBe(256);
+    expect([...rows].filter((r) => inBasis.has(r))).toEqual([]);
+    expect(new Set(rows).size).toBe(256);
+    // With every row in the basis sample there is nothing else to take.
+    expect(estimateRows(300, 2048).length).toBe(256);
+  });
+});
