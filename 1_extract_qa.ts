@@ -25,9 +25,18 @@ import { resolveLlmSettings, runLlmStage, structuredCall } from './src/stage/llm
 import { OUTPUT_TOKENS } from './src/stage/output_estimate.js';
 
 export const FLAGS = {
-  input: { kind: 'list', help: 'facts: markdown, text, HTML or PDF files, or folders of them (repeat or comma-separate)', default: DEFAULT_FACTS },
+  input: {
+    kind: 'list',
+    help: 'facts: markdown, text, HTML or PDF files, or folders of them (repeat or comma-separate)',
+    default: DEFAULT_FACTS,
+  },
   facts: { kind: 'list', help: 'the same as --input (the name trial_run.ts uses)' },
-  'on-bad-file': { kind: 'string', help: 'a facts file that cannot be read stops the run, or is skipped', choices: ON_BAD_FILE, default: 'stop' },
+  'on-bad-file': {
+    kind: 'string',
+    help: 'a facts file that cannot be read stops the run, or is skipped',
+    choices: ON_BAD_FILE,
+    default: 'stop',
+  },
   output: { kind: 'string', help: 'output file', default: PATHS.qaPairs },
   limit: { kind: 'int', help: 'use only the first N chunks', min: 1 },
   ...llmStageFlags(STAGES.extract),
@@ -46,7 +55,17 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
   const files = sources.files.map((f) => f.file);
 
   // Every chunk is a fact with a stable id; the list (with or without pairs) lets stats follow each one to the end.
-  const facts: FactRecord[] = chunks.map((chunk) => ({ fact_id: factId({ text: chunk.source_text, line: chunk.line, file: files.length > 1 ? chunk.source_file : undefined }), line: chunk.line, source_text: chunk.source_text, context_before: chunk.context_before, context_after: chunk.context_after }));
+  const facts: FactRecord[] = chunks.map((chunk) => ({
+    fact_id: factId({
+      text: chunk.source_text,
+      line: chunk.line,
+      file: files.length > 1 ? chunk.source_file : undefined,
+    }),
+    line: chunk.line,
+    source_text: chunk.source_text,
+    context_before: chunk.context_before,
+    context_after: chunk.context_after,
+  }));
 
   // 2. One structured call per chunk.
   const output = { schema: QABatchOutput, schemaName: QA_BATCH_SCHEMA_NAME };
@@ -54,11 +73,14 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
     // One file keeps the original ids; with several the file tells equal line numbers apart; a long line split in
     // parts gets one id a part.
     const part = chunk.part ? `-part-${chunk.part}` : '';
-    const id = files.length > 1 ? `chunk-${chunk.source_file}-line-${chunk.line}${part}` : `chunk-line-${chunk.line}${part}`;
+    const id =
+      files.length > 1 ? `chunk-${chunk.source_file}-line-${chunk.line}${part}` : `chunk-line-${chunk.line}${part}`;
     return { id, chunk, call: structuredCall(llm, qaExtractionPrompt(llm.domain, chunk), output) };
   });
-  const asOf = files.length > 1 ? Object.fromEntries(files.map((f) => [f, sources.cutoff(f)])) : sources.cutoff(files[0]);
-  const years = typeof asOf === 'number' ? `years after ${asOf} are dropped` : "years after each file's As-of year are dropped";
+  const asOf =
+    files.length > 1 ? Object.fromEntries(files.map((f) => [f, sources.cutoff(f)])) : sources.cutoff(files[0]);
+  const years =
+    typeof asOf === 'number' ? `years after ${asOf} are dropped` : "years after each file's As-of year are dropped";
 
   // Counts are in pairs: a failed chunk is 3 pairs asked for and not written. With --dry-run: estimate, and stop.
   const stage = await runLlmStage(flags, llm, calls, {
@@ -68,7 +90,8 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
     read: chunks.length * PARAMS.pairsPerChunk,
     unitsPerCall: PARAMS.pairsPerChunk,
     outputTokens: OUTPUT_TOKENS.extract,
-    opening: (mode) => `${chunks.length} chunks from ${files.length > 1 ? `${files.length} files` : files[0]} · ${llm.provider} ${llm.model} · ${mode} · ${years}`,
+    opening: (mode) =>
+      `${chunks.length} chunks from ${files.length > 1 ? `${files.length} files` : files[0]} · ${llm.provider} ${llm.model} · ${mode} · ${years}`,
   });
   if (!stage) return 0;
   const { run, results, manifest } = stage;
@@ -85,8 +108,17 @@ export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
         continue;
       }
       pairs.push({
-        question: qa.question, answer: qa.answer, source_text: chunk.source_text, context_before: chunk.context_before, context_after: chunk.context_after, difficulty: qa.difficulty, categories: qa.categories,
-        fact_id: facts[i]!.fact_id, ...(chunk.section ? { section: chunk.section } : {}), source_file: chunk.source_file, source_location: chunk.source_location,
+        question: qa.question,
+        answer: qa.answer,
+        source_text: chunk.source_text,
+        context_before: chunk.context_before,
+        context_after: chunk.context_after,
+        difficulty: qa.difficulty,
+        categories: qa.categories,
+        fact_id: facts[i]!.fact_id,
+        ...(chunk.section ? { section: chunk.section } : {}),
+        source_file: chunk.source_file,
+        source_location: chunk.source_location,
       });
     }
   });

@@ -40,7 +40,10 @@ export async function validateQa(flags: Flags<typeof FLAGS>, client?: ChatProvid
   // 1. Read the pairs stage 1 wrote.
   const pairs = await readJsonl(flags.input, QAPair, { missingHint: 'run stage 1 first: npx tsx 1_extract_qa.ts' });
   const output = { schema: QAValidationOutput, schemaName: QA_VALIDATION_SCHEMA_NAME };
-  const calls = pairs.map((pair, i) => ({ id: `qa-${i}`, call: structuredCall(llm, qaValidationPrompt(llm.domain, pair), output) }));
+  const calls = pairs.map((pair, i) => ({
+    id: `qa-${i}`,
+    call: structuredCall(llm, qaValidationPrompt(llm.domain, pair), output),
+  }));
 
   // 2. Validate every pair (with --dry-run: estimate, and stop).
   const stage = await runLlmStage(flags, llm, calls, {
@@ -57,14 +60,24 @@ export async function validateQa(flags: Flags<typeof FLAGS>, client?: ChatProvid
 
   // 3. `passed` is computed here, never trusted from the model.
   const validated = results.flatMap((v, i): ValidatedQAPair[] =>
-    v ? [{ qa_pair: pairs[i]!, validation: { ...v, passed: v.uses_source_fact && v.realistic_question && v.sensible_answer } }] : [],
+    v
+      ? [
+          {
+            qa_pair: pairs[i]!,
+            validation: { ...v, passed: v.uses_source_fact && v.realistic_question && v.sensible_answer },
+          },
+        ]
+      : [],
   );
 
   // 4. Write both artifacts.
   run.setWritten(await writeJsonl(flags.output, validated));
   const passing = validated.filter((v) => v.validation.passed).map((v) => v.qa_pair);
   await writeJsonl(passedFile, passing);
-  const rates = passRates(validated.map((v) => v.validation), [...QA_CRITERIA, 'passed']);
+  const rates = passRates(
+    validated.map((v) => v.validation),
+    [...QA_CRITERIA, 'passed'],
+  );
   run.log(rates.table);
   return run.finish({ pass_rates: rates.rates, passed: passing.length, ...manifest });
 }

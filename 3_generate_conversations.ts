@@ -15,7 +15,12 @@ import { domainFilePath } from './src/domain.js';
 import { assertSameDomain } from './src/domain_checks.js';
 import { readJsonl, writeJsonl } from './src/io/jsonl.js';
 import { PATHS } from './src/pipeline.js';
-import { checkRoles, CONVERSATION_SCHEMA_NAME, ConversationOutput, conversationPrompt } from './src/prompts/conversation_generator.js';
+import {
+  checkRoles,
+  CONVERSATION_SCHEMA_NAME,
+  ConversationOutput,
+  conversationPrompt,
+} from './src/prompts/conversation_generator.js';
 import { MAX_SEED } from './src/random.js';
 import { conversationTarget, planConversations, type ConversationPlan } from './src/sampling.js';
 import { DIFFICULTIES, QAPair, type Conversation } from './src/schemas.js';
@@ -26,22 +31,35 @@ import { applyTextVariation } from './src/text_variation.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.qaPassed, PATHS.conversationsRaw),
-  'num-conversations': { kind: 'int', help: `conversations to generate (capped at ${PARAMS.conversationsPerQa} per Q&A pair)`, default: PARAMS.numConversations, min: 1 },
+  'num-conversations': {
+    kind: 'int',
+    help: `conversations to generate (capped at ${PARAMS.conversationsPerQa} per Q&A pair)`,
+    default: PARAMS.numConversations,
+    min: 1,
+  },
   seed: { kind: 'int', help: 'random seed of the sampling', default: PARAMS.seed, min: 0, max: MAX_SEED },
   ...llmStageFlags(STAGES.generate),
 } as const;
 
-const SUMMARY = 'Stage 3: sample conversation configurations and write multi-turn conversations → conversations_raw.jsonl';
+const SUMMARY =
+  'Stage 3: sample conversation configurations and write multi-turn conversations → conversations_raw.jsonl';
 
 /** The conversation as stored: the sampled system prompt first, user messages varied in code, metadata from the plan. */
-export function assembleConversation(plan: ConversationPlan, output: ConversationOutput, pairs: QAPair[]): Conversation {
+export function assembleConversation(
+  plan: ConversationPlan,
+  output: ConversationOutput,
+  pairs: QAPair[],
+): Conversation {
   const { config, qaIds } = plan;
   const sources = qaIds.map((i) => pairs[i]!);
   const hardest = Math.max(...sources.map((p) => DIFFICULTIES.indexOf(p.difficulty)));
   return {
     messages: [
       { role: 'system', content: config.system_prompt.template },
-      ...output.messages.map((m) => ({ role: m.role, content: m.role === 'user' ? applyTextVariation(m.content, config.text_variation) : m.content })),
+      ...output.messages.map((m) => ({
+        role: m.role,
+        content: m.role === 'user' ? applyTextVariation(m.content, config.text_variation) : m.content,
+      })),
     ],
     metadata: {
       num_turns: config.num_turns,
@@ -74,17 +92,33 @@ export async function generateConversations(flags: Flags<typeof FLAGS>): Promise
   const output = { schema: ConversationOutput, schemaName: CONVERSATION_SCHEMA_NAME };
   const calls = plans.map((plan, i) => ({
     id: `conversation-${i}`,
-    call: structuredCall(llm, conversationPrompt(domain, plan.config, plan.qaIds.map((id) => pairs[id]!)), output, (out) => checkRoles(out.messages, plan.config.num_turns)),
+    call: structuredCall(
+      llm,
+      conversationPrompt(
+        domain,
+        plan.config,
+        plan.qaIds.map((id) => pairs[id]!),
+      ),
+      output,
+      (out) => checkRoles(out.messages, plan.config.num_turns),
+    ),
   }));
 
   // 3. Write the conversations (with --dry-run: estimate, and stop).
   const stage = await runLlmStage(flags, llm, calls, {
     artifact: flags.output,
     inputs: [flags.input],
-    settings: { seed: flags.seed, requested: flags['num-conversations'], target, qa_pairs: pairs.length, domain: domain.name },
+    settings: {
+      seed: flags.seed,
+      requested: flags['num-conversations'],
+      target,
+      qa_pairs: pairs.length,
+      domain: domain.name,
+    },
     read: target,
     outputTokens: (i) => OUTPUT_TOKENS.generate(plans[i]!.config.num_turns),
-    opening: () => `${target} conversations from ${pairs.length} Q&A pairs (requested ${flags['num-conversations']}) · seed ${flags.seed} · ${llm.provider} ${llm.model}`,
+    opening: () =>
+      `${target} conversations from ${pairs.length} Q&A pairs (requested ${flags['num-conversations']}) · seed ${flags.seed} · ${llm.provider} ${llm.model}`,
   });
   if (!stage) return 0;
   const { run, results, manifest } = stage;
@@ -92,7 +126,10 @@ export async function generateConversations(flags: Flags<typeof FLAGS>): Promise
   const conversations = results.flatMap((out, i) => (out ? [assembleConversation(plans[i]!, out, pairs)] : []));
   run.setWritten(await writeJsonl(flags.output, conversations));
   const sample = conversations[0];
-  if (sample) run.log(`sample (${sample.metadata.user_persona}, ${sample.metadata.style}, ${sample.metadata.num_turns} turns):\n${sample.messages.map((m) => `  ${m.role.toUpperCase()}: ${m.content.slice(0, 160)}`).join('\n')}`);
+  if (sample)
+    run.log(
+      `sample (${sample.metadata.user_persona}, ${sample.metadata.style}, ${sample.metadata.num_turns} turns):\n${sample.messages.map((m) => `  ${m.role.toUpperCase()}: ${m.content.slice(0, 160)}`).join('\n')}`,
+    );
   return run.finish(manifest);
 }
 

@@ -17,7 +17,13 @@ import { domainFilePath } from './src/domain.js';
 import { assertSameDomain } from './src/domain_checks.js';
 import { readJsonl, writeJsonl } from './src/io/jsonl.js';
 import { PATHS } from './src/pipeline.js';
-import { assistantTurns, checkTurnVerdicts, JUDGMENT_SCHEMA_NAME, JudgmentOutput, judgePrompt } from './src/prompts/conversation_judge.js';
+import {
+  assistantTurns,
+  checkTurnVerdicts,
+  JUDGMENT_SCHEMA_NAME,
+  JudgmentOutput,
+  judgePrompt,
+} from './src/prompts/conversation_judge.js';
 import { Conversation, JUDGE_CRITERIA, type JudgedConversation } from './src/schemas.js';
 import { ioFlags, llmStageFlags } from './src/stage/flags.js';
 import { resolveLlmSettings, runLlmStage, structuredCall } from './src/stage/llm_stage.js';
@@ -26,12 +32,17 @@ import { passRates } from './src/stage/pass_rates.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.conversationsRaw, PATHS.conversationsJudged),
-  final: { kind: 'string', help: 'training-format file of the passing conversations', default: PATHS.conversationsFinal },
+  final: {
+    kind: 'string',
+    help: 'training-format file of the passing conversations',
+    default: PATHS.conversationsFinal,
+  },
   'top-k': { kind: 'int', help: 'passing conversations written to --final', default: PARAMS.topK, min: 1 },
   ...llmStageFlags(STAGES.judge),
 } as const;
 
-const SUMMARY = 'Stage 4: judge each conversation with a yes/no rubric → conversations_judged.jsonl (+ top-K passing → conversations_final.jsonl)';
+const SUMMARY =
+  'Stage 4: judge each conversation with a yes/no rubric → conversations_judged.jsonl (+ top-K passing → conversations_final.jsonl)';
 
 export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<number> {
   const llm = resolveLlmSettings('judge', flags);
@@ -39,11 +50,15 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
   assertSameDomain(flags.input, llm.domain, domainFilePath(flags.domain, DEFAULT_DOMAIN));
 
   // 1. Read the conversations.
-  const conversations = await readJsonl(flags.input, Conversation, { missingHint: 'run stage 3 first: npx tsx 3_generate_conversations.ts' });
+  const conversations = await readJsonl(flags.input, Conversation, {
+    missingHint: 'run stage 3 first: npx tsx 3_generate_conversations.ts',
+  });
   const output = { schema: JudgmentOutput, schemaName: JUDGMENT_SCHEMA_NAME };
   const calls = conversations.map((conversation, i) => ({
     id: `conversation-${i}`,
-    call: structuredCall(llm, judgePrompt(llm.domain, conversation), output, (out) => checkTurnVerdicts(out.assistant_turns, assistantTurns(conversation))),
+    call: structuredCall(llm, judgePrompt(llm.domain, conversation), output, (out) =>
+      checkTurnVerdicts(out.assistant_turns, assistantTurns(conversation)),
+    ),
   }));
 
   // 2. Judge them (with --dry-run: estimate, and stop).
@@ -54,7 +69,8 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
     settings: { top_k: flags['top-k'], domain: llm.domain.name },
     read: conversations.length,
     outputTokens: (i) => OUTPUT_TOKENS.judge(assistantTurns(conversations[i]!)),
-    opening: (mode) => `${conversations.length} conversations from ${flags.input} · ${llm.provider} ${llm.model} · ${mode}`,
+    opening: (mode) =>
+      `${conversations.length} conversations from ${flags.input} · ${llm.provider} ${llm.model} · ${mode}`,
   });
   if (!stage) return 0;
   const { run, results, manifest } = stage;
@@ -66,14 +82,23 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<nu
     const { assistant_turns: turn_verdicts, ...rubric } = j;
     const factually_accurate = turn_verdicts.every((t) => t.supported);
     const overall_pass = factually_accurate && j.natural_conversation && j.on_topic && j.adds_value;
-    judged.push({ conversation: conversations[i]!, judgment: { factually_accurate, ...rubric, overall_pass, turn_verdicts } });
+    judged.push({
+      conversation: conversations[i]!,
+      judgment: { factually_accurate, ...rubric, overall_pass, turn_verdicts },
+    });
   });
 
   // 4. Write all judged conversations, and the first top-K passing ones in training format.
   run.setWritten(await writeJsonl(flags.output, judged));
   const passing = judged.filter((j) => j.judgment.overall_pass);
-  await writeJsonl(flags.final, passing.slice(0, flags['top-k']).map((j) => ({ messages: j.conversation.messages })));
-  const rates = passRates(judged.map((j) => j.judgment), [...JUDGE_CRITERIA, 'overall_pass']);
+  await writeJsonl(
+    flags.final,
+    passing.slice(0, flags['top-k']).map((j) => ({ messages: j.conversation.messages })),
+  );
+  const rates = passRates(
+    judged.map((j) => j.judgment),
+    [...JUDGE_CRITERIA, 'overall_pass'],
+  );
   run.log(rates.table);
   run.log(`top ${Math.min(flags['top-k'], passing.length)} passing conversations written to ${flags.final}`);
   return run.finish({ pass_rates: rates.rates, passing: passing.length, ...manifest });

@@ -16,7 +16,12 @@ import { embeddingsProblem } from './src/embedding_check.js';
 import { EMBEDDINGS_CODEC } from './src/io/embedding_codec.js';
 import { AtomicJsonlWriter, readJsonl } from './src/io/jsonl.js';
 import { embeddingTask } from './src/llm/calls.js';
-import { DEFAULT_EMBEDDING_PROVIDER, embeddingProvider, PROVIDER_CHOICES, PROVIDER_NAMES } from './src/llm/providers.js';
+import {
+  DEFAULT_EMBEDDING_PROVIDER,
+  embeddingProvider,
+  PROVIDER_CHOICES,
+  PROVIDER_NAMES,
+} from './src/llm/providers.js';
 import { OrderedWriter } from './src/io/ordered_writer.js';
 import { JudgedConversation, type EmbeddedConversation } from './src/schemas.js';
 import { concurrencyFlag, ioFlags, resolveEmbeddingModel, resolveProvider, RUN_FLAGS } from './src/stage/flags.js';
@@ -24,12 +29,26 @@ import { StageRun } from './src/stage/stage_run.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.conversationsJudged, PATHS.conversationsEmbedded),
-  provider: { kind: 'string', help: `${PROVIDER_CHOICES} (default: $LLM_PROVIDER, else openai; gemini needs only GOOGLE_API_KEY)`, choices: PROVIDER_NAMES },
-  model: { kind: 'string', value: 'NAME', help: `embedding model (default $${EMBEDDING.modelEnv}, else ${EMBEDDING.openaiModel} / ${EMBEDDING.geminiModel})` },
+  provider: {
+    kind: 'string',
+    help: `${PROVIDER_CHOICES} (default: $LLM_PROVIDER, else openai; gemini needs only GOOGLE_API_KEY)`,
+    choices: PROVIDER_NAMES,
+  },
+  model: {
+    kind: 'string',
+    value: 'NAME',
+    help: `embedding model (default $${EMBEDDING.modelEnv}, else ${EMBEDDING.openaiModel} / ${EMBEDDING.geminiModel})`,
+  },
   dimensions: { kind: 'int', help: 'embedding size', default: EMBEDDING.dimensions, min: 1 },
   'batch-size': { kind: 'int', help: 'texts per request', default: EMBEDDING.batchSize, min: 1, max: 2048 },
   ...concurrencyFlag(EMBEDDING.concurrency),
-  'max-failure-rate': { kind: 'number', help: 'share of items that may fail before the exit code says so', default: 0, min: 0, max: 1 },
+  'max-failure-rate': {
+    kind: 'number',
+    help: 'share of items that may fail before the exit code says so',
+    default: 0,
+    min: 0,
+    max: 1,
+  },
   ...RUN_FLAGS,
 } as const;
 
@@ -47,10 +66,13 @@ export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<nu
   const model = resolveEmbeddingModel(provider, flags.model);
 
   // 1. Read the judged conversations and build the texts.
-  const judged = await readJsonl(flags.input, JudgedConversation, { missingHint: 'run stage 4 first: npx tsx 4_judge_and_save.ts' });
+  const judged = await readJsonl(flags.input, JudgedConversation, {
+    missingHint: 'run stage 4 first: npx tsx 4_judge_and_save.ts',
+  });
   const texts = judged.map((j) => embeddingText(j.conversation.messages, EMBEDDING.maxChars));
   const batches: number[][] = [];
-  for (let start = 0; start < judged.length; start += flags['batch-size']) batches.push(judged.slice(start, start + flags['batch-size']).map((_, k) => start + k));
+  for (let start = 0; start < judged.length; start += flags['batch-size'])
+    batches.push(judged.slice(start, start + flags['batch-size']).map((_, k) => start + k));
 
   // 2. Embed batch by batch, writing rows in input order as soon as the batches before them are done.
   const embedder = embeddingProvider(provider, model, 'stage 5 embeds conversations');
@@ -58,29 +80,54 @@ export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<nu
     stage: 'embed',
     artifact: flags.output,
     inputs: [flags.input],
-    settings: { provider, model, dimensions: flags.dimensions, batch_size: flags['batch-size'], concurrency: flags.concurrency, max_chars: EMBEDDING.maxChars },
+    settings: {
+      provider,
+      model,
+      dimensions: flags.dimensions,
+      batch_size: flags['batch-size'],
+      concurrency: flags.concurrency,
+      max_chars: EMBEDDING.maxChars,
+    },
     concurrency: flags.concurrency,
     fresh: flags.fresh,
     quiet: flags.quiet,
     maxFailureRate: flags['max-failure-rate'],
   });
   run.setRead(judged.length);
-  run.log(`embed: ${judged.length} conversations in ${batches.length} requests · ${provider} ${model} at ${flags.dimensions} dimensions`);
+  run.log(
+    `embed: ${judged.length} conversations in ${batches.length} requests · ${provider} ${model} at ${flags.dimensions} dimensions`,
+  );
   const writer = new AtomicJsonlWriter(flags.output);
   const ordered = new OrderedWriter<number[][]>(writer, (b, vectors) =>
-    batches[b]!.map((i, k): EmbeddedConversation => ({
-      conversation: judged[i]!.conversation,
-      judgment: judged[i]!.judgment,
-      embedding: normalise(vectors[k]!),
-      text_preview: texts[i]!.slice(0, EMBEDDING.previewChars),
-    })),
+    batches[b]!.map(
+      (i, k): EmbeddedConversation => ({
+        conversation: judged[i]!.conversation,
+        judgment: judged[i]!.judgment,
+        embedding: normalise(vectors[k]!),
+        text_preview: texts[i]!.slice(0, EMBEDDING.previewChars),
+      }),
+    ),
   );
   try {
     // Free, before the first paid request: a retired embedding model stops here with the current ones named.
     // A run whose batches are all saved asks nothing, not even the look-up.
-    const tasks = batches.map((indices, b) => ({ ...embeddingTask(run, embedder, `batch-${b}`, indices.map((i) => texts[i]!), flags.dimensions), units: indices.length }));
+    const tasks = batches.map((indices, b) => ({
+      ...embeddingTask(
+        run,
+        embedder,
+        `batch-${b}`,
+        indices.map((i) => texts[i]!),
+        flags.dimensions,
+      ),
+      units: indices.length,
+    }));
     // Saved vectors pass the check fresh ones get: a NaN saved by an older version is asked again, not written.
-    run.checkpoint.recheck(tasks.map((t, b) => ({ key: t.key, problem: (stored) => embeddingsProblem(EMBEDDINGS_CODEC.decode(stored), batches[b]!.length, flags.dimensions) })));
+    run.checkpoint.recheck(
+      tasks.map((t, b) => ({
+        key: t.key,
+        problem: (stored) => embeddingsProblem(EMBEDDINGS_CODEC.decode(stored), batches[b]!.length, flags.dimensions),
+      })),
+    );
     if (tasks.some((t) => !run.checkpoint.has(t.key))) await embedder.checkModel?.();
     await run.runTasks('embed', tasks, { onResult: (b, vectors) => ordered.put(b, vectors) });
     await writer.commit();

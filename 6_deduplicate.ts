@@ -29,9 +29,28 @@ import { StageRun } from './src/stage/stage_run.js';
 
 export const FLAGS = {
   ...ioFlags(PATHS.conversationsEmbedded, PATHS.conversationsDeduplicated),
-  threshold: { kind: 'number', help: 'cosine similarity at or above which a conversation is a duplicate, in (0, 1]', default: PARAMS.dedupThreshold, min: 0, exclusiveMin: true, max: 1 },
-  method: { kind: 'string', help: 'cosine (embeddings) or minhash (word shingles, no embeddings needed)', default: 'cosine', choices: ['cosine', 'minhash'] },
-  jaccard: { kind: 'number', help: 'minhash: Jaccard similarity at or above which a conversation is a duplicate, in (0, 1]', default: PARAMS.minhashThreshold, min: 0, exclusiveMin: true, max: 1 },
+  threshold: {
+    kind: 'number',
+    help: 'cosine similarity at or above which a conversation is a duplicate, in (0, 1]',
+    default: PARAMS.dedupThreshold,
+    min: 0,
+    exclusiveMin: true,
+    max: 1,
+  },
+  method: {
+    kind: 'string',
+    help: 'cosine (embeddings) or minhash (word shingles, no embeddings needed)',
+    default: 'cosine',
+    choices: ['cosine', 'minhash'],
+  },
+  jaccard: {
+    kind: 'number',
+    help: 'minhash: Jaccard similarity at or above which a conversation is a duplicate, in (0, 1]',
+    default: PARAMS.minhashThreshold,
+    min: 0,
+    exclusiveMin: true,
+    max: 1,
+  },
   report: { kind: 'string', help: 'removed-duplicates report (default: OUTPUT with .report.jsonl)' },
   ...QUIET_FLAG,
 } as const;
@@ -67,8 +86,13 @@ export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
       },
     });
     rows = embedded.rows;
-    run.log(`deduplicate: ${embedded.count} conversations × ${embedded.dim} dimensions read in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-    result = dedupGreedy({ vectors: embedded.vectors, dim: embedded.dim, count: embedded.count, passing: embedded.passing }, { threshold: flags.threshold });
+    run.log(
+      `deduplicate: ${embedded.count} conversations × ${embedded.dim} dimensions read in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+    );
+    result = dedupGreedy(
+      { vectors: embedded.vectors, dim: embedded.dim, count: embedded.count, passing: embedded.passing },
+      { threshold: flags.threshold },
+    );
   } else {
     // MinHash needs only the conversations: any judged file (embedded or not) will do.
     rows = [];
@@ -83,7 +107,9 @@ export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
     result = minhashDedup(texts, Uint8Array.from(passing), { threshold: flags.jaccard });
   }
   run.setRead(rows.length);
-  run.log(`deduplicate: ${result.removed.length} duplicates found by ${result.stats.method} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  run.log(
+    `deduplicate: ${result.removed.length} duplicates found by ${result.stats.method} in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+  );
 
   // 2. Write the kept rows in input order, and what was removed and why — unless Ctrl-C came during the dedup.
   await run.stopIfInterrupted();
@@ -95,9 +121,19 @@ export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
     }
   };
   run.setWritten(await writeJsonl(flags.output, kept()));
-  await writeJsonl(reportFile, result.removed.map((r) => ({ index: r.index, duplicate_of: r.duplicateOf, similarity: Number(r.similarity.toFixed(6)) })));
+  await writeJsonl(
+    reportFile,
+    result.removed.map((r) => ({
+      index: r.index,
+      duplicate_of: r.duplicateOf,
+      similarity: Number(r.similarity.toFixed(6)),
+    })),
+  );
   run.filter('duplicate', result.removed.length);
-  const histogram = similarityHistogram(result.removed.map((r) => r.similarity), flags.method === 'cosine' ? flags.threshold : flags.jaccard);
+  const histogram = similarityHistogram(
+    result.removed.map((r) => r.similarity),
+    flags.method === 'cosine' ? flags.threshold : flags.jaccard,
+  );
   if (result.removed.length) run.log(`similarity of removed pairs:\n${histogram.text}`);
   return run.finish({ removed: result.removed.length, histogram: histogram.bins, dedup_stats: result.stats });
 }

@@ -19,7 +19,16 @@ import { runIfMain, usageText, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, PARAMS } from './src/config.js';
 import { PATHS } from './src/pipeline.js';
 import { dedupReportPath, selectedPath } from './src/io/sidecars.js';
-import { EXPORT_FORMATS, FORMAT_RULES, keepsSystem, SYSTEM_MODES, toExportRow, type ExportFormat, type Message, type SystemMode } from './src/export/formats.js';
+import {
+  EXPORT_FORMATS,
+  FORMAT_RULES,
+  keepsSystem,
+  SYSTEM_MODES,
+  toExportRow,
+  type ExportFormat,
+  type Message,
+  type SystemMode,
+} from './src/export/formats.js';
 import { checkExportRow, OPENAI_MIN_EXAMPLES } from './src/export/loader_rules.js';
 import { hubFiles, writeDatasetCard } from './src/export/dataset_card.js';
 import { parquetMessages, writeMessagesParquet } from './src/export/parquet.js';
@@ -40,16 +49,42 @@ import { StageRun } from './src/stage/stage_run.js';
 export const FLAGS = {
   ...ioFlags(PATHS.conversationsDeduplicated, PATHS.conversationsFinal),
   'top-k': { kind: 'int', help: 'conversations in the training set', default: PARAMS.topK, min: 1 },
-  format: { kind: 'string', help: "training format, each line checked by its loader's rules (listed below)", default: 'messages', choices: EXPORT_FORMATS },
-  system: { kind: 'string', help: 'nanochat only: merge the system prompt into the first user message, or drop it (the other formats keep it)', default: 'merge', choices: SYSTEM_MODES },
-  select: { kind: 'string', help: 'coverage: most facts, then the mix, then fewest near-duplicates; first: the first top-K in input order', default: 'coverage', choices: ['coverage', 'first'] },
-  domain: { kind: 'string', help: `domain file the run used, for the persona and system-prompt targets (default ${DEFAULT_DOMAIN} if present)` },
-  'max-tokens': { kind: 'int', help: `drop conversations longer than N tokens (nanochat renders at most ${NANOCHAT_MAX_TOKENS})`, min: 1 },
-  parquet: { kind: 'boolean', help: 'also write <output>.parquet (messages: list of role/content) and <output>.README.md, a Hub dataset card' },
+  format: {
+    kind: 'string',
+    help: "training format, each line checked by its loader's rules (listed below)",
+    default: 'messages',
+    choices: EXPORT_FORMATS,
+  },
+  system: {
+    kind: 'string',
+    help: 'nanochat only: merge the system prompt into the first user message, or drop it (the other formats keep it)',
+    default: 'merge',
+    choices: SYSTEM_MODES,
+  },
+  select: {
+    kind: 'string',
+    help: 'coverage: most facts, then the mix, then fewest near-duplicates; first: the first top-K in input order',
+    default: 'coverage',
+    choices: ['coverage', 'first'],
+  },
+  domain: {
+    kind: 'string',
+    help: `domain file the run used, for the persona and system-prompt targets (default ${DEFAULT_DOMAIN} if present)`,
+  },
+  'max-tokens': {
+    kind: 'int',
+    help: `drop conversations longer than N tokens (nanochat renders at most ${NANOCHAT_MAX_TOKENS})`,
+    min: 1,
+  },
+  parquet: {
+    kind: 'boolean',
+    help: 'also write <output>.parquet (messages: list of role/content) and <output>.README.md, a Hub dataset card',
+  },
   ...QUIET_FLAG,
 } as const;
 
-const SUMMARY = 'Stage 7: keep passing conversations, take the top K and write the training set → conversations_final.jsonl';
+const SUMMARY =
+  'Stage 7: keep passing conversations, take the top K and write the training set → conversations_final.jsonl';
 
 /** `--help`: the flags, then each `--format` with the trainer that reads it and the rules its lines are checked by. */
 export function selectHelp(): string {
@@ -62,8 +97,14 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
   const format = flags.format as ExportFormat;
   const system = flags.system as SystemMode;
   // Refused before any work: with these formats the system message is part of the row, so "drop" would do nothing.
-  if (system === 'drop' && keepsSystem(format)) throw new UsageError(`\`--system drop\` applies to --format nanochat only; --format ${format} keeps the system message as its first turn (leave --system out)`);
-  if (format === 'openai' && flags['top-k'] < OPENAI_MIN_EXAMPLES) throw new UsageError(`Expected \`--top-k\` to be at least ${OPENAI_MIN_EXAMPLES} with --format openai (the fine-tuning API refuses a smaller file), got ${flags['top-k']}`);
+  if (system === 'drop' && keepsSystem(format))
+    throw new UsageError(
+      `\`--system drop\` applies to --format nanochat only; --format ${format} keeps the system message as its first turn (leave --system out)`,
+    );
+  if (format === 'openai' && flags['top-k'] < OPENAI_MIN_EXAMPLES)
+    throw new UsageError(
+      `Expected \`--top-k\` to be at least ${OPENAI_MIN_EXAMPLES} with --format openai (the fine-tuning API refuses a smaller file), got ${flags['top-k']}`,
+    );
   const run = new StageRun({
     stage: 'select_top',
     artifact: flags.output,
@@ -109,34 +150,62 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
       run.filter('loader_rule');
       continue;
     }
-    candidates.push({ facts: conversationFactIds(row.conversation.source_qa_pairs), mix: dimensions.map((d) => d.value(row.conversation.metadata)), crowd: index });
+    candidates.push({
+      facts: conversationFactIds(row.conversation.source_qa_pairs),
+      mix: dimensions.map((d) => d.value(row.conversation.metadata)),
+      crowd: index,
+    });
     rowOf.push(index);
   }
   // Crowding needs every kept row's place in the embedded file, so it is filled in once the count is known.
   const removed = await readDedupReport(dedupReportPath(flags.input));
   const crowd = removed ? crowding(removed, index + 1) : undefined;
   for (const c of candidates) c.crowd = crowd?.[c.crowd] ?? 0;
-  const chosen = flags.select === 'first' ? firstK(candidates, flags['top-k']) : selectConversations(candidates, flags['top-k'], dimensions);
+  const chosen =
+    flags.select === 'first'
+      ? firstK(candidates, flags['top-k'])
+      : selectConversations(candidates, flags['top-k'], dimensions);
   run.filter('not_selected', candidates.length - chosen.length);
 
   // What the choice gives, beside the first-K prefix of the same candidates.
-  const targets = effectiveTargets(dimensions, candidates.map((c) => c.mix));
+  const targets = effectiveTargets(
+    dimensions,
+    candidates.map((c) => c.mix),
+  );
   const summary = (rows: number[]) => {
-    const mix = mixCounts(targets, rows.map((i) => candidates[i]!.mix));
-    return { conversations: rows.length, facts_covered: factsCovered(candidates, rows), mix, mix_distance: mixDistance(targets, mix) };
+    const mix = mixCounts(
+      targets,
+      rows.map((i) => candidates[i]!.mix),
+    );
+    return {
+      conversations: rows.length,
+      facts_covered: factsCovered(candidates, rows),
+      mix,
+      mix_distance: mixDistance(targets, mix),
+    };
   };
   const selection = {
     method: flags.select,
     candidates: candidates.length,
-    facts_in_candidates: factsCovered(candidates, candidates.map((_, i) => i)),
+    facts_in_candidates: factsCovered(
+      candidates,
+      candidates.map((_, i) => i),
+    ),
     crowding_from: removed ? dedupReportPath(flags.input) : null,
     selected: summary(chosen),
     first_k: summary(firstK(candidates, flags['top-k'])),
   };
-  const tvd = (m: Record<string, number>) => Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' · ');
-  run.log(`selection (${flags.select}): ${chosen.length} of ${candidates.length} candidates cover ${selection.selected.facts_covered} of ${selection.facts_in_candidates} facts; the first ${selection.first_k.conversations} would cover ${selection.first_k.facts_covered}`);
+  const tvd = (m: Record<string, number>) =>
+    Object.entries(m)
+      .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+      .join(' · ');
+  run.log(
+    `selection (${flags.select}): ${chosen.length} of ${candidates.length} candidates cover ${selection.selected.facts_covered} of ${selection.facts_in_candidates} facts; the first ${selection.first_k.conversations} would cover ${selection.first_k.facts_covered}`,
+  );
   run.log(`mix distance from targets (0 = on target), selected: ${tvd(selection.selected.mix_distance)}`);
-  run.log(`mix distance from targets, first ${selection.first_k.conversations}:  ${tvd(selection.first_k.mix_distance)}`);
+  run.log(
+    `mix distance from targets, first ${selection.first_k.conversations}:  ${tvd(selection.first_k.mix_distance)}`,
+  );
 
   // 2b. Read the input again and keep the chosen rows, in input order, with their facts for stats and the report.
   const wanted = new Map(chosen.map((i) => [rowOf[i]!, i]));
@@ -159,12 +228,23 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
   run.setWritten(await writeJsonl(flags.output, run.untilInterrupted(rows)));
   await writeJsonl(selectedPath(flags.output), sources);
   run.addOutput(selectedPath(flags.output));
-  if (format === 'openai' && run.counts.written < OPENAI_MIN_EXAMPLES) process.stderr.write(`warning: ${flags.output} has ${run.counts.written} rows; the OpenAI fine-tuning API refuses a training file with fewer than ${OPENAI_MIN_EXAMPLES}\n`);
-  if (firstRuleBreak) process.stderr.write(`warning: ${run.counts.filtered.loader_rule} conversations break the ${format} loader's rules and were left out; first: ${firstRuleBreak}\n`);
+  if (format === 'openai' && run.counts.written < OPENAI_MIN_EXAMPLES)
+    process.stderr.write(
+      `warning: ${flags.output} has ${run.counts.written} rows; the OpenAI fine-tuning API refuses a training file with fewer than ${OPENAI_MIN_EXAMPLES}\n`,
+    );
+  if (firstRuleBreak)
+    process.stderr.write(
+      `warning: ${run.counts.filtered.loader_rule} conversations break the ${format} loader's rules and were left out; first: ${firstRuleBreak}\n`,
+    );
   const stats = tokenStats(tokens);
   const over = tokens.filter((t) => t > NANOCHAT_MAX_TOKENS).length;
-  run.log(`tokens per conversation: min ${stats.min} · p50 ${stats.p50} · p90 ${stats.p90} · p99 ${stats.p99} · max ${stats.max}`);
-  if (over) process.stderr.write(`warning: ${over} conversations exceed nanochat's ${NANOCHAT_MAX_TOKENS}-token limit and would be truncated (--max-tokens ${NANOCHAT_MAX_TOKENS} drops them)\n`);
+  run.log(
+    `tokens per conversation: min ${stats.min} · p50 ${stats.p50} · p90 ${stats.p90} · p99 ${stats.p99} · max ${stats.max}`,
+  );
+  if (over)
+    process.stderr.write(
+      `warning: ${over} conversations exceed nanochat's ${NANOCHAT_MAX_TOKENS}-token limit and would be truncated (--max-tokens ${NANOCHAT_MAX_TOKENS} drops them)\n`,
+    );
 
   // 4. With --parquet: the same rows as parquet, and the dataset card that describes them for the Hub.
   if (flags.parquet) {
@@ -173,11 +253,25 @@ export async function selectTop(flags: Flags<typeof FLAGS>): Promise<number> {
     const files = hubFiles(flags.output);
     writeMessagesParquet(files.parquet, parquetRows);
     writeDatasetCard(files.card, {
-      domain: domain.name, rows: parquetRows.length, format, system, jsonlName: basename(flags.output),
-      provenance: readProvenance(flags.input), selection: { ...selection.selected, method: flags.select, candidates: candidates.length, facts_in_candidates: selection.facts_in_candidates },
-      tokens: stats, overTokenLimit: over, createdAt: new Date().toISOString(),
+      domain: domain.name,
+      rows: parquetRows.length,
+      format,
+      system,
+      jsonlName: basename(flags.output),
+      provenance: readProvenance(flags.input),
+      selection: {
+        ...selection.selected,
+        method: flags.select,
+        candidates: candidates.length,
+        facts_in_candidates: selection.facts_in_candidates,
+      },
+      tokens: stats,
+      overTokenLimit: over,
+      createdAt: new Date().toISOString(),
     });
-    run.log(`parquet: ${files.parquet} · dataset card: ${files.card} (publish with scripts/push_to_hub.ts --repo ORG/NAME)`);
+    run.log(
+      `parquet: ${files.parquet} · dataset card: ${files.card} (publish with scripts/push_to_hub.ts --repo ORG/NAME)`,
+    );
   }
   return run.finish({ token_stats: stats, over_token_limit: over, selection });
 }

@@ -18,14 +18,32 @@
  * each file too, and the ratios and the kept-set comparison go into the table.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dedupGreedy } from '../src/dedup/greedy.js';
 import { minhashDedup } from '../src/dedup/minhash.js';
 import { readEmbedded } from '../src/dedup/read_embedded.js';
-import { dedupExact, dedupOriginalPort, normalizeInto, similarity, visitOrder, type DedupResult } from '../src/dedup/reference.js';
+import {
+  dedupExact,
+  dedupOriginalPort,
+  normalizeInto,
+  similarity,
+  visitOrder,
+  type DedupResult,
+} from '../src/dedup/reference.js';
 import { conversationText } from '../src/conversation_text.js';
 import { Rng, writeEmbeddedJsonl } from './fixtures.js';
 import { compareKept, numpyAvailable, runNumpy, type NumpyRun } from './numpy_peer.js';
@@ -132,7 +150,8 @@ function runChild(task: ChildTask): ChildReport {
   const t3 = performance.now();
   let viaJson: ReturnType<typeof readEmbedded> | undefined = readEmbedded(task.file, { parser: 'json' });
   const readJsonS = seconds(t3);
-  if (viaJson.vectors.some((v, k) => !Object.is(v, rows.vectors[k]))) throw new Error('JSON.parse and scan readers disagree');
+  if (viaJson.vectors.some((v, k) => !Object.is(v, rows.vectors[k])))
+    throw new Error('JSON.parse and scan readers disagree');
   viaJson = undefined; // so the second read does not run with two copies alive
   const t3b = performance.now();
   readEmbedded(task.file);
@@ -150,7 +169,9 @@ function runChild(task: ChildTask): ChildReport {
   let portS: number | undefined;
   let portAgreement: string | undefined;
   if (task.port) {
-    const embeddings = Array.from({ length: rows.count }, (_, i) => Array.from(rows.vectors.subarray(i * rows.dim, (i + 1) * rows.dim)));
+    const embeddings = Array.from({ length: rows.count }, (_, i) =>
+      Array.from(rows.vectors.subarray(i * rows.dim, (i + 1) * rows.dim)),
+    );
     const passing = Array.from(rows.passing, Boolean);
     const t4 = performance.now();
     const port = dedupOriginalPort(embeddings, passing, THRESHOLD);
@@ -159,11 +180,17 @@ function runChild(task: ChildTask): ChildReport {
   }
 
   // The text 6_deduplicate.ts feeds MinHash: `ROLE: content` blocks.
-  const texts = rows.rows.map((r) => conversationText((JSON.parse(r) as { conversation: { messages: Array<{ role: string; content: string }> } }).conversation.messages));
+  const texts = rows.rows.map((r) =>
+    conversationText(
+      (JSON.parse(r) as { conversation: { messages: Array<{ role: string; content: string }> } }).conversation.messages,
+    ),
+  );
   const t5 = performance.now();
   const mh = minhashDedup(texts, rows.passing, { threshold: JACCARD });
   const minhashS = seconds(t5);
-  const minhashAgreement = task.bruteJaccard ? compare(mh, bruteForceJaccard(texts, rows.passing), rows.count) : undefined;
+  const minhashAgreement = task.bruteJaccard
+    ? compare(mh, bruteForceJaccard(texts, rows.passing), rows.count)
+    : undefined;
 
   return {
     size: task.size,
@@ -198,7 +225,11 @@ function compare(got: DedupResult, want: DedupResult, n: number): string {
   let same = 0;
   for (let i = 0; i < n; i++) if (a[i] === b[i]) same++;
   const identical = JSON.stringify(got.removed) === JSON.stringify(want.removed);
-  return same === n ? (identical ? '100% (identical)' : '100% (kept set identical)') : `${((100 * same) / n).toFixed(3)}%`;
+  return same === n
+    ? identical
+      ? '100% (identical)'
+      : '100% (kept set identical)'
+    : `${((100 * same) / n).toFixed(3)}%`;
 }
 
 /**
@@ -206,7 +237,11 @@ function compare(got: DedupResult, want: DedupResult, n: number): string {
  * recompute in Float64 its similarity to every row kept before it in visit order and re-derive its decision. If
  * every row passes this check the result is exactly the greedy one (by induction over visit order).
  */
-function sampledCheck(rows: { vectors: Float32Array; dim: number; count: number; passing: Uint8Array }, result: DedupResult, sample: number): string {
+function sampledCheck(
+  rows: { vectors: Float32Array; dim: number; count: number; passing: Uint8Array },
+  result: DedupResult,
+  sample: number,
+): string {
   const { dim, count } = rows;
   const x = new Float32Array(count * dim);
   normalizeInto(rows.vectors, count, dim, x, dim);
@@ -260,7 +295,11 @@ function bruteForceJaccard(texts: string[], passing: Uint8Array): DedupResult {
       isKept[i] = 1;
     } else removed.push({ index: i, duplicateOf: best, similarity: bestSim });
   }
-  return { kept: kept.sort((a, b) => a - b), removed: removed.sort((a, b) => a.index - b.index), stats: { comparisons: 0, method: 'brute-force Jaccard' } };
+  return {
+    kept: kept.sort((a, b) => a - b),
+    removed: removed.sort((a, b) => a.index - b.index),
+    stats: { comparisons: 0, method: 'brute-force Jaccard' },
+  };
 }
 
 // ---- parent: fixtures, children, table ----
@@ -268,7 +307,9 @@ function bruteForceJaccard(texts: string[], passing: Uint8Array): DedupResult {
 /** The vector extensions /proc/cpuinfo lists (what NumPy's BLAS can use; WebAssembly SIMD is 128-bit whatever they are). */
 function simdFlags(): string {
   try {
-    const flags = new Set(/^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1].trim().split(/\s+/) ?? []);
+    const flags = new Set(
+      /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1].trim().split(/\s+/) ?? [],
+    );
     const has = ['avx512f', 'avx2', 'fma'].filter((f) => flags.has(f));
     return has.length ? ` (${has.join(', ')})` : '';
   } catch {
@@ -291,22 +332,35 @@ function table(reports: ChildReport[], portEstimate: Map<number, number>): strin
   const f = (v: number | undefined, d = 2): string => (v === undefined ? '—' : v.toFixed(d));
   const n = (v: number): string => v.toLocaleString('en-US');
   const label = (r: ChildReport): string => `${n(r.size)} ${r.geometry}`;
-  const duration = (sec: number): string => (sec < 120 ? `${sec.toFixed(0)} s` : sec < 7200 ? `${(sec / 60).toFixed(0)} min` : `${(sec / 3600).toFixed(1)} h`);
+  const duration = (sec: number): string =>
+    sec < 120 ? `${sec.toFixed(0)} s` : sec < 7200 ? `${(sec / 60).toFixed(0)} min` : `${(sec / 3600).toFixed(1)} h`;
   const lines = [
     '| rows | file | read | dedup | write kept | **whole stage** | peak RSS | removed | agreement with exact greedy | Python loop ported (JS) | dedup speed-up |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|',
   ];
   for (const r of reports) {
     const est = portEstimate.get(r.size);
-    const port = r.portS !== undefined ? `${f(r.portS, 1)} s` : est !== undefined ? `~${duration(est)} (est.)` : 'not run';
-    const ratio = r.portS !== undefined ? `${(r.portS / r.dedupS).toFixed(0)}×` : est !== undefined ? `~${(est / r.dedupS).toFixed(0)}× (est.)` : '—';
+    const port =
+      r.portS !== undefined ? `${f(r.portS, 1)} s` : est !== undefined ? `~${duration(est)} (est.)` : 'not run';
+    const ratio =
+      r.portS !== undefined
+        ? `${(r.portS / r.dedupS).toFixed(0)}×`
+        : est !== undefined
+          ? `~${(est / r.dedupS).toFixed(0)}× (est.)`
+          : '—';
     lines.push(
       `| ${label(r)} | ${f(r.fileMB, 0)} MB | ${f(r.readS)} s | ${f(r.dedupS)} s | ${f(r.writeS)} s | **${f(r.stageS)} s** | ${f(r.peakRssMB, 0)} MB | ${n(r.removed)} | ${r.agreement} | ${port} | ${ratio} |`,
     );
   }
-  lines.push('', '| rows | read: hand-rolled scan (warm) | read: JSON.parse per line (warm) | scan speed-up |', '|---:|---:|---:|---:|');
+  lines.push(
+    '',
+    '| rows | read: hand-rolled scan (warm) | read: JSON.parse per line (warm) | scan speed-up |',
+    '|---:|---:|---:|---:|',
+  );
   for (const r of reports) {
-    lines.push(`| ${label(r)} | ${f(r.rereadScanS)} s | ${f(r.readJsonS)} s | ${(r.readJsonS / r.rereadScanS).toFixed(2)}× |`);
+    lines.push(
+      `| ${label(r)} | ${f(r.rereadScanS)} s | ${f(r.readJsonS)} s | ${(r.readJsonS / r.rereadScanS).toFixed(2)}× |`,
+    );
   }
   lines.push(
     '',
@@ -323,9 +377,15 @@ function table(reports: ChildReport[], portEstimate: Map<number, number>): strin
       `| ${label(r)} | ${pairs.toExponential(2)} | ≥ ${pairs ? (100 * (1 - Math.min(stage1Pass, pairs) / pairs)).toFixed(3) : '—'}% | ${n(d.stage3Dots ?? 0)} | ${n(d.candidates ?? 0)} | ${n(d.nearPairs ?? 0)} | ${d.ms_normalize} ms | ${d.ms_basis} ms | ${d.ms_project} ms | ${d.ms_scan} ms | ${rest} ms |`,
     );
   }
-  lines.push('', '| rows | MinHash (128 perms, 3-word shingles, Jaccard ≥ 0.8) | removed | agreement with brute-force Jaccard greedy |', '|---:|---:|---:|---|');
+  lines.push(
+    '',
+    '| rows | MinHash (128 perms, 3-word shingles, Jaccard ≥ 0.8) | removed | agreement with brute-force Jaccard greedy |',
+    '|---:|---:|---:|---|',
+  );
   for (const r of reports) {
-    lines.push(`| ${label(r)} | ${f(r.minhashS)} s | ${n(r.minhashRemoved)} | ${r.minhashAgreement ?? 'not run (brute force too slow)'} |`);
+    lines.push(
+      `| ${label(r)} | ${f(r.minhashS)} s | ${n(r.minhashRemoved)} | ${r.minhashAgreement ?? 'not run (brute force too slow)'} |`,
+    );
   }
   const peers = reports.filter((r) => r.numpy);
   if (peers.length) {
@@ -355,7 +415,8 @@ function save(section: string): string {
   const text = existsSync(path) ? readFileSync(path, 'utf8') : `# Benchmarks\n\n${MARK_START}\n${MARK_END}\n`;
   const a = text.indexOf(MARK_START);
   const b = text.indexOf(MARK_END);
-  const next = a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + MARK_END.length) : `${text.trimEnd()}\n\n${block}\n`;
+  const next =
+    a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + MARK_END.length) : `${text.trimEnd()}\n\n${block}\n`;
   writeFileSync(`${path}.tmp`, next);
   renameSync(`${path}.tmp`, path);
   return path;
@@ -371,12 +432,15 @@ function main(): void {
     .split(',')
     .map((s) => {
       const n = Number(s);
-      if (!Number.isInteger(n) || n < 2) throw new Error(`Expected \`--sizes\` to be integers ≥ 2 separated by commas, got ${String(args.sizes)}`);
+      if (!Number.isInteger(n) || n < 2)
+        throw new Error(`Expected \`--sizes\` to be integers ≥ 2 separated by commas, got ${String(args.sizes)}`);
       return n;
     })
     .sort((a, b) => a - b);
   const geometries = String(args.fixtures ?? 'clustered,isotropic').split(',') as Geometry[];
-  for (const g of geometries) if (g !== 'clustered' && g !== 'isotropic') throw new Error(`Expected \`--fixtures\` to list clustered and/or isotropic, got ${String(args.fixtures)}`);
+  for (const g of geometries)
+    if (g !== 'clustered' && g !== 'isotropic')
+      throw new Error(`Expected \`--fixtures\` to list clustered and/or isotropic, got ${String(args.fixtures)}`);
   const withNumpy = !args['no-numpy'] && numpyAvailable();
   const exactMax = intFlag(args, 'exact-max', 10_000);
   const sample = intFlag(args, 'sample', 150);
@@ -393,46 +457,56 @@ function main(): void {
   const started = performance.now();
   try {
     for (const geometry of geometries)
-    for (const size of sizes) {
-      const file = join(dir, `embedded_${geometry}_${size}.jsonl`);
-      const tg = performance.now();
-      const { bytes } = writeEmbeddedJsonl(file, { count: size, seed: SEED, threshold: THRESHOLD, geometry });
-      console.log(`\n${size} rows, ${geometry}: fixture ${(bytes / 1e6).toFixed(0)} MB written in ${seconds(tg).toFixed(1)} s`);
-      const predictedPort = portRate === undefined ? (size <= 2000 ? 0 : Infinity) : portRate * 0.42 * size * size;
-      const task: ChildTask = {
-        file,
-        size,
-        geometry,
-        exact: size <= exactMax,
-        sample,
-        port: predictedPort <= portBudget,
-        bruteJaccard: size <= 2000,
-      };
-      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', JSON.stringify(task)], {
-        encoding: 'utf8',
-        maxBuffer: 1 << 26,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      if (child.status !== 0) throw new Error(`child for ${size} rows exited with ${child.status}`);
-      const report = JSON.parse(child.stdout.trim().split('\n').pop()!) as ChildReport;
-      reports.push(report);
-      if (report.portS !== undefined) portRate = report.portS / (0.42 * size * size);
-      else if (portRate !== undefined) portEstimate.set(size, predictedPort);
-      console.log(
-        `  stage ${report.stageS.toFixed(2)} s (read ${report.readS.toFixed(2)}, dedup ${report.dedupS.toFixed(2)}, write ${report.writeS.toFixed(2)}), ` +
-          `peak RSS ${report.peakRssMB.toFixed(0)} MB, removed ${report.removed}, ${report.agreement}` +
-          (report.portS === undefined ? '' : `; original port ${report.portS.toFixed(1)} s (${report.portAgreement})`),
-      );
-      if (withNumpy) {
-        const ours = readFileSync(`${file}.kept.txt`, 'utf8').split('\n').filter(Boolean).map(Number);
-        const np = runNumpy(file, THRESHOLD);
-        report.numpy = { ...np, kept: [], agreement: compareKept(ours, np.kept) };
-        console.log(`  NumPy parse ${np.parseS.toFixed(2)} s + dedup ${np.dedupS.toFixed(2)} s; kept sets ${report.numpy.agreement}`);
+      for (const size of sizes) {
+        const file = join(dir, `embedded_${geometry}_${size}.jsonl`);
+        const tg = performance.now();
+        const { bytes } = writeEmbeddedJsonl(file, { count: size, seed: SEED, threshold: THRESHOLD, geometry });
+        console.log(
+          `\n${size} rows, ${geometry}: fixture ${(bytes / 1e6).toFixed(0)} MB written in ${seconds(tg).toFixed(1)} s`,
+        );
+        const predictedPort = portRate === undefined ? (size <= 2000 ? 0 : Infinity) : portRate * 0.42 * size * size;
+        const task: ChildTask = {
+          file,
+          size,
+          geometry,
+          exact: size <= exactMax,
+          sample,
+          port: predictedPort <= portBudget,
+          bruteJaccard: size <= 2000,
+        };
+        const child = spawnSync(
+          process.execPath,
+          [...process.execArgv, fileURLToPath(import.meta.url), '--child', JSON.stringify(task)],
+          {
+            encoding: 'utf8',
+            maxBuffer: 1 << 26,
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
+        if (child.status !== 0) throw new Error(`child for ${size} rows exited with ${child.status}`);
+        const report = JSON.parse(child.stdout.trim().split('\n').pop()!) as ChildReport;
+        reports.push(report);
+        if (report.portS !== undefined) portRate = report.portS / (0.42 * size * size);
+        else if (portRate !== undefined) portEstimate.set(size, predictedPort);
+        console.log(
+          `  stage ${report.stageS.toFixed(2)} s (read ${report.readS.toFixed(2)}, dedup ${report.dedupS.toFixed(2)}, write ${report.writeS.toFixed(2)}), ` +
+            `peak RSS ${report.peakRssMB.toFixed(0)} MB, removed ${report.removed}, ${report.agreement}` +
+            (report.portS === undefined
+              ? ''
+              : `; original port ${report.portS.toFixed(1)} s (${report.portAgreement})`),
+        );
+        if (withNumpy) {
+          const ours = readFileSync(`${file}.kept.txt`, 'utf8').split('\n').filter(Boolean).map(Number);
+          const np = runNumpy(file, THRESHOLD);
+          report.numpy = { ...np, kept: [], agreement: compareKept(ours, np.kept) };
+          console.log(
+            `  NumPy parse ${np.parseS.toFixed(2)} s + dedup ${np.dedupS.toFixed(2)} s; kept sets ${report.numpy.agreement}`,
+          );
+        }
+        if (!args.keep) rmSync(file, { force: true });
+        rmSync(`${file}.dedup.jsonl`, { force: true });
+        rmSync(`${file}.kept.txt`, { force: true });
       }
-      if (!args.keep) rmSync(file, { force: true });
-      rmSync(`${file}.dedup.jsonl`, { force: true });
-      rmSync(`${file}.kept.txt`, { force: true });
-    }
   } finally {
     if (!args.keep) rmSync(dir, { recursive: true, force: true });
     else console.log(`fixtures kept in ${dir}`);

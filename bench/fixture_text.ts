@@ -28,9 +28,19 @@ const GENERAL = (
   'customers order shipping returns account team support platform merchants store checkout payment'
 ).split(' ');
 const TOPIC_WORDS = Array.from({ length: TOPICS }, (_, t) =>
-  Array.from({ length: 24 }, (_, k) => `${['cross', 'tax', 'duty', 'parcel', 'label', 'carrier', 'refund', 'api'][k % 8]}${t}x${k}`),
+  Array.from(
+    { length: 24 },
+    (_, k) => `${['cross', 'tax', 'duty', 'parcel', 'label', 'carrier', 'refund', 'api'][k % 8]}${t}x${k}`,
+  ),
 );
-const PERSONAS = ['small business owner', 'logistics manager', 'developer', 'finance lead', 'first-time seller', 'analyst'];
+const PERSONAS = [
+  'small business owner',
+  'logistics manager',
+  'developer',
+  'finance lead',
+  'first-time seller',
+  'analyst',
+];
 const STYLES = ['formal', 'casual', 'technical'];
 const EMOTIONS = ['professional', 'happy', 'frustrated', 'impatient', 'confused'];
 const MODALITIES = ['standard', 'typed_on_phone', 'voice_dictated'];

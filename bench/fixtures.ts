@@ -1,6 +1,14 @@
 // Seeded stage-6 fixtures: clustered or isotropic "embeddings" with planted near-duplicates, and realistic embedded JSONL rows around them.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { buildConversation, buildJudgment, perturbConversation, TOPICS, type Conversation, type Judgment, type Message } from './fixture_text.js';
+import {
+  buildConversation,
+  buildJudgment,
+  perturbConversation,
+  TOPICS,
+  type Conversation,
+  type Judgment,
+  type Message,
+} from './fixture_text.js';
 import { Rng } from './rng.js';
 
 export { Rng } from './rng.js';

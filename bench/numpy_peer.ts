@@ -22,7 +22,10 @@ export function numpyAvailable(): boolean {
 /** Parse + exact greedy in NumPy on one embedded JSONL file, in a fresh process. */
 export function runNumpy(file: string, threshold: number): NumpyRun {
   const keptFile = `${file}.numpy-kept.txt`;
-  const child = spawnSync('python3', [SCRIPT, file, String(threshold), keptFile], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnSync('python3', [SCRIPT, file, String(threshold), keptFile], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (child.status !== 0) throw new Error(`numpy_greedy.py exited with ${child.status}`);
   const report = JSON.parse(child.stdout.trim().split('\n').pop()!) as Omit<NumpyRun, 'kept'>;
   const kept = readFileSync(keptFile, 'utf8').split('\n').filter(Boolean).map(Number);

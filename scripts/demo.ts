@@ -16,13 +16,19 @@ import { printStats } from './stats.js';
 import { writeReports } from './report.js';
 
 export const FLAGS = {
-  'output-dir': { kind: 'string', help: 'folder of the demo artifacts (kept apart from a real run)', default: 'output/demo', value: 'DIR' },
+  'output-dir': {
+    kind: 'string',
+    help: 'folder of the demo artifacts (kept apart from a real run)',
+    default: 'output/demo',
+    value: 'DIR',
+  },
   chunks: { kind: 'int', help: 'chunks of the facts to use', default: PARAMS.trialChunks, min: 1 },
   'num-conversations': { kind: 'int', help: 'conversations to generate', default: PARAMS.numConversations, min: 1 },
   quiet: { kind: 'boolean', help: 'no progress bars' },
 } as const;
 
-const SUMMARY = 'Demo: the trial against a local imitation of Gemini and OpenAI, with no key and no network, then its stats and report';
+const SUMMARY =
+  'Demo: the trial against a local imitation of Gemini and OpenAI, with no key and no network, then its stats and report';
 
 /**
  * What the demo sets before anything reads `.env` (the environment wins over it): both SDKs go to the imitation
@@ -49,18 +55,30 @@ export async function demo(flags: Flags<typeof FLAGS>): Promise<number> {
   const imitation = await startImitation({ seed: 1 });
   try {
     Object.assign(process.env, demoEnvironment(imitation.geminiBaseUrl, imitation.openaiBaseUrl));
-    process.stdout.write(`Demo: a local imitation of the Gemini and OpenAI APIs is answering at ${imitation.url} (no key, no network).\n`);
+    process.stdout.write(
+      `Demo: a local imitation of the Gemini and OpenAI APIs is answering at ${imitation.url} (no key, no network).\n`,
+    );
     process.stdout.write('Its answers are sized like real ones, but their text is filler and its judge is random.\n');
     // Imported only now, after the environment is set, and run in this process, so nothing is left running.
     const { trialRun, FLAGS: TRIAL } = await import('../trial_run.js');
     const trialFlags = parseFlags(
-      ['--output-dir', dir, '--chunks', String(flags.chunks), '--num-conversations', String(flags['num-conversations']), ...(flags.quiet ? ['--quiet'] : [])],
+      [
+        '--output-dir',
+        dir,
+        '--chunks',
+        String(flags.chunks),
+        '--num-conversations',
+        String(flags['num-conversations']),
+        ...(flags.quiet ? ['--quiet'] : []),
+      ],
       TRIAL,
       '',
     )!;
     const code = await trialRun(trialFlags);
     if (code !== 0) {
-      process.stdout.write(`\n✗ demo: the trial stopped (exit ${code}); see above. ${imitation.requests.length} requests reached the imitation.\n`);
+      process.stdout.write(
+        `\n✗ demo: the trial stopped (exit ${code}); see above. ${imitation.requests.length} requests reached the imitation.\n`,
+      );
       return code;
     }
     process.stdout.write('\n');

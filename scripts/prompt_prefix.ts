@@ -50,8 +50,24 @@ async function main(flags: { dir: string; prefix: string; facts: string }): Prom
   const pairs = await readJsonl(paths.qaPairs, QAPair);
   stages.push(['2 validate', pairs.map((p) => asText(qaValidationPrompt(domain, p)))]);
   const passed = await readJsonl(paths.qaPassed, QAPair);
-  const plans = planConversations(Math.min(PARAMS.numConversations, passed.length * PARAMS.conversationsPerQa), passed, domain, PARAMS.seed);
-  stages.push(['3 generate', plans.map((p) => asText(conversationPrompt(domain, p.config, p.qaIds.map((i) => passed[i]!))))]);
+  const plans = planConversations(
+    Math.min(PARAMS.numConversations, passed.length * PARAMS.conversationsPerQa),
+    passed,
+    domain,
+    PARAMS.seed,
+  );
+  stages.push([
+    '3 generate',
+    plans.map((p) =>
+      asText(
+        conversationPrompt(
+          domain,
+          p.config,
+          p.qaIds.map((i) => passed[i]!),
+        ),
+      ),
+    ),
+  ]);
   const raw = await readJsonl(paths.conversationsRaw, Conversation);
   stages.push(['4 judge', raw.map((c) => asText(judgePrompt(domain, c)))]);
   process.stdout.write('stage        requests  shared prefix  whole request (median)\n');
@@ -59,9 +75,17 @@ async function main(flags: { dir: string; prefix: string; facts: string }): Prom
     const sorted = texts.map((t) => t.length).sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
     const tokens = (chars: number) => Math.ceil(chars / CHARS_PER_TOKEN);
-    process.stdout.write(`${name.padEnd(12)} ${String(texts.length).padStart(8)}  ${String(tokens(sharedPrefixChars(texts))).padStart(8)} tok  ${String(tokens(median)).padStart(8)} tok\n`);
+    process.stdout.write(
+      `${name.padEnd(12)} ${String(texts.length).padStart(8)}  ${String(tokens(sharedPrefixChars(texts))).padStart(8)} tok  ${String(tokens(median)).padStart(8)} tok\n`,
+    );
   }
   return 0;
 }
 
-runIfMain(import.meta.url, 'scripts/prompt_prefix.ts', 'The prefix each LLM stage shares across its requests', FLAGS, main);
+runIfMain(
+  import.meta.url,
+  'scripts/prompt_prefix.ts',
+  'The prefix each LLM stage shares across its requests',
+  FLAGS,
+  main,
+);

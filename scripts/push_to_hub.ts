@@ -19,17 +19,26 @@ import { HUB_PATHS, hubFiles } from '../src/export/dataset_card.js';
 
 export const FLAGS = {
   repo: { kind: 'string', help: 'dataset repository to create or update', value: 'ORG/NAME' },
-  input: { kind: 'string', help: "stage 7's JSONL; its .parquet and .README.md are found beside it", default: PATHS.conversationsFinal },
+  input: {
+    kind: 'string',
+    help: "stage 7's JSONL; its .parquet and .README.md are found beside it",
+    default: PATHS.conversationsFinal,
+  },
   private: { kind: 'boolean', help: 'create the repository as private (an existing one keeps its visibility)' },
   'dry-run': { kind: 'boolean', help: 'list what would be uploaded, and where; no token needed, nothing sent' },
 } as const;
 
-const SUMMARY = 'Push: upload the dataset card, the parquet and the JSONL of stage 7 to a Hugging Face dataset repository';
+const SUMMARY =
+  'Push: upload the dataset card, the parquet and the JSONL of stage 7 to a Hugging Face dataset repository';
 const HUB_URL = 'https://huggingface.co';
 // The Hub's own rule for repo names is stricter in places; this catches the usual slips (no org, a URL, spaces).
 const REPO_NAME = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/;
 
-interface Upload { local: string; path: string; bytes: number }
+interface Upload {
+  local: string;
+  path: string;
+  bytes: number;
+}
 
 /** The three files, checked before any request so a missing one costs nothing. */
 function plannedUploads(input: string): Upload[] {
@@ -40,7 +49,10 @@ function plannedUploads(input: string): Upload[] {
     { local: input, path: basename(input) },
   ];
   for (const { local } of planned) {
-    if (!existsSync(local)) throw new InputError(`${local}: not found — write it with stage 7's --parquet first: npx tsx 7_select_top.ts --parquet`);
+    if (!existsSync(local))
+      throw new InputError(
+        `${local}: not found — write it with stage 7's --parquet first: npx tsx 7_select_top.ts --parquet`,
+      );
   }
   return planned.map((p) => ({ ...p, bytes: statSync(p.local).size }));
 }
@@ -48,16 +60,23 @@ function plannedUploads(input: string): Upload[] {
 /** HF_TOKEN from the environment, checked for shape; the message never contains the value. */
 function hubToken(): string {
   const token = process.env.HF_TOKEN?.trim();
-  if (!token) throw new UsageError('HF_TOKEN is not set: create a write token at https://huggingface.co/settings/tokens and run with HF_TOKEN=hf_… in the environment (it is read from there only, never saved)');
+  if (!token)
+    throw new UsageError(
+      'HF_TOKEN is not set: create a write token at https://huggingface.co/settings/tokens and run with HF_TOKEN=hf_… in the environment (it is read from there only, never saved)',
+    );
   // @huggingface/hub's checkCredentials refuses anything else with a TypeError; say it here, in one line.
-  if (!token.startsWith('hf_')) throw new UsageError('HF_TOKEN does not look like a Hugging Face access token (they start with hf_)');
+  if (!token.startsWith('hf_'))
+    throw new UsageError('HF_TOKEN does not look like a Hugging Face access token (they start with hf_)');
   return token;
 }
 
 export async function pushToHub(flags: Flags<typeof FLAGS>): Promise<number> {
   const name = flags.repo;
   if (!name) throw new UsageError('Expected `--repo` ORG/NAME, the dataset repository to upload to');
-  if (!REPO_NAME.test(name)) throw new UsageError(`Expected \`--repo\` to be ORG/NAME (letters, digits, "-", "_", "."), got ${JSON.stringify(name)}`);
+  if (!REPO_NAME.test(name))
+    throw new UsageError(
+      `Expected \`--repo\` to be ORG/NAME (letters, digits, "-", "_", "."), got ${JSON.stringify(name)}`,
+    );
   const uploads = plannedUploads(flags.input);
   const hubUrl = (process.env.HF_ENDPOINT ?? HUB_URL).replace(/\/+$/, '');
   const where = `${hubUrl}/datasets/${name}`;
@@ -88,12 +107,19 @@ export async function pushToHub(flags: Flags<typeof FLAGS>): Promise<number> {
       // runs; the client's Xet upload needs a Xet storage service the imitation does not have.
       useXet: false,
     });
-    process.stdout.write(`uploaded to ${where}:\n${listing}\n${result?.commit.url ? `commit: ${result.commit.url}\n` : ''}`);
+    process.stdout.write(
+      `uploaded to ${where}:\n${listing}\n${result?.commit.url ? `commit: ${result.commit.url}\n` : ''}`,
+    );
     return 0;
   } catch (error) {
     if (error instanceof HubApiError) {
-      const hint = error.statusCode === 401 || error.statusCode === 403 ? ' — check that HF_TOKEN is a write token for that organisation' : '';
-      throw new Error(`the Hub refused the upload to ${name} (${error.statusCode}): ${error.message.split('\n')[0]}${hint}`);
+      const hint =
+        error.statusCode === 401 || error.statusCode === 403
+          ? ' — check that HF_TOKEN is a write token for that organisation'
+          : '';
+      throw new Error(
+        `the Hub refused the upload to ${name} (${error.statusCode}): ${error.message.split('\n')[0]}${hint}`,
+      );
     }
     throw error;
   }

@@ -23,9 +23,22 @@ import { collectDiversity, type Diversity } from '../src/report/diversity.js';
 import { reportHtml } from '../src/report/html.js';
 
 export const FLAGS = {
-  'output-dir': { kind: 'string', help: 'folder holding the artifacts; the reports are written there too', default: 'output', value: 'DIR' },
-  domain: { kind: 'string', help: `domain file the run used, for the persona and system-prompt targets (default ${DEFAULT_DOMAIN} if present)` },
-  limit: { kind: 'int', help: 'conversations listed in each report (an evenly spaced sample of a larger run)', default: 2000, min: 0 },
+  'output-dir': {
+    kind: 'string',
+    help: 'folder holding the artifacts; the reports are written there too',
+    default: 'output',
+    value: 'DIR',
+  },
+  domain: {
+    kind: 'string',
+    help: `domain file the run used, for the persona and system-prompt targets (default ${DEFAULT_DOMAIN} if present)`,
+  },
+  limit: {
+    kind: 'int',
+    help: 'conversations listed in each report (an evenly spaced sample of a larger run)',
+    default: 2000,
+    min: 0,
+  },
 } as const;
 
 const SUMMARY = 'Report: a self-contained HTML page per run (output/report.html, output/trial_report.html)';
@@ -41,14 +54,22 @@ export async function writeReports(flags: Flags<typeof FLAGS>): Promise<number> 
     if (!data) continue;
     const paths = artifactPaths(run.prefix, dir);
     const selected = selectedPath(paths.conversationsFinal);
-    found.push({ run, data, coverage: await collectCoverage(paths, selected), diversity: await collectDiversity(paths, selected) });
+    found.push({
+      run,
+      data,
+      coverage: await collectCoverage(paths, selected),
+      diversity: await collectDiversity(paths, selected),
+    });
   }
-  if (!found.length) throw new InputError(`${dir}/: no artifacts of the full run or the trial yet — run make trial or make full first`);
+  if (!found.length)
+    throw new InputError(`${dir}/: no artifacts of the full run or the trial yet — run make trial or make full first`);
 
   // 2. Write one page per run, atomically (a half-written page is worse than the previous one).
   for (const { run, data, coverage, diversity } of found) {
     const file = `${dir}/${run.report}`;
-    const links = found.filter((f) => f.run !== run).map((f) => ({ href: f.run.report, label: `${f.run.label} report` }));
+    const links = found
+      .filter((f) => f.run !== run)
+      .map((f) => ({ href: f.run.report, label: `${f.run.label} report` }));
     ensureWritableDir(file);
     const tmp = `${file}.${process.pid}.tmp`;
     try {
@@ -58,11 +79,21 @@ export async function writeReports(flags: Flags<typeof FLAGS>): Promise<number> 
       rmSync(tmp, { force: true });
       throw new InputError(`${file}: could not be written (${(error as Error).message})`);
     }
-    const listed = data.review.sampled ? `${data.conversations.length} of ${data.conversationTotal} (evenly spaced)` : String(data.conversations.length);
-    const stages = data.stages.filter((s) => s.manifest).map((s) => s.n).join(',') || 'none';
-    process.stdout.write(`${data.label}: wrote ${file} (${(statSync(file).size / 1e6).toFixed(1)} MB; stages run: ${stages}; ${listed} conversations listed)\n`);
+    const listed = data.review.sampled
+      ? `${data.conversations.length} of ${data.conversationTotal} (evenly spaced)`
+      : String(data.conversations.length);
+    const stages =
+      data.stages
+        .filter((s) => s.manifest)
+        .map((s) => s.n)
+        .join(',') || 'none';
+    process.stdout.write(
+      `${data.label}: wrote ${file} (${(statSync(file).size / 1e6).toFixed(1)} MB; stages run: ${stages}; ${listed} conversations listed)\n`,
+    );
   }
-  for (const run of RUNS) if (!found.some((f) => f.run === run)) process.stdout.write(`${run.label}: no artifacts in ${dir}/, no ${run.report} written (${run.make})\n`);
+  for (const run of RUNS)
+    if (!found.some((f) => f.run === run))
+      process.stdout.write(`${run.label}: no artifacts in ${dir}/, no ${run.report} written (${run.make})\n`);
   return 0;
 }
 

@@ -9,7 +9,9 @@ import { PATHS, PIPELINE } from '../src/pipeline.js';
 
 /** One line per stage, in the Makefile help's layout. */
 export function stageHelp(): string {
-  return PIPELINE.map((s) => `  make ${`stage${s.n}`.padEnd(12)} ${s.role} → ${s.artifacts.map((a) => PATHS[a]).join(', ')}\n`).join('');
+  return PIPELINE.map(
+    (s) => `  make ${`stage${s.n}`.padEnd(12)} ${s.role} → ${s.artifacts.map((a) => PATHS[a]).join(', ')}\n`,
+  ).join('');
 }
 
 if (isMain(import.meta.url)) process.stdout.write(stageHelp());

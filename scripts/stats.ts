@@ -21,7 +21,8 @@ export const FLAGS = {
   'output-dir': { kind: 'string', help: 'folder holding the artifacts', default: 'output', value: 'DIR' },
 } as const;
 
-const SUMMARY = 'Stats: one table per run (full run and trial) across all stages, from the artifacts and their manifests';
+const SUMMARY =
+  'Stats: one table per run (full run and trial) across all stages, from the artifacts and their manifests';
 
 export async function printStats(flags: Flags<typeof FLAGS>): Promise<number> {
   const dir = flags['output-dir'].replace(/\/+$/, '') || '.';
@@ -37,8 +38,7 @@ export async function printStats(flags: Flags<typeof FLAGS>): Promise<number> {
         const diversity = await collectDiversity(paths, selected);
         const extra = [...(coverage ? coverageText(coverage) : []), ...(diversity ? diversityText(diversity) : [])];
         blocks.push(statsText(data) + (extra.length ? extra.join('\n') + '\n' : ''));
-      }
-      else missing.push(`${run.label}: nothing in ${dir}/ yet (${run.make})`);
+      } else missing.push(`${run.label}: nothing in ${dir}/ yet (${run.make})`);
     }
   }
   if (!blocks.length) {

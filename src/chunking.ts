@@ -68,8 +68,14 @@ export function chunkMarkdown(text: string, contextLines = 3): Chunk[] {
     chunks.push({
       line: i + 1,
       source_text: line,
-      context_before: lines.slice(Math.max(0, i - contextLines), i).join('\n').trim(),
-      context_after: lines.slice(i + 1, i + 1 + contextLines).join('\n').trim(),
+      context_before: lines
+        .slice(Math.max(0, i - contextLines), i)
+        .join('\n')
+        .trim(),
+      context_after: lines
+        .slice(i + 1, i + 1 + contextLines)
+        .join('\n')
+        .trim(),
       ...(where ? { section: where } : {}),
     });
   });

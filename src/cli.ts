@@ -23,12 +23,23 @@ export interface FlagSpec {
 }
 export type FlagSpecs = Record<string, FlagSpec>;
 
-type ValueOf<F extends FlagSpec> = F['kind'] extends 'boolean' ? boolean : F['kind'] extends 'int' | 'number' ? number : F['kind'] extends 'list' ? string[] : string;
-export type Flags<S extends FlagSpecs> = { [K in keyof S]: S[K] extends { default: unknown } ? ValueOf<S[K]> : ValueOf<S[K]> | undefined };
+type ValueOf<F extends FlagSpec> = F['kind'] extends 'boolean'
+  ? boolean
+  : F['kind'] extends 'int' | 'number'
+    ? number
+    : F['kind'] extends 'list'
+      ? string[]
+      : string;
+export type Flags<S extends FlagSpecs> = {
+  [K in keyof S]: S[K] extends { default: unknown } ? ValueOf<S[K]> : ValueOf<S[K]> | undefined;
+};
 
 export function usageText(script: string, summary: string, specs: FlagSpecs): string {
   const rows: Array<[string, string]> = Object.entries(specs).map(([name, spec]) => {
-    const value = spec.kind === 'boolean' ? '' : ` ${spec.value ?? (spec.choices ? spec.choices.join('|') : spec.kind === 'string' ? 'PATH' : spec.kind === 'list' ? 'PATH[,PATH…]' : spec.kind === 'int' ? 'N' : 'X')}`;
+    const value =
+      spec.kind === 'boolean'
+        ? ''
+        : ` ${spec.value ?? (spec.choices ? spec.choices.join('|') : spec.kind === 'string' ? 'PATH' : spec.kind === 'list' ? 'PATH[,PATH…]' : spec.kind === 'int' ? 'N' : 'X')}`;
     const def = spec.default !== undefined && spec.kind !== 'boolean' ? ` (default ${spec.default})` : '';
     return [`  --${name}${value}`, spec.help + def];
   });
@@ -66,7 +77,8 @@ function editDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
     }
   }
   return d[a.length]![b.length]!;
@@ -75,7 +87,8 @@ function editDistance(a: string, b: string): number {
 /** Parses argv against the specs; returns undefined when --help was printed. */
 export function parseFlags<S extends FlagSpecs>(argv: string[], specs: S, help: string): Flags<S> | undefined {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { help: { type: 'boolean' } };
-  for (const [name, spec] of Object.entries(specs)) options[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string', multiple: spec.kind === 'list' };
+  for (const [name, spec] of Object.entries(specs))
+    options[name] = { type: spec.kind === 'boolean' ? 'boolean' : 'string', multiple: spec.kind === 'list' };
   // `--concurrency -3` must reach our range check, not parseArgs' "ambiguous" complaint: glue values to their flag.
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -113,12 +126,19 @@ const DECIMAL_INT = /^[+-]?\d+$/;
 const DECIMAL_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 function convert(name: string, spec: FlagSpec, raw: string | boolean | Array<string | boolean> | undefined): unknown {
-  if (spec.kind === 'list') return splitList(name, raw === undefined ? (spec.default === undefined ? undefined : [String(spec.default)]) : (raw as string[]));
+  if (spec.kind === 'list')
+    return splitList(
+      name,
+      raw === undefined ? (spec.default === undefined ? undefined : [String(spec.default)]) : (raw as string[]),
+    );
   if (raw === undefined) return spec.default;
   if (spec.kind === 'boolean') return raw;
   const text = String(raw);
   if (spec.kind === 'string') {
-    if (spec.choices && !spec.choices.includes(text)) throw new UsageError(`Expected \`--${name}\` to be one of ${spec.choices.join(', ')}, got ${JSON.stringify(text)}`);
+    if (spec.choices && !spec.choices.includes(text))
+      throw new UsageError(
+        `Expected \`--${name}\` to be one of ${spec.choices.join(', ')}, got ${JSON.stringify(text)}`,
+      );
     if (!text) throw new UsageError(`Expected \`--${name}\` to be a non-empty value`);
     return text;
   }
@@ -128,10 +148,13 @@ function convert(name: string, spec: FlagSpec, raw: string | boolean | Array<str
   const bounds = [
     spec.min !== undefined ? `${spec.exclusiveMin ? '>' : '≥'} ${spec.min}` : '',
     spec.max !== undefined ? `≤ ${spec.max}` : '',
-  ].filter(Boolean).join(' and ');
+  ]
+    .filter(Boolean)
+    .join(' and ');
   const expected = `Expected \`--${name}\` to be ${integer ? 'an integer' : 'a number'}${bounds ? ` ${bounds}` : ''}, got ${text || '""'}`;
   if (!Number.isFinite(value) || (integer && !Number.isSafeInteger(value))) throw new UsageError(expected);
-  if (spec.min !== undefined && (spec.exclusiveMin ? value <= spec.min : value < spec.min)) throw new UsageError(expected);
+  if (spec.min !== undefined && (spec.exclusiveMin ? value <= spec.min : value < spec.min))
+    throw new UsageError(expected);
   if (spec.max !== undefined && value > spec.max) throw new UsageError(expected);
   return value;
 }
@@ -139,7 +162,14 @@ function convert(name: string, spec: FlagSpec, raw: string | boolean | Array<str
 /** Each value is one path, or several separated by commas — unless a file of that very name exists. */
 function splitList(name: string, values: string[] | undefined): string[] | undefined {
   if (values === undefined) return undefined;
-  const paths = values.flatMap((v) => (existsSync(v) ? [v] : v.split(',').map((p) => p.trim()).filter(Boolean)));
+  const paths = values.flatMap((v) =>
+    existsSync(v)
+      ? [v]
+      : v
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean),
+  );
   if (!paths.length) throw new UsageError(`Expected \`--${name}\` to name at least one path`);
   return paths;
 }

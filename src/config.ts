@@ -31,10 +31,42 @@ export const MODELS_CHECKED = '2026-12-02';
 // persona, emotion, modality, the one fact it must convey) and a short plan keeps them consistent; medium or high
 // would bill hundreds of thinking tokens per conversation for prose that needs no reasoning.
 export const STAGES = {
-  extract: { model: 'gemini-flash-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_EXTRACT', temperature: 0.8, concurrency: 30, thinking: 'lowest', why: 'stage 1 asks the model for Q&A pairs' },
-  validate: { model: 'gemini-flash-lite-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_VALIDATE', temperature: 0.0, concurrency: 50, thinking: 'lowest', why: 'stage 2 asks the model to validate Q&A pairs' },
-  generate: { model: 'gemini-flash-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_GENERATE', temperature: 0.9, concurrency: 30, thinking: 'low', why: 'stage 3 asks the model to write conversations' },
-  judge: { model: 'gemini-flash-latest', openaiModel: 'gpt-6-luna', modelEnv: 'MODEL_JUDGE', temperature: 0.0, concurrency: 50, thinking: 'lowest', why: 'stage 4 asks the model to judge conversations' },
+  extract: {
+    model: 'gemini-flash-latest',
+    openaiModel: 'gpt-6-luna',
+    modelEnv: 'MODEL_EXTRACT',
+    temperature: 0.8,
+    concurrency: 30,
+    thinking: 'lowest',
+    why: 'stage 1 asks the model for Q&A pairs',
+  },
+  validate: {
+    model: 'gemini-flash-lite-latest',
+    openaiModel: 'gpt-6-luna',
+    modelEnv: 'MODEL_VALIDATE',
+    temperature: 0.0,
+    concurrency: 50,
+    thinking: 'lowest',
+    why: 'stage 2 asks the model to validate Q&A pairs',
+  },
+  generate: {
+    model: 'gemini-flash-latest',
+    openaiModel: 'gpt-6-luna',
+    modelEnv: 'MODEL_GENERATE',
+    temperature: 0.9,
+    concurrency: 30,
+    thinking: 'low',
+    why: 'stage 3 asks the model to write conversations',
+  },
+  judge: {
+    model: 'gemini-flash-latest',
+    openaiModel: 'gpt-6-luna',
+    modelEnv: 'MODEL_JUDGE',
+    temperature: 0.0,
+    concurrency: 50,
+    thinking: 'lowest',
+    why: 'stage 4 asks the model to judge conversations',
+  },
 } satisfies Record<string, LlmStageDefaults>;
 
 export const EMBEDDING = {

@@ -43,23 +43,101 @@ const SWAP = 'SWAP Commerce';
 
 export const SWAP_DOMAIN: Domain = {
   name: SWAP,
-  description: 'SWAP Commerce (Swap) sells software that runs the operational back end of online retail: returns and exchanges, international shipping, and duties and tax.',
+  description:
+    'SWAP Commerce (Swap) sells software that runs the operational back end of online retail: returns and exchanges, international shipping, and duties and tax.',
   personas: [
-    { name: 'developer', description: `Software developer or engineer evaluating ${SWAP}'s APIs and technical implementation`, typical_questions: ['API integration details', 'Technical specifications', 'SDK usage', 'Error handling'], formality: 'technical' },
-    { name: 'product_manager', description: `Product manager researching ${SWAP} features, capabilities, and business value`, typical_questions: ['Feature comparisons', 'Roadmap questions', 'Use cases', 'ROI analysis'], formality: 'formal' },
-    { name: 'cs_agent', description: `Customer success or support agent learning about ${SWAP} to help customers`, typical_questions: ['Setup instructions', 'Troubleshooting', 'Configuration options', 'Best practices'], formality: 'neutral' },
-    { name: 'executive', description: `Business executive or decision-maker evaluating ${SWAP} for strategic fit and ROI`, typical_questions: ['Business value', 'Competitive advantages', 'Pricing strategy', 'Scalability'], formality: 'formal' },
-    { name: 'operations', description: `Operations or logistics manager interested in ${SWAP}'s operational features and integrations`, typical_questions: ['Integration capabilities', 'Workflow automation', 'Performance metrics', 'SLA guarantees'], formality: 'neutral' },
-    { name: 'finance', description: 'Finance or accounting professional interested in tax compliance, pricing, and financial aspects', typical_questions: ['Tax compliance', 'Financial reporting', 'Audit trails', 'Cost structure'], formality: 'formal' },
+    {
+      name: 'developer',
+      description: `Software developer or engineer evaluating ${SWAP}'s APIs and technical implementation`,
+      typical_questions: ['API integration details', 'Technical specifications', 'SDK usage', 'Error handling'],
+      formality: 'technical',
+    },
+    {
+      name: 'product_manager',
+      description: `Product manager researching ${SWAP} features, capabilities, and business value`,
+      typical_questions: ['Feature comparisons', 'Roadmap questions', 'Use cases', 'ROI analysis'],
+      formality: 'formal',
+    },
+    {
+      name: 'cs_agent',
+      description: `Customer success or support agent learning about ${SWAP} to help customers`,
+      typical_questions: ['Setup instructions', 'Troubleshooting', 'Configuration options', 'Best practices'],
+      formality: 'neutral',
+    },
+    {
+      name: 'executive',
+      description: `Business executive or decision-maker evaluating ${SWAP} for strategic fit and ROI`,
+      typical_questions: ['Business value', 'Competitive advantages', 'Pricing strategy', 'Scalability'],
+      formality: 'formal',
+    },
+    {
+      name: 'operations',
+      description: `Operations or logistics manager interested in ${SWAP}'s operational features and integrations`,
+      typical_questions: ['Integration capabilities', 'Workflow automation', 'Performance metrics', 'SLA guarantees'],
+      formality: 'neutral',
+    },
+    {
+      name: 'finance',
+      description: 'Finance or accounting professional interested in tax compliance, pricing, and financial aspects',
+      typical_questions: ['Tax compliance', 'Financial reporting', 'Audit trails', 'Cost structure'],
+      formality: 'formal',
+    },
   ],
   systemPrompts: [
-    { name: 'helpful', description: 'Helpful and friendly assistant', template: `You are a helpful AI assistant with expertise in ${SWAP}'s e-commerce platform and services. You provide accurate, friendly, and detailed answers to questions about ${SWAP}'s products, features, integrations, and pricing.`, verbosity: 'detailed', use_case: 'general' },
-    { name: 'concise', description: 'Brief and to-the-point responses', template: `You are a ${SWAP} expert providing clear, concise answers. Focus on key information without unnecessary detail.`, verbosity: 'concise', use_case: 'quick_reference' },
-    { name: 'technical', description: 'Technical expert for developers', template: `You are a technical expert on ${SWAP}'s platform. You provide detailed technical information about APIs, integrations, implementation, and system architecture. You assume the user has technical knowledge.`, verbosity: 'detailed', use_case: 'developer' },
-    { name: 'detailed', description: 'Comprehensive explanations', template: `You are a comprehensive ${SWAP} expert who provides thorough, well-explained answers with examples, context, and relevant details. You ensure users fully understand the topic.`, verbosity: 'detailed', use_case: 'learning' },
-    { name: 'sales', description: 'Sales and solutions focused', template: `You are a ${SWAP} solutions consultant helping potential customers understand how ${SWAP} can solve their e-commerce challenges. You're knowledgeable about features, benefits, and competitive advantages.`, verbosity: 'balanced', use_case: 'sales' },
+    {
+      name: 'helpful',
+      description: 'Helpful and friendly assistant',
+      template: `You are a helpful AI assistant with expertise in ${SWAP}'s e-commerce platform and services. You provide accurate, friendly, and detailed answers to questions about ${SWAP}'s products, features, integrations, and pricing.`,
+      verbosity: 'detailed',
+      use_case: 'general',
+    },
+    {
+      name: 'concise',
+      description: 'Brief and to-the-point responses',
+      template: `You are a ${SWAP} expert providing clear, concise answers. Focus on key information without unnecessary detail.`,
+      verbosity: 'concise',
+      use_case: 'quick_reference',
+    },
+    {
+      name: 'technical',
+      description: 'Technical expert for developers',
+      template: `You are a technical expert on ${SWAP}'s platform. You provide detailed technical information about APIs, integrations, implementation, and system architecture. You assume the user has technical knowledge.`,
+      verbosity: 'detailed',
+      use_case: 'developer',
+    },
+    {
+      name: 'detailed',
+      description: 'Comprehensive explanations',
+      template: `You are a comprehensive ${SWAP} expert who provides thorough, well-explained answers with examples, context, and relevant details. You ensure users fully understand the topic.`,
+      verbosity: 'detailed',
+      use_case: 'learning',
+    },
+    {
+      name: 'sales',
+      description: 'Sales and solutions focused',
+      template: `You are a ${SWAP} solutions consultant helping potential customers understand how ${SWAP} can solve their e-commerce challenges. You're knowledgeable about features, benefits, and competitive advantages.`,
+      verbosity: 'balanced',
+      use_case: 'sales',
+    },
   ],
-  topics: ['pricing', 'features', 'integrations', 'api', 'compliance', 'tax', 'shipping', 'returns', 'tracking', 'inventory', 'operations', 'company_info', 'funding', 'customers', 'partnerships', 'security'],
+  topics: [
+    'pricing',
+    'features',
+    'integrations',
+    'api',
+    'compliance',
+    'tax',
+    'shipping',
+    'returns',
+    'tracking',
+    'inventory',
+    'operations',
+    'company_info',
+    'funding',
+    'customers',
+    'partnerships',
+    'security',
+  ],
 };
 
 /** The domain file a run uses: the explicit path, else the default path when it exists, else none (SWAP). */
@@ -96,11 +174,17 @@ export function loadDomain(path: string | undefined, defaultPath: string, option
 const warned = new Set<string>();
 
 /** Once per file and process (a trial loads it four times): a foreign domain that still holds SWAP's wording. */
-function warnBuiltInText(file: string, d: DomainFile, warn: (line: string) => void = (line) => void process.stderr.write(`${line}\n`)): void {
+function warnBuiltInText(
+  file: string,
+  d: DomainFile,
+  warn: (line: string) => void = (line) => void process.stderr.write(`${line}\n`),
+): void {
   const where = builtInTextIn(d);
   if (!where.length || warned.has(file)) return;
   warned.add(file);
-  warn(`warning: ${file} names ${d.name} but still holds built-in ${SWAP} text (${where.slice(0, 4).join(', ')}${where.length > 4 ? ', …' : ''}); edit it, or write a new one with make domain`);
+  warn(
+    `warning: ${file} names ${d.name} but still holds built-in ${SWAP} text (${where.slice(0, 4).join(', ')}${where.length > 4 ? ', …' : ''}); edit it, or write a new one with make domain`,
+  );
 }
 
 export type DomainFile = z.infer<typeof DomainFile>;
@@ -109,7 +193,11 @@ export type DomainFile = z.infer<typeof DomainFile>;
 export function builtInTextIn(d: DomainFile): string[] {
   const name = d.name ?? SWAP;
   const builtIn = new Set(
-    [SWAP_DOMAIN.description, ...SWAP_DOMAIN.personas.map((p) => p.description), ...SWAP_DOMAIN.systemPrompts.map((s) => s.template)].flatMap((t) => [t, t.replaceAll(SWAP, name)]),
+    [
+      SWAP_DOMAIN.description,
+      ...SWAP_DOMAIN.personas.map((p) => p.description),
+      ...SWAP_DOMAIN.systemPrompts.map((s) => s.template),
+    ].flatMap((t) => [t, t.replaceAll(SWAP, name)]),
   );
   // SWAP in capitals or the full name: "swap the filter" is an ordinary verb.
   const holds = (text: string) => /\bSWAP\b/.test(text) || /swap[ -]commerce/i.test(text) || builtIn.has(text);

@@ -30,11 +30,19 @@ export function assertFactsFitDomain(domainFile: string | undefined, facts: stri
 function recordedDomain(input: string): { domain: string; manifest: string } | undefined {
   const own = manifestPath(input);
   const dir = dirname(input);
-  const candidates = existsSync(own) ? [own] : existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.meta.json')).map((n) => join(dir, n)) : [];
+  const candidates = existsSync(own)
+    ? [own]
+    : existsSync(dir)
+      ? readdirSync(dir)
+          .filter((n) => n.endsWith('.meta.json'))
+          .map((n) => join(dir, n))
+      : [];
   for (const file of candidates) {
     const manifest = readManifest(file);
     if (file !== own && !manifest?.outputs?.some((o) => resolve(o) === resolve(input))) continue;
-    return typeof manifest?.settings?.domain === 'string' ? { domain: manifest.settings.domain, manifest: file } : undefined;
+    return typeof manifest?.settings?.domain === 'string'
+      ? { domain: manifest.settings.domain, manifest: file }
+      : undefined;
   }
   return undefined;
 }
@@ -43,7 +51,14 @@ function recordedDomain(input: string): { domain: string; manifest: string } | u
 function readManifest(file: string): { outputs?: string[]; settings?: { domain?: unknown } } | undefined {
   try {
     const value = JSON.parse(readFileSync(file, 'utf8'));
-    return value && typeof value === 'object' ? { outputs: Array.isArray(value.outputs) ? value.outputs.filter((o: unknown) => typeof o === 'string') : undefined, settings: value.settings } : undefined;
+    return value && typeof value === 'object'
+      ? {
+          outputs: Array.isArray(value.outputs)
+            ? value.outputs.filter((o: unknown) => typeof o === 'string')
+            : undefined,
+          settings: value.settings,
+        }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -53,6 +68,10 @@ function readManifest(file: string): { outputs?: string[]; settings?: { domain?:
 export function assertSameDomain(input: string, domain: Domain, domainFile: string | undefined): void {
   const theirs = recordedDomain(input);
   if (theirs === undefined || theirs.domain === domain.name) return;
-  const ours = domainFile ? `${domain.name} (${domainFile})` : `${domain.name} (built in: no --domain and no ${DEFAULT_DOMAIN})`;
-  throw new InputError(`${input}: made for ${theirs.domain} (${theirs.manifest}), but this stage's domain is ${ours} — pass the --domain the earlier stage used, or run that stage again with this one`);
+  const ours = domainFile
+    ? `${domain.name} (${domainFile})`
+    : `${domain.name} (built in: no --domain and no ${DEFAULT_DOMAIN})`;
+  throw new InputError(
+    `${input}: made for ${theirs.domain} (${theirs.manifest}), but this stage's domain is ${ours} — pass the --domain the earlier stage used, or run that stage again with this one`,
+  );
 }

@@ -10,7 +10,10 @@ import { ensureWritableDir, writeFailureReason } from './io/jsonl.js';
 // Every key the file may leave out is required of the model, with the counts the issue asks for: enough personas
 // for stage 3's persona × style strata to vary, few enough for the user to read and edit.
 export const ProposedDomain = DomainFile.required().extend({
-  personas: z.array(Persona.extend({ typical_questions: z.array(z.string().min(1)).min(2).max(6) })).min(4).max(8),
+  personas: z
+    .array(Persona.extend({ typical_questions: z.array(z.string().min(1)).min(2).max(6) }))
+    .min(4)
+    .max(8),
   system_prompts: DomainFile.shape.system_prompts.unwrap().min(3).max(6),
   // Stage 1 offers these as the Q&A pairs' categories ("preferably from: …"), so they are the categories too.
   topics: DomainFile.shape.topics.unwrap().min(5).max(16),
@@ -41,7 +44,8 @@ export function factsForProposal(text: string): { facts: string; omitted: number
 }
 
 export function domainProposalPrompt(facts: string): { system: string; prompt: string } {
-  const system = 'You read a company\'s own documents and describe, for a synthetic-training-data pipeline, the company, the people who ask it questions and the assistants that answer them. You use only what the documents say or clearly imply.';
+  const system =
+    "You read a company's own documents and describe, for a synthetic-training-data pipeline, the company, the people who ask it questions and the assistants that answer them. You use only what the documents say or clearly imply.";
   const prompt = `Read the FACTS below and propose the domain of an AI assistant that answers questions about this company.
 
 Write:
@@ -75,18 +79,27 @@ export function proposalCheck(facts: string): (d: ProposedDomain) => string | un
 }
 
 function proposalProblem(d: ProposedDomain, builtInFacts: boolean): string | undefined {
-  for (const [what, names] of [['persona', d.personas.map((p) => p.name)], ['system prompt', d.system_prompts.map((s) => s.name)], ['topic', d.topics]] as const) {
+  for (const [what, names] of [
+    ['persona', d.personas.map((p) => p.name)],
+    ['system prompt', d.system_prompts.map((s) => s.name)],
+    ['topic', d.topics],
+  ] as const) {
     const repeated = names.find((n, i) => names.indexOf(n) !== i);
-    if (repeated !== undefined) return `the ${what} name ${JSON.stringify(repeated)} appears twice: every ${what} needs its own name`;
+    if (repeated !== undefined)
+      return `the ${what} name ${JSON.stringify(repeated)} appears twice: every ${what} needs its own name`;
   }
   const builtIn = builtInFacts ? [] : builtInTextIn(d);
-  if (builtIn.length) return `${builtIn.join(', ')} describe ${SWAP_DOMAIN.name}, not ${d.name}: describe the company of the facts`;
+  if (builtIn.length)
+    return `${builtIn.join(', ')} describe ${SWAP_DOMAIN.name}, not ${d.name}: describe the company of the facts`;
   return undefined;
 }
 
 /** Refuses, before anything is paid for, to replace a file the user may have edited. */
 export function assertMayWrite(output: string, force: boolean | undefined): void {
-  if (existsSync(output) && !force) throw new InputError(`${output} already exists (it may hold your edits): pass --force to replace it, or --output PATH to write another file`);
+  if (existsSync(output) && !force)
+    throw new InputError(
+      `${output} already exists (it may hold your edits): pass --force to replace it, or --output PATH to write another file`,
+    );
 }
 
 /** Writes the domain file whole or not at all: a temporary file beside it, then a rename. */

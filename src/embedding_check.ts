@@ -12,24 +12,37 @@ const MIN_NORM = 1e-12;
  * 1e308 is Infinity there, 1e-320 is 0. The squares of float32 values cannot overflow a double's sum.
  */
 export function vectorProblem(vector: ArrayLike<unknown>, dimensions?: number): string | undefined {
-  if (dimensions !== undefined && vector.length !== dimensions) return `expected ${dimensions} dimensions, got ${vector.length}`;
+  if (dimensions !== undefined && vector.length !== dimensions)
+    return `expected ${dimensions} dimensions, got ${vector.length}`;
   let sum = 0;
   for (let i = 0; i < vector.length; i++) {
     const raw = vector[i];
-    if (typeof raw !== 'number') return `expected a number at [${i}], got ${raw === undefined ? 'nothing' : JSON.stringify(raw)}`;
+    if (typeof raw !== 'number')
+      return `expected a number at [${i}], got ${raw === undefined ? 'nothing' : JSON.stringify(raw)}`;
     const value = Math.fround(raw);
     if (!Number.isFinite(value)) return `${raw} at [${i}] is not a finite float32 (NaN, or beyond ±3.4e38)`;
     sum += value * value;
   }
   const norm = Math.sqrt(sum);
-  return norm >= MIN_NORM ? undefined : norm === 0 ? 'every value is 0: a zero vector has no direction' : `its norm ${norm.toExponential(2)} is too small to normalise (a real embedding's is near 1)`;
+  return norm >= MIN_NORM
+    ? undefined
+    : norm === 0
+      ? 'every value is 0: a zero vector has no direction'
+      : `its norm ${norm.toExponential(2)} is too small to normalise (a real embedding's is near 1)`;
 }
 
 /** The same for one request's vectors: `count` of them, each `dimensions` long. */
-export function embeddingsProblem(vectors: ArrayLike<unknown>[], count: number, dimensions: number): string | undefined {
+export function embeddingsProblem(
+  vectors: ArrayLike<unknown>[],
+  count: number,
+  dimensions: number,
+): string | undefined {
   if (vectors.length !== count) return `asked for ${count} embeddings, got ${vectors.length}`;
   for (const [i, vector] of vectors.entries()) {
-    const problem = Array.isArray(vector) || ArrayBuffer.isView(vector) ? vectorProblem(vector, dimensions) : `expected an array, got ${JSON.stringify(vector)}`;
+    const problem =
+      Array.isArray(vector) || ArrayBuffer.isView(vector)
+        ? vectorProblem(vector, dimensions)
+        : `expected an array, got ${JSON.stringify(vector)}`;
     if (problem) return `embedding ${i}: ${problem}`;
   }
   return undefined;

@@ -25,7 +25,8 @@ export type { KeyName };
 export function requireKey(name: KeyName, why: string): string {
   const fromGemini = name === 'GOOGLE_API_KEY' && env(name) === undefined && env('GEMINI_API_KEY') !== undefined;
   const value = env(name) ?? (name === 'GOOGLE_API_KEY' ? env('GEMINI_API_KEY') : undefined);
-  if (!value) throw new FatalError(`${name} is not set (${why}): add it to .env (see .env.example) or export it in your shell`);
+  if (!value)
+    throw new FatalError(`${name} is not set (${why}): add it to .env (see .env.example) or export it in your shell`);
   const problem = keyProblem(name, value, env);
   if (problem) throw new FatalError(fromGemini ? problem.replace(/^GOOGLE_API_KEY/, 'GEMINI_API_KEY') : problem);
   return value;
@@ -40,7 +41,8 @@ function loadNumber(name: string, fallback: number, min: number, kind: string, p
   const raw = env(name);
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!pattern.test(raw.trim()) || !(value >= min)) throw new UsageError(`Expected ${name} to be ${kind} ≥ ${min}, got ${raw}`);
+  if (!pattern.test(raw.trim()) || !(value >= min))
+    throw new UsageError(`Expected ${name} to be ${kind} ≥ ${min}, got ${raw}`);
   return value;
 }
 

@@ -19,7 +19,12 @@ export class InputError extends Error {
 /** A JSONL line that is not JSON or fails its schema. */
 export class JsonlLineError extends InputError {
   override name = 'JsonlLineError';
-  constructor(readonly file: string, readonly line: number, readonly detail: string, options?: ErrorOptions) {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly detail: string,
+    options?: ErrorOptions,
+  ) {
     super(`${file}:${line}: ${detail}`, options);
   }
 }
@@ -46,7 +51,11 @@ export type InvalidAnswerClass = (typeof INVALID_ANSWER_CLASSES)[number];
 export class InvalidAnswerError extends Error {
   override name = 'InvalidAnswerError';
   readonly isRetryable = true;
-  constructor(readonly errorClass: InvalidAnswerClass, message: string, options?: ErrorOptions) {
+  constructor(
+    readonly errorClass: InvalidAnswerClass,
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }
@@ -56,7 +65,12 @@ export class ItemFailedError extends Error {
   override name = 'ItemFailedError';
   /** Its attempts are spent: a rerun of the stage asks again, this run does not. */
   readonly isRetryable = false;
-  constructor(readonly errorClass: string, message: string, readonly attempts: number, options?: ErrorOptions) {
+  constructor(
+    readonly errorClass: string,
+    message: string,
+    readonly attempts: number,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }
@@ -71,7 +85,10 @@ export class StoppedError extends Error {
 export class DedupInputError extends Error {
   override name = 'DedupInputError';
   readonly isRetryable = false;
-  constructor(message: string, readonly field: string) {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
     super(message);
   }
 }

@@ -7,7 +7,11 @@ import { z } from 'zod';
  * re-wraps or re-cases a line keeps its coverage history. Markdown bullets and heading marks are dropped too.
  */
 export function normaliseFactText(text: string): string {
-  return text.trim().replace(/^[*#\-\s]+/, '').replace(/\s+/g, ' ').toLowerCase();
+  return text
+    .trim()
+    .replace(/^[*#\-\s]+/, '')
+    .replace(/\s+/g, ' ')
+    .toLowerCase();
 }
 
 /** What a fact's id is made of. `file` (multi-file input) is optional so a single-file run keeps its ids. */
@@ -39,11 +43,17 @@ export const FactRecord = z.object({
 export type FactRecord = z.infer<typeof FactRecord>;
 
 /** The fact a Q&A pair came from: its own id, else one derived from its source text (rows made before ids). */
-export function pairFactId(pair: { fact_id?: string; source_text: string }, byText?: ReadonlyMap<string, string>): string {
+export function pairFactId(
+  pair: { fact_id?: string; source_text: string },
+  byText?: ReadonlyMap<string, string>,
+): string {
   return pair.fact_id ?? byText?.get(pair.source_text) ?? factId({ text: pair.source_text });
 }
 
 /** The distinct facts of a conversation's source pairs, in first-seen order. */
-export function conversationFactIds(pairs: ReadonlyArray<{ fact_id?: string; source_text: string }>, byText?: ReadonlyMap<string, string>): string[] {
+export function conversationFactIds(
+  pairs: ReadonlyArray<{ fact_id?: string; source_text: string }>,
+  byText?: ReadonlyMap<string, string>,
+): string[] {
   return [...new Set(pairs.map((p) => pairFactId(p, byText)))];
 }

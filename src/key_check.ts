@@ -19,20 +19,25 @@ const MIN_LENGTH = 20;
 function officialEndpoint(name: KeyName, env: (name: string) => string | undefined): boolean {
   const base = env(name === 'OPENAI_API_KEY' ? 'OPENAI_BASE_URL' : 'GOOGLE_GEMINI_BASE_URL');
   if (base === undefined) return true;
-  return name === 'OPENAI_API_KEY' ? /^https:\/\/api\.openai\.com(\/|$)/.test(base) : /^https:\/\/generativelanguage\.googleapis\.com(\/|$)/.test(base);
+  return name === 'OPENAI_API_KEY'
+    ? /^https:\/\/api\.openai\.com(\/|$)/.test(base)
+    : /^https:\/\/generativelanguage\.googleapis\.com(\/|$)/.test(base);
 }
 
 /** null when the key may be real, else one line naming the variable and what is wrong (never the key itself). */
 export function keyProblem(name: KeyName, value: string, env: (name: string) => string | undefined): string | null {
   const fix = 'put your real key in .env (see .env.example) or export it in your shell';
   if (value.trim() === '') return `${name} is blank: ${fix}`;
-  if (PLACEHOLDER.test(value.trim())) return `${name} is still a placeholder (${JSON.stringify(value.trim().slice(0, 24))}), not a key: ${fix}${name === 'OPENAI_API_KEY' ? '; for a local OpenAI-compatible server set OPENAI_BASE_URL and any other value, e.g. OPENAI_API_KEY=ollama' : ''}`;
+  if (PLACEHOLDER.test(value.trim()))
+    return `${name} is still a placeholder (${JSON.stringify(value.trim().slice(0, 24))}), not a key: ${fix}${name === 'OPENAI_API_KEY' ? '; for a local OpenAI-compatible server set OPENAI_BASE_URL and any other value, e.g. OPENAI_API_KEY=ollama' : ''}`;
   // HTTP headers carry printable ASCII only; the SDK would fail on every request with an unhelpful message.
-  if (/[^\x21-\x7e ]/.test(value)) return `${name} contains a character that cannot be sent in a header (a line break, tab or non-ASCII character): copy the key again`;
+  if (/[^\x21-\x7e ]/.test(value))
+    return `${name} contains a character that cannot be sent in a header (a line break, tab or non-ASCII character): copy the key again`;
   if (value !== value.trim()) return `${name} starts or ends with a space: copy the key again without it`;
   if (!officialEndpoint(name, env)) return null;
   if (/[\s"'`]/.test(value)) return `${name} contains a space or a quote: copy the key again`;
   if (value.length < MIN_LENGTH) return `${name} is ${value.length} characters long, too short for a real key: ${fix}`;
-  if (name === 'OPENAI_API_KEY' && !value.startsWith('sk-')) return `OPENAI_API_KEY does not start with "sk-" as OpenAI keys do: ${fix} (for another OpenAI-compatible server, set OPENAI_BASE_URL)`;
+  if (name === 'OPENAI_API_KEY' && !value.startsWith('sk-'))
+    return `OPENAI_API_KEY does not start with "sk-" as OpenAI keys do: ${fix} (for another OpenAI-compatible server, set OPENAI_BASE_URL)`;
   return null;
 }

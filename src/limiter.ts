@@ -90,7 +90,14 @@ export class AdaptiveLimiter {
         }
       };
       // The listener goes once the slot is granted: thousands of queued items must not pile listeners on one signal.
-      const waiter: Waiter = { tokens, resolve: () => { signal?.removeEventListener('abort', onAbort); resolve(); }, reject };
+      const waiter: Waiter = {
+        tokens,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        reject,
+      };
       this.queue.push(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pump();

@@ -2,7 +2,14 @@
 // artifacts they write, their role). The trial, stats, the report and `make help` read these tables, so a new stage is
 // its script plus one row here.
 import type { z } from 'zod';
-import { Conversation, EmbeddedConversation, JudgedConversation, QAPair, TrainingExample, ValidatedQAPair } from './schemas.js';
+import {
+  Conversation,
+  EmbeddedConversation,
+  JudgedConversation,
+  QAPair,
+  TrainingExample,
+  ValidatedQAPair,
+} from './schemas.js';
 
 /** Every artifact of a run, in pipeline order; `schema` is what the trial checks each line against. */
 export const ARTIFACTS = {
@@ -10,9 +17,21 @@ export const ARTIFACTS = {
   qaValidated: { file: 'qa_pairs_validated.jsonl', label: 'Validated Q&A', schema: ValidatedQAPair },
   qaPassed: { file: 'qa_pairs_validated_passed.jsonl', label: 'Passing Q&A', schema: QAPair },
   conversationsRaw: { file: 'conversations_raw.jsonl', label: 'Raw conversations', schema: Conversation },
-  conversationsJudged: { file: 'conversations_judged.jsonl', label: 'Judged conversations', schema: JudgedConversation },
-  conversationsEmbedded: { file: 'conversations_embedded.jsonl', label: 'Embedded conversations', schema: EmbeddedConversation },
-  conversationsDeduplicated: { file: 'conversations_deduplicated.jsonl', label: 'Deduplicated conversations', schema: JudgedConversation },
+  conversationsJudged: {
+    file: 'conversations_judged.jsonl',
+    label: 'Judged conversations',
+    schema: JudgedConversation,
+  },
+  conversationsEmbedded: {
+    file: 'conversations_embedded.jsonl',
+    label: 'Embedded conversations',
+    schema: EmbeddedConversation,
+  },
+  conversationsDeduplicated: {
+    file: 'conversations_deduplicated.jsonl',
+    label: 'Deduplicated conversations',
+    schema: JudgedConversation,
+  },
   // Stage 7 may write any export format; the trial writes the default one, `messages`.
   conversationsFinal: { file: 'conversations_final.jsonl', label: 'Training set (messages)', schema: TrainingExample },
 } satisfies Record<string, { file: string; label: string; schema: z.ZodType }>;
@@ -42,13 +61,66 @@ interface StageRow {
 }
 
 export const PIPELINE = [
-  { n: 1, name: 'extract_qa', script: '1_extract_qa.ts', title: 'Q&A EXTRACTION', role: 'extract Q&A pairs', artifacts: ['qaPairs'], llm: 'extract' },
-  { n: 2, name: 'validate_qa', script: '2_validate_qa.ts', title: 'Q&A VALIDATION', role: 'validate Q&A pairs', artifacts: ['qaValidated', 'qaPassed'], llm: 'validate' },
-  { n: 3, name: 'generate_conversations', script: '3_generate_conversations.ts', title: 'CONVERSATION GENERATION', role: 'generate conversations', artifacts: ['conversationsRaw'], llm: 'generate' },
-  { n: 4, name: 'judge', script: '4_judge_and_save.ts', title: 'JUDGING', role: 'judge conversations', artifacts: ['conversationsJudged'], llm: 'judge' },
-  { n: 5, name: 'embed', script: '5_embed_conversations.ts', title: 'EMBEDDINGS', role: 'embed conversations', artifacts: ['conversationsEmbedded'] },
-  { n: 6, name: 'deduplicate', script: '6_deduplicate.ts', title: 'DEDUPLICATION', role: 'remove near-duplicates', artifacts: ['conversationsDeduplicated'] },
-  { n: 7, name: 'select_top', script: '7_select_top.ts', title: 'TOP-K SELECTION', role: 'select the top-K training set', artifacts: ['conversationsFinal'] },
+  {
+    n: 1,
+    name: 'extract_qa',
+    script: '1_extract_qa.ts',
+    title: 'Q&A EXTRACTION',
+    role: 'extract Q&A pairs',
+    artifacts: ['qaPairs'],
+    llm: 'extract',
+  },
+  {
+    n: 2,
+    name: 'validate_qa',
+    script: '2_validate_qa.ts',
+    title: 'Q&A VALIDATION',
+    role: 'validate Q&A pairs',
+    artifacts: ['qaValidated', 'qaPassed'],
+    llm: 'validate',
+  },
+  {
+    n: 3,
+    name: 'generate_conversations',
+    script: '3_generate_conversations.ts',
+    title: 'CONVERSATION GENERATION',
+    role: 'generate conversations',
+    artifacts: ['conversationsRaw'],
+    llm: 'generate',
+  },
+  {
+    n: 4,
+    name: 'judge',
+    script: '4_judge_and_save.ts',
+    title: 'JUDGING',
+    role: 'judge conversations',
+    artifacts: ['conversationsJudged'],
+    llm: 'judge',
+  },
+  {
+    n: 5,
+    name: 'embed',
+    script: '5_embed_conversations.ts',
+    title: 'EMBEDDINGS',
+    role: 'embed conversations',
+    artifacts: ['conversationsEmbedded'],
+  },
+  {
+    n: 6,
+    name: 'deduplicate',
+    script: '6_deduplicate.ts',
+    title: 'DEDUPLICATION',
+    role: 'remove near-duplicates',
+    artifacts: ['conversationsDeduplicated'],
+  },
+  {
+    n: 7,
+    name: 'select_top',
+    script: '7_select_top.ts',
+    title: 'TOP-K SELECTION',
+    role: 'select the top-K training set',
+    artifacts: ['conversationsFinal'],
+  },
 ] as const satisfies readonly StageRow[];
 
 export type PipelineStage = (typeof PIPELINE)[number];

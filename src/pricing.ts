@@ -48,12 +48,16 @@ export const PRICE_CHANGES: Record<string, Array<{ from: string; price: Price }>
 /** Both providers bill batch jobs at half the interactive price. */
 export const BATCH_DISCOUNT = 0.5;
 
-const PriceFile = z.record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0), cached: z.number().min(0).optional() }));
+const PriceFile = z.record(
+  z.string(),
+  z.object({ input: z.number().min(0), output: z.number().min(0), cached: z.number().min(0).optional() }),
+);
 
 /** The built-in table as it stands on `day` (YYYY-MM-DD, UTC). */
 export function defaultPrices(day = new Date().toISOString().slice(0, 10)): Record<string, Price> {
   const table = { ...DEFAULT_PRICES };
-  for (const [model, changes] of Object.entries(PRICE_CHANGES)) for (const change of changes) if (day >= change.from) table[model] = change.price;
+  for (const [model, changes] of Object.entries(PRICE_CHANGES))
+    for (const change of changes) if (day >= change.from) table[model] = change.price;
   return table;
 }
 
@@ -64,7 +68,10 @@ export function prices(): Record<string, Price> {
   const file = env('PRICES_FILE');
   let overrides: Record<string, Price> = {};
   if (file) {
-    overrides = readJsonFile(file, PriceFile, { what: 'PRICES_FILE', ifInvalid: '{"model": {"input": USD, "output": USD}} per 1M tokens' });
+    overrides = readJsonFile(file, PriceFile, {
+      what: 'PRICES_FILE',
+      ifInvalid: '{"model": {"input": USD, "output": USD}} per 1M tokens',
+    });
   }
   cache = { ...defaultPrices(), ...overrides };
   return cache;
@@ -91,10 +98,20 @@ export function priceOf(model: string): Price | undefined {
 }
 
 /** Cost in USD; cached input at the cached rate; undefined for a model not in the table (the meter says unpriced). */
-export function costOf(model: string, inputTokens: number, outputTokens: number, batch = false, cachedTokens = 0): number | undefined {
+export function costOf(
+  model: string,
+  inputTokens: number,
+  outputTokens: number,
+  batch = false,
+  cachedTokens = 0,
+): number | undefined {
   const price = priceOf(model);
   if (!price) return undefined;
   const factor = batch ? BATCH_DISCOUNT : 1;
   const cached = Math.min(Math.max(0, cachedTokens), inputTokens);
-  return (((inputTokens - cached) * price.input + cached * (price.cached ?? price.input) + outputTokens * price.output) / 1e6) * factor;
+  return (
+    (((inputTokens - cached) * price.input + cached * (price.cached ?? price.input) + outputTokens * price.output) /
+      1e6) *
+    factor
+  );
 }

@@ -30,7 +30,8 @@ const WAIT_TEXT: Record<WaitState['reason'], string> = {
 
 /** "waiting 42s for the --rpm window", "waiting 8s backing off after errors (3 requests)". */
 export function waitText(state: WaitState, now = Date.now()): string {
-  const items = state.reason === 'backoff' && state.items ? ` (${state.items} ${state.items === 1 ? 'request' : 'requests'})` : '';
+  const items =
+    state.reason === 'backoff' && state.items ? ` (${state.items} ${state.items === 1 ? 'request' : 'requests'})` : '';
   return `waiting ${formatDuration(Math.max(1, Math.ceil((state.until - now) / 1000)))} ${WAIT_TEXT[state.reason]}${items}`;
 }
 
@@ -109,5 +110,7 @@ export class Progress {
 export function formatDuration(seconds: number): string {
   if (seconds < 60) return `${Math.round(seconds)}s`;
   const m = Math.floor(seconds / 60);
-  return m < 60 ? `${m}m${String(Math.round(seconds % 60)).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+  return m < 60
+    ? `${m}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`
+    : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }

@@ -24,7 +24,8 @@ export class Rng {
 
   constructor(seed: number) {
     // splitmix32 takes 32 bits: a seed outside them would wrap onto another seed's stream (2³² and 0 alike).
-    if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) throw new RangeError(`Expected a seed that is an integer from 0 to ${MAX_SEED}, got ${seed}`);
+    if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED)
+      throw new RangeError(`Expected a seed that is an integer from 0 to ${MAX_SEED}, got ${seed}`);
     // sfc32 seeded through splitmix32: fast, well distributed, and identical on every platform.
     [this.a, this.b, this.c, this.d] = splitmix32State(seed);
   }

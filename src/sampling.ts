@@ -46,7 +46,8 @@ function randomConfig(rng: Rng, domain: Domain, persona?: Persona, style?: Style
 export function sampleConfigs(n: number, domain: Domain, rng: Rng): ConversationConfig[] {
   const configs: ConversationConfig[] = [];
   if (n >= domain.personas.length * STYLES.length) {
-    for (const persona of domain.personas) for (const style of STYLES) configs.push(randomConfig(rng, domain, persona, style));
+    for (const persona of domain.personas)
+      for (const style of STYLES) configs.push(randomConfig(rng, domain, persona, style));
   }
   while (configs.length < n) configs.push(randomConfig(rng, domain));
   return rng.shuffle(configs).slice(0, n);
@@ -96,7 +97,10 @@ class PairDeck {
   private next = 0;
   private readonly facts: string[];
 
-  constructor(private readonly pairs: QAPair[], private readonly rng: Rng) {
+  constructor(
+    private readonly pairs: QAPair[],
+    private readonly rng: Rng,
+  ) {
     this.facts = pairs.map((p) => pairFactId(p));
   }
 

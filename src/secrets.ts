@@ -88,10 +88,16 @@ function fragmentSpans(text: string, index: SecretIndex): Array<[number, number]
     for (const [id, at] of hits) {
       const value = index.long[id]!;
       let after = 0;
-      while (at + after < value.length && p + after < text.length && text.charCodeAt(p + after) === value.charCodeAt(at + after)) after++;
+      while (
+        at + after < value.length &&
+        p + after < text.length &&
+        text.charCodeAt(p + after) === value.charCodeAt(at + after)
+      )
+        after++;
       if (after < WINDOW) continue; // a hash collision
       let before = 0;
-      while (before < at && before < p && text.charCodeAt(p - before - 1) === value.charCodeAt(at - before - 1)) before++;
+      while (before < at && before < p && text.charCodeAt(p - before - 1) === value.charCodeAt(at - before - 1))
+        before++;
       if (before + after >= FRAGMENT_CHARS) spans.push([p - before, p + after]);
     }
   }

@@ -27,10 +27,15 @@ export function decodeText(bytes: Buffer, file: string): string {
   else if (bytes[0] === 0xfe && bytes[1] === 0xff) text = decodeUtf16(bytes, 'utf-16be', file);
   else {
     const nul = bytes.indexOf(0);
-    if (nul >= 0) throw new InputError(`${file}:${lineAt(bytes, nul)}: not a text file (a NUL byte at byte ${nul + 1}): expected UTF-8 text`);
+    if (nul >= 0)
+      throw new InputError(
+        `${file}:${lineAt(bytes, nul)}: not a text file (a NUL byte at byte ${nul + 1}): expected UTF-8 text`,
+      );
     if (!isUtf8(bytes)) {
       const bad = firstInvalidUtf8(bytes);
-      throw new InputError(`${file}:${lineAt(bytes, bad)}: not UTF-8 text (byte 0x${bytes[bad]!.toString(16).padStart(2, '0')} at byte ${bad + 1}): save the file as UTF-8`);
+      throw new InputError(
+        `${file}:${lineAt(bytes, bad)}: not UTF-8 text (byte 0x${bytes[bad]!.toString(16).padStart(2, '0')} at byte ${bad + 1}): save the file as UTF-8`,
+      );
     }
     text = bytes.toString('utf8');
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -43,10 +48,15 @@ function decodeUtf16(bytes: Buffer, encoding: 'utf-16le' | 'utf-16be', file: str
   try {
     text = new TextDecoder(encoding, { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    throw new InputError(`${file}: not valid ${encoding.toUpperCase()} text (it starts with a ${encoding.toUpperCase()} byte order mark): save the file as UTF-8`);
+    throw new InputError(
+      `${file}: not valid ${encoding.toUpperCase()} text (it starts with a ${encoding.toUpperCase()} byte order mark): save the file as UTF-8`,
+    );
   }
   const nul = text.indexOf('\0');
-  if (nul >= 0) throw new InputError(`${file}:${text.slice(0, nul).split('\n').length}: not a text file (a NUL character): expected text`);
+  if (nul >= 0)
+    throw new InputError(
+      `${file}:${text.slice(0, nul).split('\n').length}: not a text file (a NUL character): expected text`,
+    );
   return text;
 }
 
@@ -89,11 +99,24 @@ export function fitChunk<C extends ChunkText>(chunk: C, file: string): C[] {
     throw new InputError(
       `${file}:${chunk.line}: a line of ${length.toLocaleString('en-US')} characters (~${Math.round(length / CHARS_PER_TOKEN).toLocaleString('en-US')} tokens) is too long for one fact (at most ${MAX_LINE_CHARS.toLocaleString('en-US')}): break it into lines or paragraphs`,
     );
-  const context_before = chunk.context_before.length > CONTEXT_BUDGET_CHARS ? chunk.context_before.slice(-CONTEXT_BUDGET_CHARS) : chunk.context_before;
-  const context_after = chunk.context_after.length > CONTEXT_BUDGET_CHARS ? chunk.context_after.slice(0, CONTEXT_BUDGET_CHARS) : chunk.context_after;
-  const trimmed = context_before === chunk.context_before && context_after === chunk.context_after ? chunk : { ...chunk, context_before, context_after };
+  const context_before =
+    chunk.context_before.length > CONTEXT_BUDGET_CHARS
+      ? chunk.context_before.slice(-CONTEXT_BUDGET_CHARS)
+      : chunk.context_before;
+  const context_after =
+    chunk.context_after.length > CONTEXT_BUDGET_CHARS
+      ? chunk.context_after.slice(0, CONTEXT_BUDGET_CHARS)
+      : chunk.context_after;
+  const trimmed =
+    context_before === chunk.context_before && context_after === chunk.context_after
+      ? chunk
+      : { ...chunk, context_before, context_after };
   if (length <= CHUNK_BUDGET_CHARS) return [trimmed];
-  return splitText(chunk.source_text, CHUNK_BUDGET_CHARS).map((source_text, i) => ({ ...trimmed, source_text, part: i + 1 }));
+  return splitText(chunk.source_text, CHUNK_BUDGET_CHARS).map((source_text, i) => ({
+    ...trimmed,
+    source_text,
+    part: i + 1,
+  }));
 }
 
 /** Pieces of at most `max` characters, cut after a sentence end where one is near, else at a space, else anywhere. */
@@ -105,7 +128,8 @@ export function splitText(text: string, max: number): string[] {
     // The last sentence end in the second half of the window; a cut earlier than that would make tiny pieces.
     let cut = -1;
     const sentence = /[.!?。！？](?=\s)/g;
-    for (let m = sentence.exec(window); m; m = sentence.exec(window)) if (m.index + 1 > max / 2 && m.index + 1 <= max) cut = m.index + 1;
+    for (let m = sentence.exec(window); m; m = sentence.exec(window))
+      if (m.index + 1 > max / 2 && m.index + 1 <= max) cut = m.index + 1;
     if (cut < 0) {
       const space = window.lastIndexOf(' ', max);
       cut = space > max / 2 ? space : max;

@@ -6,6 +6,10 @@ const SENTENCE_PUNCTUATION = /[.,!?;:]+(?=\s|$)|[¡¿]/g;
 
 export function applyTextVariation(text: string, variation: TextVariationName): string {
   if (variation === 'all_lowercase') return text.toLowerCase();
-  if (variation === 'no_punctuation') return text.replace(SENTENCE_PUNCTUATION, '').replace(/[ \t]{2,}/g, ' ').trim();
+  if (variation === 'no_punctuation')
+    return text
+      .replace(SENTENCE_PUNCTUATION, '')
+      .replace(/[ \t]{2,}/g, ' ')
+      .trim();
   return text;
 }

@@ -52,7 +52,9 @@ async function setUp(token: string): Promise<Tracing | undefined> {
     // As @pydantic/logfire-node does: LOGFIRE_BASE_URL when set, else the region the token names (pylf_v1_eu_… is
     // the EU), else the US; the raw token is the Authorization header. Logfire takes OTLP as JSON or protobuf.
     const baseUrl = logfire.resolveBaseUrl(process.env, undefined, token);
-    const batch = new traceBase.BatchSpanProcessor(new exporter.OTLPTraceExporter({ url: `${baseUrl}/v1/traces`, headers: { Authorization: token } }));
+    const batch = new traceBase.BatchSpanProcessor(
+      new exporter.OTLPTraceExporter({ url: `${baseUrl}/v1/traces`, headers: { Authorization: token } }),
+    );
     const provider = new traceBase.BasicTracerProvider({
       resource: resources.resourceFromAttributes({ 'service.name': 'synth-chat-pipeline' }),
       idGenerator: new logfire.ULIDGenerator(),
@@ -66,14 +68,20 @@ async function setUp(token: string): Promise<Tracing | undefined> {
     return active;
   } catch (error) {
     // Tracing must never stop a run.
-    process.stderr.write(`warning: LOGFIRE_TOKEN is set but tracing could not start (${redact((error as Error).message ?? String(error))}); going on without it\n`);
+    process.stderr.write(
+      `warning: LOGFIRE_TOKEN is set but tracing could not start (${redact((error as Error).message ?? String(error))}); going on without it\n`,
+    );
     return undefined;
   }
 }
 
 /** The attributes OpenTelemetry accepts: strings, numbers and booleans (null, undefined and objects are left out). */
 function clean(attributes: Record<string, unknown>): Record<string, string | number | boolean> {
-  return Object.fromEntries(Object.entries(attributes).filter((e): e is [string, string | number | boolean] => ['string', 'number', 'boolean'].includes(typeof e[1])));
+  return Object.fromEntries(
+    Object.entries(attributes).filter((e): e is [string, string | number | boolean] =>
+      ['string', 'number', 'boolean'].includes(typeof e[1]),
+    ),
+  );
 }
 
 export interface StageSpan {
@@ -89,7 +97,10 @@ const UNTRACED: StageSpan = { within: (fn) => fn(), end: async () => {} };
 export function stageSpan(stage: string, attributes: Record<string, unknown>): StageSpan {
   const ready = start();
   if (!ready) return UNTRACED;
-  const opened = ready.then((tracing) => tracing && { tracing, span: tracing.logfire.startSpan('stage {stage}', clean({ ...attributes, stage })) });
+  const opened = ready.then(
+    (tracing) =>
+      tracing && { tracing, span: tracing.logfire.startSpan('stage {stage}', clean({ ...attributes, stage })) },
+  );
   let ended = false;
   return {
     async within(fn) {
@@ -117,11 +128,18 @@ export function stageSpan(stage: string, attributes: Record<string, unknown>): S
  * One request to a model, as a child of the current stage. A failed attempt records its error class and a redacted
  * one-line message, never the prompt or the raw error (which can echo request details).
  */
-export function callSpan<T>(attributes: SpanAttributes, fn: () => Promise<T>, errorClass: (error: unknown) => string): Promise<T> {
+export function callSpan<T>(
+  attributes: SpanAttributes,
+  fn: () => Promise<T>,
+  errorClass: (error: unknown) => string,
+): Promise<T> {
   const tracing = active;
   if (!tracing) return fn();
   const { api, logfire } = tracing;
-  const span = logfire.startSpan(attributes.model ? 'model call {model}' : 'model call', clean({ ...attributes, 'gen_ai.request.model': attributes.model }));
+  const span = logfire.startSpan(
+    attributes.model ? 'model call {model}' : 'model call',
+    clean({ ...attributes, 'gen_ai.request.model': attributes.model }),
+  );
   tracing.calls.add(span);
   return api.context.with(api.trace.setSpan(api.context.active(), span), async () => {
     try {
@@ -129,7 +147,12 @@ export function callSpan<T>(attributes: SpanAttributes, fn: () => Promise<T>, er
     } catch (error) {
       span.setAttribute('error_class', errorClass(error));
       span.setAttribute('logfire.level_num', WARNING);
-      span.setStatus({ code: api.SpanStatusCode.ERROR, message: redact(String((error as Error)?.message ?? error)).split('\n')[0]!.slice(0, 300) });
+      span.setStatus({
+        code: api.SpanStatusCode.ERROR,
+        message: redact(String((error as Error)?.message ?? error))
+          .split('\n')[0]!
+          .slice(0, 300),
+      });
       throw error;
     } finally {
       span.end();
@@ -143,5 +166,9 @@ export function traceUsage(model: string, usage: Usage): void {
   if (!tracing) return;
   const span = tracing.api.trace.getActiveSpan();
   if (!span || !tracing.calls.has(span)) return;
-  span.setAttributes({ 'gen_ai.request.model': model, 'gen_ai.usage.input_tokens': usage.inputTokens, 'gen_ai.usage.output_tokens': usage.outputTokens });
+  span.setAttributes({
+    'gen_ai.request.model': model,
+    'gen_ai.usage.input_tokens': usage.inputTokens,
+    'gen_ai.usage.output_tokens': usage.outputTokens,
+  });
 }

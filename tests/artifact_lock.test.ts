@@ -9,7 +9,16 @@ import { describe, expect, it } from 'vitest';
 import { ArtifactLock } from '../src/io/artifact_lock.js';
 import { startImitation, type Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
-import { imitationPerFile, runStage, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeQaPairs } from './support/run_stage.js';
+import {
+  imitationPerFile,
+  runStage,
+  spawnStage,
+  stageEnv,
+  startDelayProxy,
+  tempDir,
+  waitFor,
+  writeQaPairs,
+} from './support/run_stage.js';
 
 let imitation: Imitation;
 imitationPerFile({ seed: 3 }, (started) => (imitation = started));
@@ -22,13 +31,23 @@ function deadPid(): number {
 describe('ArtifactLock', () => {
   it('refuses while a live process holds the lock, naming its pid', () => {
     const artifact = join(tempDir('lock-unit'), 'out.jsonl');
-    writeFileSync(lockPath(artifact), JSON.stringify({ pid: process.ppid, host: hostname(), started_at: '2026-12-02T10:00:00.000Z' }));
-    expect(() => ArtifactLock.acquire(artifact)).toThrow(new RegExp(`out\\.jsonl: another run is writing it \\(pid ${process.ppid}, started 2026-12-02T10:00:00\\.000Z\\)`));
+    writeFileSync(
+      lockPath(artifact),
+      JSON.stringify({ pid: process.ppid, host: hostname(), started_at: '2026-12-02T10:00:00.000Z' }),
+    );
+    expect(() => ArtifactLock.acquire(artifact)).toThrow(
+      new RegExp(
+        `out\\.jsonl: another run is writing it \\(pid ${process.ppid}, started 2026-12-02T10:00:00\\.000Z\\)`,
+      ),
+    );
   });
 
   it('takes over the lock of a dead process, and removes it on release', () => {
     const artifact = join(tempDir('lock-unit'), 'out.jsonl');
-    writeFileSync(lockPath(artifact), JSON.stringify({ pid: deadPid(), host: hostname(), started_at: '2026-12-02T10:00:00.000Z' }));
+    writeFileSync(
+      lockPath(artifact),
+      JSON.stringify({ pid: deadPid(), host: hostname(), started_at: '2026-12-02T10:00:00.000Z' }),
+    );
     const lock = ArtifactLock.acquire(artifact);
     expect(JSON.parse(readFileSync(lockPath(artifact), 'utf8')).pid).toBe(process.pid);
     lock.release();
@@ -37,7 +56,10 @@ describe('ArtifactLock', () => {
 
   it('a lock from another host is not taken over (its pid means nothing here)', () => {
     const artifact = join(tempDir('lock-unit'), 'out.jsonl');
-    writeFileSync(lockPath(artifact), JSON.stringify({ pid: deadPid(), host: 'another-host', started_at: '2026-12-02T10:00:00.000Z' }));
+    writeFileSync(
+      lockPath(artifact),
+      JSON.stringify({ pid: deadPid(), host: 'another-host', started_at: '2026-12-02T10:00:00.000Z' }),
+    );
     expect(() => ArtifactLock.acquire(artifact)).toThrow(/another run is writing it \(pid \d+ on another-host/);
   });
 });
@@ -49,14 +71,26 @@ describe('two runs on the same output', () => {
     try {
       const dir = tempDir('lock-two-runs');
       writeQaPairs(join(dir, 'pairs.jsonl'), 5);
-      const args = ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'raw.jsonl'), '--num-conversations', '12', '--concurrency', '2', '--quiet'];
+      const args = [
+        '--input',
+        join(dir, 'pairs.jsonl'),
+        '--output',
+        join(dir, 'raw.jsonl'),
+        '--num-conversations',
+        '12',
+        '--concurrency',
+        '2',
+        '--quiet',
+      ];
       const first = spawnStage('3_generate_conversations.ts', args, { env: stageEnv(proxy), cwd: dir });
       await waitFor(() => existsSync(join(dir, 'raw.jsonl.checkpoint.jsonl')), 30_000, 'the first run to be working');
       // In process: a tsx child needs seconds to start, and on a loaded machine the first run had finished by then.
       const second = await runStageInProcess('3_generate_conversations.ts', args, { env: stageEnv(other), cwd: dir });
       const lines = second.stderr.split('\n').filter(Boolean);
       expect(lines, second.stderr).toHaveLength(1);
-      expect(lines[0]).toMatch(new RegExp(`^error: .*raw\\.jsonl: another run is writing it \\(pid ${first.child.pid}, started `));
+      expect(lines[0]).toMatch(
+        new RegExp(`^error: .*raw\\.jsonl: another run is writing it \\(pid ${first.child.pid}, started `),
+      );
       expect(second.code).toBe(1);
       expect(other.requests.length, 'the refused run made no call').toBe(0);
       const done = await first.done;
@@ -71,8 +105,19 @@ describe('two runs on the same output', () => {
   it("a stale lock of a killed run is taken over, and the run's lock is gone after it", async () => {
     const dir = tempDir('lock-stale');
     writeQaPairs(join(dir, 'pairs.jsonl'), 3);
-    writeFileSync(join(dir, 'raw.jsonl.lock'), JSON.stringify({ pid: deadPid(), host: hostname(), started_at: '2026-12-02T10:00:00.000Z' }));
-    const args = ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'raw.jsonl'), '--num-conversations', '3', '--quiet'];
+    writeFileSync(
+      join(dir, 'raw.jsonl.lock'),
+      JSON.stringify({ pid: deadPid(), host: hostname(), started_at: '2026-12-02T10:00:00.000Z' }),
+    );
+    const args = [
+      '--input',
+      join(dir, 'pairs.jsonl'),
+      '--output',
+      join(dir, 'raw.jsonl'),
+      '--num-conversations',
+      '3',
+      '--quiet',
+    ];
     const result = await runStage('3_generate_conversations.ts', args, { env: stageEnv(imitation), cwd: dir });
     expect(result.code, result.stderr).toBe(0);
     expect(existsSync(join(dir, 'raw.jsonl.lock'))).toBe(false);

@@ -7,7 +7,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startImitation, type Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
-import { filesUnder, removeTempDirs, runStage, stageEnv, tempDir, writeFacts, writeJudged, writeQaPairs } from './support/run_stage.js';
+import {
+  filesUnder,
+  removeTempDirs,
+  runStage,
+  stageEnv,
+  tempDir,
+  writeFacts,
+  writeJudged,
+  writeQaPairs,
+} from './support/run_stage.js';
 
 const KEYS = { GOOGLE_API_KEY: 'right-google-key', OPENAI_API_KEY: 'right-openai-key' };
 let imitation: Imitation;
@@ -58,8 +67,21 @@ const missingInput = (stage: number, script: string, writer: number): Row => ({
 });
 
 const ROWS: Row[] = [
-  { name: 'facts file missing', script: '1_extract_qa.ts', args: (d) => ['--facts', j(d, 'missing.md'), '--output', j(d, 'qa.jsonl')], code: 1, message: /missing\.md: not found/ },
-  { name: 'facts file empty', script: '1_extract_qa.ts', setup: (d) => write(j(d, 'facts.md'), '\n\n'), args: (d) => ['--facts', j(d, 'facts.md'), '--output', j(d, 'qa.jsonl')], code: 1, message: /facts\.md: the facts file is empty/ },
+  {
+    name: 'facts file missing',
+    script: '1_extract_qa.ts',
+    args: (d) => ['--facts', j(d, 'missing.md'), '--output', j(d, 'qa.jsonl')],
+    code: 1,
+    message: /missing\.md: not found/,
+  },
+  {
+    name: 'facts file empty',
+    script: '1_extract_qa.ts',
+    setup: (d) => write(j(d, 'facts.md'), '\n\n'),
+    args: (d) => ['--facts', j(d, 'facts.md'), '--output', j(d, 'qa.jsonl')],
+    code: 1,
+    message: /facts\.md: the facts file is empty/,
+  },
   {
     name: 'facts with no chunkable line',
     script: '1_extract_qa.ts',
@@ -90,7 +112,14 @@ const ROWS: Row[] = [
     code: 1,
     message: /pairs\.jsonl:2: expected string, received number → at answer/,
   },
-  { name: 'an empty input', script: '4_judge_and_save.ts', setup: (d) => write(j(d, 'raw.jsonl'), ''), args: (d) => ['--input', j(d, 'raw.jsonl'), '--output', j(d, 'out.jsonl'), '--final', j(d, 'final.jsonl')], code: 1, message: /raw\.jsonl: empty/ },
+  {
+    name: 'an empty input',
+    script: '4_judge_and_save.ts',
+    setup: (d) => write(j(d, 'raw.jsonl'), ''),
+    args: (d) => ['--input', j(d, 'raw.jsonl'), '--output', j(d, 'out.jsonl'), '--final', j(d, 'final.jsonl')],
+    code: 1,
+    message: /raw\.jsonl: empty/,
+  },
   {
     name: 'embeddings of mixed dimensions',
     script: '6_deduplicate.ts',
@@ -99,30 +128,104 @@ const ROWS: Row[] = [
     code: 1,
     message: /embedded\.jsonl:3: .*\b3\b.*\b4\b|embedded\.jsonl:3: .*\b4\b.*\b3\b/,
   },
-  { name: 'an unknown flag', script: '3_generate_conversations.ts', args: () => ['--num-conversation', '5'], code: 2, message: /Unknown flag --num-conversation/ },
-  ...['1_extract_qa.ts', '2_validate_qa.ts', '3_generate_conversations.ts', '4_judge_and_save.ts', '5_embed_conversations.ts'].map((script): Row => ({
-    name: `--concurrency 0 (${script})`,
-    script,
-    args: () => ['--concurrency', '0'],
+  {
+    name: 'an unknown flag',
+    script: '3_generate_conversations.ts',
+    args: () => ['--num-conversation', '5'],
     code: 2,
-    message: /Expected `--concurrency` to be an integer ≥ 1, got 0/,
-  })),
-  { name: '--threshold 0', script: '6_deduplicate.ts', args: () => ['--threshold', '0'], code: 2, message: /Expected `--threshold` to be a number > 0 and ≤ 1, got 0/ },
-  { name: '--threshold 1.5', script: '6_deduplicate.ts', args: () => ['--threshold', '1.5'], code: 2, message: /Expected `--threshold` to be a number > 0 and ≤ 1, got 1\.5/ },
+    message: /Unknown flag --num-conversation/,
+  },
+  ...[
+    '1_extract_qa.ts',
+    '2_validate_qa.ts',
+    '3_generate_conversations.ts',
+    '4_judge_and_save.ts',
+    '5_embed_conversations.ts',
+  ].map(
+    (script): Row => ({
+      name: `--concurrency 0 (${script})`,
+      script,
+      args: () => ['--concurrency', '0'],
+      code: 2,
+      message: /Expected `--concurrency` to be an integer ≥ 1, got 0/,
+    }),
+  ),
+  {
+    name: '--threshold 0',
+    script: '6_deduplicate.ts',
+    args: () => ['--threshold', '0'],
+    code: 2,
+    message: /Expected `--threshold` to be a number > 0 and ≤ 1, got 0/,
+  },
+  {
+    name: '--threshold 1.5',
+    script: '6_deduplicate.ts',
+    args: () => ['--threshold', '1.5'],
+    code: 2,
+    message: /Expected `--threshold` to be a number > 0 and ≤ 1, got 1\.5/,
+  },
   // --limit 0 would replace the artifact with an empty one.
-  { name: '--limit 0', script: '1_extract_qa.ts', setup: (d) => writeFacts(j(d, 'facts.md'), 3), args: (d) => ['--facts', j(d, 'facts.md'), '--output', j(d, 'qa.jsonl'), '--limit', '0'], code: 2, message: /Expected `--limit` to be an integer ≥ 1, got 0/ },
-  { name: '--top-k 0 (stage 4)', script: '4_judge_and_save.ts', args: () => ['--top-k', '0'], code: 2, message: /Expected `--top-k` to be an integer ≥ 1, got 0/ },
-  { name: '--top-k 0 (stage 7)', script: '7_select_top.ts', args: () => ['--top-k', '0'], code: 2, message: /Expected `--top-k` to be an integer ≥ 1, got 0/ },
+  {
+    name: '--limit 0',
+    script: '1_extract_qa.ts',
+    setup: (d) => writeFacts(j(d, 'facts.md'), 3),
+    args: (d) => ['--facts', j(d, 'facts.md'), '--output', j(d, 'qa.jsonl'), '--limit', '0'],
+    code: 2,
+    message: /Expected `--limit` to be an integer ≥ 1, got 0/,
+  },
+  {
+    name: '--top-k 0 (stage 4)',
+    script: '4_judge_and_save.ts',
+    args: () => ['--top-k', '0'],
+    code: 2,
+    message: /Expected `--top-k` to be an integer ≥ 1, got 0/,
+  },
+  {
+    name: '--top-k 0 (stage 7)',
+    script: '7_select_top.ts',
+    args: () => ['--top-k', '0'],
+    code: 2,
+    message: /Expected `--top-k` to be an integer ≥ 1, got 0/,
+  },
   // A format that keeps the system message would ignore --system drop: refused before the input is read.
-  ...(['messages', 'sharegpt', 'openai', 'axolotl'] as const).map((format): Row => ({
-    name: `--system drop --format ${format} (stage 7)`,
+  ...(['messages', 'sharegpt', 'openai', 'axolotl'] as const).map(
+    (format): Row => ({
+      name: `--system drop --format ${format} (stage 7)`,
+      script: '7_select_top.ts',
+      setup: (d) => writeJudged(j(d, 'dedup.jsonl'), 12),
+      args: (d) => [
+        '--input',
+        j(d, 'dedup.jsonl'),
+        '--output',
+        j(d, 'final.jsonl'),
+        '--format',
+        format,
+        '--system',
+        'drop',
+      ],
+      code: 2,
+      message: new RegExp(
+        `\`--system drop\` applies to --format nanochat only; --format ${format} keeps the system message`,
+      ),
+    }),
+  ),
+  {
+    name: '--format openai --top-k 5 (stage 7)',
     script: '7_select_top.ts',
     setup: (d) => writeJudged(j(d, 'dedup.jsonl'), 12),
-    args: (d) => ['--input', j(d, 'dedup.jsonl'), '--output', j(d, 'final.jsonl'), '--format', format, '--system', 'drop'],
+    args: (d) => [
+      '--input',
+      j(d, 'dedup.jsonl'),
+      '--output',
+      j(d, 'final.jsonl'),
+      '--format',
+      'openai',
+      '--top-k',
+      '5',
+    ],
     code: 2,
-    message: new RegExp(`\`--system drop\` applies to --format nanochat only; --format ${format} keeps the system message`),
-  })),
-  { name: '--format openai --top-k 5 (stage 7)', script: '7_select_top.ts', setup: (d) => writeJudged(j(d, 'dedup.jsonl'), 12), args: (d) => ['--input', j(d, 'dedup.jsonl'), '--output', j(d, 'final.jsonl'), '--format', 'openai', '--top-k', '5'], code: 2, message: /at least 10 with --format openai/ },
+    message: /at least 10 with --format openai/,
+  },
   {
     name: 'GOOGLE_API_KEY missing',
     script: '1_extract_qa.ts',
@@ -169,7 +272,10 @@ async function refusedInOneLine(run: Runner, row: Row): Promise<void> {
   const dir = tempDir('bad-input');
   row.setup?.(dir);
   const before = filesUnder(dir).sort();
-  const result = await run(row.script, [...row.args(dir), '--quiet'], { env: stageEnv(imitation, { ...KEYS, ...row.env }), cwd: dir });
+  const result = await run(row.script, [...row.args(dir), '--quiet'], {
+    env: stageEnv(imitation, { ...KEYS, ...row.env }),
+    cwd: dir,
+  });
   const lines = result.stderr.split('\n').filter(Boolean);
   expect(lines, result.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(/^error: /);
@@ -186,11 +292,13 @@ describe('bad input', () => {
 
 // A usage error (exit 2), a bad input file (exit 1) and a key the server rejects (exit 1, after a request): the
 // real process's status and stderr, which in-process runs only stand in for.
-const THROUGH_A_CHILD = ['an unknown flag', 'stage 2\'s input missing', 'a wrong key'];
+const THROUGH_A_CHILD = ['an unknown flag', "stage 2's input missing", 'a wrong key'];
 
 describe('bad input, through the real script in its own process', () => {
-  it.concurrent.each(ROWS.filter((row) => THROUGH_A_CHILD.includes(row.name)).map((row) => [row.name, row] as const))('%s', (_name, row) =>
-    refusedInOneLine(runStage, row),
+  it.concurrent.each(ROWS.filter((row) => THROUGH_A_CHILD.includes(row.name)).map((row) => [row.name, row] as const))(
+    '%s',
+    (_name, row) => refusedInOneLine(runStage, row),
   );
-  it('names every row it means to run', () => expect(ROWS.filter((row) => THROUGH_A_CHILD.includes(row.name))).toHaveLength(THROUGH_A_CHILD.length));
+  it('names every row it means to run', () =>
+    expect(ROWS.filter((row) => THROUGH_A_CHILD.includes(row.name))).toHaveLength(THROUGH_A_CHILD.length));
 });

@@ -8,7 +8,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { qaValidationPrompt } from '../src/prompts/qa_validator.js';
 import { DEFAULT_DOMAIN } from '../src/config.js';
 import { loadDomain } from '../src/domain.js';
-import { startImitation, type Imitation, type ImitationOptions, type RecordedRequest } from './support/imitation_server.js';
+import {
+  startImitation,
+  type Imitation,
+  type ImitationOptions,
+  type RecordedRequest,
+} from './support/imitation_server.js';
 import { BatchStatusLine } from '../src/batch/status_line.js';
 import { ARTIFACTS, manifest, readRows, setEnv, stage, stages1to4 } from './support/run_stages.js';
 
@@ -35,7 +40,8 @@ function providerEnv(provider: Provider, imitation: Imitation): Record<string, s
     : { GOOGLE_API_KEY: 'test-gemini-key', GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl, LLM_PROVIDER: 'gemini' };
 }
 
-const isCreation = (r: RecordedRequest) => r.method === 'POST' && (r.path === '/v1/batches' || r.path.endsWith(':batchGenerateContent'));
+const isCreation = (r: RecordedRequest) =>
+  r.method === 'POST' && (r.path === '/v1/batches' || r.path.endsWith(':batchGenerateContent'));
 const isDirectCall = (r: RecordedRequest) => r.path === '/v1/chat/completions' || r.path.endsWith(':generateContent');
 
 beforeEach(() => {
@@ -65,8 +71,10 @@ function submittedLines(imitation: Imitation): Array<{ key: string; prompt: stri
       for (const text of r.body.split('\n')) {
         if (!text.startsWith('{')) continue;
         const line = JSON.parse(text);
-        if (line.custom_id) out.push({ key: line.custom_id, prompt: line.body.messages.at(-1).content, body: line.body });
-        else if (line.key) out.push({ key: line.key, prompt: line.request.contents[0].parts[0].text, body: line.request });
+        if (line.custom_id)
+          out.push({ key: line.custom_id, prompt: line.body.messages.at(-1).content, body: line.body });
+        else if (line.key)
+          out.push({ key: line.key, prompt: line.request.contents[0].parts[0].text, body: line.request });
       }
     }
   }
@@ -82,7 +90,10 @@ describe.each<Provider>(['openai', 'gemini'])('%s batch mode', (provider) => {
     const before = imitation.requests.length;
     expect(await stages1to4(batch, ['--batch'])).toEqual([0, 0, 0, 0]);
 
-    for (const artifact of ARTIFACTS) expect(readFileSync(join(batch, artifact), 'utf8'), artifact).toBe(readFileSync(join(interactive, artifact), 'utf8'));
+    for (const artifact of ARTIFACTS)
+      expect(readFileSync(join(batch, artifact), 'utf8'), artifact).toBe(
+        readFileSync(join(interactive, artifact), 'utf8'),
+      );
     expect(readRows(join(batch, 'conversations_judged.jsonl')).length).toBeGreaterThan(0);
     // Every answer came from a batch job: one per stage, and not a single direct model call.
     const during = imitation.requests.slice(before);
@@ -114,7 +125,15 @@ describe.each<Provider>(['openai', 'gemini'])('%s batch mode', (provider) => {
     for (const line of lines) {
       const twin = direct.find((body) => JSON.stringify(body).includes(JSON.stringify(line.prompt)));
       expect(twin, line.key).toBeDefined();
-      expect(line.body).toEqual(provider === 'gemini' ? { contents: twin.contents, systemInstruction: twin.systemInstruction, generationConfig: twin.generationConfig } : twin);
+      expect(line.body).toEqual(
+        provider === 'gemini'
+          ? {
+              contents: twin.contents,
+              systemInstruction: twin.systemInstruction,
+              generationConfig: twin.generationConfig,
+            }
+          : twin,
+      );
     }
   });
 
@@ -129,7 +148,9 @@ describe.each<Provider>(['openai', 'gemini'])('%s batch mode', (provider) => {
     // Pairs that read the same share a request, and so a key: pick four items whose requests are their own.
     const domain = loadDomain(undefined, DEFAULT_DOMAIN);
     const prompts = readRows(join(dir, 'qa_pairs.jsonl')).map((pair) => qaValidationPrompt(domain, pair).prompt);
-    const unique = [...all].filter(([id]) => prompts.filter((p) => p === prompts[Number(id.replace('qa-', ''))]).length === 1).slice(0, 4);
+    const unique = [...all]
+      .filter(([id]) => prompts.filter((p) => p === prompts[Number(id.replace('qa-', ''))]).length === 1)
+      .slice(0, 4);
     const [transient, invalid, rejected, doomed] = unique.map(([id]) => id);
     const keys = new Map(unique);
     const key = (id: string) => `#${keys.get(id)}`;
@@ -154,17 +175,21 @@ describe.each<Provider>(['openai', 'gemini'])('%s batch mode', (provider) => {
     expect(sent(transient!)[1]!.prompt).toBe(sent(transient!)[0]!.prompt);
 
     const failures = readRows(join(dir, 'qa_pairs_validated.errors.jsonl'));
-    expect(failures.map((f) => [f.item_id, f.error_class, f.attempts]).sort()).toEqual([
-      [rejected, 'invalid_request', 1],
-      [doomed, 'server_error', 3],
-    ].sort());
+    expect(failures.map((f) => [f.item_id, f.error_class, f.attempts]).sort()).toEqual(
+      [
+        [rejected, 'invalid_request', 1],
+        [doomed, 'server_error', 3],
+      ].sort(),
+    );
     const written = readRows(join(dir, 'qa_pairs_validated.jsonl'));
     const expected = readRows(join(reference, 'qa_pairs_validated.jsonl'));
     const index = (id: string) => Number(id.replace('qa-', ''));
     expect(written).toHaveLength(expected.length - 2);
     // The transient failure got the very answer the interactive run got; the re-asked invalid one got an answer too.
     expect(written).toContainEqual(expected[index(transient!)]);
-    expect(written.some((row) => JSON.stringify(row.qa_pair) === JSON.stringify(expected[index(invalid!)].qa_pair))).toBe(true);
+    expect(
+      written.some((row) => JSON.stringify(row.qa_pair) === JSON.stringify(expected[index(invalid!)].qa_pair)),
+    ).toBe(true);
     const meta = manifest(dir, 'qa_pairs_validated.jsonl');
     expect(meta.batch).toMatchObject({ rounds: 3, resubmitted: 4 });
     expect(meta.counts).toMatchObject({ read: expected.length, written: expected.length - 2, failed: 2 });
@@ -178,16 +203,32 @@ describe.each<Provider>(['openai', 'gemini'])('%s batch mode', (provider) => {
     expect(complete.filter((_, i) => i !== index(invalid!))).toEqual(expected.filter((_, i) => i !== index(invalid!)));
     // (A repeated request is reused by its first item only; the others ask again.)
     const repeats = prompts.length - new Set(prompts).size;
-    expect(manifest(dir, 'qa_pairs_validated.jsonl').counts).toMatchObject({ reused: expected.length - 2 - repeats, failed: 0 });
+    expect(manifest(dir, 'qa_pairs_validated.jsonl').counts).toMatchObject({
+      reused: expected.length - 2 - repeats,
+      failed: 0,
+    });
   });
 });
 
 describe('interrupted batch runs', () => {
   /** Starts stage 2 with --batch as a child process, waits until its job id is saved, then kills it. */
-  async function interruptChild(provider: Provider, dir: string, signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string; jobId: string }> {
+  async function interruptChild(
+    provider: Provider,
+    dir: string,
+    signal: NodeJS.Signals,
+  ): Promise<{ code: number | null; stderr: string; jobId: string }> {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '2_validate_qa.ts', '--batch', '--input', join(dir, 'qa_pairs.jsonl'), '--output', join(dir, 'qa_pairs_validated.jsonl')],
+      [
+        '--import',
+        'tsx',
+        '2_validate_qa.ts',
+        '--batch',
+        '--input',
+        join(dir, 'qa_pairs.jsonl'),
+        '--output',
+        join(dir, 'qa_pairs_validated.jsonl'),
+      ],
       { env: { ...process.env, BATCH_POLL_MS: '100' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';
@@ -210,33 +251,41 @@ describe('interrupted batch runs', () => {
   it.each<[Provider, NodeJS.Signals]>([
     ['openai', 'SIGINT'],
     ['gemini', 'SIGKILL'],
-  ])('%s: a run stopped (%s) while polling is resumed on the same job, not submitted again', async (provider, signal) => {
-    // Enough polls that the child is still waiting when it is stopped.
-    const imitation = await start(provider, { batchPollsBeforeDone: 8 });
-    const reference = tempDir();
-    const dir = tempDir();
-    expect(await stage.extract(reference)).toBe(0);
-    expect(await stage.validate(reference)).toBe(0);
-    copyFileSync(join(reference, 'qa_pairs.jsonl'), join(dir, 'qa_pairs.jsonl'));
+  ])(
+    '%s: a run stopped (%s) while polling is resumed on the same job, not submitted again',
+    async (provider, signal) => {
+      // Enough polls that the child is still waiting when it is stopped.
+      const imitation = await start(provider, { batchPollsBeforeDone: 8 });
+      const reference = tempDir();
+      const dir = tempDir();
+      expect(await stage.extract(reference)).toBe(0);
+      expect(await stage.validate(reference)).toBe(0);
+      copyFileSync(join(reference, 'qa_pairs.jsonl'), join(dir, 'qa_pairs.jsonl'));
 
-    const stopped = await interruptChild(provider, dir, signal);
-    if (signal === 'SIGINT') {
-      expect(stopped.code).toBe(130);
-      expect(stopped.stderr).toContain(`interrupted: 1 batch job(s) keep running at ${provider} (${stopped.jobId})`);
-      expect(stopped.stderr).toContain('run the same command again');
-    }
-    expect(existsSync(join(dir, 'qa_pairs_validated.jsonl'))).toBe(false);
-    expect(imitation.count(isCreation)).toBe(1);
+      const stopped = await interruptChild(provider, dir, signal);
+      if (signal === 'SIGINT') {
+        expect(stopped.code).toBe(130);
+        expect(stopped.stderr).toContain(`interrupted: 1 batch job(s) keep running at ${provider} (${stopped.jobId})`);
+        expect(stopped.stderr).toContain('run the same command again');
+      }
+      expect(existsSync(join(dir, 'qa_pairs_validated.jsonl'))).toBe(false);
+      expect(imitation.count(isCreation)).toBe(1);
 
-    expect(await stage.validate(dir, ['--batch'])).toBe(0);
+      expect(await stage.validate(dir, ['--batch'])).toBe(0);
 
-    expect(imitation.count(isCreation)).toBe(1);
-    expect(imitation.count((r) => r.method === 'GET' && r.path.includes(stopped.jobId.replace(/^batches\//, '')))).toBeGreaterThanOrEqual(8);
-    const meta = manifest(dir, 'qa_pairs_validated.jsonl');
-    expect(meta.batch.jobs).toEqual([expect.objectContaining({ id: stopped.jobId, resumed: true })]);
-    expect(readFileSync(join(dir, 'qa_pairs_validated.jsonl'), 'utf8')).toBe(readFileSync(join(reference, 'qa_pairs_validated.jsonl'), 'utf8'));
-    expect(existsSync(join(dir, 'qa_pairs_validated.jsonl.batch.json'))).toBe(false);
-  }, 60_000);
+      expect(imitation.count(isCreation)).toBe(1);
+      expect(
+        imitation.count((r) => r.method === 'GET' && r.path.includes(stopped.jobId.replace(/^batches\//, ''))),
+      ).toBeGreaterThanOrEqual(8);
+      const meta = manifest(dir, 'qa_pairs_validated.jsonl');
+      expect(meta.batch.jobs).toEqual([expect.objectContaining({ id: stopped.jobId, resumed: true })]);
+      expect(readFileSync(join(dir, 'qa_pairs_validated.jsonl'), 'utf8')).toBe(
+        readFileSync(join(reference, 'qa_pairs_validated.jsonl'), 'utf8'),
+      );
+      expect(existsSync(join(dir, 'qa_pairs_validated.jsonl.batch.json'))).toBe(false);
+    },
+    60_000,
+  );
 
   it('a run stopped between the jobs of a split stage resumes the saved job and submits only the rest', async () => {
     const imitation = await start('openai', { batchPollsBeforeDone: 1 });
@@ -249,7 +298,8 @@ describe('interrupted batch runs', () => {
     imitation.setFaults({ script: [{ match: '/v1/files' }, { match: '/v1/files', hang: true }] });
     const before = imitation.requests.length;
     const running = stage.extract(dir, ['--batch']);
-    while (imitation.requests.slice(before).filter((r) => r.path === '/v1/files').length < 2) await new Promise((r) => setTimeout(r, 5));
+    while (imitation.requests.slice(before).filter((r) => r.path === '/v1/files').length < 2)
+      await new Promise((r) => setTimeout(r, 5));
     process.emit('SIGINT');
     await expect(running).rejects.toThrow(/interrupted: 1 batch job\(s\) keep running/);
     expect(imitation.count(isCreation)).toBe(1);
@@ -257,12 +307,19 @@ describe('interrupted batch runs', () => {
     imitation.setFaults({});
     expect(await stage.extract(dir, ['--batch'])).toBe(0);
     expect(imitation.count(isCreation)).toBe(3);
-    expect(manifest(dir, 'qa_pairs.jsonl').batch.jobs.map((j: { requests: number; resumed: boolean }) => [j.requests, j.resumed])).toEqual([
+    expect(
+      manifest(dir, 'qa_pairs.jsonl').batch.jobs.map((j: { requests: number; resumed: boolean }) => [
+        j.requests,
+        j.resumed,
+      ]),
+    ).toEqual([
       [2, true],
       [2, false],
       [1, false],
     ]);
-    expect(readFileSync(join(dir, 'qa_pairs.jsonl'), 'utf8')).toBe(readFileSync(join(reference, 'qa_pairs.jsonl'), 'utf8'));
+    expect(readFileSync(join(dir, 'qa_pairs.jsonl'), 'utf8')).toBe(
+      readFileSync(join(reference, 'qa_pairs.jsonl'), 'utf8'),
+    );
   });
 
   it('--fresh cancels the job an earlier run left running and submits anew', async () => {
@@ -304,7 +361,9 @@ describe('batch job shapes', () => {
     expect(creations[1]!.body.batch.inputConfig.fileName).toMatch(/^files\//);
     expect(imitation.count((r) => r.path.includes('/upload/v1beta/files'))).toBe(2);
     expect(imitation.count((r) => r.path.includes(':download'))).toBe(1);
-    expect(readFileSync(join(file, 'qa_pairs.jsonl'), 'utf8')).toBe(readFileSync(join(inline, 'qa_pairs.jsonl'), 'utf8'));
+    expect(readFileSync(join(file, 'qa_pairs.jsonl'), 'utf8')).toBe(
+      readFileSync(join(inline, 'qa_pairs.jsonl'), 'utf8'),
+    );
   });
 
   it('OpenAI: BATCH_MAX_REQUESTS splits a stage into several jobs, each saved and collected', async () => {
@@ -315,7 +374,9 @@ describe('batch job shapes', () => {
     process.env.BATCH_MAX_REQUESTS = '2';
     expect(await stage.extract(split, ['--batch'])).toBe(0);
     expect(imitation.count(isCreation)).toBe(1 + 3);
-    expect(manifest(split, 'qa_pairs.jsonl').batch.jobs.map((j: { requests: number }) => j.requests)).toEqual([2, 2, 1]);
+    expect(manifest(split, 'qa_pairs.jsonl').batch.jobs.map((j: { requests: number }) => j.requests)).toEqual([
+      2, 2, 1,
+    ]);
     expect(readFileSync(join(split, 'qa_pairs.jsonl'), 'utf8')).toBe(readFileSync(join(one, 'qa_pairs.jsonl'), 'utf8'));
   });
 
@@ -324,8 +385,14 @@ describe('batch job shapes', () => {
     const dir = tempDir();
     expect(await stage.extract(dir)).toBe(0);
     const stateFile = join(dir, 'qa_pairs_validated.jsonl.batch.json');
-    await import('node:fs').then((fs) => fs.writeFileSync(stateFile, '{"version":1,"stage":"validate_qa","jobs":[{"id":3}]}'));
-    await expect(stage.validate(dir, ['--batch'])).rejects.toThrow(new RegExp(`^${stateFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: expected string, received number → at jobs\\.0\\.id`));
+    await import('node:fs').then((fs) =>
+      fs.writeFileSync(stateFile, '{"version":1,"stage":"validate_qa","jobs":[{"id":3}]}'),
+    );
+    await expect(stage.validate(dir, ['--batch'])).rejects.toThrow(
+      new RegExp(
+        `^${stateFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: expected string, received number → at jobs\\.0\\.id`,
+      ),
+    );
     expect(imitation.count(isCreation)).toBe(0);
     expect(existsSync(join(dir, 'qa_pairs_validated.jsonl'))).toBe(false);
   });
@@ -335,7 +402,9 @@ describe('batch job shapes', () => {
     const dir = tempDir();
     expect(await stage.extract(dir)).toBe(0);
     process.env.BATCH_POLL_MS = 'soon';
-    await expect(stage.validate(dir, ['--batch'])).rejects.toThrow('Expected BATCH_POLL_MS to be an integer ≥ 1, got soon');
+    await expect(stage.validate(dir, ['--batch'])).rejects.toThrow(
+      'Expected BATCH_POLL_MS to be an integer ≥ 1, got soon',
+    );
   });
 });
 
@@ -358,7 +427,10 @@ describe('batch status line', () => {
     const line = new BatchStatusLine({ tty: true, write: (t) => out.push(t) });
     line.update('batch resumed · gemini · 2 jobs · BATCH_STATE_RUNNING · 3/8 requests done');
     line.stop();
-    expect(out).toEqual(['\r\x1b[2Kbatch resumed · gemini · 2 jobs · BATCH_STATE_RUNNING · 3/8 requests done · waited 0s', '\n']);
+    expect(out).toEqual([
+      '\r\x1b[2Kbatch resumed · gemini · 2 jobs · BATCH_STATE_RUNNING · 3/8 requests done · waited 0s',
+      '\n',
+    ]);
     const quiet: string[] = [];
     const silent = new BatchStatusLine({ quiet: true, tty: true, write: (t) => quiet.push(t) });
     silent.update('anything');

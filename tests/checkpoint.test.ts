@@ -63,7 +63,18 @@ describe('Checkpoint', () => {
 
   it('skips garbage lines and lines without a string key', () => {
     const { file } = fileIn();
-    writeFileSync(file, ['null', '42', '{"id":"x","result":1}', '{"key":5,"result":1}', 'not json', '{"key":"ok","id":"y","result":2}', ''].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'null',
+        '42',
+        '{"id":"x","result":1}',
+        '{"key":5,"result":1}',
+        'not json',
+        '{"key":"ok","id":"y","result":2}',
+        '',
+      ].join('\n'),
+    );
     const checkpoint = new Checkpoint(file);
     expect(checkpoint.size).toBe(1);
     expect(checkpoint.take('ok')).toBe(2);

@@ -4,7 +4,19 @@ import { linkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { paidRequests, type Imitation } from './support/imitation_server.js';
-import { imitationPerFile, lineCount, readRows, runStage, savedEntries, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeJudged } from './support/run_stage.js';
+import {
+  imitationPerFile,
+  lineCount,
+  readRows,
+  runStage,
+  savedEntries,
+  spawnStage,
+  stageEnv,
+  startDelayProxy,
+  tempDir,
+  waitFor,
+  writeJudged,
+} from './support/run_stage.js';
 
 const N = 30;
 let imitation: Imitation;
@@ -16,9 +28,24 @@ describe('a failed checkpoint write', () => {
     try {
       const dir = tempDir('checkpoint-full');
       writeJudged(join(dir, 'judged.src'), N);
-      writeFileSync(join(dir, 'raw.jsonl'), readRows(join(dir, 'judged.src')).map((r) => JSON.stringify(r.conversation)).join('\n') + '\n');
+      writeFileSync(
+        join(dir, 'raw.jsonl'),
+        readRows(join(dir, 'judged.src'))
+          .map((r) => JSON.stringify(r.conversation))
+          .join('\n') + '\n',
+      );
       const checkpoint = join(dir, 'judged.jsonl.checkpoint.jsonl');
-      const args = ['--input', join(dir, 'raw.jsonl'), '--output', join(dir, 'judged.jsonl'), '--final', join(dir, 'final.jsonl'), '--concurrency', '2', '--quiet'];
+      const args = [
+        '--input',
+        join(dir, 'raw.jsonl'),
+        '--output',
+        join(dir, 'judged.jsonl'),
+        '--final',
+        join(dir, 'final.jsonl'),
+        '--concurrency',
+        '2',
+        '--quiet',
+      ];
       const stage = spawnStage('4_judge_and_save.ts', args, { env: stageEnv(proxy), cwd: dir });
       await waitFor(() => lineCount(checkpoint) >= 4, 30_000, '4 saved items');
       // Keep the saved entries (a hard link), then put /dev/full in the checkpoint's place in one rename.
@@ -30,7 +57,9 @@ describe('a failed checkpoint write', () => {
       expect(result.code, result.stderr).toBe(1);
       const lines = result.stderr.split('\n').filter(Boolean);
       expect(lines, result.stderr).toHaveLength(1);
-      expect(lines[0]).toMatch(/judged\.jsonl\.checkpoint\.jsonl: could not save a finished item \(no space left on the device: ENOSPC\)/);
+      expect(lines[0]).toMatch(
+        /judged\.jsonl\.checkpoint\.jsonl: could not save a finished item \(no space left on the device: ENOSPC\)/,
+      );
       // At most the calls already in flight (concurrency 2) and one more being admitted.
       expect(proxy.received - atSwap).toBeLessThanOrEqual(3);
       // Free the disk: the saved entries are reused, only the rest is asked for.

@@ -13,7 +13,11 @@ vi.mock('node:fs', async (importOriginal) => {
   return { ...fs, default: { ...fs, readFileSync: guarded }, readFileSync: guarded };
 });
 
-const { appendFileSync, mkdtempSync, readFileSync: realReadFileSync } = await vi.importActual<typeof import('node:fs')>('node:fs');
+const {
+  appendFileSync,
+  mkdtempSync,
+  readFileSync: realReadFileSync,
+} = await vi.importActual<typeof import('node:fs')>('node:fs');
 const { Checkpoint } = await import('../src/io/checkpoint.js');
 
 describe('Checkpoint on a large file', () => {

@@ -10,19 +10,47 @@ const LONG = 'This plain sentence has no marker but is comfortably longer than f
 
 describe('chunkMarkdown', () => {
   it('skips blank, --- and **As of:** lines, and short unmarked lines', () => {
-    const text = ['', '   ', '---', '--- more dashes', '**As of:** November 2026', 'Short unmarked line.', 'x'.repeat(50)].join('\n');
+    const text = [
+      '',
+      '   ',
+      '---',
+      '--- more dashes',
+      '**As of:** November 2026',
+      'Short unmarked line.',
+      'x'.repeat(50),
+    ].join('\n');
     expect(chunkMarkdown(text)).toEqual([]);
   });
 
   it('turns *, - and longer-than-50 lines into chunks, trimmed; a # heading is not one', () => {
-    const text = ['# Title', '  * a bullet  ', '- a dash item', '**Bold** start', '#1 seller', 'x'.repeat(51), LONG].join('\n');
-    expect(chunkMarkdown(text).map((c) => c.source_text)).toEqual(['* a bullet', '- a dash item', '**Bold** start', '#1 seller', 'x'.repeat(51), LONG]);
+    const text = [
+      '# Title',
+      '  * a bullet  ',
+      '- a dash item',
+      '**Bold** start',
+      '#1 seller',
+      'x'.repeat(51),
+      LONG,
+    ].join('\n');
+    expect(chunkMarkdown(text).map((c) => c.source_text)).toEqual([
+      '* a bullet',
+      '- a dash item',
+      '**Bold** start',
+      '#1 seller',
+      'x'.repeat(51),
+      LONG,
+    ]);
   });
 
   it('makes headings the section of the chunks under them', () => {
-    const chunks = chunkMarkdown('# Harbor Lane Company Facts\n## Pricing\n### Wholesale\n* Ten kettles cost 400 euros.\n## Shipping\n* Orders ship in two days.');
+    const chunks = chunkMarkdown(
+      '# Harbor Lane Company Facts\n## Pricing\n### Wholesale\n* Ten kettles cost 400 euros.\n## Shipping\n* Orders ship in two days.',
+    );
     expect(chunks.map((c) => c.source_text)).toEqual(['* Ten kettles cost 400 euros.', '* Orders ship in two days.']);
-    expect(chunks.map((c) => c.section)).toEqual(['Harbor Lane Company Facts › Pricing › Wholesale', 'Harbor Lane Company Facts › Shipping']);
+    expect(chunks.map((c) => c.section)).toEqual([
+      'Harbor Lane Company Facts › Pricing › Wholesale',
+      'Harbor Lane Company Facts › Shipping',
+    ]);
   });
 
   it('numbers chunks by their 1-based line in the file', () => {

@@ -7,7 +7,14 @@ const SPECS = {
   input: { kind: 'string', help: 'input file', default: 'output/qa_pairs.jsonl' },
   output: { kind: 'string', help: 'output file' },
   concurrency: { kind: 'int', help: 'most requests in flight at once', default: 30, min: 1 },
-  threshold: { kind: 'number', help: 'cosine similarity at which two conversations are duplicates', default: 0.95, min: 0, max: 1, exclusiveMin: true },
+  threshold: {
+    kind: 'number',
+    help: 'cosine similarity at which two conversations are duplicates',
+    default: 0.95,
+    min: 0,
+    max: 1,
+    exclusiveMin: true,
+  },
   provider: { kind: 'string', help: 'gemini or openai', choices: ['gemini', 'openai'] },
   fresh: { kind: 'boolean', help: 'start over' },
 } satisfies FlagSpecs;
@@ -29,11 +36,20 @@ describe('parseFlags', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('applies defaults and leaves flags without one undefined', () => {
-    expect(parse()).toEqual({ input: 'output/qa_pairs.jsonl', output: undefined, concurrency: 30, threshold: 0.95, provider: undefined, fresh: undefined });
+    expect(parse()).toEqual({
+      input: 'output/qa_pairs.jsonl',
+      output: undefined,
+      concurrency: 30,
+      threshold: 0.95,
+      provider: undefined,
+      fresh: undefined,
+    });
   });
 
   it('converts values, in both --flag value and --flag=value forms', () => {
-    expect(parse('--concurrency', '8', '--threshold=0.9', '--provider', 'openai', '--fresh', '--output', 'out/x.jsonl')).toEqual({
+    expect(
+      parse('--concurrency', '8', '--threshold=0.9', '--provider', 'openai', '--fresh', '--output', 'out/x.jsonl'),
+    ).toEqual({
       input: 'output/qa_pairs.jsonl',
       output: 'out/x.jsonl',
       concurrency: 8,
@@ -53,24 +69,42 @@ describe('parseFlags', () => {
   });
 
   it('suggests the nearest flag for a slip, in both --flag value and --flag=value forms', () => {
-    expect(errorOf('--concurency', '3').message).toBe('Unknown flag --concurency: did you mean --concurrency? (see --help)');
+    expect(errorOf('--concurency', '3').message).toBe(
+      'Unknown flag --concurency: did you mean --concurrency? (see --help)',
+    );
     expect(errorOf('--thresold=0.9').message).toBe('Unknown flag --thresold: did you mean --threshold? (see --help)');
     expect(errorOf('--ouptut', 'x').message).toBe('Unknown flag --ouptut: did you mean --output? (see --help)');
-    expect(errorOf('--provide', 'openai').message).toBe('Unknown flag --provide: did you mean --provider? (see --help)');
+    expect(errorOf('--provide', 'openai').message).toBe(
+      'Unknown flag --provide: did you mean --provider? (see --help)',
+    );
   });
 
   it('rejects a negative, zero or non-numeric --concurrency', () => {
-    expect(errorOf('--concurrency', '-3').message).toMatchInlineSnapshot(`"Expected \`--concurrency\` to be an integer ≥ 1, got -3"`);
-    expect(errorOf('--concurrency', '0').message).toMatchInlineSnapshot(`"Expected \`--concurrency\` to be an integer ≥ 1, got 0"`);
-    expect(errorOf('--concurrency', 'abc').message).toMatchInlineSnapshot(`"Expected \`--concurrency\` to be an integer ≥ 1, got abc"`);
-    expect(errorOf('--concurrency', '2.5').message).toMatchInlineSnapshot(`"Expected \`--concurrency\` to be an integer ≥ 1, got 2.5"`);
-    expect(errorOf('--concurrency=').message).toMatchInlineSnapshot(`"Expected \`--concurrency\` to be an integer ≥ 1, got """`);
+    expect(errorOf('--concurrency', '-3').message).toMatchInlineSnapshot(
+      `"Expected \`--concurrency\` to be an integer ≥ 1, got -3"`,
+    );
+    expect(errorOf('--concurrency', '0').message).toMatchInlineSnapshot(
+      `"Expected \`--concurrency\` to be an integer ≥ 1, got 0"`,
+    );
+    expect(errorOf('--concurrency', 'abc').message).toMatchInlineSnapshot(
+      `"Expected \`--concurrency\` to be an integer ≥ 1, got abc"`,
+    );
+    expect(errorOf('--concurrency', '2.5').message).toMatchInlineSnapshot(
+      `"Expected \`--concurrency\` to be an integer ≥ 1, got 2.5"`,
+    );
+    expect(errorOf('--concurrency=').message).toMatchInlineSnapshot(
+      `"Expected \`--concurrency\` to be an integer ≥ 1, got """`,
+    );
   });
 
   it('rejects a missing value, also when another flag follows', () => {
     expect(errorOf('--concurrency').message).toMatchInlineSnapshot(`"Expected a value after --concurrency"`);
-    expect(errorOf('--output', '--fresh').message).toMatchInlineSnapshot(`"Expected a value after --output, got --fresh"`);
-    expect(errorOf('--output', '--concurrency', '5').message).toMatchInlineSnapshot(`"Expected a value after --output, got --concurrency"`);
+    expect(errorOf('--output', '--fresh').message).toMatchInlineSnapshot(
+      `"Expected a value after --output, got --fresh"`,
+    );
+    expect(errorOf('--output', '--concurrency', '5').message).toMatchInlineSnapshot(
+      `"Expected a value after --output, got --concurrency"`,
+    );
   });
 
   it('still takes a value that starts with a single dash', () => {
@@ -78,14 +112,22 @@ describe('parseFlags', () => {
   });
 
   it('treats exclusiveMin as strictly greater', () => {
-    expect(errorOf('--threshold', '0').message).toMatchInlineSnapshot(`"Expected \`--threshold\` to be a number > 0 and ≤ 1, got 0"`);
-    expect(errorOf('--threshold', '1.5').message).toMatchInlineSnapshot(`"Expected \`--threshold\` to be a number > 0 and ≤ 1, got 1.5"`);
-    expect(errorOf('--threshold', 'NaN').message).toMatchInlineSnapshot(`"Expected \`--threshold\` to be a number > 0 and ≤ 1, got NaN"`);
+    expect(errorOf('--threshold', '0').message).toMatchInlineSnapshot(
+      `"Expected \`--threshold\` to be a number > 0 and ≤ 1, got 0"`,
+    );
+    expect(errorOf('--threshold', '1.5').message).toMatchInlineSnapshot(
+      `"Expected \`--threshold\` to be a number > 0 and ≤ 1, got 1.5"`,
+    );
+    expect(errorOf('--threshold', 'NaN').message).toMatchInlineSnapshot(
+      `"Expected \`--threshold\` to be a number > 0 and ≤ 1, got NaN"`,
+    );
     expect(parse('--threshold', '0.000001')?.threshold).toBe(0.000001);
   });
 
   it('checks choices', () => {
-    expect(errorOf('--provider', 'anthropic').message).toMatchInlineSnapshot(`"Expected \`--provider\` to be one of gemini, openai, got "anthropic""`);
+    expect(errorOf('--provider', 'anthropic').message).toMatchInlineSnapshot(
+      `"Expected \`--provider\` to be one of gemini, openai, got "anthropic""`,
+    );
   });
 
   it('rejects an empty string value', () => {
@@ -118,12 +160,21 @@ describe('nearestFlag', () => {
 
 describe('usageText', () => {
   it('keeps two spaces between a long flag and its help', () => {
-    const text = helpColumns([['  --format messages|nanochat|sharegpt|trl|axolotl', 'training format'], ['  --x', 'short']]);
+    const text = helpColumns([
+      ['  --format messages|nanochat|sharegpt|trl|axolotl', 'training format'],
+      ['  --x', 'short'],
+    ]);
     const [first, second] = text.split('\n');
     expect(first).toMatch(/axolotl {2}training format$/);
     // Both help texts start in the same column.
     expect(second!.indexOf('short')).toBe(first!.indexOf('training format'));
-    const help = usageText('7_select_top.ts', 'Stage 7.', { format: { kind: 'string', help: 'training format', choices: ['messages', 'nanochat', 'sharegpt', 'openai', 'axolotl'] } });
+    const help = usageText('7_select_top.ts', 'Stage 7.', {
+      format: {
+        kind: 'string',
+        help: 'training format',
+        choices: ['messages', 'nanochat', 'sharegpt', 'openai', 'axolotl'],
+      },
+    });
     expect(help).toMatch(/--format messages\|nanochat\|sharegpt\|openai\|axolotl {2,}training format/);
   });
 
@@ -137,7 +188,9 @@ describe('usageText', () => {
   });
 
   it('reads numbers in decimal only: hex, exponents and padding are refused, not reinterpreted', () => {
-    expect(errorOf('--concurrency', '0x10').message).toMatchInlineSnapshot(`"Expected \`--concurrency\` to be an integer ≥ 1, got 0x10"`);
+    expect(errorOf('--concurrency', '0x10').message).toMatchInlineSnapshot(
+      `"Expected \`--concurrency\` to be an integer ≥ 1, got 0x10"`,
+    );
     expect(errorOf('--concurrency', '1e3').message).toMatch(/got 1e3$/);
     expect(errorOf('--concurrency', ' 8').message).toMatch(/integer ≥ 1/);
     expect(errorOf('--concurrency', '99999999999999999999').message).toMatch(/integer ≥ 1/);

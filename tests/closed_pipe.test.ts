@@ -13,7 +13,11 @@ describe.each([['stdout'], ['stdout and stderr']] as const)('a closed %s', (whic
   it('the stage completes with exit 0, its artifact and manifest, and no temporary file', async () => {
     const dir = tempDir('closed-pipe');
     writeQaPairs(join(dir, 'pairs.jsonl'), 6);
-    const stage = spawnStage('2_validate_qa.ts', ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'validated.jsonl')], { env: stageEnv(imitation, { PROGRESS_INTERVAL_MS: '10' }), cwd: dir });
+    const stage = spawnStage(
+      '2_validate_qa.ts',
+      ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'validated.jsonl')],
+      { env: stageEnv(imitation, { PROGRESS_INTERVAL_MS: '10' }), cwd: dir },
+    );
     // As `| head -1` does once it has its line: the reading end goes away.
     stage.child.stdout!.destroy();
     if (which !== 'stdout') stage.child.stderr!.destroy();

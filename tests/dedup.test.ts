@@ -61,8 +61,11 @@ describe('dedupGreedy is exact', () => {
       let w = Array.from({ length: 9 }, rand);
       const d = w.reduce((acc, x, j) => acc + x * b[j], 0);
       w = unit(w.map((x, j) => x - d * b[j]));
-      const c = 0.95 + (rand() * 0.0005);
-      rows.push(b, b.map((x, j) => c * x + Math.sqrt(1 - c * c) * w[j]));
+      const c = 0.95 + rand() * 0.0005;
+      rows.push(
+        b,
+        b.map((x, j) => c * x + Math.sqrt(1 - c * c) * w[j]),
+      );
     }
     const data = input(
       rows.map((r) => [...r, ...new Array(31).fill(0)]),
@@ -106,7 +109,10 @@ describe('dedupGreedy is exact', () => {
     for (const run of [dedupGreedy(fx, { threshold: s, workers: 0, method: 'pruned' }), dedupExact(fx, s)]) {
       expect(run.removed).toContainEqual({ index: 150, duplicateOf: 7, similarity: s });
     }
-    for (const run of [dedupGreedy(fx, { threshold: nextUp(s), workers: 0, method: 'pruned' }), dedupExact(fx, nextUp(s))]) {
+    for (const run of [
+      dedupGreedy(fx, { threshold: nextUp(s), workers: 0, method: 'pruned' }),
+      dedupExact(fx, nextUp(s)),
+    ]) {
       expect(run.kept).toContain(150);
     }
   });
@@ -255,13 +261,24 @@ describe('greedy semantics', () => {
   });
 
   it('handles all-zero input and non-positive thresholds', () => {
-    const zeros = input([[0, 0, 0], [0, 0, 0], [0, 0, 0]], [1, 1, 1]);
+    const zeros = input(
+      [
+        [0, 0, 0],
+        [0, 0, 0],
+        [0, 0, 0],
+      ],
+      [1, 1, 1],
+    );
     expect(dedupGreedy(zeros, { threshold: 0.95, workers: 0, method: 'pruned' }).kept).toEqual([0, 1, 2]);
     // Similarity 0 ≥ threshold 0: zero rows duplicate the first one, in both implementations.
-    expect(dedupGreedy(zeros, { threshold: 0, workers: 0, method: 'pruned' }).removed).toEqual(dedupExact(zeros, 0).removed);
+    expect(dedupGreedy(zeros, { threshold: 0, workers: 0, method: 'pruned' }).removed).toEqual(
+      dedupExact(zeros, 0).removed,
+    );
     expect(dedupExact(zeros, 0).kept).toEqual([0]);
     const fx = generateFixture({ count: 120, dim: 16, seed: 12 });
-    expect(dedupGreedy(fx, { threshold: -0.2, workers: 0, method: 'pruned' }).removed).toEqual(dedupExact(fx, -0.2).removed);
+    expect(dedupGreedy(fx, { threshold: -0.2, workers: 0, method: 'pruned' }).removed).toEqual(
+      dedupExact(fx, -0.2).removed,
+    );
   });
 
   it('rejects inconsistent input with the field named', () => {
@@ -309,8 +326,11 @@ describe('readEmbedded', () => {
   });
 
   it('parses every JSON number form to the same Float32 value as JSON.parse', () => {
-    const values = [0, -0, 1, -1, 0.1, 1e-7, -2.5e-3, 1.5e2, 0.12345678901234567, 12345678901234567890, 3.4e38, 5e-324, -0.000001];
-    const literal = '[0,-0.0,1,-1,0.1,1e-7,-2.5E-3,1.5e+2,0.12345678901234567,12345678901234567890,3.4e38,5e-324,-0.000001]';
+    const values = [
+      0, -0, 1, -1, 0.1, 1e-7, -2.5e-3, 1.5e2, 0.12345678901234567, 12345678901234567890, 3.4e38, 5e-324, -0.000001,
+    ];
+    const literal =
+      '[0,-0.0,1,-1,0.1,1e-7,-2.5E-3,1.5e+2,0.12345678901234567,12345678901234567890,3.4e38,5e-324,-0.000001]';
     const p = file('numbers.jsonl', row([]).replace('"embedding":[]', `"embedding":${literal}`) + '\n');
     const r = readEmbedded(p);
     expect(Array.from(r.vectors)).toEqual(Array.from(Float32Array.from(values)));
@@ -336,7 +356,10 @@ describe('readEmbedded', () => {
 
   it('keeps row text one byte per character: non-ASCII becomes \\u escapes that parse back to the same row', () => {
     const content = 'naïve — “quoted” 😀 ok';
-    const p = file('unicode.jsonl', `{"judgment":{"overall_pass":true},"note":${JSON.stringify(content)},"embedding":[1,2]}\n`);
+    const p = file(
+      'unicode.jsonl',
+      `{"judgment":{"overall_pass":true},"note":${JSON.stringify(content)},"embedding":[1,2]}\n`,
+    );
     for (const parser of ['scan', 'json'] as const) {
       const r = readEmbedded(p, { parser });
       expect(r.rows[0]).toMatch(/^[\x00-\x7f]*$/);
@@ -345,7 +368,10 @@ describe('readEmbedded', () => {
   });
 
   it('is not fooled by an embedding key inside a nested value written with spaces', () => {
-    const p = file('spaced.jsonl', '{"judgment":{"overall_pass":true},"meta": {"k":"v","embedding":[7,7]},"embedding":[1,2]}\n');
+    const p = file(
+      'spaced.jsonl',
+      '{"judgment":{"overall_pass":true},"meta": {"k":"v","embedding":[7,7]},"embedding":[1,2]}\n',
+    );
     const r = readEmbedded(p);
     expect(Array.from(r.vectors)).toEqual([1, 2]);
     expect(JSON.parse(r.rows[0])).toEqual({ judgment: { overall_pass: true }, meta: { k: 'v', embedding: [7, 7] } });
@@ -362,9 +388,21 @@ describe('readEmbedded', () => {
 
   const bad: Array<[string, string, RegExp]> = [
     ['not JSON', `${row([1, 2])}\n{"embedding":[1,2],\n`, /bad\.jsonl:2: not valid JSON/],
-    ['mixed dimensions', `${row([1, 2])}\n${row([1, 2])}\n${row([1, 2, 3])}\n`, /:3: expected 2 embedding dimensions \(as on line 1\), got 3/],
-    ['a non-number in the embedding', `${row([1, 2])}\n${row([1, 'x'])}\n`, /:2: expected number at embedding\[1\], got "x"/],
-    ['no embedding', `${row([1, 2])}\n{"judgment":{"overall_pass":true}}\n`, /:2: expected a number array at embedding/],
+    [
+      'mixed dimensions',
+      `${row([1, 2])}\n${row([1, 2])}\n${row([1, 2, 3])}\n`,
+      /:3: expected 2 embedding dimensions \(as on line 1\), got 3/,
+    ],
+    [
+      'a non-number in the embedding',
+      `${row([1, 2])}\n${row([1, 'x'])}\n`,
+      /:2: expected number at embedding\[1\], got "x"/,
+    ],
+    [
+      'no embedding',
+      `${row([1, 2])}\n{"judgment":{"overall_pass":true}}\n`,
+      /:2: expected a number array at embedding/,
+    ],
     ['a missing pass flag', `${row([1, 2], 'yes')}\n`, /:1: expected boolean at judgment\.overall_pass/],
     ['an empty embedding', `${row([])}\n`, /:1: expected a non-empty number array at embedding/],
     ['a JSON array row', `[1,2]\n`, /:1: expected a JSON object/],
@@ -400,7 +438,9 @@ describe('readEmbedded', () => {
   });
 
   it('names a missing file with the hint, and rejects an empty file unless allowed', () => {
-    expect(() => readEmbedded(join(dir, 'nope.jsonl'), { missingHint: 'run stage 5 first' })).toThrow(/nope\.jsonl: not found — run stage 5 first/);
+    expect(() => readEmbedded(join(dir, 'nope.jsonl'), { missingHint: 'run stage 5 first' })).toThrow(
+      /nope\.jsonl: not found — run stage 5 first/,
+    );
     const empty = file('empty.jsonl', '\n\n');
     expect(() => readEmbedded(empty)).toThrow(/empty, expected at least one JSONL row/);
     expect(readEmbedded(empty, { allowEmpty: true }).count).toBe(0);

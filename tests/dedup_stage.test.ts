@@ -9,7 +9,11 @@ import { parseFlags } from '../src/cli.js';
 import { dedupExact } from '../src/dedup/reference.js';
 import { JudgedConversation } from '../src/schemas.js';
 
-const lines = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const lines = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 describe('6_deduplicate.ts on 400 conversations with planted near-copies', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dedup-stage-'));
@@ -29,7 +33,15 @@ describe('6_deduplicate.ts on 400 conversations with planted near-copies', () =>
     const dim = embedded[0]!.embedding.length;
     const vectors = new Float32Array(embedded.length * dim);
     embedded.forEach((row, i) => vectors.set(row.embedding, i * dim));
-    return dedupExact({ vectors, dim, count: embedded.length, passing: Uint8Array.from(embedded.map((r) => (r.judgment.overall_pass ? 1 : 0))) }, 0.95);
+    return dedupExact(
+      {
+        vectors,
+        dim,
+        count: embedded.length,
+        passing: Uint8Array.from(embedded.map((r) => (r.judgment.overall_pass ? 1 : 0))),
+      },
+      0.95,
+    );
   }
 
   it('keeps exactly what the brute-force greedy keeps, in input order, without embeddings', () => {
@@ -55,14 +67,19 @@ describe('6_deduplicate.ts on 400 conversations with planted near-copies', () =>
       expect(row.similarity).toBeCloseTo(expected.removed[k]!.similarity, 5);
     }
     const meta = JSON.parse(readFileSync(output.replace('.jsonl', '.meta.json'), 'utf8'));
-    expect(meta.counts).toMatchObject({ read: 400, written: expected.kept.length, filtered: { duplicate: report.length } });
+    expect(meta.counts).toMatchObject({
+      read: 400,
+      written: expected.kept.length,
+      filtered: { duplicate: report.length },
+    });
     expect(meta.histogram.reduce((n: number, b: { count: number }) => n + b.count, 0)).toBe(report.length);
   });
 
   it('never lets a failing conversation remove a passing one', () => {
     const report = lines(output.replace('.jsonl', '.report.jsonl'));
     for (const row of report) {
-      if (embedded[row.index]!.judgment.overall_pass) expect(embedded[row.duplicate_of]!.judgment.overall_pass).toBe(true);
+      if (embedded[row.index]!.judgment.overall_pass)
+        expect(embedded[row.duplicate_of]!.judgment.overall_pass).toBe(true);
     }
   });
 
@@ -72,7 +89,11 @@ describe('6_deduplicate.ts on 400 conversations with planted near-copies', () =>
     const rows = embedded.slice(0, 50).map(({ conversation, judgment }) => ({ conversation, judgment }));
     const copies = [...rows, rows[3], rows[7]];
     writeFileSync(judged, copies.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    expect(await deduplicate(parseFlags(['--input', judged, '--output', minOut, '--method', 'minhash', '--quiet'], FLAGS, '')!)).toBe(0);
+    expect(
+      await deduplicate(
+        parseFlags(['--input', judged, '--output', minOut, '--method', 'minhash', '--quiet'], FLAGS, '')!,
+      ),
+    ).toBe(0);
     const report = lines(minOut.replace('.jsonl', '.report.jsonl'));
     expect(report.map((r) => r.index)).toEqual(expect.arrayContaining([50, 51]));
     expect(report.find((r) => r.index === 50)!.duplicate_of).toBe(3);

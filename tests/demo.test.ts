@@ -23,7 +23,12 @@ afterAll(() => removeTempDirs());
 describe('make demo', () => {
   it('runs the trial offline, prints where the artifacts, stats and report are, and leaves nothing running', () => {
     const dir = tempDir('demo-');
-    const result = spawnSync('make', ['-s', 'demo', `ARGS=--output-dir ${dir} --quiet`], { cwd: ROOT, env: CLEAN_ENV, encoding: 'utf8', timeout: 120_000 });
+    const result = spawnSync('make', ['-s', 'demo', `ARGS=--output-dir ${dir} --quiet`], {
+      cwd: ROOT,
+      env: CLEAN_ENV,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(result.stderr).not.toMatch(/error/i);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(`report:       ${dir}/trial_report.html`);
@@ -32,7 +37,9 @@ describe('make demo', () => {
     // The stats table was printed, and its files exist.
     expect(result.stdout).toMatch(/7 select_top\s+done/);
     expect(readFileSync(join(dir, 'trial_report.html'), 'utf8')).toContain('<html');
-    expect(readFileSync(join(dir, 'trial_conversations_final.jsonl'), 'utf8').trim().split('\n').length).toBeGreaterThan(0);
+    expect(
+      readFileSync(join(dir, 'trial_conversations_final.jsonl'), 'utf8').trim().split('\n').length,
+    ).toBeGreaterThan(0);
     // Nothing of the demo landed where a real trial keeps its checkpoints.
     expect(existsSync(join(dir, '..', 'trial_qa_pairs.jsonl'))).toBe(false);
     expect(processesUsing(dir)).toEqual([]);
@@ -41,7 +48,12 @@ describe('make demo', () => {
   it('stops on Ctrl-C with nothing left running', async () => {
     const dir = tempDir('demo-int-');
     // Its own process group, as a terminal's foreground job: Ctrl-C reaches make and the script alike.
-    const child = spawn('make', ['-s', 'demo', `ARGS=--output-dir ${dir} --num-conversations 2000 --chunks 40`], { cwd: ROOT, env: CLEAN_ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('make', ['-s', 'demo', `ARGS=--output-dir ${dir} --num-conversations 2000 --chunks 40`], {
+      cwd: ROOT,
+      env: CLEAN_ENV,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
@@ -61,7 +73,12 @@ describe('make passes ARGS through', () => {
       const dir = tempDir('make-');
       writeFacts(join(dir, 'facts.md'), 4);
       const env = stageEnv(imitation);
-      const result = spawnSync('make', ['-s', 'trial', `ARGS=--dry-run --input ${dir}/facts.md --output-dir ${dir}`], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+      const result = spawnSync('make', ['-s', 'trial', `ARGS=--dry-run --input ${dir}/facts.md --output-dir ${dir}`], {
+        cwd: ROOT,
+        env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       expect(result.stderr).toBe('');
       expect(result.status).toBe(0);
       expect(result.stdout).toContain('DRY RUN — no API call');
@@ -72,7 +89,12 @@ describe('make passes ARGS through', () => {
   }, 90_000);
 
   it('a stage target takes its flags too, and an unknown one names the nearest', () => {
-    const result = spawnSync('make', ['-s', 'stage1', 'ARGS=--limt 3'], { cwd: ROOT, env: CLEAN_ENV, encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync('make', ['-s', 'stage1', 'ARGS=--limt 3'], {
+      cwd: ROOT,
+      env: CLEAN_ENV,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('error: Unknown flag --limt: did you mean --limit? (see --help)');
   }, 90_000);

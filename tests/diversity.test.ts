@@ -8,7 +8,13 @@ import { artifactPaths } from '../src/pipeline.js';
 import { sidecarPath } from '../src/io/sidecars.js';
 import { writeJsonl } from '../src/io/jsonl.js';
 import { collectDiversity, diversityText, evenlySpaced, samplePhrase } from '../src/report/diversity.js';
-import { DistinctCounter, IntegerSet, meanNearestNeighbour, OpeningCounter, words } from '../src/report/diversity_measures.js';
+import {
+  DistinctCounter,
+  IntegerSet,
+  meanNearestNeighbour,
+  OpeningCounter,
+  words,
+} from '../src/report/diversity_measures.js';
 import type { JudgedConversation } from '../src/schemas.js';
 
 const dirs: string[] = [];
@@ -18,7 +24,17 @@ afterEach(() => {
 
 describe('words', () => {
   it('lower-cases, drops punctuation and keeps a word with an apostrophe whole', () => {
-    expect(words("Quick one, I need THIS now! Swap's 40 countries…")).toEqual(['quick', 'one', 'i', 'need', 'this', 'now', "swap's", '40', 'countries']);
+    expect(words("Quick one, I need THIS now! Swap's 40 countries…")).toEqual([
+      'quick',
+      'one',
+      'i',
+      'need',
+      'this',
+      'now',
+      "swap's",
+      '40',
+      'countries',
+    ]);
     expect(words('  ?! ')).toEqual([]);
   });
 });
@@ -49,7 +65,17 @@ describe('distinct-n', () => {
 describe('opening phrases', () => {
   it('counts the first five words of each message, repeated ones only, most first and then alphabetically', () => {
     const o = new OpeningCounter();
-    for (const text of ['Hi, quick question about returns: how?', 'hi quick question about RETURNS', 'hi quick question about tax', 'Thanks!', 'thanks', 'Can you help?', 'can you help', '...']) o.add(words(text));
+    for (const text of [
+      'Hi, quick question about returns: how?',
+      'hi quick question about RETURNS',
+      'hi quick question about tax',
+      'Thanks!',
+      'thanks',
+      'Can you help?',
+      'can you help',
+      '...',
+    ])
+      o.add(words(text));
     expect(o.messages).toBe(7);
     expect(o.top(10)).toEqual([
       { phrase: 'can you help', count: 2 },
@@ -74,7 +100,9 @@ describe('mean nearest-neighbour similarity', () => {
 describe('a large set’s nearest neighbours', () => {
   it('are measured on evenly spaced rows, and the figure says so', () => {
     expect(evenlySpaced([10, 11, 12, 13, 14, 15, 16, 17, 18, 19], 4)).toEqual([10, 12, 15, 17]);
-    expect(samplePhrase({ mean: 0.9, rows: 1000, of: 9000 })).toBe(' over 1,000 evenly spaced of 9,000 conversations (neighbours within that sample)');
+    expect(samplePhrase({ mean: 0.9, rows: 1000, of: 9000 })).toBe(
+      ' over 1,000 evenly spaced of 9,000 conversations (neighbours within that sample)',
+    );
     expect(samplePhrase({ mean: 0.9, rows: 391, of: 391 })).toBe(' over 391 conversations');
   });
 });
@@ -103,11 +131,33 @@ describe('IntegerSet', () => {
 function conversation(user: string, assistant: string, pass = true): JudgedConversation {
   return {
     conversation: {
-      messages: [{ role: 'system', content: 'You are helpful.' }, { role: 'user', content: user }, { role: 'assistant', content: assistant }],
-      metadata: { num_turns: 1, style: 'casual', user_persona: 'finance', user_emotion: 'professional', input_modality: 'standard', text_variation: 'standard', source_qa_ids: [], difficulty: 'basic', categories: [] },
+      messages: [
+        { role: 'system', content: 'You are helpful.' },
+        { role: 'user', content: user },
+        { role: 'assistant', content: assistant },
+      ],
+      metadata: {
+        num_turns: 1,
+        style: 'casual',
+        user_persona: 'finance',
+        user_emotion: 'professional',
+        input_modality: 'standard',
+        text_variation: 'standard',
+        source_qa_ids: [],
+        difficulty: 'basic',
+        categories: [],
+      },
       source_qa_pairs: [],
     },
-    judgment: { factually_accurate: pass, natural_conversation: true, on_topic: true, adds_value: true, overall_pass: pass, feedback: '', issues: [] },
+    judgment: {
+      factually_accurate: pass,
+      natural_conversation: true,
+      on_topic: true,
+      adds_value: true,
+      overall_pass: pass,
+      feedback: '',
+      issues: [],
+    },
   };
 }
 
@@ -115,16 +165,49 @@ async function tinyRun(options: { selected?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'diversity-'));
   dirs.push(dir);
   const p = artifactPaths('', dir);
-  const rows = [conversation('how do returns work', 'returns work well'), conversation('how do returns work', 'returns work well'), conversation('how do returns work today', 'yes today', false), conversation('what about tax', 'tax is fine')];
-  const vectors = [[1, 0, 0], [1, 0, 0], [1, 1, 0], [1, 0, 0]];
+  const rows = [
+    conversation('how do returns work', 'returns work well'),
+    conversation('how do returns work', 'returns work well'),
+    conversation('how do returns work today', 'yes today', false),
+    conversation('what about tax', 'tax is fine'),
+  ];
+  const vectors = [
+    [1, 0, 0],
+    [1, 0, 0],
+    [1, 1, 0],
+    [1, 0, 0],
+  ];
   await writeJsonl(p.conversationsJudged, rows);
-  await writeJsonl(p.conversationsEmbedded, rows.map((r, i) => ({ ...r, embedding: vectors[i], text_preview: '' })));
+  await writeJsonl(
+    p.conversationsEmbedded,
+    rows.map((r, i) => ({ ...r, embedding: vectors[i], text_preview: '' })),
+  );
   await writeJsonl(p.conversationsDeduplicated, [rows[0], rows[2], rows[3]]);
-  await writeJsonl(sidecarPath(p.conversationsDeduplicated, '.report.jsonl'), [{ index: 1, duplicate_of: 0, similarity: 1 }]);
-  await writeJsonl(p.conversationsFinal, [{ messages: rows[2]!.conversation.messages }, { messages: rows[3]!.conversation.messages }]);
-  writeFileSync(p.conversationsFinal.replace(/\.jsonl$/, '.meta.json'), JSON.stringify({ stage: 'select_top', started_at: '2026-12-01T00:00:00Z', duration_s: 0, inputs: [], outputs: [], settings: {}, counts: { read: 3, written: 2, failed: 0, reused: 0, filtered: {} } }));
+  await writeJsonl(sidecarPath(p.conversationsDeduplicated, '.report.jsonl'), [
+    { index: 1, duplicate_of: 0, similarity: 1 },
+  ]);
+  await writeJsonl(p.conversationsFinal, [
+    { messages: rows[2]!.conversation.messages },
+    { messages: rows[3]!.conversation.messages },
+  ]);
+  writeFileSync(
+    p.conversationsFinal.replace(/\.jsonl$/, '.meta.json'),
+    JSON.stringify({
+      stage: 'select_top',
+      started_at: '2026-12-01T00:00:00Z',
+      duration_s: 0,
+      inputs: [],
+      outputs: [],
+      settings: {},
+      counts: { read: 3, written: 2, failed: 0, reused: 0, filtered: {} },
+    }),
+  );
   const selected = sidecarPath(p.conversationsFinal, '.selected.jsonl');
-  if (options.selected !== false) await writeJsonl(selected, [{ index: 1, fact_ids: [] }, { index: 2, fact_ids: [] }]);
+  if (options.selected !== false)
+    await writeJsonl(selected, [
+      { index: 1, fact_ids: [] },
+      { index: 2, fact_ids: [] },
+    ]);
   return { p, selected };
 }
 
@@ -145,7 +228,9 @@ describe('diversity of a run', () => {
     expect(text).toContain('diversity of the final set (2 conversations):');
     expect(text).toContain('user 1.000 / 1.000 (8 words) · assistant 1.000 / 1.000 (5 words)');
     expect(text).toContain('no user message opening (first 5 words) is repeated');
-    expect(text).toContain('mean nearest-neighbour similarity (cosine of stage 5 embeddings): 0.707 over 2 conversations');
+    expect(text).toContain(
+      'mean nearest-neighbour similarity (cosine of stage 5 embeddings): 0.707 over 2 conversations',
+    );
   });
 
   it('says so on a run made before stage 7 recorded its rows, and measures the final file as exported', async () => {
@@ -154,7 +239,9 @@ describe('diversity of a run', () => {
     expect(d.source).toBe(`${p.conversationsFinal} as exported (2 conversations)`);
     expect(d.user.words).toBe(8);
     expect(d.nearest).toBeUndefined();
-    expect(diversityText(d).join('\n')).toContain(`note: nearest-neighbour similarity not known: ${selected} missing (stage 7 ran before it recorded its rows)`);
+    expect(diversityText(d).join('\n')).toContain(
+      `note: nearest-neighbour similarity not known: ${selected} missing (stage 7 ran before it recorded its rows)`,
+    );
   });
 
   it('falls back to the deduplicated passing conversations before stage 7, and counts repeated openings', async () => {

@@ -34,7 +34,15 @@ function loadError(file: string): string {
 
 /** Every prompt the four agents would send for this domain. */
 function allPrompts(domain: Domain): string {
-  const qa: QAPair = { question: 'How do returns work?', answer: 'Through the portal.', source_text: '* Returns go through the portal.', context_before: '', context_after: '', difficulty: 'basic', categories: ['returns'] };
+  const qa: QAPair = {
+    question: 'How do returns work?',
+    answer: 'Through the portal.',
+    source_text: '* Returns go through the portal.',
+    context_before: '',
+    context_after: '',
+    difficulty: 'basic',
+    categories: ['returns'],
+  };
   const texts: string[] = [];
   const add = (p: { system: string; prompt: string }) => texts.push(p.system, p.prompt);
   add(qaExtractionPrompt(domain, { line: 1, source_text: qa.source_text, context_before: '', context_after: '' }));
@@ -43,7 +51,26 @@ function allPrompts(domain: Domain): string {
     add(conversationPrompt(domain, config, [qa]));
     texts.push(config.system_prompt.template, config.persona.description);
   }
-  add(judgePrompt(domain, { messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }], metadata: { num_turns: 1, style: 'formal', user_persona: 'x', user_emotion: 'professional', input_modality: 'standard', text_variation: 'standard', source_qa_ids: [], difficulty: 'basic', categories: [] }, source_qa_pairs: [qa] }));
+  add(
+    judgePrompt(domain, {
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'hello' },
+      ],
+      metadata: {
+        num_turns: 1,
+        style: 'formal',
+        user_persona: 'x',
+        user_emotion: 'professional',
+        input_modality: 'standard',
+        text_variation: 'standard',
+        source_qa_ids: [],
+        difficulty: 'basic',
+        categories: [],
+      },
+      source_qa_pairs: [qa],
+    }),
+  );
   return texts.join('\n');
 }
 
@@ -61,7 +88,12 @@ describe('loadDomain', () => {
     expect(allPrompts(SWAP_DOMAIN)).toContain('SWAP');
     const domain = loadDomain(domainFile({ name: 'Acme Widgets' }), join(dir, 'absent.json'));
     expect(domain.name).toBe('Acme Widgets');
-    const text = [domain.description, ...domain.personas.map((p) => p.description), ...domain.systemPrompts.map((s) => s.template), allPrompts(domain)].join('\n');
+    const text = [
+      domain.description,
+      ...domain.personas.map((p) => p.description),
+      ...domain.systemPrompts.map((s) => s.template),
+      allPrompts(domain),
+    ].join('\n');
     expect(text).not.toMatch(/swap|e-?commerce|\bAPIs?\b|integration|shipping|developer/i);
     expect(domain.systemPrompts.find((s) => s.name === 'helpful')!.template).toContain('Acme Widgets');
     expect(domain.topics).not.toEqual(SWAP_DOMAIN.topics);
@@ -84,7 +116,15 @@ describe('loadDomain', () => {
       name: 'Acme',
       description: 'Acme sells anvils.',
       personas: [{ name: 'coyote', description: 'A persistent customer', typical_questions: [], formality: 'neutral' }],
-      systemPrompts: [{ name: 'plain', description: '', template: 'You answer questions about Acme.', verbosity: 'balanced', use_case: 'general' }],
+      systemPrompts: [
+        {
+          name: 'plain',
+          description: '',
+          template: 'You answer questions about Acme.',
+          verbosity: 'balanced',
+          use_case: 'general',
+        },
+      ],
       topics: ['anvils', 'rockets'],
     });
   });

@@ -9,7 +9,8 @@ import { paidRequests, startImitation, type Imitation } from './support/imitatio
 import { runStageInProcess } from './support/run_in_process.js';
 import { removeTempDirs, stageEnv, tempDir, writeQaPairs } from './support/run_stage.js';
 
-const manifest = (file: string, domain: string, outputs: string[] = []) => writeFileSync(file, JSON.stringify({ stage: 'x', outputs, settings: { domain } }));
+const manifest = (file: string, domain: string, outputs: string[] = []) =>
+  writeFileSync(file, JSON.stringify({ stage: 'x', outputs, settings: { domain } }));
 const lumora = { ...SWAP_DOMAIN, name: 'Lumora Kettle Works' };
 
 describe('assertSameDomain', () => {
@@ -28,8 +29,13 @@ describe('assertSameDomain', () => {
 
   it('finds the manifest of a file written beside an artifact (stage 2 passed pairs)', () => {
     const passed = join(dir, 'qa_pairs_validated_passed.jsonl');
-    manifest(join(dir, 'qa_pairs_validated.meta.json'), 'Lumora Kettle Works', [join(dir, 'qa_pairs_validated.jsonl'), passed]);
-    expect(() => assertSameDomain(passed, SWAP_DOMAIN, undefined)).toThrow(`${passed}: made for Lumora Kettle Works (${join(dir, 'qa_pairs_validated.meta.json')}), but`);
+    manifest(join(dir, 'qa_pairs_validated.meta.json'), 'Lumora Kettle Works', [
+      join(dir, 'qa_pairs_validated.jsonl'),
+      passed,
+    ]);
+    expect(() => assertSameDomain(passed, SWAP_DOMAIN, undefined)).toThrow(
+      `${passed}: made for Lumora Kettle Works (${join(dir, 'qa_pairs_validated.meta.json')}), but`,
+    );
     expect(() => assertSameDomain(passed, lumora, 'd.json')).not.toThrow();
   });
 
@@ -57,12 +63,17 @@ describe('stage 2 on pairs made for another company', () => {
     const args = ['--input', 'qa_pairs.jsonl', '--output', 'validated.jsonl', '--quiet'];
     const refused = await runStageInProcess('2_validate_qa.ts', args, { env: stageEnv(im), cwd });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/^error: qa_pairs\.jsonl: made for Lumora Kettle Works \(qa_pairs\.meta\.json\), but this stage's domain is SWAP Commerce .*\n$/);
+    expect(refused.stderr).toMatch(
+      /^error: qa_pairs\.jsonl: made for Lumora Kettle Works \(qa_pairs\.meta\.json\), but this stage's domain is SWAP Commerce .*\n$/,
+    );
     expect(paidRequests(im)).toHaveLength(0);
 
     writeFileSync(join(cwd, 'lumora.json'), JSON.stringify({ name: 'Lumora Kettle Works' }));
     expect(loadDomain(join(cwd, 'lumora.json'), 'absent').name).toBe('Lumora Kettle Works');
-    const ran = await runStageInProcess('2_validate_qa.ts', [...args, '--domain', 'lumora.json'], { env: stageEnv(im), cwd });
+    const ran = await runStageInProcess('2_validate_qa.ts', [...args, '--domain', 'lumora.json'], {
+      env: stageEnv(im),
+      cwd,
+    });
     expect(ran.code, ran.stderr).toBe(0);
     expect(paidRequests(im)).toHaveLength(3);
   }, 60_000);

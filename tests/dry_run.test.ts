@@ -47,7 +47,10 @@ async function captured<T>(fn: () => Promise<T>): Promise<T> {
 function within10(estimated: number, recorded: number, what: string): void {
   expect(recorded, `${what}: the real run recorded nothing`).toBeGreaterThan(0);
   const error = Math.abs(estimated - recorded) / recorded;
-  expect(error, `${what}: estimated ${estimated}, recorded ${recorded} (${(100 * error).toFixed(1)}% off)`).toBeLessThanOrEqual(0.1);
+  expect(
+    error,
+    `${what}: estimated ${estimated}, recorded ${recorded} (${(100 * error).toFixed(1)}% off)`,
+  ).toBeLessThanOrEqual(0.1);
 }
 
 const STAGES = [
@@ -59,10 +62,24 @@ const STAGES = [
 
 describe.each(['gemini', 'openai'] as const)('--dry-run on %s, then the real run', (provider) => {
   const dir = mkdtempSync(join(tmpdir(), `dry-run-${provider}-`));
-  const results: Record<string, { estimate: DryRunEstimate; usage: { calls: number; inputTokens: number; outputTokens: number; costUsd: number }; sent: number; printed: string }> = {};
+  const results: Record<
+    string,
+    {
+      estimate: DryRunEstimate;
+      usage: { calls: number; inputTokens: number; outputTokens: number; costUsd: number };
+      sent: number;
+      printed: string;
+    }
+  > = {};
 
   beforeAll(async () => {
-    setEnv({ GOOGLE_API_KEY: 'test-google-key', OPENAI_API_KEY: 'test-openai-key', GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl, OPENAI_BASE_URL: imitation.openaiBaseUrl, LLM_PROVIDER: provider });
+    setEnv({
+      GOOGLE_API_KEY: 'test-google-key',
+      OPENAI_API_KEY: 'test-openai-key',
+      GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl,
+      OPENAI_BASE_URL: imitation.openaiBaseUrl,
+      LLM_PROVIDER: provider,
+    });
     // Each dry run reads what the stage before it really wrote, as a user checking the cost stage by stage would.
     for (const s of STAGES) {
       const before = imitation.requests.length;
@@ -76,21 +93,27 @@ describe.each(['gemini', 'openai'] as const)('--dry-run on %s, then the real run
     }
   });
 
-  it.each(STAGES.map((s) => s.name))('%s: sends no request and prints the calls, tokens, cost and first prompt', (name) => {
-    const { sent, printed, estimate } = results[name]!;
-    expect(sent).toBe(0);
-    expect(printed).toMatch(new RegExp(`dry run, no API call\\): ${estimate.calls} calls to ${provider} `));
-    expect(printed).toMatch(/~\d[\d.k]* input \+ ~\d[\d.k]* output tokens · ~\$\d/);
-    expect(printed).toContain('--- first prompt ---');
-  });
+  it.each(STAGES.map((s) => s.name))(
+    '%s: sends no request and prints the calls, tokens, cost and first prompt',
+    (name) => {
+      const { sent, printed, estimate } = results[name]!;
+      expect(sent).toBe(0);
+      expect(printed).toMatch(new RegExp(`dry run, no API call\\): ${estimate.calls} calls to ${provider} `));
+      expect(printed).toMatch(/~\d[\d.k]* input \+ ~\d[\d.k]* output tokens · ~\$\d/);
+      expect(printed).toContain('--- first prompt ---');
+    },
+  );
 
-  it.each(STAGES.map((s) => s.name))('%s: calls, input and output tokens and cost are within ±10%% of the manifest', (name) => {
-    const { estimate, usage } = results[name]!;
-    expect(estimate.calls).toBe(usage.calls);
-    within10(estimate.inputTokens, usage.inputTokens, 'input tokens');
-    within10(estimate.outputTokens, usage.outputTokens, 'output tokens');
-    within10(estimate.costUsd!, usage.costUsd, 'cost');
-  });
+  it.each(STAGES.map((s) => s.name))(
+    '%s: calls, input and output tokens and cost are within ±10%% of the manifest',
+    (name) => {
+      const { estimate, usage } = results[name]!;
+      expect(estimate.calls).toBe(usage.calls);
+      within10(estimate.inputTokens, usage.inputTokens, 'input tokens');
+      within10(estimate.outputTokens, usage.outputTokens, 'output tokens');
+      within10(estimate.costUsd!, usage.costUsd, 'cost');
+    },
+  );
 
   it('the dry run wrote nothing next to the artifacts', () => {
     // Only the real runs' files: artifacts, their manifests (and no checkpoint left by a clean finish).
@@ -104,12 +127,21 @@ describe('trial_run.ts --dry-run', () => {
     // No keys at all: a dry run must not need one. The base URLs point at the imitation to count what would leak.
     setEnv({ GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl, OPENAI_BASE_URL: imitation.openaiBaseUrl });
     const before = imitation.requests.length;
-    const code = await captured(() => trialRun(parseFlags(['--dry-run', '--chunks', '6', '--num-conversations', '40', '--output-dir', dir, '--quiet'], TRIAL_FLAGS, '')!));
+    const code = await captured(() =>
+      trialRun(
+        parseFlags(
+          ['--dry-run', '--chunks', '6', '--num-conversations', '40', '--output-dir', dir, '--quiet'],
+          TRIAL_FLAGS,
+          '',
+        )!,
+      ),
+    );
     expect(code).toBe(0);
     expect(imitation.requests.length - before).toBe(0);
     expect(readdirSync(dir)).toEqual([]);
     const printed = stdout.join('');
-    for (const name of ['extract_qa', 'validate_qa', 'generate_conversations', 'judge']) expect(printed).toMatch(new RegExp(`^${name} +\\d+ calls .* ~[\\d.k]+ in / ~[\\d.k]+ out +~\\$\\d`, 'm'));
+    for (const name of ['extract_qa', 'validate_qa', 'generate_conversations', 'judge'])
+      expect(printed).toMatch(new RegExp(`^${name} +\\d+ calls .* ~[\\d.k]+ in / ~[\\d.k]+ out +~\\$\\d`, 'm'));
     expect(printed).toMatch(/^total +\d+ calls +~\$\d/m);
     expect(printed).toContain('--- first prompt ---');
   });
@@ -122,12 +154,22 @@ describe('dryRun on repeated rows', () => {
     const { requestKey } = await import('../src/llm/structured.js');
     const dir = mkdtempSync(join(tmpdir(), 'dry-repeated-'));
     const artifact = join(dir, 'out.jsonl');
-    const call = (prompt: string) => ({ request: { model: 'gemini-2.5-flash', prompt, schema: z.object({ a: z.string() }), schemaName: 'x', temperature: 0 } });
+    const call = (prompt: string) => ({
+      request: {
+        model: 'gemini-2.5-flash',
+        prompt,
+        schema: z.object({ a: z.string() }),
+        schemaName: 'x',
+        temperature: 0,
+      },
+    });
     const calls = ['one', 'two', 'one', 'three', 'two', 'one'].map(call);
     new Checkpoint(`${artifact}.checkpoint.jsonl`).save(requestKey('gemini', calls[3]!.request), 'x', { a: 'saved' });
     const estimate = await captured(async () => dryRun('s', 'gemini', 'gemini-2.5-flash', artifact, calls, 100));
     expect(estimate.calls).toBe(2);
     expect(estimate.outputTokens).toBe(200);
-    expect(stdout.join('')).toMatch(/2 calls to gemini gemini-2\.5-flash \(1 more already finished, reused\) \(3 repeated rows ask the same as an earlier one: asked once\)/);
+    expect(stdout.join('')).toMatch(
+      /2 calls to gemini gemini-2\.5-flash \(1 more already finished, reused\) \(3 repeated rows ask the same as an earlier one: asked once\)/,
+    );
   });
 });

@@ -45,10 +45,28 @@ describe('stage 5 and 6 given bad vectors', () => {
   async function embed(dir: string, faults: FaultPlan, extra: Record<string, string> = {}, flags: string[] = []) {
     imitation.setFaults(faults);
     const before = paidRequests(imitation).length;
-    const result = await runStage('5_embed_conversations.ts', ['--input', input, '--output', join(dir, 'embedded.jsonl'), '--batch-size', '2', '--dimensions', '8', '--quiet', ...flags], { env: stageEnv(imitation, extra), cwd: dir });
+    const result = await runStage(
+      '5_embed_conversations.ts',
+      [
+        '--input',
+        input,
+        '--output',
+        join(dir, 'embedded.jsonl'),
+        '--batch-size',
+        '2',
+        '--dimensions',
+        '8',
+        '--quiet',
+        ...flags,
+      ],
+      { env: stageEnv(imitation, extra), cwd: dir },
+    );
     return { ...result, paid: paidRequests(imitation).length - before };
   }
-  const finite = (file: string) => readRows(file).every((r) => r.embedding.length === 8 && r.embedding.every((x: unknown) => typeof x === 'number' && Number.isFinite(x)));
+  const finite = (file: string) =>
+    readRows(file).every(
+      (r) => r.embedding.length === 8 && r.embedding.every((x: unknown) => typeof x === 'number' && Number.isFinite(x)),
+    );
 
   it.each<[string, FaultPlan['badEmbedding']]>([
     ['NaN', { value: NaN, answers: 1 }],
@@ -69,10 +87,20 @@ describe('stage 5 and 6 given bad vectors', () => {
   it('a vector that stays null is recorded as a failure and its rows are never written', async () => {
     const dir = tempDir('vectors-null');
     // One request at a time: the first batch gets both spoiled answers, the others good ones.
-    const result = await embed(dir, { badEmbedding: { value: null, answers: 2 } }, { LLM_MAX_ATTEMPTS: '2' }, ['--concurrency', '1', '--max-failure-rate', '0.5']);
+    const result = await embed(dir, { badEmbedding: { value: null, answers: 2 } }, { LLM_MAX_ATTEMPTS: '2' }, [
+      '--concurrency',
+      '1',
+      '--max-failure-rate',
+      '0.5',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const rows = readRows(join(dir, 'embedded.jsonl'));
-    expect(rows.map((r) => r.conversation.messages[1].content.slice(0, 15))).toEqual(['Conversation 3:', 'Conversation 4:', 'Conversation 5:', 'Conversation 6:']);
+    expect(rows.map((r) => r.conversation.messages[1].content.slice(0, 15))).toEqual([
+      'Conversation 3:',
+      'Conversation 4:',
+      'Conversation 5:',
+      'Conversation 6:',
+    ]);
     expect(finite(join(dir, 'embedded.jsonl'))).toBe(true);
     const errors = readRows(join(dir, 'embedded.errors.jsonl'));
     expect(errors).toHaveLength(1);
@@ -85,7 +113,10 @@ describe('stage 5 and 6 given bad vectors', () => {
     expect((await embed(dir, {})).code).toBe(0);
     const reference = readFileSync(join(dir, 'embedded.jsonl'), 'utf8');
     const checkpoint = join(dir, 'embedded.jsonl.checkpoint.jsonl');
-    const lines = readFileSync(checkpoint, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = readFileSync(checkpoint, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     const flat = new Float32Array(Uint8Array.from(Buffer.from(lines[1].result.data, 'base64')).buffer);
     flat[3] = NaN;
     lines[1].result.data = Buffer.from(flat.buffer).toString('base64');
@@ -101,13 +132,26 @@ describe('stage 5 and 6 given bad vectors', () => {
   it.each([
     ['an all-zero row', () => 0, /embedded\.jsonl:4: unusable embedding: every value is 0/],
     ['a row of 1e-320', () => 1e-320, /embedded\.jsonl:4: unusable embedding: every value is 0/],
-    ['a row holding 1e308', (k: number) => (k === 2 ? 1e308 : 0.1), /embedded\.jsonl:4: unusable embedding: Infinity at \[2\] is not a finite float32/],
+    [
+      'a row holding 1e308',
+      (k: number) => (k === 2 ? 1e308 : 0.1),
+      /embedded\.jsonl:4: unusable embedding: Infinity at \[2\] is not a finite float32/,
+    ],
   ])('stage 6 refuses %s with FILE:LINE in one line', async (_, value, message) => {
     const dir = tempDir('vectors-dedup');
-    const rows = readFileSync(join(source, 'judged.jsonl'), 'utf8').split('\n').filter(Boolean).map((l, i) => ({ ...JSON.parse(l), embedding: Array.from({ length: 8 }, (_, k) => (i === 3 ? value(k) : ((i + k) % 5) / 5 + 0.1)) }));
+    const rows = readFileSync(join(source, 'judged.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l, i) => ({
+        ...JSON.parse(l),
+        embedding: Array.from({ length: 8 }, (_, k) => (i === 3 ? value(k) : ((i + k) % 5) / 5 + 0.1)),
+      }));
     const file = join(dir, 'embedded.jsonl');
     writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const result = await runStage('6_deduplicate.ts', ['--input', file, '--output', join(dir, 'dedup.jsonl')], { env: stageEnv(undefined), cwd: dir });
+    const result = await runStage('6_deduplicate.ts', ['--input', file, '--output', join(dir, 'dedup.jsonl')], {
+      env: stageEnv(undefined),
+      cwd: dir,
+    });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);

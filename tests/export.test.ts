@@ -32,12 +32,32 @@ describe('messages format', () => {
   });
 
   it.each([
-    ['a system message after the first', [conversation[1], conversation[0], conversation[2]], /system is allowed only as the first turn/],
-    ['two user turns in a row', [conversation[0], conversation[1], conversation[3], conversation[2]], /messages\[2\]\.role is user but should be assistant/],
-    ['a trailing user turn', conversation.slice(0, 4), /messages ends with a user turn; the last turn must be assistant/],
-    ['an unknown role', [conversation[1], { role: 'tool', content: 'x' }], /messages\[1\]\.role is "tool"; expected one of system, user, assistant/],
+    [
+      'a system message after the first',
+      [conversation[1], conversation[0], conversation[2]],
+      /system is allowed only as the first turn/,
+    ],
+    [
+      'two user turns in a row',
+      [conversation[0], conversation[1], conversation[3], conversation[2]],
+      /messages\[2\]\.role is user but should be assistant/,
+    ],
+    [
+      'a trailing user turn',
+      conversation.slice(0, 4),
+      /messages ends with a user turn; the last turn must be assistant/,
+    ],
+    [
+      'an unknown role',
+      [conversation[1], { role: 'tool', content: 'x' }],
+      /messages\[1\]\.role is "tool"; expected one of system, user, assistant/,
+    ],
     ['only a system message', [conversation[0]], /no user\/assistant turns/],
-    ['non-string content', [conversation[1], { role: 'assistant', content: 42 }], /messages\[1\]\.content must be a string/],
+    [
+      'non-string content',
+      [conversation[1], { role: 'assistant', content: 42 }],
+      /messages\[1\]\.content must be a string/,
+    ],
   ])('rejects %s', (_name, messages, reason) => {
     expect(checkExportRow({ messages }, 'messages')).toMatch(reason);
   });
@@ -50,10 +70,7 @@ describe('messages format', () => {
 describe('nanochat format (CustomJSON)', () => {
   it('merges the system prompt into the first user message the way render_conversation does', () => {
     const row = toExportRow(conversation, 'nanochat') as Message[];
-    expect(row).toEqual([
-      { role: 'user', content: `${SYSTEM}\n\nDo you ship to Canada?` },
-      ...conversation.slice(2),
-    ]);
+    expect(row).toEqual([{ role: 'user', content: `${SYSTEM}\n\nDo you ship to Canada?` }, ...conversation.slice(2)]);
     expect(row[0].content).toBe('You are the SWAP Commerce assistant. Be brief.\n\nDo you ship to Canada?');
     expect(checkExportRow(row, 'nanochat')).toBeNull();
   });
@@ -93,10 +110,18 @@ describe('nanochat format (CustomJSON)', () => {
     ['a single message', [conversation[1]], 'Conversation must have at least 2 messages, got 1'],
     ['a missing content field', [conversation[1], { role: 'assistant' }], "Message 1 missing 'content' field"],
     ['a missing role field', [{ content: 'hi' }, conversation[2]], "Message 0 missing 'role' field"],
-    ['non-string content', [conversation[1], { role: 'assistant', content: ['x'] }], 'Message 1 content must be a string'],
+    [
+      'non-string content',
+      [conversation[1], { role: 'assistant', content: ['x'] }],
+      'Message 1 content must be a string',
+    ],
     ['blank content', [conversation[1], { role: 'assistant', content: '  \n' }], 'Message 1 content is empty'],
     ['a trailing user turn', conversation.slice(1, 4), 'Conversation must end with an assistant message, got user'],
-    ['two assistants in a row', [conversation[1], conversation[2], conversation[4]], 'Message 2 has role assistant but should be user'],
+    [
+      'two assistants in a row',
+      [conversation[1], conversation[2], conversation[4]],
+      'Message 2 has role assistant but should be user',
+    ],
   ])('rejects %s', (_name, row, reason) => {
     expect(checkExportRow(row, 'nanochat')).toBe(reason);
   });
@@ -118,11 +143,46 @@ describe('sharegpt format', () => {
   });
 
   it.each([
-    ['OpenAI role names', { conversations: [{ from: 'user', value: 'hi' }, { from: 'gpt', value: 'yo' }] }, /conversations\[0\]\.from is "user"; expected one of system, human, gpt/],
-    ['a system turn after the first', { conversations: [{ from: 'human', value: 'hi' }, { from: 'system', value: 's' }] }, /system is allowed only as the first turn/],
-    ['a trailing human turn', { conversations: [{ from: 'human', value: 'hi' }] }, /conversations ends with a human turn; the last turn must be gpt/],
-    ['gpt speaking first', { conversations: [{ from: 'gpt', value: 'yo' }, { from: 'human', value: 'hi' }] }, /conversations\[0\]\.from is gpt but should be human/],
-    ['a missing value', { conversations: [{ from: 'human' }, { from: 'gpt', value: 'yo' }] }, /conversations\[0\]\.value must be a string, got undefined/],
+    [
+      'OpenAI role names',
+      {
+        conversations: [
+          { from: 'user', value: 'hi' },
+          { from: 'gpt', value: 'yo' },
+        ],
+      },
+      /conversations\[0\]\.from is "user"; expected one of system, human, gpt/,
+    ],
+    [
+      'a system turn after the first',
+      {
+        conversations: [
+          { from: 'human', value: 'hi' },
+          { from: 'system', value: 's' },
+        ],
+      },
+      /system is allowed only as the first turn/,
+    ],
+    [
+      'a trailing human turn',
+      { conversations: [{ from: 'human', value: 'hi' }] },
+      /conversations ends with a human turn; the last turn must be gpt/,
+    ],
+    [
+      'gpt speaking first',
+      {
+        conversations: [
+          { from: 'gpt', value: 'yo' },
+          { from: 'human', value: 'hi' },
+        ],
+      },
+      /conversations\[0\]\.from is gpt but should be human/,
+    ],
+    [
+      'a missing value',
+      { conversations: [{ from: 'human' }, { from: 'gpt', value: 'yo' }] },
+      /conversations\[0\]\.value must be a string, got undefined/,
+    ],
     ['the messages shape', { messages: conversation }, /Expected an object with a "conversations" array/],
   ])('rejects %s', (_name, row, reason) => {
     expect(checkExportRow(row, 'sharegpt')).toMatch(reason);
@@ -137,11 +197,27 @@ describe('openai format (fine-tuning JSONL)', () => {
   });
 
   it.each([
-    ['an extra key', { messages: [conversation[1], { ...conversation[2], id: 7 }] }, 'messages[1] has the key "id"; OpenAI accepts only role, content, name and weight'],
-    ['empty content', { messages: [conversation[1], { role: 'assistant', content: '' }] }, 'messages[1].content must be a non-empty string'],
-    ['a missing role', { messages: [{ content: 'hi' }, conversation[2]] }, 'messages[0] needs both "role" and "content"'],
+    [
+      'an extra key',
+      { messages: [conversation[1], { ...conversation[2], id: 7 }] },
+      'messages[1] has the key "id"; OpenAI accepts only role, content, name and weight',
+    ],
+    [
+      'empty content',
+      { messages: [conversation[1], { role: 'assistant', content: '' }] },
+      'messages[1].content must be a non-empty string',
+    ],
+    [
+      'a missing role',
+      { messages: [{ content: 'hi' }, conversation[2]] },
+      'messages[0] needs both "role" and "content"',
+    ],
     ['no assistant message', { messages: [conversation[0], conversation[1]] }, 'messages has no assistant message'],
-    ['two user turns in a row (the messages rules)', { messages: [conversation[1], conversation[3], conversation[2]] }, 'messages[1].role is user but should be assistant'],
+    [
+      'two user turns in a row (the messages rules)',
+      { messages: [conversation[1], conversation[3], conversation[2]] },
+      'messages[1].role is user but should be assistant',
+    ],
   ])('rejects %s', (_name, row, reason) => {
     expect(checkExportRow(row, 'openai')).toBe(reason);
   });
@@ -170,12 +246,17 @@ describe('countTokens', () => {
       { role: 'user', content: 'hello there' },
       { role: 'assistant', content: 'general kenobi' },
     ];
-    expect(countTokens(pair)).toBe(1 + 2 * 2 + countBpe('hello there', ordinary) + countBpe('general kenobi', ordinary));
+    expect(countTokens(pair)).toBe(
+      1 + 2 * 2 + countBpe('hello there', ordinary) + countBpe('general kenobi', ordinary),
+    );
   });
 
   it('is positive and grows with the text', () => {
     const short = countTokens(conversation);
-    const longer = countTokens([...conversation.slice(0, 4), { role: 'assistant', content: 'Returns are free for 30 days. '.repeat(20) }]);
+    const longer = countTokens([
+      ...conversation.slice(0, 4),
+      { role: 'assistant', content: 'Returns are free for 30 days. '.repeat(20) },
+    ]);
     expect(short).toBeGreaterThan(0);
     expect(longer).toBeGreaterThan(short);
   });
@@ -188,11 +269,19 @@ describe('countTokens', () => {
   });
 
   it('treats special-token look-alikes as plain text, as encode_ordinary does', () => {
-    expect(countTokens([{ role: 'user', content: 'what is <|endoftext|>?' }, { role: 'assistant', content: 'a token' }])).toBeGreaterThan(5);
+    expect(
+      countTokens([
+        { role: 'user', content: 'what is <|endoftext|>?' },
+        { role: 'assistant', content: 'a token' },
+      ]),
+    ).toBeGreaterThan(5);
   });
 
   it('flags a conversation longer than nanochat keeps', () => {
-    const long: Message[] = [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'the fee is 2.9% plus 30 cents. '.repeat(300) }];
+    const long: Message[] = [
+      { role: 'user', content: 'q' },
+      { role: 'assistant', content: 'the fee is 2.9% plus 30 cents. '.repeat(300) },
+    ];
     expect(countTokens(long)).toBeGreaterThan(NANOCHAT_MAX_TOKENS);
     expect(countTokens(conversation)).toBeLessThan(NANOCHAT_MAX_TOKENS);
   });
@@ -218,7 +307,9 @@ describe('tokenStats', () => {
 
 describe('format guard', () => {
   it('throws on an unknown format instead of writing nothing useful', () => {
-    expect(() => toExportRow(conversation, 'alpaca' as never)).toThrow('Expected format to be one of messages, nanochat, sharegpt, openai, axolotl, got "alpaca"');
+    expect(() => toExportRow(conversation, 'alpaca' as never)).toThrow(
+      'Expected format to be one of messages, nanochat, sharegpt, openai, axolotl, got "alpaca"',
+    );
     expect(() => checkExportRow({}, 'alpaca' as never)).toThrow(TypeError);
   });
 });

@@ -8,7 +8,8 @@ import { classifyOpenAIError } from '../src/llm/openai.js';
 import { classify as classifyWith } from '../src/llm/retry.js';
 
 /** As a call does: the provider that made the request reads its own errors; the rest is the shared policy. */
-const classify = (error: unknown) => classifyWith(error, error instanceof ApiError ? classifyGeminiError : classifyOpenAIError);
+const classify = (error: unknown) =>
+  classifyWith(error, error instanceof ApiError ? classifyGeminiError : classifyOpenAIError);
 
 /** An error the way @google/genai throws it: name 'ApiError', the HTTP status, and the whole JSON body as message. */
 function geminiError(status: number, error: Record<string, unknown>) {
@@ -17,7 +18,13 @@ function geminiError(status: number, error: Record<string, unknown>) {
 const RETRY_INFO = (delay: string) => ({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: delay });
 const QUOTA = (quotaId: string) => ({
   '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
-  violations: [{ quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests', quotaId, quotaValue: '250' }],
+  violations: [
+    {
+      quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
+      quotaId,
+      quotaValue: '250',
+    },
+  ],
 });
 
 /** An error the way the openai SDK builds it from a response. */
@@ -27,27 +34,55 @@ function openaiError(status: number, body: Record<string, unknown> | undefined, 
 
 describe('Gemini errors', () => {
   it('a 429 with RetryInfo "0.5s" is transient and waits 500 ms', () => {
-    const failure = classify(geminiError(429, { message: 'Resource has been exhausted', status: 'RESOURCE_EXHAUSTED', details: [RETRY_INFO('0.5s')] }));
+    const failure = classify(
+      geminiError(429, {
+        message: 'Resource has been exhausted',
+        status: 'RESOURCE_EXHAUSTED',
+        details: [RETRY_INFO('0.5s')],
+      }),
+    );
     expect(failure).toMatchObject({ kind: 'transient', errorClass: 'rate_limited', status: 429, retryAfterMs: 500 });
     expect(failure.message).toBe('RESOURCE_EXHAUSTED Resource has been exhausted');
   });
 
   it('reads fractional and whole-second retry delays', () => {
-    expect(classify(geminiError(429, { status: 'RESOURCE_EXHAUSTED', details: [RETRY_INFO('3.957525076s')] })).retryAfterMs).toBe(3958);
-    expect(classify(geminiError(429, { status: 'RESOURCE_EXHAUSTED', details: [QUOTA('GenerateRequestsPerMinutePerProjectPerModel-FreeTier'), RETRY_INFO('26s')] })).retryAfterMs).toBe(26_000);
+    expect(
+      classify(geminiError(429, { status: 'RESOURCE_EXHAUSTED', details: [RETRY_INFO('3.957525076s')] })).retryAfterMs,
+    ).toBe(3958);
+    expect(
+      classify(
+        geminiError(429, {
+          status: 'RESOURCE_EXHAUSTED',
+          details: [QUOTA('GenerateRequestsPerMinutePerProjectPerModel-FreeTier'), RETRY_INFO('26s')],
+        }),
+      ).retryAfterMs,
+    ).toBe(26_000);
   });
 
   it('a 429 without details is transient with no server delay', () => {
-    const failure = classify(geminiError(429, { message: 'Resource has been exhausted (e.g. check quota).', status: 'RESOURCE_EXHAUSTED' }));
+    const failure = classify(
+      geminiError(429, { message: 'Resource has been exhausted (e.g. check quota).', status: 'RESOURCE_EXHAUSTED' }),
+    );
     expect(failure).toMatchObject({ kind: 'transient', errorClass: 'rate_limited' });
     expect(failure.retryAfterMs).toBeUndefined();
   });
 
   it('a per-day QuotaFailure is fatal, a per-minute one is not', () => {
-    const daily = classify(geminiError(429, { message: 'You exceeded your current quota', status: 'RESOURCE_EXHAUSTED', details: [QUOTA('GenerateRequestsPerDayPerProjectPerModel-FreeTier'), RETRY_INFO('26s')] }));
+    const daily = classify(
+      geminiError(429, {
+        message: 'You exceeded your current quota',
+        status: 'RESOURCE_EXHAUSTED',
+        details: [QUOTA('GenerateRequestsPerDayPerProjectPerModel-FreeTier'), RETRY_INFO('26s')],
+      }),
+    );
     expect(daily).toMatchObject({ kind: 'fatal', errorClass: 'daily_quota', status: 429 });
     expect(daily.message).toMatch(/^Gemini daily quota exhausted: /);
-    const perMinute = classify(geminiError(429, { status: 'RESOURCE_EXHAUSTED', details: [QUOTA('GenerateRequestsPerMinutePerProjectPerModel-FreeTier')] }));
+    const perMinute = classify(
+      geminiError(429, {
+        status: 'RESOURCE_EXHAUSTED',
+        details: [QUOTA('GenerateRequestsPerMinutePerProjectPerModel-FreeTier')],
+      }),
+    );
     expect(perMinute.kind).toBe('transient');
   });
 
@@ -58,15 +93,33 @@ describe('Gemini errors', () => {
   });
 
   it('a 400 API_KEY_INVALID (what the real API answers to a wrong key) is a fatal auth error', () => {
-    const failure = classify(geminiError(400, { message: 'API key not valid. Please pass a valid API key.', status: 'INVALID_ARGUMENT', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID' }] }));
+    const failure = classify(
+      geminiError(400, {
+        message: 'API key not valid. Please pass a valid API key.',
+        status: 'INVALID_ARGUMENT',
+        details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID' }],
+      }),
+    );
     expect(failure).toMatchObject({ kind: 'fatal', errorClass: 'auth' });
   });
 
   it('5xx is transient; 404 and other 4xx are fatal', () => {
-    expect(classify(geminiError(503, { message: 'The model is overloaded.', status: 'UNAVAILABLE' }))).toMatchObject({ kind: 'transient', errorClass: 'server_error' });
-    expect(classify(geminiError(500, { message: 'Internal', status: 'INTERNAL' }))).toMatchObject({ kind: 'transient', errorClass: 'server_error' });
-    expect(classify(geminiError(404, { message: 'models/gemini-9 is not found', status: 'NOT_FOUND' }))).toMatchObject({ kind: 'fatal', errorClass: 'not_found' });
-    expect(classify(geminiError(400, { message: 'Invalid JSON payload', status: 'INVALID_ARGUMENT' }))).toMatchObject({ kind: 'fatal', errorClass: 'invalid_request' });
+    expect(classify(geminiError(503, { message: 'The model is overloaded.', status: 'UNAVAILABLE' }))).toMatchObject({
+      kind: 'transient',
+      errorClass: 'server_error',
+    });
+    expect(classify(geminiError(500, { message: 'Internal', status: 'INTERNAL' }))).toMatchObject({
+      kind: 'transient',
+      errorClass: 'server_error',
+    });
+    expect(classify(geminiError(404, { message: 'models/gemini-9 is not found', status: 'NOT_FOUND' }))).toMatchObject({
+      kind: 'fatal',
+      errorClass: 'not_found',
+    });
+    expect(classify(geminiError(400, { message: 'Invalid JSON payload', status: 'INVALID_ARGUMENT' }))).toMatchObject({
+      kind: 'fatal',
+      errorClass: 'invalid_request',
+    });
   });
 
   it('a body that is not JSON still classifies by status', () => {
@@ -78,13 +131,23 @@ describe('Gemini errors', () => {
 
 describe('OpenAI errors', () => {
   it('insufficient_quota is fatal even though it is a 429', () => {
-    const failure = classify(openaiError(429, { message: 'You exceeded your current quota', type: 'insufficient_quota', code: 'insufficient_quota' }));
+    const failure = classify(
+      openaiError(429, {
+        message: 'You exceeded your current quota',
+        type: 'insufficient_quota',
+        code: 'insufficient_quota',
+      }),
+    );
     expect(failure).toMatchObject({ kind: 'fatal', errorClass: 'insufficient_quota' });
   });
 
   it('a rate-limit 429 honours retry-after-ms, then retry-after', () => {
     const body = { message: 'Rate limit reached', type: 'tokens', code: 'rate_limit_exceeded' };
-    expect(classify(openaiError(429, body, { 'retry-after-ms': '750', 'retry-after': '9' }))).toMatchObject({ kind: 'transient', errorClass: 'rate_limited', retryAfterMs: 750 });
+    expect(classify(openaiError(429, body, { 'retry-after-ms': '750', 'retry-after': '9' }))).toMatchObject({
+      kind: 'transient',
+      errorClass: 'rate_limited',
+      retryAfterMs: 750,
+    });
     expect(classify(openaiError(429, body, { 'retry-after': '2' })).retryAfterMs).toBe(2000);
     expect(classify(openaiError(429, body)).retryAfterMs).toBeUndefined();
   });
@@ -109,15 +172,27 @@ describe('OpenAI errors', () => {
   });
 
   it('500 is transient, 400 fatal', () => {
-    expect(classify(openaiError(500, { message: 'oops' }))).toMatchObject({ kind: 'transient', errorClass: 'server_error' });
-    expect(classify(openaiError(400, { message: 'bad dimensions', code: null }))).toMatchObject({ kind: 'fatal', errorClass: 'invalid_request' });
+    expect(classify(openaiError(500, { message: 'oops' }))).toMatchObject({
+      kind: 'transient',
+      errorClass: 'server_error',
+    });
+    expect(classify(openaiError(400, { message: 'bad dimensions', code: null }))).toMatchObject({
+      kind: 'fatal',
+      errorClass: 'invalid_request',
+    });
   });
 });
 
 describe('timeouts, aborts and connections', () => {
   it.each([
-    ['a DOMException AbortError (the Gemini SDK timeout)', new DOMException('This operation was aborted', 'AbortError')],
-    ['a TimeoutError from AbortSignal.timeout', new DOMException('The operation was aborted due to timeout', 'TimeoutError')],
+    [
+      'a DOMException AbortError (the Gemini SDK timeout)',
+      new DOMException('This operation was aborted', 'AbortError'),
+    ],
+    [
+      'a TimeoutError from AbortSignal.timeout',
+      new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+    ],
     ['the openai SDK timeout', new APIConnectionTimeoutError()],
     ['the openai SDK abort', new APIUserAbortError()],
   ])('%s is a transient timeout', (_name, error) => {
@@ -125,13 +200,22 @@ describe('timeouts, aborts and connections', () => {
   });
 
   it('connection failures are transient', () => {
-    const refused = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }) });
+    const refused = Object.assign(new TypeError('fetch failed'), {
+      cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }),
+    });
     expect(classify(refused)).toMatchObject({ kind: 'transient', errorClass: 'connection' });
-    expect(classify(new APIConnectionError({ message: 'Connection error.' }))).toMatchObject({ kind: 'transient', errorClass: 'connection' });
+    expect(classify(new APIConnectionError({ message: 'Connection error.' }))).toMatchObject({
+      kind: 'transient',
+      errorClass: 'connection',
+    });
   });
 
   it('an invalid answer is transient and keeps its class', () => {
-    expect(classify(new InvalidAnswerError('schema', 'expected 3 items'))).toEqual({ kind: 'transient', errorClass: 'schema', message: 'expected 3 items' });
+    expect(classify(new InvalidAnswerError('schema', 'expected 3 items'))).toEqual({
+      kind: 'transient',
+      errorClass: 'schema',
+      message: 'expected 3 items',
+    });
   });
 
   it('anything else is a fatal internal error', () => {
@@ -144,7 +228,9 @@ describe('messages', () => {
 
   it('never carry the API key', () => {
     vi.stubEnv('GOOGLE_API_KEY', 'AIzaSyTEST-secret-key-123456');
-    const failure = classify(geminiError(400, { message: 'bad request for key AIzaSyTEST-secret-key-123456', status: 'INVALID_ARGUMENT' }));
+    const failure = classify(
+      geminiError(400, { message: 'bad request for key AIzaSyTEST-secret-key-123456', status: 'INVALID_ARGUMENT' }),
+    );
     expect(failure.message).not.toContain('AIzaSyTEST-secret-key-123456');
     expect(failure.message).toContain('[redacted]');
   });

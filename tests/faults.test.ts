@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startImitation, type FaultPlan, type Imitation, type ImitationOptions } from './support/imitation_server.js';
 import { runStageInProcess, type InProcessResult } from './support/run_in_process.js';
-import { lineCount, readRows, removeTempDirs, stageEnv, tempDir, writeFacts, writeQaPairs } from './support/run_stage.js';
+import {
+  lineCount,
+  readRows,
+  removeTempDirs,
+  stageEnv,
+  tempDir,
+  writeFacts,
+  writeQaPairs,
+} from './support/run_stage.js';
 
 let imitation: Imitation | undefined;
 afterEach(async () => {
@@ -24,7 +32,8 @@ interface Manifest {
   errors_file: string | null;
 }
 
-const manifestOf = (artifact: string): Manifest => JSON.parse(readFileSync(artifact.replace(/\.jsonl$/, '.meta.json'), 'utf8'));
+const manifestOf = (artifact: string): Manifest =>
+  JSON.parse(readFileSync(artifact.replace(/\.jsonl$/, '.meta.json'), 'utf8'));
 const errorsOf = (artifact: string) => artifact.replace(/\.jsonl$/, '.errors.jsonl');
 const filtered = (m: Manifest) => Object.values(m.counts.filtered).reduce((a, b) => a + b, 0);
 const isGenerate = (r: { path: string }) => r.path.includes(':generateContent');
@@ -33,16 +42,28 @@ const isGenerate = (r: { path: string }) => r.path.includes(':generateContent');
 function accountFor(stage: string, result: InProcessResult, artifact: string, unitsPerFailure = 1): Set<string> {
   expect(result.stderr, stage).not.toMatch(/^\s+at /m);
   const m = manifestOf(artifact);
-  expect(m.counts.written + filtered(m) + m.counts.failed, `${stage}: written + filtered + failed = read`).toBe(m.counts.read);
+  expect(m.counts.written + filtered(m) + m.counts.failed, `${stage}: written + filtered + failed = read`).toBe(
+    m.counts.read,
+  );
   expect(lineCount(artifact), `${stage}: rows in the artifact`).toBe(m.counts.written);
   expect(result.stdout).not.toMatch(/counts do not balance/);
-  const errors = existsSync(errorsOf(artifact)) ? readRows<{ stage: string; item_id: string; error_class: string; message: string; attempts: number }>(errorsOf(artifact)) : [];
+  const errors = existsSync(errorsOf(artifact))
+    ? readRows<{ stage: string; item_id: string; error_class: string; message: string; attempts: number }>(
+        errorsOf(artifact),
+      )
+    : [];
   if (m.counts.failed === 0) {
     expect(existsSync(errorsOf(artifact)), `${stage}: no errors file without failures`).toBe(false);
     expect(result.code, `${stage}: exit code\n${result.stderr}`).toBe(0);
   } else {
     expect(errors.length * unitsPerFailure, `${stage}: every failure recorded`).toBe(m.counts.failed);
-    for (const e of errors) expect(e).toMatchObject({ stage: expect.any(String), item_id: expect.any(String), error_class: expect.any(String), attempts: expect.any(Number) });
+    for (const e of errors)
+      expect(e).toMatchObject({
+        stage: expect.any(String),
+        item_id: expect.any(String),
+        error_class: expect.any(String),
+        attempts: expect.any(Number),
+      });
     expect(result.code, `${stage}: a failed item makes the exit code non-zero`).toBe(1);
   }
   return new Set(errors.map((e) => e.item_id));
@@ -59,7 +80,16 @@ describe('a trial-sized run under 10% 429, 5% 503, 5% truncated JSON and 1% hang
       // Each kind at least once whatever the dice say: the first requests of stage 1.
       script: [
         { hang: true },
-        { status: 429, body: { error: { code: 429, message: 'Resource has been exhausted (e.g. check quota).', status: 'RESOURCE_EXHAUSTED' } } },
+        {
+          status: 429,
+          body: {
+            error: {
+              code: 429,
+              message: 'Resource has been exhausted (e.g. check quota).',
+              status: 'RESOURCE_EXHAUSTED',
+            },
+          },
+        },
         { status: 429 },
         { status: 503 },
         { truncated: true },
@@ -81,16 +111,41 @@ describe('a trial-sized run under 10% 429, 5% 503, 5% truncated JSON and 1% hang
     // Every input pair is either in the output or in the errors file, never both, never neither.
     const pairs = readRows(out('qa.jsonl'));
     const validated = readRows<{ qa_pair: unknown }>(out('validated.jsonl')).map((v) => JSON.stringify(v.qa_pair));
-    pairs.forEach((p, i) => expect(validated.includes(JSON.stringify(p)) !== failed2.has(`qa-${i}`), `qa-${i}`).toBe(true));
+    pairs.forEach((p, i) =>
+      expect(validated.includes(JSON.stringify(p)) !== failed2.has(`qa-${i}`), `qa-${i}`).toBe(true),
+    );
 
-    const s3 = await run('3_generate_conversations.ts', ['--input', out('validated_passed.jsonl'), '--output', out('raw.jsonl'), '--num-conversations', '40', '--seed', '3']);
+    const s3 = await run('3_generate_conversations.ts', [
+      '--input',
+      out('validated_passed.jsonl'),
+      '--output',
+      out('raw.jsonl'),
+      '--num-conversations',
+      '40',
+      '--seed',
+      '3',
+    ]);
     accountFor('generate', s3, out('raw.jsonl'));
     expect(manifestOf(out('raw.jsonl')).counts.read).toBe(Math.min(40, 10 * lineCount(out('validated_passed.jsonl'))));
 
-    const s4 = await run('4_judge_and_save.ts', ['--input', out('raw.jsonl'), '--output', out('judged.jsonl'), '--final', out('final.jsonl')]);
+    const s4 = await run('4_judge_and_save.ts', [
+      '--input',
+      out('raw.jsonl'),
+      '--output',
+      out('judged.jsonl'),
+      '--final',
+      out('final.jsonl'),
+    ]);
     accountFor('judge', s4, out('judged.jsonl'));
 
-    const s5 = await run('5_embed_conversations.ts', ['--input', out('judged.jsonl'), '--output', out('embedded.jsonl'), '--batch-size', '4']);
+    const s5 = await run('5_embed_conversations.ts', [
+      '--input',
+      out('judged.jsonl'),
+      '--output',
+      out('embedded.jsonl'),
+      '--batch-size',
+      '4',
+    ]);
     accountFor('embed', s5, out('embedded.jsonl'), 4);
 
     // The faults really happened: the stages above were retried through them.
@@ -111,7 +166,17 @@ describe('the limiter under a quota', () => {
     writeQaPairs(join(dir, 'pairs.jsonl'), 8);
     const result = await runStageInProcess(
       '3_generate_conversations.ts',
-      ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'raw.jsonl'), '--num-conversations', '60', '--concurrency', '50', '--quiet'],
+      [
+        '--input',
+        join(dir, 'pairs.jsonl'),
+        '--output',
+        join(dir, 'raw.jsonl'),
+        '--num-conversations',
+        '60',
+        '--concurrency',
+        '50',
+        '--quiet',
+      ],
       { env: stageEnv(im, { LLM_BACKOFF_MS: '200' }), cwd: dir },
     );
     expect(result.code, result.stderr).toBe(0);
@@ -124,12 +189,21 @@ describe('the limiter under a quota', () => {
     expect(refused).toBeLessThanOrEqual(150);
     // The quota really held: 60 successes at 6 a second cannot take less than 9 s.
     expect(result.ms).toBeGreaterThan(9000);
-    console.log(`quota: 60 items at 6/s, concurrency 50: ${refused} 429s, ${generate.length} requests, ${(result.ms / 1000).toFixed(1)} s`);
+    console.log(
+      `quota: 60 items at 6/s, concurrency 50: ${refused} 429s, ${generate.length} requests, ${(result.ms / 1000).toFixed(1)} s`,
+    );
   });
 });
 
 describe('errors that stop the stage at once', () => {
-  const cases: Array<{ name: string; options: ImitationOptions; script: string; args: (dir: string) => string[]; message: RegExp; env?: Record<string, string> }> = [
+  const cases: Array<{
+    name: string;
+    options: ImitationOptions;
+    script: string;
+    args: (dir: string) => string[];
+    message: RegExp;
+    env?: Record<string, string>;
+  }> = [
     {
       name: 'a wrong Gemini key (401)',
       options: { keys: { gemini: 'the-right-key' } },
@@ -141,14 +215,28 @@ describe('errors that stop the stage at once', () => {
       name: 'a wrong OpenAI key (401)',
       options: { keys: { openai: 'the-right-key' } },
       script: '2_validate_qa.ts',
-      args: (dir) => ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'validated.jsonl'), '--provider', 'openai'],
+      args: (dir) => [
+        '--input',
+        join(dir, 'pairs.jsonl'),
+        '--output',
+        join(dir, 'validated.jsonl'),
+        '--provider',
+        'openai',
+      ],
       message: /OPENAI_API_KEY/,
     },
     {
       name: 'OpenAI insufficient_quota',
       options: { faults: { fatal: 'insufficient_quota' } },
       script: '2_validate_qa.ts',
-      args: (dir) => ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'validated.jsonl'), '--provider', 'openai'],
+      args: (dir) => [
+        '--input',
+        join(dir, 'pairs.jsonl'),
+        '--output',
+        join(dir, 'validated.jsonl'),
+        '--provider',
+        'openai',
+      ],
       message: /insufficient_quota/,
     },
     {
@@ -162,7 +250,14 @@ describe('errors that stop the stage at once', () => {
       name: 'an OpenAI requests-per-day limit',
       options: { faults: { fatal: 'daily_quota' } },
       script: '2_validate_qa.ts',
-      args: (dir) => ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'validated.jsonl'), '--provider', 'openai'],
+      args: (dir) => [
+        '--input',
+        join(dir, 'pairs.jsonl'),
+        '--output',
+        join(dir, 'validated.jsonl'),
+        '--provider',
+        'openai',
+      ],
       message: /daily limit/i,
     },
     {
@@ -180,7 +275,10 @@ describe('errors that stop the stage at once', () => {
       const dir = tempDir('fatal');
       writeFacts(join(dir, 'facts.md'), 12);
       writeQaPairs(join(dir, 'pairs.jsonl'), 30);
-      const result = await runStageInProcess(c.script, [...c.args(dir), '--concurrency', '30'], { env: stageEnv(im, c.env), cwd: dir });
+      const result = await runStageInProcess(c.script, [...c.args(dir), '--concurrency', '30'], {
+        env: stageEnv(im, c.env),
+        cwd: dir,
+      });
       expect(result.code).toBe(1);
       const errorLines = result.stderr.split('\n').filter((l) => l.startsWith('error:'));
       expect(errorLines, result.stderr).toHaveLength(1);
@@ -196,10 +294,14 @@ describe('errors that stop the stage at once', () => {
     const im = await start({ seed: 3, faults: { rate503: 1 } });
     const dir = tempDir('breaker');
     writeQaPairs(join(dir, 'pairs.jsonl'), 60);
-    const result = await runStageInProcess('2_validate_qa.ts', ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'validated.jsonl'), '--concurrency', '4'], {
-      env: stageEnv(im, { LLM_MAX_ATTEMPTS: '2', LLM_BACKOFF_MS: '1' }),
-      cwd: dir,
-    });
+    const result = await runStageInProcess(
+      '2_validate_qa.ts',
+      ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'validated.jsonl'), '--concurrency', '4'],
+      {
+        env: stageEnv(im, { LLM_MAX_ATTEMPTS: '2', LLM_BACKOFF_MS: '1' }),
+        cwd: dir,
+      },
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/error: stopped early: \d+ of the first \d+ items failed \(server_error ×\d+\)/);
     const errors = readRows(join(dir, 'validated.errors.jsonl'));

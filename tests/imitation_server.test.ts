@@ -49,7 +49,8 @@ async function start(opts?: ImitationOptions): Promise<Imitation> {
 
 const gemini = (im: Imitation, timeout = 5_000) =>
   new GoogleGenAI({ apiKey: 'test-gemini-key', vertexai: false, httpOptions: { baseUrl: im.geminiBaseUrl, timeout } });
-const openai = (im: Imitation, timeout = 5_000) => new OpenAI({ apiKey: 'sk-test', baseURL: im.openaiBaseUrl, maxRetries: 0, timeout });
+const openai = (im: Imitation, timeout = 5_000) =>
+  new OpenAI({ apiKey: 'sk-test', baseURL: im.openaiBaseUrl, maxRetries: 0, timeout });
 
 const geminiJson = (schema: z.ZodType) => {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema) as Record<string, unknown>;
@@ -78,30 +79,52 @@ async function rejection(p: Promise<unknown>): Promise<any> {
 }
 
 describe("today's catalogue and request rules", () => {
-  it('a retired model is a 404 NOT_FOUND in Google\'s shape; an alias answers with a concrete modelVersion', async () => {
+  it("a retired model is a 404 NOT_FOUND in Google's shape; an alias answers with a concrete modelVersion", async () => {
     const im = await start();
     const client = gemini(im);
-    const retired = await client.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi' }).then(() => undefined, (e: Error) => e);
+    const retired = await client.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hi' }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(retired?.message).toMatch(/"code":404.*gemini-2\.5-flash is not found.*"status":"NOT_FOUND"/);
-    const res = await client.models.generateContent({ model: 'gemini-flash-latest', contents: 'hi', config: { thinkingConfig: { thinkingLevel: 'LOW' as never } } });
+    const res = await client.models.generateContent({
+      model: 'gemini-flash-latest',
+      contents: 'hi',
+      config: { thinkingConfig: { thinkingLevel: 'LOW' as never } },
+    });
     expect(res.modelVersion).toBe('gemini-3.8-flash');
   });
 
   it('a thinking config with both thinkingLevel and thinkingBudget is a 400', async () => {
     const im = await start();
     const both = await gemini(im)
-      .models.generateContent({ model: 'gemini-flash-latest', contents: 'hi', config: { thinkingConfig: { thinkingLevel: 'LOW' as never, thinkingBudget: 0 } } })
-      .then(() => undefined, (e: Error) => e);
+      .models.generateContent({
+        model: 'gemini-flash-latest',
+        contents: 'hi',
+        config: { thinkingConfig: { thinkingLevel: 'LOW' as never, thinkingBudget: 0 } },
+      })
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
     expect(both?.message).toMatch(/"code":400.*only one of thinking budget and thinking level/);
   });
 
   it('an OpenAI reasoning model rejects a temperature other than 1, and an unknown model is model_not_found', async () => {
     const im = await start();
     const client = openai(im);
-    const hot = await client.chat.completions.create({ model: 'gpt-5-mini', temperature: 0.2, messages: [{ role: 'user', content: 'hi' }] }).then(() => undefined, (e: Error) => e);
+    const hot = await client.chat.completions
+      .create({ model: 'gpt-5-mini', temperature: 0.2, messages: [{ role: 'user', content: 'hi' }] })
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
     expect(hot?.message).toMatch(/400/);
     expect((hot as { code?: string }).code).toBe('unsupported_value');
-    const missing = await client.models.retrieve('gpt-2-tiny').then(() => undefined, (e: Error) => e);
+    const missing = await client.models.retrieve('gpt-2-tiny').then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect((missing as { status?: number }).status).toBe(404);
     expect((missing as { code?: string }).code).toBe('model_not_found');
   });
@@ -119,7 +142,9 @@ describe('generate', () => {
     expect(parsed.tags.length).toBeGreaterThanOrEqual(1);
     expect(res.candidates?.[0]?.finishReason).toBe('STOP');
     const usage = res.usageMetadata!;
-    expect(usage.promptTokenCount).toBe(Math.ceil(('You are a strict judge.' + 'Rate this answer about free returns within 30 days.').length / 4));
+    expect(usage.promptTokenCount).toBe(
+      Math.ceil(('You are a strict judge.' + 'Rate this answer about free returns within 30 days.').length / 4),
+    );
     expect(usage.candidatesTokenCount).toBe(Math.ceil((res.text ?? '').length / 4));
     // No thinking config: the model thinks at its default level, and those tokens are billed.
     expect(usage.thoughtsTokenCount).toBeGreaterThan(0);
@@ -156,10 +181,16 @@ describe('generate', () => {
     const im = await start({ seed: 7 });
     const ai = gemini(im);
     const ask = (i: number) =>
-      ai.models.generateContent({ model: 'gemini-flash-latest', contents: `prompt number ${i}`, config: geminiJson(Verdict) });
+      ai.models.generateContent({
+        model: 'gemini-flash-latest',
+        contents: `prompt number ${i}`,
+        config: geminiJson(Verdict),
+      });
     const first = (await ask(1)).text;
     expect((await ask(1)).text).toBe(first);
-    const verdicts = await Promise.all(Array.from({ length: 60 }, (_, i) => ask(i).then((r) => Verdict.parse(JSON.parse(r.text ?? '')))));
+    const verdicts = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => ask(i).then((r) => Verdict.parse(JSON.parse(r.text ?? '')))),
+    );
     const passed = verdicts.filter((v) => v.passed).length;
     expect(passed).toBeGreaterThan(35);
     expect(passed).toBeLessThan(60);
@@ -208,7 +239,14 @@ describe('generate', () => {
   });
 
   it('respond overrides the answer: objects as JSON, strings verbatim', async () => {
-    const im = await start({ respond: (call) => (call.schemaName === 'verdict' ? 'not json at all' : call.provider === 'gemini' ? { ok: call.prompt } : undefined) });
+    const im = await start({
+      respond: (call) =>
+        call.schemaName === 'verdict'
+          ? 'not json at all'
+          : call.provider === 'gemini'
+            ? { ok: call.prompt }
+            : undefined,
+    });
     const g = await gemini(im).models.generateContent({ model: 'gemini-flash-latest', contents: 'hello' });
     expect(JSON.parse(g.text ?? '')).toEqual({ ok: 'hello' });
     const o = await openai(im).chat.completions.create({
@@ -254,7 +292,12 @@ describe('embeddings', () => {
     const client = openai(im);
     const input = ['free returns within thirty days', 'invoices are sent monthly'];
     const viaBase64 = await client.embeddings.create({ model: 'text-embedding-3-small', input, dimensions: 64 });
-    const viaFloat = await client.embeddings.create({ model: 'text-embedding-3-small', input, dimensions: 64, encoding_format: 'float' });
+    const viaFloat = await client.embeddings.create({
+      model: 'text-embedding-3-small',
+      input,
+      dimensions: 64,
+      encoding_format: 'float',
+    });
     expect(im.requests[0].body.encoding_format).toBe('base64');
     expect(viaBase64.data[1].embedding).toHaveLength(64);
     viaFloat.data[1].embedding.forEach((v, i) => expect(viaBase64.data[1].embedding[i]).toBeCloseTo(v, 6));
@@ -264,23 +307,36 @@ describe('embeddings', () => {
 
 describe('faults', () => {
   it('a scripted 429 reaches Gemini as ApiError 429 with RetryInfo, and OpenAI as RateLimitError with retry-after-ms', async () => {
-    const im = await start({ faults: { script: [{ match: ':generateContent', status: 429 }, { match: '/chat/completions', status: 429 }] } });
+    const im = await start({
+      faults: {
+        script: [
+          { match: ':generateContent', status: 429 },
+          { match: '/chat/completions', status: 429 },
+        ],
+      },
+    });
     const gErr = await rejection(gemini(im).models.generateContent({ model: 'gemini-flash-latest', contents: 'hi' }));
     expect(gErr.name).toBe('ApiError');
     expect(gErr.status).toBe(429);
     const details = JSON.parse(gErr.message).error.details;
     expect(details.find((d: any) => d['@type'].endsWith('RetryInfo')).retryDelay).toMatch(/^0\.\d+s$/);
-    const oErr = await rejection(openai(im).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }));
+    const oErr = await rejection(
+      openai(im).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+    );
     expect(oErr).toBeInstanceOf(OpenAI.RateLimitError);
     expect(oErr.code).toBe('rate_limit_exceeded');
     expect(oErr.headers.get('retry-after-ms')).toBe('50');
     // The script is used up: the next calls succeed.
-    expect((await gemini(im).models.generateContent({ model: 'gemini-flash-latest', contents: 'hi' })).text).toBeTruthy();
+    expect(
+      (await gemini(im).models.generateContent({ model: 'gemini-flash-latest', contents: 'hi' })).text,
+    ).toBeTruthy();
   });
 
   it('a hang is cut off by the client timeout and close() still returns promptly', async () => {
     const im = await start({ faults: { script: [{ hang: true }, { hang: true }] } });
-    const gErr = await rejection(gemini(im, 300).models.generateContent({ model: 'gemini-flash-latest', contents: 'hi' }));
+    const gErr = await rejection(
+      gemini(im, 300).models.generateContent({ model: 'gemini-flash-latest', contents: 'hi' }),
+    );
     expect(gErr.name).toBe('AbortError');
     const oErr = await rejection(
       openai(im, 300).chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
@@ -290,7 +346,10 @@ describe('faults', () => {
     const stuck = fetch(`${im.openaiBaseUrl}/chat/completions`, { method: 'POST', body: '{}' }).catch(() => 'closed');
     im.setFaults({ script: [{ hang: true }] });
     await new Promise((r) => setTimeout(r, 50));
-    const closed = await Promise.race([im.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still open'), 2_000))]);
+    const closed = await Promise.race([
+      im.close().then(() => 'closed'),
+      new Promise((r) => setTimeout(() => r('still open'), 2_000)),
+    ]);
     expect(closed).toBe('closed');
     expect(await stuck).toBe('closed');
     expect(im.requests.filter((r) => r.status === 0)).toHaveLength(3);
@@ -298,11 +357,19 @@ describe('faults', () => {
 
   it('truncated answers: Gemini MAX_TOKENS with unparseable text, OpenAI parse() throws LengthFinishReasonError', async () => {
     const im = await start({ faults: { rateTruncated: 1 } });
-    const g = await gemini(im).models.generateContent({ model: 'gemini-flash-latest', contents: 'hi', config: geminiJson(Verdict) });
+    const g = await gemini(im).models.generateContent({
+      model: 'gemini-flash-latest',
+      contents: 'hi',
+      config: geminiJson(Verdict),
+    });
     expect(g.candidates?.[0]?.finishReason).toBe('MAX_TOKENS');
     expect(() => JSON.parse(g.text ?? '')).toThrow();
     const err = await rejection(
-      openai(im).chat.completions.parse({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], response_format: zodResponseFormat(Verdict, 'v') }),
+      openai(im).chat.completions.parse({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'hi' }],
+        response_format: zodResponseFormat(Verdict, 'v'),
+      }),
     );
     expect(err.constructor.name).toBe('LengthFinishReasonError');
   });
@@ -314,8 +381,24 @@ describe('faults', () => {
       const out: string[] = [];
       for (let i = 0; i < 30; i++) {
         try {
-          const r = await ai.models.generateContent({ model: 'gemini-flash-latest', contents: `q${i}`, config: geminiJson(Verdict) });
-          out.push(Verdict.safeParse((() => { try { return JSON.parse(r.text ?? ''); } catch { return null; } })()).success ? 'ok' : 'bad');
+          const r = await ai.models.generateContent({
+            model: 'gemini-flash-latest',
+            contents: `q${i}`,
+            config: geminiJson(Verdict),
+          });
+          out.push(
+            Verdict.safeParse(
+              (() => {
+                try {
+                  return JSON.parse(r.text ?? '');
+                } catch {
+                  return null;
+                }
+              })(),
+            ).success
+              ? 'ok'
+              : 'bad',
+          );
         } catch (e: any) {
           out.push(String(e.status));
         }
@@ -330,7 +413,11 @@ describe('faults', () => {
 
   it('quota, fatal and key faults use the providers’ error shapes', async () => {
     const im = await start({ faults: { quota: { rpm: 2 } }, keys: { gemini: 'right', openai: 'sk-right' } });
-    const ai = new GoogleGenAI({ apiKey: 'right', vertexai: false, httpOptions: { baseUrl: im.geminiBaseUrl, timeout: 5_000 } });
+    const ai = new GoogleGenAI({
+      apiKey: 'right',
+      vertexai: false,
+      httpOptions: { baseUrl: im.geminiBaseUrl, timeout: 5_000 },
+    });
     await ai.models.generateContent({ model: 'gemini-flash-latest', contents: 'a' });
     await ai.models.generateContent({ model: 'gemini-flash-latest', contents: 'b' });
     const over = await rejection(ai.models.generateContent({ model: 'gemini-flash-latest', contents: 'c' }));
@@ -338,9 +425,13 @@ describe('faults', () => {
     const retry = JSON.parse(over.message).error.details.find((d: any) => d['@type'].endsWith('RetryInfo'));
     expect(parseFloat(retry.retryDelay)).toBeGreaterThan(50);
 
-    const wrongKey = await rejection(gemini(im).models.generateContent({ model: 'gemini-flash-latest', contents: 'a' }));
+    const wrongKey = await rejection(
+      gemini(im).models.generateContent({ model: 'gemini-flash-latest', contents: 'a' }),
+    );
     expect(wrongKey.status).toBe(401);
-    const wrongOpenAIKey = await rejection(openai(im).embeddings.create({ model: 'text-embedding-3-small', input: 'a' }));
+    const wrongOpenAIKey = await rejection(
+      openai(im).embeddings.create({ model: 'text-embedding-3-small', input: 'a' }),
+    );
     expect(wrongOpenAIKey).toBeInstanceOf(OpenAI.AuthenticationError);
 
     im.setFaults({ fatal: 'daily_quota' });
@@ -348,7 +439,9 @@ describe('faults', () => {
     expect(JSON.parse(daily.message).error.details[0].violations[0].quotaId).toContain('PerDay');
     im.setFaults({ fatal: 'insufficient_quota' });
     const client = new OpenAI({ apiKey: 'sk-right', baseURL: im.openaiBaseUrl, maxRetries: 0 });
-    const broke = await rejection(client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }));
+    const broke = await rejection(
+      client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }),
+    );
     expect(broke.status).toBe(429);
     expect(broke.code).toBe('insufficient_quota');
   });
@@ -362,11 +455,23 @@ describe('batches', () => {
       custom_id: id,
       method: 'POST',
       url: '/v1/chat/completions',
-      body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `question ${id}` }], response_format: zodResponseFormat(Verdict, 'verdict') },
+      body: {
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: `question ${id}` }],
+        response_format: zodResponseFormat(Verdict, 'verdict'),
+      },
     }));
-    const file = await client.files.create({ file: await toFile(Buffer.from(lines.map((l) => JSON.stringify(l)).join('\n')), 'batch.jsonl'), purpose: 'batch' });
+    const file = await client.files.create({
+      file: await toFile(Buffer.from(lines.map((l) => JSON.stringify(l)).join('\n')), 'batch.jsonl'),
+      purpose: 'batch',
+    });
     expect(im.requests[0].headers['content-type']).toMatch(/^multipart\/form-data/);
-    const created = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h', metadata: { run: 't' } });
+    const created = await client.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      metadata: { run: 't' },
+    });
     expect(created.status).toBe('validating');
     expect((await client.batches.retrieve(created.id)).status).toBe('in_progress');
     const done = await client.batches.retrieve(created.id);
@@ -374,12 +479,24 @@ describe('batches', () => {
     expect(done.request_counts).toEqual({ total: 3, completed: 2, failed: 1 });
     expect(done.usage?.input_tokens).toBeGreaterThan(0);
 
-    const ok = (await (await client.files.content(done.output_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l));
+    const ok = (await (await client.files.content(done.output_file_id!)).text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const byId = new Map(ok.map((row) => [row.custom_id, row]));
     expect([...byId.keys()].sort()).toEqual(['r1', 'r2']);
     expect(Verdict.parse(JSON.parse(byId.get('r1').response.body.choices[0].message.content))).toBeTruthy();
-    const bad = (await (await client.files.content(done.error_file_id!)).text()).trim().split('\n').map((l) => JSON.parse(l));
-    expect(bad).toMatchObject([{ custom_id: 'r3', response: { status_code: 429, body: { error: { code: 'rate_limit_exceeded' } } }, error: null }]);
+    const bad = (await (await client.files.content(done.error_file_id!)).text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(bad).toMatchObject([
+      {
+        custom_id: 'r3',
+        response: { status_code: 429, body: { error: { code: 'rate_limit_exceeded' } } },
+        error: null,
+      },
+    ]);
     expect(im.count((r) => r.method === 'POST' && r.path === '/v1/batches')).toBe(1);
   });
 
@@ -388,12 +505,27 @@ describe('batches', () => {
     const client = openai(im);
     const ids = Array.from({ length: 40 }, (_, i) => `c${i}`);
     const body = ids
-      .map((id) => JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/chat/completions', body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: id }] } }))
+      .map((id) =>
+        JSON.stringify({
+          custom_id: id,
+          method: 'POST',
+          url: '/v1/chat/completions',
+          body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: id }] },
+        }),
+      )
       .join('\n');
     const file = await client.files.create({ file: await toFile(Buffer.from(body), 'b.jsonl'), purpose: 'batch' });
-    const job = await client.batches.create({ input_file_id: file.id, endpoint: '/v1/chat/completions', completion_window: '24h' });
+    const job = await client.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
     const done = await client.batches.retrieve(job.id);
-    const rows = async (id: string) => (await (await client.files.content(id)).text()).trim().split('\n').map((l) => JSON.parse(l));
+    const rows = async (id: string) =>
+      (await (await client.files.content(id)).text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
     const ok = await rows(done.output_file_id!);
     const bad = await rows(done.error_file_id!);
     expect(done.request_counts).toEqual({ total: 40, completed: ok.length, failed: bad.length });
@@ -433,8 +565,13 @@ describe('batches', () => {
   it('Gemini file-based: upload → batches.create(src file) → get → download JSONL keyed by key', async () => {
     const im = await start();
     const ai = gemini(im);
-    const input = ['a', 'b'].map((key) => JSON.stringify({ key, request: { contents: [{ role: 'user', parts: [{ text: `say ${key}` }] }] } })).join('\n');
-    const uploaded = await ai.files.upload({ file: new Blob([input], { type: 'application/jsonl' }), config: { mimeType: 'application/jsonl', displayName: 'in.jsonl' } });
+    const input = ['a', 'b']
+      .map((key) => JSON.stringify({ key, request: { contents: [{ role: 'user', parts: [{ text: `say ${key}` }] }] } }))
+      .join('\n');
+    const uploaded = await ai.files.upload({
+      file: new Blob([input], { type: 'application/jsonl' }),
+      config: { mimeType: 'application/jsonl', displayName: 'in.jsonl' },
+    });
     expect(uploaded.name).toMatch(/^files\//);
     const job = await ai.batches.create({ model: 'gemini-flash-latest', src: uploaded.name! });
     const done = await ai.batches.get({ name: job.name! });
@@ -443,7 +580,10 @@ describe('batches', () => {
     try {
       const out = join(dir, 'out.jsonl');
       await ai.files.download({ file: done.dest!.fileName!, downloadPath: out });
-      const rows = (await readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+      const rows = (await readFile(out, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(rows.map((r) => r.key)).toEqual(['a', 'b']);
       expect(rows[0].response.candidates[0].content.parts[0].text).toBeTruthy();
     } finally {
@@ -455,9 +595,13 @@ describe('batches', () => {
 
 describe('serve_imitation CLI', () => {
   it('prints both base URLs and serves until killed', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/support/serve_imitation.ts', '--port', '0', '--faults', '{"rate429":0}'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'tests/support/serve_imitation.ts', '--port', '0', '--faults', '{"rate429":0}'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       const lines = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -477,7 +621,9 @@ describe('serve_imitation CLI', () => {
   });
 
   it('rejects a bad flag with a one-line error', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/support/serve_imitation.ts', '--port', 'abc'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'tests/support/serve_imitation.ts', '--port', 'abc'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     const code = await new Promise((r) => child.on('exit', r));

@@ -3,7 +3,19 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
-import { lineCount, removeTempDirs, runStage, savedEntries, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeQaPairs, type DelayProxy } from './support/run_stage.js';
+import {
+  lineCount,
+  removeTempDirs,
+  runStage,
+  savedEntries,
+  spawnStage,
+  stageEnv,
+  startDelayProxy,
+  tempDir,
+  waitFor,
+  writeQaPairs,
+  type DelayProxy,
+} from './support/run_stage.js';
 
 const N = 30;
 let imitation: Imitation;
@@ -28,10 +40,23 @@ afterAll(async () => {
 });
 
 function args(dir: string): string[] {
-  return ['--input', join(source, 'pairs.jsonl'), '--output', join(dir, 'raw.jsonl'), '--num-conversations', String(N), '--concurrency', '3', '--quiet'];
+  return [
+    '--input',
+    join(source, 'pairs.jsonl'),
+    '--output',
+    join(dir, 'raw.jsonl'),
+    '--num-conversations',
+    String(N),
+    '--concurrency',
+    '3',
+    '--quiet',
+  ];
 }
 
-const generateAnswers = (from: number) => paidRequests(imitation).slice(from).filter((r) => r.path.includes(':generateContent') && r.status === 200).length;
+const generateAnswers = (from: number) =>
+  paidRequests(imitation)
+    .slice(from)
+    .filter((r) => r.path.includes(':generateContent') && r.status === 200).length;
 
 describe.each(['SIGINT', 'SIGTERM'] as const)('%s in the middle of stage 3', (signal) => {
   const dir = tempDir(`interrupt-${signal}`);

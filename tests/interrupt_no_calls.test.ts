@@ -21,7 +21,10 @@ describe.each([
     const dir = tempDir('no-calls');
     const artifact = join(dir, 'out.jsonl');
     writeFileSync(artifact, 'the previous artifact\n');
-    const stage = spawnStage(script, ['--input', input, '--output', artifact, ...extra, '--quiet'], { env: stageEnv(undefined), cwd: dir });
+    const stage = spawnStage(script, ['--input', input, '--output', artifact, ...extra, '--quiet'], {
+      env: stageEnv(undefined),
+      cwd: dir,
+    });
     // The lock appears once the stage has set up (and listens for Ctrl-C); the read of 60k rows is still ahead.
     await waitFor(() => existsSync(`${artifact}.lock`), 30_000, 'the stage to start');
     stage.child.kill('SIGINT');

@@ -6,7 +6,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
-import { collectOutput, lineCount, readRows, removeTempDirs, savedEntries, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeJudged, writeQaPairs, type StageResult } from './support/run_stage.js';
+import {
+  collectOutput,
+  lineCount,
+  readRows,
+  removeTempDirs,
+  savedEntries,
+  spawnStage,
+  stageEnv,
+  startDelayProxy,
+  tempDir,
+  waitFor,
+  writeJudged,
+  writeQaPairs,
+  type StageResult,
+} from './support/run_stage.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const N = 30;
@@ -17,7 +31,12 @@ beforeAll(async () => {
   imitation = await startImitation({ seed: 5 });
   writeQaPairs(join(source, 'pairs.jsonl'), 5);
   writeJudged(join(source, 'judged.jsonl'), N);
-  writeFileSync(join(source, 'raw.jsonl'), readRows(join(source, 'judged.jsonl')).map((r) => JSON.stringify(r.conversation)).join('\n') + '\n');
+  writeFileSync(
+    join(source, 'raw.jsonl'),
+    readRows(join(source, 'judged.jsonl'))
+      .map((r) => JSON.stringify(r.conversation))
+      .join('\n') + '\n',
+  );
 });
 afterAll(async () => {
   await imitation?.close();
@@ -33,7 +52,17 @@ describe('relayed signals are one press', () => {
     try {
       const dir = tempDir('relays-direct');
       const checkpoint = join(dir, 'raw.jsonl.checkpoint.jsonl');
-      const args = ['--input', join(source, 'pairs.jsonl'), '--output', join(dir, 'raw.jsonl'), '--num-conversations', String(N), '--concurrency', '4', '--quiet'];
+      const args = [
+        '--input',
+        join(source, 'pairs.jsonl'),
+        '--output',
+        join(dir, 'raw.jsonl'),
+        '--num-conversations',
+        String(N),
+        '--concurrency',
+        '4',
+        '--quiet',
+      ];
       const stage = spawnStage('3_generate_conversations.ts', args, { env: stageEnv(proxy), cwd: dir });
       await waitFor(() => lineCount(checkpoint) >= 3, 30_000, '3 finished items');
       for (const at of [0, 80, 160]) {
@@ -57,8 +86,19 @@ describe('relayed signals are one press', () => {
     const im = await startImitation({ seed: 5, faults: { rateHang: 1 } });
     try {
       const dir = tempDir('relays-second-press');
-      const args = ['--input', join(source, 'pairs.jsonl'), '--output', join(dir, 'raw.jsonl'), '--num-conversations', '5', '--quiet'];
-      const stage = spawnStage('3_generate_conversations.ts', args, { env: stageEnv(im, { LLM_TIMEOUT_MS: '60000', STOP_GRACE_MS: '60000' }), cwd: dir });
+      const args = [
+        '--input',
+        join(source, 'pairs.jsonl'),
+        '--output',
+        join(dir, 'raw.jsonl'),
+        '--num-conversations',
+        '5',
+        '--quiet',
+      ];
+      const stage = spawnStage('3_generate_conversations.ts', args, {
+        env: stageEnv(im, { LLM_TIMEOUT_MS: '60000', STOP_GRACE_MS: '60000' }),
+        cwd: dir,
+      });
       await waitFor(() => paidRequests(im).length >= 1, 20_000, 'the first request');
       stage.child.kill('SIGINT');
       await sleep(1300);
@@ -75,9 +115,17 @@ describe('relayed signals are one press', () => {
 });
 
 /** `npx tsx 4_judge_and_save.ts …` as a shell would start it: its own process group, signalled as a group. */
-function spawnThroughNpx(args: string[], env: Record<string, string>): { pid: number; stderr: () => string; done: Promise<StageResult> } {
+function spawnThroughNpx(
+  args: string[],
+  env: Record<string, string>,
+): { pid: number; stderr: () => string; done: Promise<StageResult> } {
   const started = Date.now();
-  const child = spawn('npx', ['--no-install', 'tsx', join(ROOT, '4_judge_and_save.ts'), ...args], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('npx', ['--no-install', 'tsx', join(ROOT, '4_judge_and_save.ts'), ...args], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output = collectOutput(child, started);
   return { pid: child.pid!, stderr: () => output.stderr, done: output.done };
 }
@@ -91,7 +139,17 @@ describe.each([
     try {
       const dir = tempDir('relays-npx');
       const checkpoint = join(dir, 'judged.jsonl.checkpoint.jsonl');
-      const args = ['--input', join(source, 'raw.jsonl'), '--output', join(dir, 'judged.jsonl'), '--final', join(dir, 'final.jsonl'), '--concurrency', '4', '--quiet'];
+      const args = [
+        '--input',
+        join(source, 'raw.jsonl'),
+        '--output',
+        join(dir, 'judged.jsonl'),
+        '--final',
+        join(dir, 'final.jsonl'),
+        '--concurrency',
+        '4',
+        '--quiet',
+      ];
       const run = spawnThroughNpx(args, stageEnv(proxy));
       await waitFor(() => lineCount(checkpoint) >= 3, 60_000, '3 finished items');
       for (const gap of gaps) {
@@ -100,7 +158,10 @@ describe.each([
       }
       const result = await run.done;
       // npx re-raises the signal its child ended with, so the shell sees 130 either way.
-      expect(result.code === 130 || result.signal === 'SIGINT', `${result.code} ${result.signal} ${result.stderr}`).toBe(true);
+      expect(
+        result.code === 130 || result.signal === 'SIGINT',
+        `${result.code} ${result.signal} ${result.stderr}`,
+      ).toBe(true);
       expect(result.stderr).toMatch(/interrupted: \d+ finished items are saved/);
       expect(savedEntries(checkpoint)).toBeGreaterThanOrEqual(proxy.received);
       expect(savedEntries(checkpoint)).toBeLessThan(N);

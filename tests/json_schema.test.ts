@@ -80,7 +80,9 @@ describe('details the stages rely on', () => {
     for (const json of [geminiJsonSchema(QABatchOutput, 'qa_batch'), openaiJsonSchema(QABatchOutput)]) {
       const pairs = (json.properties as Node).qa_pairs as Node;
       expect(pairs).toMatchObject({ type: 'array', minItems: 3, maxItems: 3 });
-      expect(((pairs.items as Node).properties as Node).difficulty).toMatchObject({ enum: ['basic', 'intermediate', 'advanced'] });
+      expect(((pairs.items as Node).properties as Node).difficulty).toMatchObject({
+        enum: ['basic', 'intermediate', 'advanced'],
+      });
     }
   });
 
@@ -108,7 +110,11 @@ describe('rewrites of tricky shapes', () => {
     const json = openaiJsonSchema(TRICKY);
     expect(json.required).toEqual(['note', 'count', 'extra', 'items']);
     const objects = nodes(json).filter(({ node }) => node.type === 'object');
-    expect(objects.map((o) => o.path)).toEqual(['$', '$.properties.items.items', '$.properties.items.items.properties.tags.items']);
+    expect(objects.map((o) => o.path)).toEqual([
+      '$',
+      '$.properties.items.items',
+      '$.properties.items.items.properties.tags.items',
+    ]);
     for (const { node, path } of objects) {
       expect(node.additionalProperties, path).toBe(false);
       expect([...(node.required as string[])].sort(), path).toEqual(Object.keys(node.properties as Node).sort());

@@ -16,7 +16,15 @@ const freshDir = () => {
   return dir;
 };
 const Row = z.object({ id: z.number(), name: z.string() });
-const QA = { question: 'Q?', answer: 'A.', source_text: '* s', context_before: '', context_after: '', difficulty: 'basic', categories: [] };
+const QA = {
+  question: 'Q?',
+  answer: 'A.',
+  source_text: '* s',
+  context_before: '',
+  context_after: '',
+  difficulty: 'basic',
+  categories: [],
+};
 
 async function readError(file: string, schema: z.ZodType = Row, options = {}): Promise<Error> {
   try {
@@ -32,7 +40,10 @@ describe('reading', () => {
   it('reads valid rows, skipping blank lines, with their line numbers', async () => {
     const file = join(freshDir(), 'rows.jsonl');
     writeFileSync(file, '{"id":1,"name":"a"}\n\n  \n{"id":2,"name":"b"}\r\n');
-    expect(await readJsonl(file, Row)).toEqual([{ id: 1, name: 'a' }, { id: 2, name: 'b' }]);
+    expect(await readJsonl(file, Row)).toEqual([
+      { id: 1, name: 'a' },
+      { id: 2, name: 'b' },
+    ]);
     const lines: number[] = [];
     for await (const { line } of iterateJsonl(file, Row)) lines.push(line);
     expect(lines).toEqual([1, 4]);
@@ -49,7 +60,16 @@ describe('reading', () => {
 
   it('a line that fails the schema stops with FILE:LINE: what was expected → at field.path', async () => {
     const file = join(freshDir(), 'qa.jsonl');
-    const bad = { qa_pair: { ...QA, answer: 7 }, validation: { uses_source_fact: true, realistic_question: true, sensible_answer: true, passed: true, feedback: '' } };
+    const bad = {
+      qa_pair: { ...QA, answer: 7 },
+      validation: {
+        uses_source_fact: true,
+        realistic_question: true,
+        sensible_answer: true,
+        passed: true,
+        feedback: '',
+      },
+    };
     writeFileSync(file, `${JSON.stringify({ ...bad, qa_pair: QA })}\n${JSON.stringify(bad)}\n`);
     const error = await readError(file, ValidatedQAPair);
     expect(error.message).toBe(`${file}:2: expected string, received number → at qa_pair.answer`);
@@ -80,9 +100,17 @@ describe('reading', () => {
 describe('atomic writing', () => {
   it('writes one JSON object per line and counts them', async () => {
     const file = join(freshDir(), 'out', 'nested', 'rows.jsonl');
-    expect(await writeJsonl(file, [{ id: 1, name: 'a' }, { id: 2, name: 'é\n"' }])).toBe(2);
+    expect(
+      await writeJsonl(file, [
+        { id: 1, name: 'a' },
+        { id: 2, name: 'é\n"' },
+      ]),
+    ).toBe(2);
     expect(readFileSync(file, 'utf8')).toBe('{"id":1,"name":"a"}\n{"id":2,"name":"é\\n\\""}\n');
-    expect(await readJsonl(file, Row)).toEqual([{ id: 1, name: 'a' }, { id: 2, name: 'é\n"' }]);
+    expect(await readJsonl(file, Row)).toEqual([
+      { id: 1, name: 'a' },
+      { id: 2, name: 'é\n"' },
+    ]);
   });
 
   it('shows nothing at the target until commit, and leaves the old version in place meanwhile', async () => {

@@ -17,16 +17,33 @@ beforeAll(async () => {
   imitation = await startImitation({
     seed: 11,
     respond: (call: GenerateCall) => {
-      if (!slip || call.schemaName !== 'judgment' || call.prompt.includes('YOUR PREVIOUS ANSWER WAS REJECTED')) return undefined;
-      return { assistant_turns: [], natural_conversation: true, on_topic: true, adds_value: true, feedback: 'Fine.', issues: [] };
+      if (!slip || call.schemaName !== 'judgment' || call.prompt.includes('YOUR PREVIOUS ANSWER WAS REJECTED'))
+        return undefined;
+      return {
+        assistant_turns: [],
+        natural_conversation: true,
+        on_topic: true,
+        adds_value: true,
+        feedback: 'Fine.',
+        issues: [],
+      };
     },
   });
 });
 afterAll(() => imitation.close());
 
 const judgeRequests = (from: number) =>
-  imitation.requests.slice(from).filter((r) => r.path.includes(':generateContent') && r.body?.generationConfig?.responseJsonSchema?.title === 'judgment').map((r) => r.body.contents[0].parts[0].text as string);
-const rows = <T>(file: string, schema: { parse(v: unknown): T }) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => schema.parse(JSON.parse(l)));
+  imitation.requests
+    .slice(from)
+    .filter(
+      (r) => r.path.includes(':generateContent') && r.body?.generationConfig?.responseJsonSchema?.title === 'judgment',
+    )
+    .map((r) => r.body.contents[0].parts[0].text as string);
+const rows = <T>(file: string, schema: { parse(v: unknown): T }) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => schema.parse(JSON.parse(l)));
 
 describe('grounded, per-turn judging through the imitation', () => {
   const dir = mkdtempSync(join(tmpdir(), 'judge-grounded-'));
@@ -34,7 +51,12 @@ describe('grounded, per-turn judging through the imitation', () => {
   let prompts: string[];
 
   beforeAll(async () => {
-    setEnv({ GOOGLE_API_KEY: 'test-google-key', GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl, OPENAI_BASE_URL: imitation.openaiBaseUrl, LLM_PROVIDER: 'gemini' });
+    setEnv({
+      GOOGLE_API_KEY: 'test-google-key',
+      GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl,
+      OPENAI_BASE_URL: imitation.openaiBaseUrl,
+      LLM_PROVIDER: 'gemini',
+    });
     expect(await stage.extract(dir, ['--limit', '8'])).toBe(0);
     expect(await stage.validate(dir)).toBe(0);
     expect(await stage.generate(dir, ['--num-conversations', '40'])).toBe(0);
@@ -67,10 +89,11 @@ describe('grounded, per-turn judging through the imitation', () => {
       expect(judgment.turn_verdicts).toHaveLength(turns);
       expect(judgment.turn_verdicts!.map((t) => t.turn)).toEqual(Array.from({ length: turns }, (_, i) => i + 1));
       expect(judgment.factually_accurate).toBe(judgment.turn_verdicts!.every((t) => t.supported));
-      for (const t of judgment.turn_verdicts!) if (!t.supported) {
-        unsupported++;
-        expect(t.unsupported_claim.length).toBeGreaterThan(0);
-      }
+      for (const t of judgment.turn_verdicts!)
+        if (!t.supported) {
+          unsupported++;
+          expect(t.unsupported_claim.length).toBeGreaterThan(0);
+        }
     }
     // The imitation marks some turns unsupported: the computed verdict has both values to show.
     expect(unsupported).toBeGreaterThan(0);
@@ -85,8 +108,11 @@ describe('grounded, per-turn judging through the imitation', () => {
       const sent = judgeRequests(before);
       expect(sent).toHaveLength(80);
       const retry = sent.find((p) => p.includes('YOUR PREVIOUS ANSWER WAS REJECTED'))!;
-      expect(retry).toMatch(/assistant_turns must have one entry per assistant message: the conversation has \d+, the answer gave 0/);
-      for (const { judgment } of rows(join(dir, 'conversations_judged.jsonl'), JudgedConversation)) expect(judgment.turn_verdicts!.length).toBeGreaterThan(0);
+      expect(retry).toMatch(
+        /assistant_turns must have one entry per assistant message: the conversation has \d+, the answer gave 0/,
+      );
+      for (const { judgment } of rows(join(dir, 'conversations_judged.jsonl'), JudgedConversation))
+        expect(judgment.turn_verdicts!.length).toBeGreaterThan(0);
     } finally {
       slip = false;
     }
@@ -94,7 +120,16 @@ describe('grounded, per-turn judging through the imitation', () => {
 });
 
 describe('the judge prompt', () => {
-  const qa = (fact: string, question: string): QAPair => ({ question, answer: 'An answer.', source_text: fact, context_before: '## Returns', context_after: '* Next fact.', difficulty: 'basic', categories: [], fact_id: `id-${fact}` });
+  const qa = (fact: string, question: string): QAPair => ({
+    question,
+    answer: 'An answer.',
+    source_text: fact,
+    context_before: '## Returns',
+    context_after: '* Next fact.',
+    difficulty: 'basic',
+    categories: [],
+    fact_id: `id-${fact}`,
+  });
   const conversation = {
     messages: [
       { role: 'system' as const, content: 'You are helpful.' },
@@ -103,8 +138,21 @@ describe('the judge prompt', () => {
       { role: 'user' as const, content: 'Second question?' },
       { role: 'assistant' as const, content: 'Second answer.' },
     ],
-    metadata: { num_turns: 2, style: 'formal' as const, user_persona: 'x', user_emotion: 'professional' as const, input_modality: 'standard' as const, text_variation: 'standard' as const, source_qa_ids: [0, 1], difficulty: 'basic', categories: [] },
-    source_qa_pairs: [qa('* Returns work in 40 countries.', 'Where?'), qa('* Returns work in 40 countries.', 'How many?')],
+    metadata: {
+      num_turns: 2,
+      style: 'formal' as const,
+      user_persona: 'x',
+      user_emotion: 'professional' as const,
+      input_modality: 'standard' as const,
+      text_variation: 'standard' as const,
+      source_qa_ids: [0, 1],
+      difficulty: 'basic',
+      categories: [],
+    },
+    source_qa_pairs: [
+      qa('* Returns work in 40 countries.', 'Where?'),
+      qa('* Returns work in 40 countries.', 'How many?'),
+    ],
   };
 
   it('shows a fact once with every pair written from it, numbers the assistant turns, and opens with the same rules', () => {
@@ -117,7 +165,10 @@ describe('the judge prompt', () => {
     expect(prompt).toContain('ASSISTANT (turn 2): Second answer.');
     expect(prompt).toContain('assistant turns to judge: 2');
     // The varying content comes after the rules, so two conversations' prompts share a long common opening.
-    const other = judgePrompt(SWAP_DOMAIN, { ...conversation, source_qa_pairs: [qa('* Something else.', 'What?')] }).prompt;
+    const other = judgePrompt(SWAP_DOMAIN, {
+      ...conversation,
+      source_qa_pairs: [qa('* Something else.', 'What?')],
+    }).prompt;
     let common = 0;
     while (prompt[common] === other[common]) common++;
     expect(common).toBeGreaterThan(prompt.indexOf('SOURCE FACTS:'));

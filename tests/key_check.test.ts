@@ -8,23 +8,38 @@ import { runStageInProcess } from './support/run_in_process.js';
 import { removeTempDirs, runStage, stageEnv, tempDir, writeFacts } from './support/run_stage.js';
 
 const official = (_name: string): string | undefined => undefined;
-const local = (name: string) => (name === 'OPENAI_BASE_URL' ? 'http://localhost:11434/v1' : name === 'GOOGLE_GEMINI_BASE_URL' ? 'http://127.0.0.1:8787' : undefined);
+const local = (name: string) =>
+  name === 'OPENAI_BASE_URL'
+    ? 'http://localhost:11434/v1'
+    : name === 'GOOGLE_GEMINI_BASE_URL'
+      ? 'http://127.0.0.1:8787'
+      : undefined;
 
 describe('keyProblem', () => {
   it('refuses the .env.example placeholders, blanks and pasted spaces on any endpoint', () => {
     for (const env of [official, local]) {
       expect(keyProblem('GOOGLE_API_KEY', 'your_gemini_key', env)).toMatch(/^GOOGLE_API_KEY is still a placeholder/);
-      expect(keyProblem('OPENAI_API_KEY', 'your_openai_key', env)).toMatch(/^OPENAI_API_KEY is still a placeholder.*OPENAI_API_KEY=ollama/);
+      expect(keyProblem('OPENAI_API_KEY', 'your_openai_key', env)).toMatch(
+        /^OPENAI_API_KEY is still a placeholder.*OPENAI_API_KEY=ollama/,
+      );
       expect(keyProblem('OPENAI_API_KEY', '   ', env)).toMatch(/^OPENAI_API_KEY is blank/);
-      expect(keyProblem('GOOGLE_API_KEY', ' AIzaSyA1234567890abcdefghijklmnopqrstu', env)).toMatch(/starts or ends with a space/);
-      expect(keyProblem('GOOGLE_API_KEY', 'AIzaSyA12345\n67890abcdefghijklmnopqrstu', env)).toMatch(/cannot be sent in a header/);
+      expect(keyProblem('GOOGLE_API_KEY', ' AIzaSyA1234567890abcdefghijklmnopqrstu', env)).toMatch(
+        /starts or ends with a space/,
+      );
+      expect(keyProblem('GOOGLE_API_KEY', 'AIzaSyA12345\n67890abcdefghijklmnopqrstu', env)).toMatch(
+        /cannot be sent in a header/,
+      );
     }
   });
 
   it('checks the shape only against the providers own endpoints', () => {
     expect(keyProblem('OPENAI_API_KEY', 'ollama', official)).toMatch(/too short/);
-    expect(keyProblem('OPENAI_API_KEY', 'abcdefghijklmnopqrstuvwxyz0123', official)).toMatch(/does not start with "sk-"/);
-    expect(keyProblem('GOOGLE_API_KEY', 'AIzaSy A1234567890abcdefghijklmnopqrstu', official)).toMatch(/space or a quote/);
+    expect(keyProblem('OPENAI_API_KEY', 'abcdefghijklmnopqrstuvwxyz0123', official)).toMatch(
+      /does not start with "sk-"/,
+    );
+    expect(keyProblem('GOOGLE_API_KEY', 'AIzaSy A1234567890abcdefghijklmnopqrstu', official)).toMatch(
+      /space or a quote/,
+    );
     expect(keyProblem('OPENAI_API_KEY', 'ollama', local)).toBeNull();
     expect(keyProblem('OPENAI_API_KEY', 'none', local)).toBeNull();
     expect(keyProblem('GOOGLE_API_KEY', 'offline', local)).toBeNull();

@@ -4,7 +4,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startImitation } from './support/imitation_server.js';
-import { removeTempDirs, runStage, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeQaPairs } from './support/run_stage.js';
+import {
+  removeTempDirs,
+  runStage,
+  spawnStage,
+  stageEnv,
+  startDelayProxy,
+  tempDir,
+  waitFor,
+  writeQaPairs,
+} from './support/run_stage.js';
 
 afterAll(() => removeTempDirs());
 
@@ -14,9 +23,15 @@ describe('an interrupted rerun', () => {
     writeQaPairs(join(dir, 'pairs.jsonl'), 4);
     const args = ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'validated.jsonl'), '--quiet'];
     // Run 1 completes with failures: every answer about pair 2 is not JSON.
-    const bad = await startImitation({ seed: 1, respond: (call) => (call.prompt.includes('Question 2:') ? 'not json' : undefined) });
+    const bad = await startImitation({
+      seed: 1,
+      respond: (call) => (call.prompt.includes('Question 2:') ? 'not json' : undefined),
+    });
     try {
-      const first = await runStage('2_validate_qa.ts', args, { env: stageEnv(bad, { LLM_MAX_ATTEMPTS: '1' }), cwd: dir });
+      const first = await runStage('2_validate_qa.ts', args, {
+        env: stageEnv(bad, { LLM_MAX_ATTEMPTS: '1' }),
+        cwd: dir,
+      });
       expect(first.code, first.stderr).toBe(1);
     } finally {
       await bad.close();

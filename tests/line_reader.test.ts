@@ -25,17 +25,24 @@ describe('forEachLineSync / forEachLine', () => {
       expect(sync).toEqual(EXPECTED);
       expect(summary).toEqual({ bytes: Buffer.byteLength(TEXT), endsWithNewline: false });
       const asynchronous: string[] = [];
-      await forEachLine(file, async (line) => {
-        await new Promise((resolve) => setImmediate(resolve));
-        asynchronous.push(line.toString('utf8'));
-      }, chunk);
+      await forEachLine(
+        file,
+        async (line) => {
+          await new Promise((resolve) => setImmediate(resolve));
+          asynchronous.push(line.toString('utf8'));
+        },
+        chunk,
+      );
       expect(asynchronous).toEqual(EXPECTED);
     });
   }
 
   it('says whether the file ends with a newline; an empty file has no lines and needs none', () => {
     const lines: string[] = [];
-    expect(forEachLineSync(fileWith('x\n'), (l) => lines.push(l.toString()), 1)).toEqual({ bytes: 2, endsWithNewline: true });
+    expect(forEachLineSync(fileWith('x\n'), (l) => lines.push(l.toString()), 1)).toEqual({
+      bytes: 2,
+      endsWithNewline: true,
+    });
     expect(lines).toEqual(['x']);
     expect(forEachLineSync(fileWith(''), () => lines.push('?'))).toEqual({ bytes: 0, endsWithNewline: true });
     expect(lines).toEqual(['x']);

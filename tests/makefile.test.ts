@@ -14,7 +14,10 @@ const makefile = readFileSync(new URL('../Makefile', import.meta.url), 'utf8');
 function dryMake(target: string): string[] {
   const result = spawnSync('make', ['-n', '--no-print-directory', target], { cwd: root, encoding: 'utf8' });
   expect(result.status, result.stderr).toBe(0);
-  return result.stdout.trim().split('\n').map((line) => line.trim());
+  return result.stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.trim());
 }
 
 describe('the Makefile and the stage table', () => {

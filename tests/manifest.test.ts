@@ -18,9 +18,24 @@ const sourceOf = (i: number) => `Source text:\n${CHUNKS[i]!.source_text}\n`;
 let poisoned: (call: GenerateCall) => boolean = () => false;
 const FUTURE_PAIRS = {
   qa_pairs: [
-    { question: 'Will the returns portal still exist then?', answer: 'Swap guarantees the returns portal until 2099.', difficulty: 'basic', categories: ['returns'] },
-    { question: 'What is planned for the dashboard?', answer: 'A new dashboard ships in 2031.', difficulty: 'basic', categories: ['features'] },
-    { question: 'How many countries does Swap Returns cover?', answer: 'Swap says it offers localised return options in more than 40 countries.', difficulty: 'basic', categories: ['returns'] },
+    {
+      question: 'Will the returns portal still exist then?',
+      answer: 'Swap guarantees the returns portal until 2099.',
+      difficulty: 'basic',
+      categories: ['returns'],
+    },
+    {
+      question: 'What is planned for the dashboard?',
+      answer: 'A new dashboard ships in 2031.',
+      difficulty: 'basic',
+      categories: ['features'],
+    },
+    {
+      question: 'How many countries does Swap Returns cover?',
+      answer: 'Swap says it offers localised return options in more than 40 countries.',
+      difficulty: 'basic',
+      categories: ['returns'],
+    },
   ],
 };
 
@@ -58,7 +73,12 @@ beforeAll(async () => {
       return undefined;
     },
   });
-  setEnv({ GOOGLE_API_KEY: 'test-google-key', GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl, LLM_PROVIDER: 'gemini', LLM_MAX_ATTEMPTS: '3' });
+  setEnv({
+    GOOGLE_API_KEY: 'test-google-key',
+    GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl,
+    LLM_PROVIDER: 'gemini',
+    LLM_MAX_ATTEMPTS: '3',
+  });
 
   poisoned = (call) => call.schemaName === 'qa_batch' && call.prompt.includes(sourceOf(1));
   await record('extract', 'qa_pairs.jsonl');
@@ -79,10 +99,42 @@ afterAll(async () => {
 });
 
 const CASES = [
-  { name: 'extract', stage: 'extract_qa', model: STAGES.extract.model, defaults: STAGES.extract, artifact: 'qa_pairs.jsonl', tasks: () => CHUNKS.length, unitsPerTask: 3 },
-  { name: 'validate', stage: 'validate_qa', model: STAGES.validate.model, defaults: STAGES.validate, artifact: 'qa_pairs_validated.jsonl', tasks: () => readRows(join(dir, 'qa_pairs.jsonl')).length, unitsPerTask: 1 },
-  { name: 'generate', stage: 'generate_conversations', model: STAGES.generate.model, defaults: STAGES.generate, artifact: 'conversations_raw.jsonl', tasks: () => ran.generate!.meta.settings.target, unitsPerTask: 1 },
-  { name: 'judge', stage: 'judge', model: STAGES.judge.model, defaults: STAGES.judge, artifact: 'conversations_judged.jsonl', tasks: () => readRows(join(dir, 'conversations_raw.jsonl')).length, unitsPerTask: 1 },
+  {
+    name: 'extract',
+    stage: 'extract_qa',
+    model: STAGES.extract.model,
+    defaults: STAGES.extract,
+    artifact: 'qa_pairs.jsonl',
+    tasks: () => CHUNKS.length,
+    unitsPerTask: 3,
+  },
+  {
+    name: 'validate',
+    stage: 'validate_qa',
+    model: STAGES.validate.model,
+    defaults: STAGES.validate,
+    artifact: 'qa_pairs_validated.jsonl',
+    tasks: () => readRows(join(dir, 'qa_pairs.jsonl')).length,
+    unitsPerTask: 1,
+  },
+  {
+    name: 'generate',
+    stage: 'generate_conversations',
+    model: STAGES.generate.model,
+    defaults: STAGES.generate,
+    artifact: 'conversations_raw.jsonl',
+    tasks: () => ran.generate!.meta.settings.target,
+    unitsPerTask: 1,
+  },
+  {
+    name: 'judge',
+    stage: 'judge',
+    model: STAGES.judge.model,
+    defaults: STAGES.judge,
+    artifact: 'conversations_judged.jsonl',
+    tasks: () => readRows(join(dir, 'conversations_raw.jsonl')).length,
+    unitsPerTask: 1,
+  },
 ] as const;
 
 describe.each(CASES)('$stage manifest', (c) => {
@@ -98,7 +150,13 @@ describe.each(CASES)('$stage manifest', (c) => {
     expect(versions.length).toBeGreaterThan(0);
     expect(versions).not.toContain(c.model);
     expect(meta.models).toEqual([c.model, ...versions]);
-    expect(meta.settings).toMatchObject({ provider: 'gemini', model: c.model, mode: 'interactive', temperature: c.defaults.temperature, concurrency: c.defaults.concurrency });
+    expect(meta.settings).toMatchObject({
+      provider: 'gemini',
+      model: c.model,
+      mode: 'interactive',
+      temperature: c.defaults.temperature,
+      concurrency: c.defaults.concurrency,
+    });
     expect(meta.outputs[0]).toBe(join(dir, c.artifact));
   });
 
@@ -109,7 +167,10 @@ describe.each(CASES)('$stage manifest', (c) => {
     expect(meta.counts.read).toBe(c.tasks() * c.unitsPerTask);
     expect(meta.counts.written).toBe(written);
     expect(meta.counts.written + filtered + meta.counts.failed).toBe(meta.counts.read);
-    const errors = readFileSync(meta.errors_file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const errors = readFileSync(meta.errors_file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(errors.length).toBeGreaterThanOrEqual(1);
     expect(meta.counts.failed).toBe(errors.length * c.unitsPerTask);
     // The poisoned answer is never JSON; a random cut-off may hit its last attempt too.
@@ -144,7 +205,11 @@ describe.each(CASES)('$stage manifest', (c) => {
     // Billed by the concrete version the service said answered (an alias is not a price).
     const billed = Object.keys(meta.usage.by_model);
     expect(billed).toEqual(Object.keys(meta.models_used[c.model]));
-    expect(meta.usage.by_model[billed[0]!]).toMatchObject({ calls: calls.length, inputTokens: input, outputTokens: output });
+    expect(meta.usage.by_model[billed[0]!]).toMatchObject({
+      calls: calls.length,
+      inputTokens: input,
+      outputTokens: output,
+    });
     expect(meta.usage.unpriced_models).toEqual([]);
   });
 
@@ -153,7 +218,11 @@ describe.each(CASES)('$stage manifest', (c) => {
     const [version] = Object.keys(meta.usage.by_model);
     const price = DEFAULT_PRICES[version!]!;
     const cached = meta.usage.cachedInputTokens ?? 0;
-    const expected = ((meta.usage.inputTokens - cached) * price.input + cached * (price.cached ?? price.input) + meta.usage.outputTokens * price.output) / 1e6;
+    const expected =
+      ((meta.usage.inputTokens - cached) * price.input +
+        cached * (price.cached ?? price.input) +
+        meta.usage.outputTokens * price.output) /
+      1e6;
     expect(meta.usage.costUsd).toBeCloseTo(expected, 12);
     expect(meta.usage.costUsd).toBeGreaterThan(0);
   });
@@ -181,8 +250,12 @@ describe('stage-specific manifest content', () => {
 
   it('validate_qa and judge: pass rates and how many passed', () => {
     expect(ran.validate!.meta.passed).toBe(readRows(join(dir, 'qa_pairs_validated_passed.jsonl')).length);
-    expect(Object.keys(ran.validate!.meta.pass_rates)).toEqual(expect.arrayContaining(['uses_source_fact', 'realistic_question', 'sensible_answer', 'passed']));
-    expect(ran.judge!.meta.passing).toBe(readRows(join(dir, 'conversations_judged.jsonl')).filter((j) => j.judgment.overall_pass).length);
+    expect(Object.keys(ran.validate!.meta.pass_rates)).toEqual(
+      expect.arrayContaining(['uses_source_fact', 'realistic_question', 'sensible_answer', 'passed']),
+    );
+    expect(ran.judge!.meta.passing).toBe(
+      readRows(join(dir, 'conversations_judged.jsonl')).filter((j) => j.judgment.overall_pass).length,
+    );
   });
 
   it('generate_conversations: seed, requested and target', () => {

@@ -34,7 +34,7 @@ function bruteForce(texts: string[], passing: number[], threshold: number, k = 3
 
 function corpus(seed: number) {
   let s = seed;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const vocab = Array.from({ length: 400 }, (_, i) => `w${i.toString(36)}`);
   const text = (len: number) => Array.from({ length: len }, () => vocab[Math.floor(rand() * vocab.length)]).join(' ');
   const texts: string[] = [];
@@ -97,7 +97,9 @@ describe('minhashDedup', () => {
   });
 
   it('treats short texts as one shingle and never merges empty ones', () => {
-    const result = minhashDedup(['Hello there', 'hello, THERE!', '', '   ', 'hello'], new Uint8Array(5).fill(1), { threshold: 0.8 });
+    const result = minhashDedup(['Hello there', 'hello, THERE!', '', '   ', 'hello'], new Uint8Array(5).fill(1), {
+      threshold: 0.8,
+    });
     expect(result.removed).toEqual([{ index: 1, duplicateOf: 0, similarity: 1 }]);
     expect(result.kept).toEqual([0, 2, 3, 4]);
   });
@@ -105,7 +107,9 @@ describe('minhashDedup', () => {
   it('rejects bad options with the option named', () => {
     expect(() => minhashDedup(['a'], new Uint8Array(1), { threshold: 0 })).toThrow(/`threshold` to be in \(0, 1\]/);
     expect(() => minhashDedup(['a'], new Uint8Array(1), { threshold: 0.8, numPerm: 0 })).toThrow(/`numPerm`/);
-    expect(() => minhashDedup(['a'], new Uint8Array(2), { threshold: 0.8 })).toThrow(/`passing` to hold 1 flags, got 2/);
+    expect(() => minhashDedup(['a'], new Uint8Array(2), { threshold: 0.8 })).toThrow(
+      /`passing` to hold 1 flags, got 2/,
+    );
   });
 });
 

@@ -17,8 +17,16 @@ if (!PYTHON) console.warn(title);
 const ROOT = join(import.meta.dirname, '..');
 
 /** Runs python3 in a nanochat-like tree (tasks/common.py + tasks/synth_chat.py) and returns what the script printed. */
-function python(nanochat: string, script: string, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync('python3', ['-c', script, ...args], { cwd: nanochat, encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+function python(
+  nanochat: string,
+  script: string,
+  ...args: string[]
+): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync('python3', ['-c', script, ...args], {
+    cwd: nanochat,
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -31,7 +39,21 @@ describe.skipIf(!PYTHON)(title, () => {
     writeJudged(join(dir, 'deduplicated.jsonl'), 30);
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      const flags = parseFlags(['--input', join(dir, 'deduplicated.jsonl'), '--output', exported, '--format', 'nanochat', '--top-k', '20', '--quiet'], FLAGS, '')!;
+      const flags = parseFlags(
+        [
+          '--input',
+          join(dir, 'deduplicated.jsonl'),
+          '--output',
+          exported,
+          '--format',
+          'nanochat',
+          '--top-k',
+          '20',
+          '--quiet',
+        ],
+        FLAGS,
+        '',
+      )!;
       expect(await selectTop(flags)).toBe(0);
     } finally {
       spy.mockRestore();
@@ -69,14 +91,30 @@ describe.skipIf(!PYTHON)(title, () => {
 
   it('slices with start, stop and step as every nanochat task does', () => {
     const rows = readRows(exported);
-    expect(taskItems('start=3, stop=15, step=4').items).toEqual([rows[3], rows[7], rows[11]].map((messages) => ({ messages })));
+    expect(taskItems('start=3, stop=15, step=4').items).toEqual(
+      [rows[3], rows[7], rows[11]].map((messages) => ({ messages })),
+    );
   });
 
   it('stops on a --format messages file with the line and what to do', () => {
     const wrong = join(dir, 'messages.jsonl');
-    writeFileSync(wrong, JSON.stringify({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'yo' }] }) + '\n');
-    const out = python(nanochat, 'import sys\nfrom tasks.synth_chat import SynthChat\nSynthChat(filepath=sys.argv[1])', wrong);
+    writeFileSync(
+      wrong,
+      JSON.stringify({
+        messages: [
+          { role: 'user', content: 'hi' },
+          { role: 'assistant', content: 'yo' },
+        ],
+      }) + '\n',
+    );
+    const out = python(
+      nanochat,
+      'import sys\nfrom tasks.synth_chat import SynthChat\nSynthChat(filepath=sys.argv[1])',
+      wrong,
+    );
     expect(out.code).not.toBe(0);
-    expect(out.stderr).toMatch(/messages\.jsonl:1: an object with "messages": this is a --format messages file; export with --format nanochat/);
+    expect(out.stderr).toMatch(
+      /messages\.jsonl:1: an object with "messages": this is a --format messages file; export with --format nanochat/,
+    );
   });
 });

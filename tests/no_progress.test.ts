@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { maxAttempts, NoProgressWatch } from '../src/llm/retry.js';
 import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
-import { lineCount, removeTempDirs, runStage, spawnStage, stageEnv, tempDir, writeQaPairs } from './support/run_stage.js';
+import {
+  lineCount,
+  removeTempDirs,
+  runStage,
+  spawnStage,
+  stageEnv,
+  tempDir,
+  writeQaPairs,
+} from './support/run_stage.js';
 
 let imitation: Imitation | undefined;
 afterEach(async () => {
@@ -30,9 +38,14 @@ describe('no progress for the bound (LLM_NO_PROGRESS_MS)', () => {
   it('every request answered 429: stops after the bound with a line about the quota or --rpm, exit 1', async () => {
     imitation = await startImitation({ seed: 1, faults: { rate429: 1 } });
     const dir = tempDir('no-progress');
-    const result = await runStage('2_validate_qa.ts', validateArgs(dir, 20), { env: stageEnv(imitation, { LLM_NO_PROGRESS_MS: '2000', LLM_BACKOFF_MS: '1' }), cwd: dir });
+    const result = await runStage('2_validate_qa.ts', validateArgs(dir, 20), {
+      env: stageEnv(imitation, { LLM_NO_PROGRESS_MS: '2000', LLM_BACKOFF_MS: '1' }),
+      cwd: dir,
+    });
     expect(result.code).toBe(1);
-    expect(stopLine(result.stderr)).toMatch(/^error: every request answered 429 for 2 s: the quota is exhausted or the --rpm is too high/);
+    expect(stopLine(result.stderr)).toMatch(
+      /^error: every request answered 429 for 2 s: the quota is exhausted or the --rpm is too high/,
+    );
     // Bounded: the 20 items are not each retried to the end of their attempts (24 429s apiece before the fix).
     expect(result.ms).toBeLessThan(20_000);
     expect(existsSync(join(dir, 'validated.jsonl'))).toBe(false);
@@ -44,7 +57,9 @@ describe('no progress for the bound (LLM_NO_PROGRESS_MS)', () => {
     const env = stageEnv(imitation, { LLM_NO_PROGRESS_MS: '2000', LLM_TIMEOUT_MS: '300' });
     const result = await runStage('2_validate_qa.ts', validateArgs(dir, 20), { env, cwd: dir });
     expect(result.code).toBe(1);
-    expect(stopLine(result.stderr)).toMatch(/^error: no request was answered for 2 s \(each timed out after 300 ms\): the service is not answering/);
+    expect(stopLine(result.stderr)).toMatch(
+      /^error: no request was answered for 2 s \(each timed out after 300 ms\): the service is not answering/,
+    );
     expect(result.ms).toBeLessThan(20_000);
   });
 

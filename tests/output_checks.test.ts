@@ -7,7 +7,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
-import { filesUnder, imitationPerFile, readRows, runStage, stageEnv, tempDir, writeJudged, writeQaPairs } from './support/run_stage.js';
+import {
+  filesUnder,
+  imitationPerFile,
+  readRows,
+  runStage,
+  stageEnv,
+  tempDir,
+  writeJudged,
+  writeQaPairs,
+} from './support/run_stage.js';
 
 let imitation: Imitation;
 imitationPerFile({ seed: 7 }, (started) => (imitation = started));
@@ -16,7 +25,12 @@ const j = join;
 /** Stage 3's output: the conversations of `writeJudged` without their judgment. */
 function writeRaw(file: string, n: number): void {
   writeJudged(`${file}.judged`, n);
-  writeFileSync(file, readRows(`${file}.judged`).map((r) => JSON.stringify(r.conversation)).join('\n') + '\n');
+  writeFileSync(
+    file,
+    readRows(`${file}.judged`)
+      .map((r) => JSON.stringify(r.conversation))
+      .join('\n') + '\n',
+  );
 }
 function writeEmbedded(file: string, n: number): void {
   writeJudged(`${file}.judged`, n);
@@ -128,21 +142,25 @@ const CASES: Case[] = [
 ];
 
 describe('outputs are checked before the first call', () => {
-  it.each(CASES.map((c) => [c.name, c] as const))('%s: one line, exit 1, 0 calls, inputs untouched', async (_name, c) => {
-    const dir = tempDir('output-checks');
-    c.setup(dir);
-    const before = filesUnder(dir).sort();
-    const contents = before.map(contentOf);
-    const requests = imitation.requests.length;
-    const run = c.inChild ? runStage : runStageInProcess;
-    const result = await run(c.script, [...c.args(dir), '--quiet'], { env: stageEnv(imitation), cwd: dir });
-    const lines = result.stderr.split('\n').filter(Boolean);
-    expect(lines, result.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(/^error: /);
-    expect(lines[0]).toMatch(c.message);
-    expect(result.code).toBe(1);
-    expect(imitation.requests.length - requests, 'no call made').toBe(0);
-    expect(filesUnder(dir).sort(), 'nothing written or left behind').toEqual(before);
-    expect(before.map(contentOf), 'inputs unchanged').toEqual(contents);
-  }, 20_000);
+  it.each(CASES.map((c) => [c.name, c] as const))(
+    '%s: one line, exit 1, 0 calls, inputs untouched',
+    async (_name, c) => {
+      const dir = tempDir('output-checks');
+      c.setup(dir);
+      const before = filesUnder(dir).sort();
+      const contents = before.map(contentOf);
+      const requests = imitation.requests.length;
+      const run = c.inChild ? runStage : runStageInProcess;
+      const result = await run(c.script, [...c.args(dir), '--quiet'], { env: stageEnv(imitation), cwd: dir });
+      const lines = result.stderr.split('\n').filter(Boolean);
+      expect(lines, result.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/^error: /);
+      expect(lines[0]).toMatch(c.message);
+      expect(result.code).toBe(1);
+      expect(imitation.requests.length - requests, 'no call made').toBe(0);
+      expect(filesUnder(dir).sort(), 'nothing written or left behind').toEqual(before);
+      expect(before.map(contentOf), 'inputs unchanged').toEqual(contents);
+    },
+    20_000,
+  );
 });

@@ -7,13 +7,23 @@ import { trialRun, FLAGS } from '../trial_run.js';
 import { parseFlags } from '../src/cli.js';
 import { artifactPaths } from '../src/pipeline.js';
 import { SWAP_DOMAIN } from '../src/domain.js';
-import { Conversation, EmbeddedConversation, JudgedConversation, QAPair, TrainingExample, ValidatedQAPair } from '../src/schemas.js';
+import {
+  Conversation,
+  EmbeddedConversation,
+  JudgedConversation,
+  QAPair,
+  TrainingExample,
+  ValidatedQAPair,
+} from '../src/schemas.js';
 import { startImitation, type Imitation } from './support/imitation_server.js';
 
 let imitation: Imitation;
 
 function rows<T>(file: string, parse: (v: unknown) => T): T[] {
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => parse(JSON.parse(line)));
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => parse(JSON.parse(line)));
 }
 
 function trial(args: string[]) {
@@ -23,7 +33,9 @@ function trial(args: string[]) {
 /** The text of every generate request the imitation received whose output schema has this name. */
 function promptsFor(schema: string): string[] {
   return imitation.requests
-    .filter((r) => r.path.includes(':generateContent') && r.body?.generationConfig?.responseJsonSchema?.title === schema)
+    .filter(
+      (r) => r.path.includes(':generateContent') && r.body?.generationConfig?.responseJsonSchema?.title === schema,
+    )
     .map((r) => `${r.body.systemInstruction?.parts?.[0]?.text ?? ''}\n${r.body.contents[0].parts[0].text}`);
 }
 
@@ -67,7 +79,10 @@ describe('the seven stages on SWAP facts', () => {
     const validated = rows(paths.qaValidated, (v) => ValidatedQAPair.parse(v));
     const passed = rows(paths.qaPassed, (v) => QAPair.parse(v));
     expect(validated).toHaveLength(pairs.length);
-    for (const v of validated) expect(v.validation.passed).toBe(v.validation.uses_source_fact && v.validation.realistic_question && v.validation.sensible_answer);
+    for (const v of validated)
+      expect(v.validation.passed).toBe(
+        v.validation.uses_source_fact && v.validation.realistic_question && v.validation.sensible_answer,
+      );
     expect(passed).toEqual(validated.filter((v) => v.validation.passed).map((v) => v.qa_pair));
   });
 
@@ -79,10 +94,13 @@ describe('the seven stages on SWAP facts', () => {
       const template = SWAP_DOMAIN.systemPrompts.find((s) => s.name === c.metadata.system_prompt)!;
       expect(c.messages[0]).toEqual({ role: 'system', content: template.template });
       const rest = c.messages.slice(1);
-      expect(rest.map((m) => m.role)).toEqual(Array.from({ length: 2 * c.metadata.num_turns }, (_, i) => (i % 2 ? 'assistant' : 'user')));
+      expect(rest.map((m) => m.role)).toEqual(
+        Array.from({ length: 2 * c.metadata.num_turns }, (_, i) => (i % 2 ? 'assistant' : 'user')),
+      );
       expect(c.source_qa_pairs).toHaveLength(c.metadata.num_turns);
       expect(c.source_qa_pairs).toEqual(c.metadata.source_qa_ids.map((i) => passed[i]));
-      if (c.metadata.text_variation === 'all_lowercase') for (const m of rest.filter((m) => m.role === 'user')) expect(m.content).toBe(m.content.toLowerCase());
+      if (c.metadata.text_variation === 'all_lowercase')
+        for (const m of rest.filter((m) => m.role === 'user')) expect(m.content).toBe(m.content.toLowerCase());
     }
   });
 
@@ -144,7 +162,18 @@ describe('another company', () => {
   it('sends no prompt that mentions SWAP when run with a foreign facts and domain file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'acme-'));
     const before = imitation.requests.length;
-    const code = await trial(['--facts', 'tests/fixtures/acme_facts.md', '--domain', 'tests/fixtures/acme_domain.json', '--chunks', '5', '--num-conversations', '20', '--output-dir', dir]);
+    const code = await trial([
+      '--facts',
+      'tests/fixtures/acme_facts.md',
+      '--domain',
+      'tests/fixtures/acme_domain.json',
+      '--chunks',
+      '5',
+      '--num-conversations',
+      '20',
+      '--output-dir',
+      dir,
+    ]);
     expect(code).toBe(0);
     const sent = imitation.requests.slice(before).filter((r) => r.method === 'POST');
     expect(sent.length).toBeGreaterThan(20);

@@ -27,7 +27,10 @@ describe('pricing', () => {
 
   it('lets PRICES_FILE override and add models', async () => {
     const file = join(dir, 'ok.json');
-    writeFileSync(file, JSON.stringify({ 'gemini-2.5-flash': { input: 1, output: 2 }, 'my-local-model': { input: 0, output: 0 } }));
+    writeFileSync(
+      file,
+      JSON.stringify({ 'gemini-2.5-flash': { input: 1, output: 2 }, 'my-local-model': { input: 0, output: 0 } }),
+    );
     const { costOf } = await freshPricing(file);
     expect(costOf('gemini-2.5-flash', 1_000_000, 1_000_000)).toBe(3);
     expect(costOf('my-local-model', 5, 5)).toBe(0);
@@ -38,7 +41,9 @@ describe('pricing', () => {
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ 'gemini-2.5-flash': { input: 'cheap', output: 2 } }));
     const { prices } = await freshPricing(file);
-    expect(() => prices()).toThrow(`${file}: expected number, received string → at gemini-2.5-flash.input (expected {"model": {"input": USD, "output": USD}} per 1M tokens)`);
+    expect(() => prices()).toThrow(
+      `${file}: expected number, received string → at gemini-2.5-flash.input (expected {"model": {"input": USD, "output": USD}} per 1M tokens)`,
+    );
   });
 
   it('says when PRICES_FILE does not exist', async () => {

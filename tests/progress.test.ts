@@ -27,7 +27,15 @@ describe('Progress (fake clock)', () => {
   it('says when it waits for a rate window or a backoff and for how long, and keeps the ETA within --rpm', () => {
     const out = collector();
     let state: WaitState | undefined;
-    const progress = new Progress({ label: 'validate', total: 30, tty: false, intervalMs: 1000, write: out.write, waiting: () => state, maxRate: 10 / 60 });
+    const progress = new Progress({
+      label: 'validate',
+      total: 30,
+      tty: false,
+      intervalMs: 1000,
+      write: out.write,
+      waiting: () => state,
+      maxRate: 10 / 60,
+    });
     // The first window's burst: 10 done in 1 s would predict 2 s for the other 20; --rpm 10 allows no less than 2 min.
     for (let i = 0; i < 10; i++) progress.tick();
     state = { reason: 'rpm', until: Date.now() + 59_000 };
@@ -47,7 +55,15 @@ describe('Progress (fake clock)', () => {
     const out = collector();
     const meter = new UsageMeter();
     let retries = 0;
-    const progress = new Progress({ label: 'extract', total: 10, tty: false, intervalMs: 1000, write: out.write, meter, retries: () => retries });
+    const progress = new Progress({
+      label: 'extract',
+      total: 10,
+      tty: false,
+      intervalMs: 1000,
+      write: out.write,
+      meter,
+      retries: () => retries,
+    });
     vi.advanceTimersByTime(1000);
     expect(out.writes).toEqual(['extract 0/10 (0%) · 0.0/s · ETA ? · failed 0 · retries 0 · tokens 0 · $0.00\n']);
 
@@ -84,7 +100,10 @@ describe('Progress (fake clock)', () => {
     progress.stop();
     expect(out.writes.length).toBeGreaterThanOrEqual(4);
     const [last, ...before] = [...out.writes].reverse();
-    for (const w of before) expect(w).toMatch(/^\r\x1b\[2Kjudge \[[█░]{24}\] \d\/4 \(\d+%\) · [\d.]+\/s · ETA [^·]+ · failed 0 · retries 0 · tokens 0 · \$0\.00$/);
+    for (const w of before)
+      expect(w).toMatch(
+        /^\r\x1b\[2Kjudge \[[█░]{24}\] \d\/4 \(\d+%\) · [\d.]+\/s · ETA [^·]+ · failed 0 · retries 0 · tokens 0 · \$0\.00$/,
+      );
     expect(last).toMatch(/^\r\x1b\[2Kjudge \[█{12}░{12}\] 2\/4 \(50%\) .*\n$/);
   });
 
@@ -130,14 +149,22 @@ describe('a stage', () => {
       });
       const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
       const dir = mkdtempSync(join(tmpdir(), 'progress-'));
-      const code = await extractQa(parseFlags(['--limit', '4', '--output', join(dir, 'qa.jsonl'), ...(quiet ? ['--quiet'] : [])], EXTRACT_FLAGS, '')!);
+      const code = await extractQa(
+        parseFlags(
+          ['--limit', '4', '--output', join(dir, 'qa.jsonl'), ...(quiet ? ['--quiet'] : [])],
+          EXTRACT_FLAGS,
+          '',
+        )!,
+      );
       spy.mockRestore();
       out.mockRestore();
       expect(code).toBe(0);
       return stderr.join('');
     };
     try {
-      expect(await run(false)).toMatch(/extract .*4\/4 \(100%\) · [\d.]+\/s · ETA \S+ · failed 0 · retries 0 · tokens \d+ · \$0\.\d+/);
+      expect(await run(false)).toMatch(
+        /extract .*4\/4 \(100%\) · [\d.]+\/s · ETA \S+ · failed 0 · retries 0 · tokens \d+ · \$0\.\d+/,
+      );
       expect(await run(true)).toBe('');
     } finally {
       await imitation.close();

@@ -5,10 +5,22 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainFile, loadDomain, SWAP_DOMAIN } from '../src/domain.js';
-import { domainProposalPrompt, factsForProposal, PROPOSAL_FACTS_CHARS, proposalCheck, ProposedDomain } from '../src/domain_proposal.js';
+import {
+  domainProposalPrompt,
+  factsForProposal,
+  PROPOSAL_FACTS_CHARS,
+  proposalCheck,
+  ProposedDomain,
+} from '../src/domain_proposal.js';
 import { geminiJsonSchema } from '../src/llm/json_schema.js';
 import { defaultAnswer } from './support/fake_answers.js';
-import { paidRequests, startImitation, type GenerateCall, type Imitation, type RecordedRequest } from './support/imitation_server.js';
+import {
+  paidRequests,
+  startImitation,
+  type GenerateCall,
+  type Imitation,
+  type RecordedRequest,
+} from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
 import { removeTempDirs, runStage, stageEnv, tempDir } from './support/run_stage.js';
 
@@ -33,8 +45,13 @@ async function recorded<T>(run: () => Promise<T>): Promise<{ result: T; sent: Re
   return { result, sent: im.requests.slice(before), paid: paidRequests(im).length - paidBefore };
 }
 
-const propose = (cwd: string, args: string[] = []) => runStageInProcess('scripts/propose_domain.ts', ['--input', FACTS, '--quiet', ...args], { env, cwd });
-const trial = (cwd: string) => runStageInProcess('trial_run.ts', ['--facts', FACTS, '--chunks', '4', '--num-conversations', '12', '--quiet'], { env, cwd });
+const propose = (cwd: string, args: string[] = []) =>
+  runStageInProcess('scripts/propose_domain.ts', ['--input', FACTS, '--quiet', ...args], { env, cwd });
+const trial = (cwd: string) =>
+  runStageInProcess('trial_run.ts', ['--facts', FACTS, '--chunks', '4', '--num-conversations', '12', '--quiet'], {
+    env,
+    cwd,
+  });
 
 describe('a kettle maker with no domain file', () => {
   it('the trial stops before paying and suggests make domain', async () => {
@@ -89,9 +106,13 @@ describe('an existing domain file', () => {
     mkdirSync(join(cwd, 'data'));
     const file = join(cwd, 'data', 'domain.json');
     writeFileSync(file, '{"name": "Lumora Kettle Works", "topics": ["my_edit"]}\n');
-    const { result, sent } = await recorded(() => runStage('scripts/propose_domain.ts', ['--input', FACTS, '--quiet'], { env, cwd }));
+    const { result, sent } = await recorded(() =>
+      runStage('scripts/propose_domain.ts', ['--input', FACTS, '--quiet'], { env, cwd }),
+    );
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe('error: data/domain.json already exists (it may hold your edits): pass --force to replace it, or --output PATH to write another file\n');
+    expect(result.stderr).toBe(
+      'error: data/domain.json already exists (it may hold your edits): pass --force to replace it, or --output PATH to write another file\n',
+    );
     expect(sent).toHaveLength(0);
     expect(readFileSync(file, 'utf8')).toContain('my_edit');
 
@@ -105,7 +126,12 @@ describe('an existing domain file', () => {
 describe('propose_domain checks what the stages check', () => {
   it('a placeholder key or a retired model stops it before the paid call, writing nothing', async () => {
     const cwd = tempDir('lumora-checks');
-    const key = await recorded(() => runStageInProcess('scripts/propose_domain.ts', ['--input', FACTS], { env: stageEnv(im, { GOOGLE_API_KEY: 'your_gemini_key' }), cwd }));
+    const key = await recorded(() =>
+      runStageInProcess('scripts/propose_domain.ts', ['--input', FACTS], {
+        env: stageEnv(im, { GOOGLE_API_KEY: 'your_gemini_key' }),
+        cwd,
+      }),
+    );
     expect(key.result.code).toBe(1);
     expect(key.result.stderr).toMatch(/^error: GOOGLE_API_KEY is still a placeholder/);
     expect(key.sent).toHaveLength(0);
@@ -121,11 +147,15 @@ describe('propose_domain --dry-run', () => {
   it('sends nothing, writes nothing, and prints the request size and a cost line', async () => {
     const cwd = tempDir('lumora-dry');
     copyFileSync(FACTS, join(cwd, 'facts.md'));
-    const { result, sent } = await recorded(() => runStageInProcess('scripts/propose_domain.ts', ['--input', 'facts.md', '--dry-run'], { env, cwd }));
+    const { result, sent } = await recorded(() =>
+      runStageInProcess('scripts/propose_domain.ts', ['--input', 'facts.md', '--dry-run'], { env, cwd }),
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(sent).toHaveLength(0);
     expect(result.stdout).toMatch(/propose_domain: would send \d+ characters of facts from facts\.md/);
-    expect(result.stdout).toMatch(/propose_domain \(dry run, no API call\): 1 calls to gemini \S+ · ~[\d.,k]+ input \+ ~[\d.,k]+ output tokens · ~\$\d/);
+    expect(result.stdout).toMatch(
+      /propose_domain \(dry run, no API call\): 1 calls to gemini \S+ · ~[\d.,k]+ input \+ ~[\d.,k]+ output tokens · ~\$\d/,
+    );
     expect(existsSync(join(cwd, 'data'))).toBe(false);
   });
 });
@@ -134,28 +164,49 @@ describe('an answer the domain checks refuse', () => {
   const swapText = (call: GenerateCall) => ({
     name: 'Lumora Kettle Works',
     description: 'Kettles from Porto.',
-    personas: SWAP_DOMAIN.personas.slice(0, 4).map((p) => ({ ...p, description: p.description.replaceAll('SWAP Commerce', 'Lumora Kettle Works') })),
+    personas: SWAP_DOMAIN.personas
+      .slice(0, 4)
+      .map((p) => ({ ...p, description: p.description.replaceAll('SWAP Commerce', 'Lumora Kettle Works') })),
     system_prompts: SWAP_DOMAIN.systemPrompts.slice(0, 3),
     topics: call.prompt.includes('REJECTED') ? ['a', 'b', 'c', 'd', 'e'] : SWAP_DOMAIN.topics.slice(0, 8),
   });
 
   it('is asked again with the reason; one that never passes writes nothing and exits 1', async () => {
-    const other = await startImitation({ seed: 1, respond: (call) => (call.schemaName !== 'domain_proposal' ? undefined : call.prompt.includes('REJECTED') ? undefined : swapText(call)) });
+    const other = await startImitation({
+      seed: 1,
+      respond: (call) =>
+        call.schemaName !== 'domain_proposal'
+          ? undefined
+          : call.prompt.includes('REJECTED')
+            ? undefined
+            : swapText(call),
+    });
     try {
       const cwd = tempDir('lumora-retry');
-      const result = await runStageInProcess('scripts/propose_domain.ts', ['--input', FACTS, '--quiet'], { env: stageEnv(other), cwd });
+      const result = await runStageInProcess('scripts/propose_domain.ts', ['--input', FACTS, '--quiet'], {
+        env: stageEnv(other),
+        cwd,
+      });
       expect(result.code, result.stderr).toBe(0);
       const paid = paidRequests(other);
       expect(paid).toHaveLength(2);
-      expect(JSON.stringify(paid[1]!.body)).toContain('personas.0, personas.1, personas.2, personas.3, system_prompts.0, system_prompts.1, system_prompts.2 describe SWAP Commerce, not Lumora Kettle Works');
+      expect(JSON.stringify(paid[1]!.body)).toContain(
+        'personas.0, personas.1, personas.2, personas.3, system_prompts.0, system_prompts.1, system_prompts.2 describe SWAP Commerce, not Lumora Kettle Works',
+      );
       expect(readFileSync(join(cwd, 'data', 'domain.json'), 'utf8')).not.toMatch(/swap|e-commerce/i);
     } finally {
       await other.close();
     }
-    const stubborn = await startImitation({ seed: 1, respond: (call) => (call.schemaName === 'domain_proposal' ? swapText({ ...call, prompt: '' }) : undefined) });
+    const stubborn = await startImitation({
+      seed: 1,
+      respond: (call) => (call.schemaName === 'domain_proposal' ? swapText({ ...call, prompt: '' }) : undefined),
+    });
     try {
       const cwd = tempDir('lumora-stubborn');
-      const result = await runStageInProcess('scripts/propose_domain.ts', ['--input', FACTS, '--quiet'], { env: stageEnv(stubborn, { LLM_MAX_ATTEMPTS: '2' }), cwd });
+      const result = await runStageInProcess('scripts/propose_domain.ts', ['--input', FACTS, '--quiet'], {
+        env: stageEnv(stubborn, { LLM_MAX_ATTEMPTS: '2' }),
+        cwd,
+      });
       expect(result.code).toBe(1);
       expect(paidRequests(stubborn)).toHaveLength(2);
       expect(existsSync(join(cwd, 'data', 'domain.json'))).toBe(false);
@@ -169,12 +220,22 @@ describe('an answer the domain checks refuse', () => {
 describe("the imitation's domain proposal", () => {
   const answer = (facts: string) => {
     const { system, prompt } = domainProposalPrompt(facts);
-    const call = { provider: 'gemini' as const, model: 'm', system, prompt, schemaName: 'domain_proposal', schema: geminiJsonSchema(ProposedDomain, 'domain_proposal') };
+    const call = {
+      provider: 'gemini' as const,
+      model: 'm',
+      system,
+      prompt,
+      schemaName: 'domain_proposal',
+      schema: geminiJsonSchema(ProposedDomain, 'domain_proposal'),
+    };
     return ProposedDomain.parse(defaultAnswer(call, true, 1));
   };
 
-  it('is any company\'s, from its facts alone, and passes the checks a real answer must', () => {
-    for (const [file, name] of [['tests/fixtures/acme_facts.md', 'Acme Robotics'], ['tests/fixtures/lumora_facts.md', 'Lumora Kettle Works']]) {
+  it("is any company's, from its facts alone, and passes the checks a real answer must", () => {
+    for (const [file, name] of [
+      ['tests/fixtures/acme_facts.md', 'Acme Robotics'],
+      ['tests/fixtures/lumora_facts.md', 'Lumora Kettle Works'],
+    ]) {
       const facts = readFileSync(file, 'utf8');
       const domain = answer(facts);
       expect(domain.name).toBe(name);
@@ -182,7 +243,8 @@ describe("the imitation's domain proposal", () => {
       expect(JSON.stringify(domain)).not.toMatch(/swap|e-commerce/i);
     }
     // No title: the most frequent capitalised name.
-    const plain = 'Harbor Lane sells ferry tickets between the two islands every morning.\nHarbor Lane ferries carry bicycles for free on weekdays only.\n';
+    const plain =
+      'Harbor Lane sells ferry tickets between the two islands every morning.\nHarbor Lane ferries carry bicycles for free on weekdays only.\n';
     expect(answer(plain).name).toBe('Harbor Lane');
   });
 });

@@ -7,24 +7,41 @@ import { PROOF_MAX_AGE_MS, provenConcurrency } from '../src/stage/proven_concurr
 
 const NOW = Date.parse('2026-12-02T12:00:00Z');
 
-function manifest(dir: string, artifact: string, m: { provider: string; model: string; reached?: number; inputs?: string[]; outputs?: string[]; finishedAgoMs?: number }): void {
+function manifest(
+  dir: string,
+  artifact: string,
+  m: {
+    provider: string;
+    model: string;
+    reached?: number;
+    inputs?: string[];
+    outputs?: string[];
+    finishedAgoMs?: number;
+  },
+): void {
   const started = new Date(NOW - (m.finishedAgoMs ?? 60_000) - 10_000).toISOString();
-  writeFileSync(join(dir, artifact.replace(/\.jsonl$/, '.meta.json')), JSON.stringify({
-    stage: 'x',
-    started_at: started,
-    duration_s: 10,
-    inputs: (m.inputs ?? []).map((f) => join(dir, f)),
-    outputs: [join(dir, artifact), ...(m.outputs ?? []).map((f) => join(dir, f))],
-    settings: { provider: m.provider, model: m.model },
-    ...(m.reached ? { limiter: { reached_concurrency: m.reached } } : {}),
-  }));
+  writeFileSync(
+    join(dir, artifact.replace(/\.jsonl$/, '.meta.json')),
+    JSON.stringify({
+      stage: 'x',
+      started_at: started,
+      duration_s: 10,
+      inputs: (m.inputs ?? []).map((f) => join(dir, f)),
+      outputs: [join(dir, artifact), ...(m.outputs ?? []).map((f) => join(dir, f))],
+      settings: { provider: m.provider, model: m.model },
+      ...(m.reached ? { limiter: { reached_concurrency: m.reached } } : {}),
+    }),
+  );
 }
 
 describe('provenConcurrency', () => {
   it("reads the input's own manifest when it matches the provider and model", () => {
     const dir = mkdtempSync(join(tmpdir(), 'proof-'));
     manifest(dir, 'raw.jsonl', { provider: 'gemini', model: 'gemini-2.5-flash', reached: 30 });
-    expect(provenConcurrency([join(dir, 'raw.jsonl')], 'gemini', 'gemini-2.5-flash', NOW)).toEqual({ concurrency: 30, manifest: join(dir, 'raw.meta.json') });
+    expect(provenConcurrency([join(dir, 'raw.jsonl')], 'gemini', 'gemini-2.5-flash', NOW)).toEqual({
+      concurrency: 30,
+      manifest: join(dir, 'raw.meta.json'),
+    });
     expect(provenConcurrency([join(dir, 'raw.jsonl')], 'openai', 'gemini-2.5-flash', NOW)).toBeUndefined();
     expect(provenConcurrency([join(dir, 'raw.jsonl')], 'gemini', 'gemini-2.5-pro', NOW)).toBeUndefined();
   });
@@ -33,9 +50,17 @@ describe('provenConcurrency', () => {
     const dir = mkdtempSync(join(tmpdir(), 'proof-'));
     manifest(dir, 'qa.jsonl', { provider: 'gemini', model: 'gemini-2.5-flash', reached: 24 });
     // Stage 2 ran another model: it proves nothing for stage 3, but its input's stage does.
-    manifest(dir, 'validated.jsonl', { provider: 'gemini', model: 'gemini-2.5-flash-lite', reached: 50, inputs: ['qa.jsonl'], outputs: ['passed.jsonl'] });
+    manifest(dir, 'validated.jsonl', {
+      provider: 'gemini',
+      model: 'gemini-2.5-flash-lite',
+      reached: 50,
+      inputs: ['qa.jsonl'],
+      outputs: ['passed.jsonl'],
+    });
     expect(provenConcurrency([join(dir, 'passed.jsonl')], 'gemini', 'gemini-2.5-flash', NOW)?.concurrency).toBe(24);
-    expect(provenConcurrency([join(dir, 'passed.jsonl')], 'gemini', 'gemini-2.5-flash-lite', NOW)?.concurrency).toBe(50);
+    expect(provenConcurrency([join(dir, 'passed.jsonl')], 'gemini', 'gemini-2.5-flash-lite', NOW)?.concurrency).toBe(
+      50,
+    );
   });
 
   it('ignores a stage that made no interactive call, a stale one, a broken manifest and a missing input', () => {
@@ -43,7 +68,8 @@ describe('provenConcurrency', () => {
     manifest(dir, 'a.jsonl', { provider: 'gemini', model: 'm' });
     manifest(dir, 'b.jsonl', { provider: 'gemini', model: 'm', reached: 9, finishedAgoMs: PROOF_MAX_AGE_MS + 1000 });
     writeFileSync(join(dir, 'c.meta.json'), '{ not json');
-    for (const f of ['a.jsonl', 'b.jsonl', 'c.jsonl', 'nowhere.jsonl']) expect(provenConcurrency([join(dir, f)], 'gemini', 'm', NOW)).toBeUndefined();
+    for (const f of ['a.jsonl', 'b.jsonl', 'c.jsonl', 'nowhere.jsonl'])
+      expect(provenConcurrency([join(dir, f)], 'gemini', 'm', NOW)).toBeUndefined();
   });
 
   it('stops on manifests that name each other as inputs', () => {

@@ -5,7 +5,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startImitation, type GenerateCall, type Imitation, type ImitationOptions, type RecordedRequest } from './support/imitation_server.js';
+import {
+  startImitation,
+  type GenerateCall,
+  type Imitation,
+  type ImitationOptions,
+  type RecordedRequest,
+} from './support/imitation_server.js';
 import { manifest, readRows, setEnv, stage, stages1to4 } from './support/run_stages.js';
 
 let im: Imitation | undefined;
@@ -30,14 +36,23 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-const ALL_ARTIFACTS = ['qa_pairs.jsonl', 'qa_pairs_validated.jsonl', 'conversations_raw.jsonl', 'conversations_judged.jsonl', 'conversations_embedded.jsonl'];
+const ALL_ARTIFACTS = [
+  'qa_pairs.jsonl',
+  'qa_pairs_validated.jsonl',
+  'conversations_raw.jsonl',
+  'conversations_judged.jsonl',
+  'conversations_embedded.jsonl',
+];
 const isOpenAI = (r: RecordedRequest) => r.path.startsWith('/v1/');
 
 function norm(v: number[]): number {
   return Math.sqrt(v.reduce((n, x) => n + x * x, 0));
 }
 
-describe.each([['interactive', []], ['batch', ['--batch']]] as const)('one provider alone, %s', (_mode, extra) => {
+describe.each([
+  ['interactive', []],
+  ['batch', ['--batch']],
+] as const)('one provider alone, %s', (_mode, extra) => {
   it('OpenAI: with only OPENAI_API_KEY set, stages 1–5 complete and nothing is sent to Gemini', async () => {
     const imitation = await start();
     setEnv({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: imitation.openaiBaseUrl, LLM_PROVIDER: 'openai' });
@@ -77,18 +92,27 @@ describe.each([['interactive', []], ['batch', ['--batch']]] as const)('one provi
 describe('choosing the provider and model', () => {
   it('LLM_PROVIDER=gemini is also the default of stage 5', async () => {
     const imitation = await start();
-    setEnv({ GOOGLE_API_KEY: 'test-gemini-key', GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl, LLM_PROVIDER: 'gemini' });
+    setEnv({
+      GOOGLE_API_KEY: 'test-gemini-key',
+      GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl,
+      LLM_PROVIDER: 'gemini',
+    });
     const dir = tempDir();
     expect(await stages1to4(dir)).toEqual([0, 0, 0, 0]);
     expect(await stage.embed(dir)).toBe(0);
-    expect(manifest(dir, 'conversations_embedded.jsonl').settings).toMatchObject({ provider: 'gemini', model: 'gemini-embedding-001' });
+    expect(manifest(dir, 'conversations_embedded.jsonl').settings).toMatchObject({
+      provider: 'gemini',
+      model: 'gemini-embedding-001',
+    });
   });
 
   it('a stage told to use a provider whose key is missing stops with one line naming the variable, writing nothing', async () => {
     const imitation = await start();
     setEnv({ GOOGLE_API_KEY: 'test-gemini-key', GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl });
     const dir = tempDir();
-    await expect(stage.extract(dir, ['--provider', 'openai'])).rejects.toThrow(/^OPENAI_API_KEY is not set \(stage 1 asks the model for Q&A pairs\)/);
+    await expect(stage.extract(dir, ['--provider', 'openai'])).rejects.toThrow(
+      /^OPENAI_API_KEY is not set \(stage 1 asks the model for Q&A pairs\)/,
+    );
     await expect(stage.extract(dir, ['--provider', 'openai', '--batch'])).rejects.toThrow(/^OPENAI_API_KEY is not set/);
     expect(readdirSync(dir)).toEqual([]);
     expect(imitation.requests).toHaveLength(0);
@@ -105,17 +129,37 @@ describe('choosing the provider and model', () => {
     expect(body.response_format.json_schema).toMatchObject({ name: 'qa_batch', strict: true });
     const schema = body.response_format.json_schema.schema;
     expect(schema).toMatchObject({ type: 'object', additionalProperties: false, required: ['qa_pairs'] });
-    expect(schema.properties.qa_pairs.items).toMatchObject({ additionalProperties: false, required: ['question', 'answer', 'difficulty', 'categories'] });
-    expect(manifest(dir, 'qa_pairs.jsonl').settings).toMatchObject({ provider: 'openai', model: 'gpt-4.1-mini', mode: 'interactive' });
+    expect(schema.properties.qa_pairs.items).toMatchObject({
+      additionalProperties: false,
+      required: ['question', 'answer', 'difficulty', 'categories'],
+    });
+    expect(manifest(dir, 'qa_pairs.jsonl').settings).toMatchObject({
+      provider: 'openai',
+      model: 'gpt-4.1-mini',
+      mode: 'interactive',
+    });
   });
 });
 
 describe('OpenAI-compatible servers', () => {
   it('OPENAI_JSON_MODE=json_object: JSON mode with the schema in the system prompt, and zod still checks each answer', async () => {
-    let verdict: unknown = { uses_source_fact: true, realistic_question: true, sensible_answer: false, feedback: 'too vague' };
+    let verdict: unknown = {
+      uses_source_fact: true,
+      realistic_question: true,
+      sensible_answer: false,
+      feedback: 'too vague',
+    };
     // Like a local server in JSON mode: it knows no schema, it just answers in JSON.
-    const imitation = await start({ respond: (call: GenerateCall) => (call.schemaName === undefined && call.system.includes('JSON Schema') ? verdict : undefined) });
-    setEnv({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: imitation.openaiBaseUrl, LLM_PROVIDER: 'openai', LLM_MAX_ATTEMPTS: '2' });
+    const imitation = await start({
+      respond: (call: GenerateCall) =>
+        call.schemaName === undefined && call.system.includes('JSON Schema') ? verdict : undefined,
+    });
+    setEnv({
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: imitation.openaiBaseUrl,
+      LLM_PROVIDER: 'openai',
+      LLM_MAX_ATTEMPTS: '2',
+    });
     const dir = tempDir();
     expect(await stage.extract(dir, ['--limit', '2'])).toBe(0);
     process.env.OPENAI_JSON_MODE = 'json_object';
@@ -144,8 +188,15 @@ describe('OpenAI-compatible servers', () => {
 
   it('an unknown OPENAI_JSON_MODE is named in a one-line error', async () => {
     const imitation = await start();
-    setEnv({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: imitation.openaiBaseUrl, LLM_PROVIDER: 'openai', OPENAI_JSON_MODE: 'strict' });
-    await expect(stage.extract(tempDir(), ['--limit', '1'])).rejects.toThrow('Expected OPENAI_JSON_MODE to be json_schema or json_object, got "strict"');
+    setEnv({
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: imitation.openaiBaseUrl,
+      LLM_PROVIDER: 'openai',
+      OPENAI_JSON_MODE: 'strict',
+    });
+    await expect(stage.extract(tempDir(), ['--limit', '1'])).rejects.toThrow(
+      'Expected OPENAI_JSON_MODE to be json_schema or json_object, got "strict"',
+    );
   });
 
   it('stage 5 reads embeddings a compatible server sends as plain floats although base64 was asked for', async () => {
@@ -163,14 +214,29 @@ describe('OpenAI-compatible servers', () => {
         // Like many compatible servers it has no models endpoint: the model check must skip, not fail.
         if (req.method === 'GET') {
           res.writeHead(404, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ error: { message: `Invalid URL (GET ${req.url})`, type: 'invalid_request_error', param: null, code: null } }));
+          res.end(
+            JSON.stringify({
+              error: {
+                message: `Invalid URL (GET ${req.url})`,
+                type: 'invalid_request_error',
+                param: null,
+                code: null,
+              },
+            }),
+          );
           return;
         }
         const body = JSON.parse(raw);
         asked.push(body);
-        const data = (body.input as string[]).map((_, index) => ({ object: 'embedding', index, embedding: Array.from({ length: body.dimensions }, (_, k) => (k === index % body.dimensions ? 3 : 0)) }));
+        const data = (body.input as string[]).map((_, index) => ({
+          object: 'embedding',
+          index,
+          embedding: Array.from({ length: body.dimensions }, (_, k) => (k === index % body.dimensions ? 3 : 0)),
+        }));
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ object: 'list', data, model: body.model, usage: { prompt_tokens: 7, total_tokens: 7 } }));
+        res.end(
+          JSON.stringify({ object: 'list', data, model: body.model, usage: { prompt_tokens: 7, total_tokens: 7 } }),
+        );
       });
     });
     servers.push(server);

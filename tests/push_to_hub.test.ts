@@ -18,14 +18,30 @@ describe('scripts/push_to_hub.ts', () => {
   const output = join(dir, 'conversations_final.jsonl');
   let hub: HubImitation;
   const push = (args: string[], env: Record<string, string | undefined> = {}) =>
-    runStage('scripts/push_to_hub.ts', ['--input', output, ...args], { env: stageEnv(undefined, { HF_TOKEN: TOKEN, HF_ENDPOINT: hub.url, ...env }), cwd: dir });
+    runStage('scripts/push_to_hub.ts', ['--input', output, ...args], {
+      env: stageEnv(undefined, { HF_TOKEN: TOKEN, HF_ENDPOINT: hub.url, ...env }),
+      cwd: dir,
+    });
 
   beforeAll(async () => {
     hub = await startHubImitation({ token: TOKEN });
     await writeFixtureRun({ dir, stages: 6, conversations: 40 });
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      const flags = parseFlags(['--input', artifactPaths('', dir).conversationsDeduplicated, '--output', output, '--top-k', '12', '--parquet', '--quiet'], FLAGS, '')!;
+      const flags = parseFlags(
+        [
+          '--input',
+          artifactPaths('', dir).conversationsDeduplicated,
+          '--output',
+          output,
+          '--top-k',
+          '12',
+          '--parquet',
+          '--quiet',
+        ],
+        FLAGS,
+        '',
+      )!;
       expect(await selectTop(flags)).toBe(0);
     } finally {
       spy.mockRestore();
@@ -40,7 +56,11 @@ describe('scripts/push_to_hub.ts', () => {
     const result = await push(['--repo', 'acme/swap-chat']);
     expect(result.code, result.stderr).toBe(0);
     const files = hub.repos.get('datasets/acme/swap-chat')!;
-    expect([...files.keys()].sort()).toEqual(['README.md', 'conversations_final.jsonl', 'data/train-00000-of-00001.parquet']);
+    expect([...files.keys()].sort()).toEqual([
+      'README.md',
+      'conversations_final.jsonl',
+      'data/train-00000-of-00001.parquet',
+    ]);
     expect(files.get('README.md')!.equals(readFileSync(hubFiles(output).card))).toBe(true);
     expect(files.get('data/train-00000-of-00001.parquet')!.equals(readFileSync(hubFiles(output).parquet))).toBe(true);
     expect(files.get('conversations_final.jsonl')!.equals(readFileSync(output))).toBe(true);
@@ -80,26 +100,54 @@ describe('scripts/push_to_hub.ts', () => {
   }, 60_000);
 
   it.each([
-    ['HF_TOKEN missing', ['--repo', 'acme/x'], { HF_TOKEN: undefined }, 2, /^error: HF_TOKEN is not set: create a write token at https:\/\/huggingface\.co\/settings\/tokens/],
-    ['a token of the wrong shape', ['--repo', 'acme/x'], { HF_TOKEN: 'sk-not-a-hub-token' }, 2, /^error: HF_TOKEN does not look like a Hugging Face access token \(they start with hf_\)$/],
+    [
+      'HF_TOKEN missing',
+      ['--repo', 'acme/x'],
+      { HF_TOKEN: undefined },
+      2,
+      /^error: HF_TOKEN is not set: create a write token at https:\/\/huggingface\.co\/settings\/tokens/,
+    ],
+    [
+      'a token of the wrong shape',
+      ['--repo', 'acme/x'],
+      { HF_TOKEN: 'sk-not-a-hub-token' },
+      2,
+      /^error: HF_TOKEN does not look like a Hugging Face access token \(they start with hf_\)$/,
+    ],
     ['a repo without an org', ['--repo', 'swap-chat'], {}, 2, /^error: Expected `--repo` to be ORG\/NAME/],
     ['no --repo', [], {}, 2, /^error: Expected `--repo` ORG\/NAME/],
-    ['a token the Hub refuses', ['--repo', 'acme/x'], { HF_TOKEN: 'hf_wrongButWellFormed' }, 1, /^error: the Hub refused the upload to acme\/x \(401\): .*check that HF_TOKEN is a write token/],
-  ])('%s: one line, no upload', async (_name, args, env, code, message) => {
-    const before = hub.repos.get('datasets/acme/x');
-    const result = await push(args, env);
-    const lines = result.stderr.split('\n').filter(Boolean);
-    expect(lines, result.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(message);
-    expect(result.code).toBe(code);
-    expect(hub.repos.get('datasets/acme/x')).toBe(before);
-    expect(result.stderr).not.toContain('wrongButWellFormed');
-    expect(result.stderr).not.toContain('not-a-hub-token');
-  }, 60_000);
+    [
+      'a token the Hub refuses',
+      ['--repo', 'acme/x'],
+      { HF_TOKEN: 'hf_wrongButWellFormed' },
+      1,
+      /^error: the Hub refused the upload to acme\/x \(401\): .*check that HF_TOKEN is a write token/,
+    ],
+  ])(
+    '%s: one line, no upload',
+    async (_name, args, env, code, message) => {
+      const before = hub.repos.get('datasets/acme/x');
+      const result = await push(args, env);
+      const lines = result.stderr.split('\n').filter(Boolean);
+      expect(lines, result.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      expect(result.code).toBe(code);
+      expect(hub.repos.get('datasets/acme/x')).toBe(before);
+      expect(result.stderr).not.toContain('wrongButWellFormed');
+      expect(result.stderr).not.toContain('not-a-hub-token');
+    },
+    60_000,
+  );
 
   it('names the missing card and how to write it', async () => {
-    const result = await runStage('scripts/push_to_hub.ts', ['--repo', 'acme/x', '--input', join(dir, 'nothing.jsonl')], { env: stageEnv(undefined, { HF_TOKEN: TOKEN, HF_ENDPOINT: hub.url }), cwd: dir });
+    const result = await runStage(
+      'scripts/push_to_hub.ts',
+      ['--repo', 'acme/x', '--input', join(dir, 'nothing.jsonl')],
+      { env: stageEnv(undefined, { HF_TOKEN: TOKEN, HF_ENDPOINT: hub.url }), cwd: dir },
+    );
     expect(result.code).toBe(1);
-    expect(result.stderr.trim()).toMatch(/^error: .*nothing\.README\.md: not found — write it with stage 7's --parquet first: npx tsx 7_select_top\.ts --parquet$/);
+    expect(result.stderr.trim()).toMatch(
+      /^error: .*nothing\.README\.md: not found — write it with stage 7's --parquet first: npx tsx 7_select_top\.ts --parquet$/,
+    );
   }, 60_000);
 });

@@ -25,16 +25,45 @@ describe('slow start across stages', () => {
     const dir = tempDir('ramp');
     writeQaPairs(join(dir, 'pairs.jsonl'), 10);
     const env = stageEnv(imitation);
-    const generate = await runStageInProcess('3_generate_conversations.ts', ['--input', join(dir, 'pairs.jsonl'), '--output', join(dir, 'raw.jsonl'), '--num-conversations', '40', '--concurrency', '16', '--quiet'], { env, cwd: dir });
+    const generate = await runStageInProcess(
+      '3_generate_conversations.ts',
+      [
+        '--input',
+        join(dir, 'pairs.jsonl'),
+        '--output',
+        join(dir, 'raw.jsonl'),
+        '--num-conversations',
+        '40',
+        '--concurrency',
+        '16',
+        '--quiet',
+      ],
+      { env, cwd: dir },
+    );
     expect(generate.code, generate.stderr).toBe(0);
     expect(openingBurst(imitation, 0)).toBe(1);
     const reached = manifest(dir, 'raw.jsonl').limiter.reached_concurrency;
     expect(reached).toBe(16);
 
     const before = imitation.requests.length;
-    const judge = await runStageInProcess('4_judge_and_save.ts', ['--input', join(dir, 'raw.jsonl'), '--output', join(dir, 'judged.jsonl'), '--final', join(dir, 'final.jsonl'), '--concurrency', '50'], { env, cwd: dir });
+    const judge = await runStageInProcess(
+      '4_judge_and_save.ts',
+      [
+        '--input',
+        join(dir, 'raw.jsonl'),
+        '--output',
+        join(dir, 'judged.jsonl'),
+        '--final',
+        join(dir, 'final.jsonl'),
+        '--concurrency',
+        '50',
+      ],
+      { env, cwd: dir },
+    );
     expect(judge.code, judge.stderr).toBe(0);
-    expect(judge.stdout).toMatch(/judge: starting at concurrency 16, reached by .*raw\.meta\.json on gemini gemini-flash-latest/);
+    expect(judge.stdout).toMatch(
+      /judge: starting at concurrency 16, reached by .*raw\.meta\.json on gemini gemini-flash-latest/,
+    );
     expect(openingBurst(imitation, before)).toBe(16);
     // Stage 4 ramped on from 16 towards its own ceiling (40 items: all of them in flight by the second round).
     expect(manifest(dir, 'judged.jsonl').limiter.reached_concurrency).toBeGreaterThan(16);

@@ -22,7 +22,11 @@ const pass = { uses_source_fact: true, realistic_question: true, sensible_answer
 
 async function validate(dir: string, model: RecordingChatModel, pairs: number): Promise<number> {
   writeQaPairs(join(dir, 'qa.jsonl'), pairs);
-  const flags = parseFlags(['--input', join(dir, 'qa.jsonl'), '--output', join(dir, 'validated.jsonl'), '--quiet', '--concurrency', '1'], FLAGS, '')!;
+  const flags = parseFlags(
+    ['--input', join(dir, 'qa.jsonl'), '--output', join(dir, 'validated.jsonl'), '--quiet', '--concurrency', '1'],
+    FLAGS,
+    '',
+  )!;
   return validateQa(flags, model);
 }
 
@@ -42,7 +46,11 @@ describe('stage 2 against a recording model', () => {
     expect(new Set(model.requests.map((r) => r.system)).size).toBe(1);
     expect(model.requests[0]!.system).toBeTruthy();
     for (const request of model.requests) {
-      expect(request).toMatchObject({ model: STAGES.validate.model, schemaName: QA_VALIDATION_SCHEMA_NAME, temperature: 0 });
+      expect(request).toMatchObject({
+        model: STAGES.validate.model,
+        schemaName: QA_VALIDATION_SCHEMA_NAME,
+        temperature: 0,
+      });
       expect(request.schema.safeParse(pass).success).toBe(true);
     }
   });
@@ -62,7 +70,10 @@ describe('stage 2 against a recording model', () => {
     expect(retry.prompt.startsWith(model.requests[0]!.prompt)).toBe(true);
     expect(retry.prompt).toMatch(/YOUR PREVIOUS ANSWER WAS REJECTED: the answer was not valid JSON/);
     const passed = readRows<{ question: string }>(passedPath(join(dir, 'validated.jsonl')));
-    expect(passed.map((p) => p.question)).toEqual([expect.stringContaining('returns'), expect.stringContaining('shipping labels')]);
+    expect(passed.map((p) => p.question)).toEqual([
+      expect.stringContaining('returns'),
+      expect.stringContaining('shipping labels'),
+    ]);
     const validated = readRows<{ validation: { passed: boolean } }>(join(dir, 'validated.jsonl'));
     expect(validated.map((v) => v.validation.passed)).toEqual([true, false, true]);
   });

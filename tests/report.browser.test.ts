@@ -9,10 +9,17 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeReports } from '../scripts/report.js';
 import { artifactPaths } from '../src/pipeline.js';
 import type { JudgedConversation } from '../src/schemas.js';
-import { FACT_WITHOUT_PAIR, UNSUPPORTED_CLAIM, writeFixtureRun, type FixtureCounts } from './support/report_fixtures.js';
+import {
+  FACT_WITHOUT_PAIR,
+  UNSUPPORTED_CLAIM,
+  writeFixtureRun,
+  type FixtureCounts,
+} from './support/report_fixtures.js';
 
 // An explicit CHROMIUM_PATH is the only one tried, so CI cannot silently fall back to another browser.
-const CANDIDATES = process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
+const CANDIDATES = process.env.CHROMIUM_PATH
+  ? [process.env.CHROMIUM_PATH]
+  : ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 const executable = CANDIDATES.find((p) => existsSync(p));
 const title = executable
   ? `report in headless chromium (${executable})`
@@ -36,8 +43,18 @@ describe.skipIf(!executable)(title, () => {
     process.chdir(work);
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      fixture = await writeFixtureRun({ dir: 'output', stages: 7, chunks: 40, conversations: 240, topK: 100, firstUserText: ' <img src=x onerror="document.title=\'pwned\'">' });
-      judged = readFileSync(artifactPaths('', 'output').conversationsJudged, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as JudgedConversation);
+      fixture = await writeFixtureRun({
+        dir: 'output',
+        stages: 7,
+        chunks: 40,
+        conversations: 240,
+        topK: 100,
+        firstUserText: ' <img src=x onerror="document.title=\'pwned\'">',
+      });
+      judged = readFileSync(artifactPaths('', 'output').conversationsJudged, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as JudgedConversation);
       await writeReports({ 'output-dir': 'output', limit: 2000, domain: undefined });
     } finally {
       write.mockRestore();
@@ -47,7 +64,16 @@ describe.skipIf(!executable)(title, () => {
       executablePath: executable!,
       headless: true,
       viewport: { width: 1360, height: 1700 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('request', (r) => requests.push(r.url()));
@@ -104,7 +130,9 @@ describe.skipIf(!executable)(title, () => {
     const both = await visible.count();
     expect(both).toBeGreaterThan(0);
     expect(both).toBeLessThan(fixture.personas.finance!);
-    expect(await page.locator('#conversations li.conv:visible[data-persona="finance"][data-style="casual"]').count()).toBe(both);
+    expect(
+      await page.locator('#conversations li.conv:visible[data-persona="finance"][data-style="casual"]').count(),
+    ).toBe(both);
 
     await page.selectOption('#filter-persona', '');
     await page.selectOption('#filter-style', '');
@@ -171,7 +199,9 @@ describe.skipIf(!executable)(title, () => {
   it('opens a conversation to show its messages and the judge feedback', async () => {
     const first = page.locator('#conversations li.conv').first();
     await first.locator('summary').click();
-    await expect.poll(async () => (await first.locator('li.msg').first().boundingBox())?.height ?? 0).toBeGreaterThan(0);
+    await expect
+      .poll(async () => (await first.locator('li.msg').first().boundingBox())?.height ?? 0)
+      .toBeGreaterThan(0);
     expect(await first.locator('.judge').textContent()).toContain('Judge:');
     expect(await first.locator('li.msg.user').first().textContent()).toContain('<img src=x onerror=');
     await first.locator('summary').click();

@@ -34,7 +34,8 @@ function tempDir(): string {
   return dir;
 }
 
-const report = (dir: string, extra: { limit?: number; domain?: string } = {}) => writeReports({ 'output-dir': dir, limit: extra.limit ?? 2000, domain: extra.domain });
+const report = (dir: string, extra: { limit?: number; domain?: string } = {}) =>
+  writeReports({ 'output-dir': dir, limit: extra.limit ?? 2000, domain: extra.domain });
 
 /** The HTML between one `<h2>` heading and the next. */
 function section(html: string, heading: string): string {
@@ -44,7 +45,11 @@ function section(html: string, heading: string): string {
   return html.slice(start, end < 0 ? undefined : end);
 }
 
-const lines = <T>(file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
+const lines = <T>(file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as T);
 const texts = (svg: string) => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]!);
 const pct = (n: number, total: number) => `${((100 * n) / total).toFixed(1)}%`;
 
@@ -54,15 +59,37 @@ describe('report of a full run and a trial', () => {
     const f = await writeFixtureRun({ dir, stages: 7, chunks: 20, conversations: 120 });
     await writeFixtureRun({ dir, prefix: 'trial_', stages: 3, chunks: 3, conversations: 18, seed: 5 });
     expect(await report(dir)).toBe(0);
-    expect(printed).toMatch(new RegExp(`Full run: wrote ${dir}/report.html \\([\\d.]+ MB; stages run: 1,2,3,4,5,6,7; 120 conversations listed\\)`));
-    expect(printed).toMatch(new RegExp(`Trial: wrote ${dir}/trial_report.html \\([\\d.]+ MB; stages run: 1,2,3; 18 conversations listed\\)`));
+    expect(printed).toMatch(
+      new RegExp(
+        `Full run: wrote ${dir}/report.html \\([\\d.]+ MB; stages run: 1,2,3,4,5,6,7; 120 conversations listed\\)`,
+      ),
+    );
+    expect(printed).toMatch(
+      new RegExp(`Trial: wrote ${dir}/trial_report.html \\([\\d.]+ MB; stages run: 1,2,3; 18 conversations listed\\)`),
+    );
     const html = readFileSync(`${dir}/report.html`, 'utf8');
 
     const funnel = texts(section(html, 'Funnel'));
-    expect(funnel).toEqual(['chunks', '20', 'Q&amp;A pairs', String(f.qaPairs), 'validated Q&amp;A', String(f.qaCriteria.passed), 'conversations', '120', 'judged passing', String(f.judgeCriteria.overall_pass), 'deduplicated passing', String(f.uniquePassing), 'final', String(f.final)]);
+    expect(funnel).toEqual([
+      'chunks',
+      '20',
+      'Q&amp;A pairs',
+      String(f.qaPairs),
+      'validated Q&amp;A',
+      String(f.qaCriteria.passed),
+      'conversations',
+      '120',
+      'judged passing',
+      String(f.judgeCriteria.overall_pass),
+      'deduplicated passing',
+      String(f.uniquePassing),
+      'final',
+      String(f.final),
+    ]);
 
     const rates = section(html, 'Pass rate per criterion');
-    for (const [name, n] of Object.entries(f.qaCriteria)) expect(texts(rates)).toContain(`${pct(n, f.qaPairs)} (${n}/${f.qaPairs})`);
+    for (const [name, n] of Object.entries(f.qaCriteria))
+      expect(texts(rates)).toContain(`${pct(n, f.qaPairs)} (${n}/${f.qaPairs})`);
     for (const [name, n] of Object.entries(f.judgeCriteria)) {
       expect(texts(rates)).toContain(name);
       expect(texts(rates)).toContain(`${pct(n, 120)} (${n}/120)`);
@@ -74,12 +101,17 @@ describe('report of a full run and a trial', () => {
       const at = texts(personas).indexOf(persona);
       expect(texts(personas).slice(at, at + 3)).toEqual([persona, `${pct(n, 120)} (${n})`, 'target 16.7%']);
     }
-    for (const key of ['style', 'emotion', 'modality', 'text_variation', 'turns']) expect(mix).toContain(`data-dimension="${key}"`);
-    expect(texts(mix)).toEqual(expect.arrayContaining(['target 50.0%', 'target 70.0%', 'target 80.0%', 'target 35.0%']));
+    for (const key of ['style', 'emotion', 'modality', 'text_variation', 'turns'])
+      expect(mix).toContain(`data-dimension="${key}"`);
+    expect(texts(mix)).toEqual(
+      expect.arrayContaining(['target 50.0%', 'target 70.0%', 'target 80.0%', 'target 35.0%']),
+    );
 
     const dups = section(html, 'Removed duplicates');
     expect(dups).toContain(`${f.removed} conversations removed by stage 6, by cosine similarity`);
-    const bins = [...dups.matchAll(/<rect class="bin"[^>]*><title>[\d.]+–[\d.]+: (\d+)<\/title>/g)].map((m) => Number(m[1]));
+    const bins = [...dups.matchAll(/<rect class="bin"[^>]*><title>[\d.]+–[\d.]+: (\d+)<\/title>/g)].map((m) =>
+      Number(m[1]),
+    );
     expect(bins.length).toBeGreaterThan(1);
     expect(bins.reduce((a, b) => a + b, 0)).toBe(f.removed);
     expect(dups).toContain('threshold 0.95');
@@ -109,7 +141,9 @@ describe('report of a full run and a trial', () => {
     await writeFixtureRun({ dir, stages: 4, chunks: 6, conversations: 60 });
     await report(dir, { limit: 25 });
     const list = section(readFileSync(`${dir}/report.html`, 'utf8'), 'Conversations');
-    expect(list).toContain('Showing 25 of 60 judged conversations (stage 4), evenly spaced through the file — a sample');
+    expect(list).toContain(
+      'Showing 25 of 60 judged conversations (stage 4), evenly spaced through the file — a sample',
+    );
     expect(list.match(/<li class="conv" /g)).toHaveLength(25);
     // Row ⌊k·60/25⌋ for k = 0…24: the first, the last listed near the end, none twice.
     const rows = [...list.matchAll(/<span class="muted">#(\d+)<\/span>/g)].map((m) => Number(m[1]) - 1);
@@ -135,7 +169,22 @@ describe('report of a partial run', () => {
     expect(existsSync(`${dir}/report.html`)).toBe(false);
     expect(printed).toContain(`Full run: no artifacts in ${dir}/, no report.html written (make full)`);
     const html = readFileSync(`${dir}/trial_report.html`, 'utf8');
-    expect(texts(section(html, 'Funnel'))).toEqual(['chunks', '4', 'Q&amp;A pairs', String(f.qaPairs), 'validated Q&amp;A', String(f.qaCriteria.passed), 'conversations', '24', 'judged passing', 'not run', 'deduplicated passing', 'not run', 'final', 'not run']);
+    expect(texts(section(html, 'Funnel'))).toEqual([
+      'chunks',
+      '4',
+      'Q&amp;A pairs',
+      String(f.qaPairs),
+      'validated Q&amp;A',
+      String(f.qaCriteria.passed),
+      'conversations',
+      '24',
+      'judged passing',
+      'not run',
+      'deduplicated passing',
+      'not run',
+      'final',
+      'not run',
+    ]);
     expect(section(html, 'Stages')).toContain('Not run yet: 4 judge (npx tsx 4_judge_and_save.ts), 5 embed');
     expect(html).not.toContain('Removed duplicates');
     expect(html).not.toContain('Conversation judging');
@@ -146,7 +195,9 @@ describe('report of a partial run', () => {
 
   it('fails with one line when neither run has artifacts', async () => {
     const dir = tempDir();
-    await expect(report(dir)).rejects.toThrow(`${dir}/: no artifacts of the full run or the trial yet — run make trial or make full first`);
+    await expect(report(dir)).rejects.toThrow(
+      `${dir}/: no artifacts of the full run or the trial yet — run make trial or make full first`,
+    );
   });
 });
 
@@ -156,7 +207,10 @@ describe('report escaping', () => {
     const attack = '</summary><script>window.pwned=1</script><img src=x onerror="alert(1)">';
     await writeFixtureRun({ dir, stages: 4, chunks: 4, conversations: 20, firstUserText: attack });
     const file = artifactPaths('', dir).conversationsJudged;
-    const rows = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as JudgedConversation);
+    const rows = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as JudgedConversation);
     rows[1]!.conversation.metadata.user_persona = 'x" data-pass="pass" onclick="alert(2)';
     rows[1]!.judgment.feedback = 'Looks fine <b>really</b> & done';
     writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
@@ -172,7 +226,9 @@ describe('report escaping', () => {
   });
 
   it('escapes all five HTML-significant characters', () => {
-    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe('&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;');
+    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe(
+      '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
+    );
   });
 });
 
@@ -184,7 +240,9 @@ describe('report targets', () => {
     writeFileSync(domain, JSON.stringify({ name: 'Acme', personas: [{ name: 'buyer', description: 'buys' }] }));
     await report(dir, { domain });
     const personas = section(readFileSync(`${dir}/report.html`, 'utf8'), 'Sampled mix against its targets');
-    expect(personas).toContain('target assumed to be an equal share of the 6 values seen (pass --domain with the run&#39;s domain file)');
+    expect(personas).toContain(
+      'target assumed to be an equal share of the 6 values seen (pass --domain with the run&#39;s domain file)',
+    );
     expect(personas).not.toContain('>buyer<');
   });
 
@@ -196,7 +254,10 @@ describe('report targets', () => {
     // A wider spread gets a wider step: 0.62..1 in 0.02 steps is 19 bins.
     const wide = histogramBins([0.62, 0.9]);
     expect(wide).toHaveLength(19);
-    expect(wide.flatMap((b, i) => (b.count ? [[i, b.count]] : []))).toEqual([[0, 1], [14, 1]]);
+    expect(wide.flatMap((b, i) => (b.count ? [[i, b.count]] : []))).toEqual([
+      [0, 1],
+      [14, 1],
+    ]);
     expect(histogramBins([])).toEqual([]);
     // With the threshold given, the range starts there even when nothing was removed right at it.
     expect(histogramBins([0.8, 0.9], 0.5)[0]!.from).toBeCloseTo(0.5, 9);
@@ -219,7 +280,9 @@ describe('report for reviewing a finished run', () => {
     const html = readFileSync(`${dir}/report.html`, 'utf8');
     const p = artifactPaths('', dir);
     const judged = lines<JudgedConversation>(p.conversationsJudged);
-    const removed = lines<{ index: number; duplicate_of: number; similarity: number }>(sidecarPath(p.conversationsDeduplicated, '.report.jsonl'));
+    const removed = lines<{ index: number; duplicate_of: number; similarity: number }>(
+      sidecarPath(p.conversationsDeduplicated, '.report.jsonl'),
+    );
     const removedPassing = removed.filter((r) => judged[r.index]!.judgment.overall_pass).length;
     const status = (s: string) => html.match(new RegExp(`<li class="conv" [^>]*data-status="${s}"`, 'g'))?.length ?? 0;
     expect(status('failed')).toBe(120 - f.judgeCriteria.overall_pass);
@@ -231,7 +294,9 @@ describe('report for reviewing a finished run', () => {
     // A removed duplicate is shown beside the conversation kept in its place, with their similarity.
     const dup = removed.find((r) => judged[r.index]!.judgment.overall_pass)!;
     const entry = item(html, dup.index);
-    expect(entry).toContain(`similarity <b class="similarity">${dup.similarity.toFixed(3)}</b> to #${dup.duplicate_of + 1}`);
+    expect(entry).toContain(
+      `similarity <b class="similarity">${dup.similarity.toFixed(3)}</b> to #${dup.duplicate_of + 1}`,
+    );
     const sides = entry.slice(entry.indexOf('<div class="dup">'));
     expect(sides).toContain(`This conversation (#${dup.index + 1}, removed)`);
     expect(sides).toContain(`Kept instead: #${dup.duplicate_of + 1}`);
@@ -259,7 +324,15 @@ describe('report for reviewing a finished run', () => {
     expect(entry).toContain('data-fails="factually_accurate"');
     // The filters: outcome, failing criterion, emotion and turns, beside persona and style.
     const filters = section(html, 'Conversations');
-    for (const id of ['filter-status', 'filter-fails', 'filter-emotion', 'filter-turns', 'filter-persona', 'filter-style']) expect(filters).toContain(`id="${id}"`);
+    for (const id of [
+      'filter-status',
+      'filter-fails',
+      'filter-emotion',
+      'filter-turns',
+      'filter-persona',
+      'filter-style',
+    ])
+      expect(filters).toContain(`id="${id}"`);
     expect(filters).toContain('<option value="factually_accurate">fails factually_accurate</option>');
   });
 
@@ -268,12 +341,18 @@ describe('report for reviewing a finished run', () => {
     await writeFixtureRun({ dir, stages: 7, chunks: 20, conversations: 120, topK: 3 });
     await report(dir);
     const coverage = section(readFileSync(`${dir}/report.html`, 'utf8'), 'Coverage');
-    const c = (await collectCoverage(artifactPaths('', dir), sidecarPath(artifactPaths('', dir).conversationsFinal, '.selected.jsonl')))!;
+    const c = (await collectCoverage(
+      artifactPaths('', dir),
+      sidecarPath(artifactPaths('', dir).conversationsFinal, '.selected.jsonl'),
+    ))!;
     expect(c.lost.length).toBeGreaterThan(1);
     expect(c.lost).toContainEqual({ fact_id: fixtureFactId(12), source_text: FACT_WITHOUT_PAIR, stage: 'no pair' });
     expect(c.lost.some((l) => l.stage === 'not selected')).toBe(true);
     expect(coverage).toContain(`${c.lost.length} facts not in the final set`);
-    for (const l of c.lost) expect(coverage).toContain(`<tr data-fact-id="${escapeHtml(l.fact_id)}"><td><code>${escapeHtml(l.fact_id)}</code></td><td>${escapeHtml(l.stage)}</td><td>${escapeHtml(l.source_text)}</td></tr>`);
+    for (const l of c.lost)
+      expect(coverage).toContain(
+        `<tr data-fact-id="${escapeHtml(l.fact_id)}"><td><code>${escapeHtml(l.fact_id)}</code></td><td>${escapeHtml(l.stage)}</td><td>${escapeHtml(l.source_text)}</td></tr>`,
+      );
     expect(coverage.match(/<tr data-fact-id=/g)).toHaveLength(c.lost.length);
   });
 
@@ -281,14 +360,23 @@ describe('report for reviewing a finished run', () => {
     const dir = tempDir();
     await writeFixtureRun({ dir, stages: 7, chunks: 20, conversations: 120 });
     await report(dir);
-    const d = (await collectDiversity(artifactPaths('', dir), sidecarPath(artifactPaths('', dir).conversationsFinal, '.selected.jsonl')))!;
+    const d = (await collectDiversity(
+      artifactPaths('', dir),
+      sidecarPath(artifactPaths('', dir).conversationsFinal, '.selected.jsonl'),
+    ))!;
     const diversity = section(readFileSync(`${dir}/report.html`, 'utf8'), 'Diversity');
     expect(diversity).toContain(`Of the final set (${d.conversations} conversations).`);
-    expect(diversity).toContain(`<tr data-role="user"><td>user</td><td class="num">${d.user.distinct1.toFixed(3)}</td><td class="num">${d.user.distinct2.toFixed(3)}</td>`);
-    expect(diversity).toContain(`<tr data-role="assistant"><td>assistant</td><td class="num">${d.assistant.distinct1.toFixed(3)}</td>`);
+    expect(diversity).toContain(
+      `<tr data-role="user"><td>user</td><td class="num">${d.user.distinct1.toFixed(3)}</td><td class="num">${d.user.distinct2.toFixed(3)}</td>`,
+    );
+    expect(diversity).toContain(
+      `<tr data-role="assistant"><td>assistant</td><td class="num">${d.assistant.distinct1.toFixed(3)}</td>`,
+    );
     expect(d.openings.length).toBeGreaterThan(0);
     expect(diversity).toContain(`<li><b>${d.openings[0]!.count}</b> × ${escapeHtml(d.openings[0]!.phrase)}</li>`);
-    expect(diversity).toContain(`<b class="nearest">${d.nearest!.mean.toFixed(3)}</b> over ${d.conversations} conversations`);
+    expect(diversity).toContain(
+      `<b class="nearest">${d.nearest!.mean.toFixed(3)}</b> over ${d.conversations} conversations`,
+    );
   });
 });
 
@@ -300,7 +388,9 @@ describe('report of a run whose stage 5 did not embed every judged row', () => {
     writeFileSync(embedded, readFileSync(embedded, 'utf8').split('\n').filter(Boolean).slice(0, 30).join('\n') + '\n');
     await report(dir);
     const list = section(readFileSync(`${dir}/report.html`, 'utf8'), 'Conversations');
-    expect(list).toContain('stage 5 embedded 30 of 40 judged rows, so which judged row a duplicate or final row is cannot be told: not marked');
+    expect(list).toContain(
+      'stage 5 embedded 30 of 40 judged rows, so which judged row a duplicate or final row is cannot be told: not marked',
+    );
     expect(list).not.toMatch(/data-status="(final|duplicate|not selected)"/);
     expect(list).toMatch(/data-status="passed"/);
     expect(list).not.toContain('class="dup"');
@@ -329,7 +419,9 @@ describe('report of a run made before fact ids, per-turn verdicts and recorded s
     const html = readFileSync(`${dir}/report.html`, 'utf8');
     const list = section(html, 'Conversations');
     expect(list).toContain('Per-turn verdicts: not recorded (judged before the judge answered per turn).');
-    expect(list).toContain('.selected.jsonl missing (stage 7 not run, or run before it recorded its rows): passing conversations are not marked final or not selected');
+    expect(list).toContain(
+      '.selected.jsonl missing (stage 7 not run, or run before it recorded its rows): passing conversations are not marked final or not selected',
+    );
     expect(list).not.toContain('data-status="final"');
     // The facts are still shown, by the fact line the pairs carry.
     expect(list).toContain('<blockquote class="fact-line">');

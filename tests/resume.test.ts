@@ -5,7 +5,19 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startImitation, type Imitation, type RecordedRequest } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
-import { lineCount, removeTempDirs, savedEntries, spawnStage, stageEnv, startDelayProxy, tempDir, waitFor, writeJudged, writeQaPairs, type DelayProxy } from './support/run_stage.js';
+import {
+  lineCount,
+  removeTempDirs,
+  savedEntries,
+  spawnStage,
+  stageEnv,
+  startDelayProxy,
+  tempDir,
+  waitFor,
+  writeJudged,
+  writeQaPairs,
+  type DelayProxy,
+} from './support/run_stage.js';
 
 const SEED = 21;
 const N = 30;
@@ -21,7 +33,10 @@ beforeAll(async () => {
   writeQaPairs(join(source, 'pairs.jsonl'), 6);
   // The uninterrupted run every interrupted one must reproduce byte for byte.
   const dir = tempDir('resume-reference');
-  const result = await runStageInProcess('3_generate_conversations.ts', [...args(dir), '--concurrency', '8'], { env: stageEnv(imitation), cwd: dir });
+  const result = await runStageInProcess('3_generate_conversations.ts', [...args(dir), '--concurrency', '8'], {
+    env: stageEnv(imitation),
+    cwd: dir,
+  });
   expect(result.code, result.stderr).toBe(0);
   reference = readFileSync(join(dir, 'raw.jsonl'), 'utf8');
   expect(reference.split('\n').filter(Boolean)).toHaveLength(N);
@@ -34,13 +49,25 @@ afterAll(async () => {
 });
 
 function args(dir: string): string[] {
-  return ['--input', join(source, 'pairs.jsonl'), '--output', join(dir, 'raw.jsonl'), '--num-conversations', String(N), '--seed', String(SEED), '--quiet'];
+  return [
+    '--input',
+    join(source, 'pairs.jsonl'),
+    '--output',
+    join(dir, 'raw.jsonl'),
+    '--num-conversations',
+    String(N),
+    '--seed',
+    String(SEED),
+    '--quiet',
+  ];
 }
 
 /** The prompt of a generate request: the item it is for. */
 const promptOf = (r: RecordedRequest) => JSON.stringify(r.body?.contents);
 const generateCalls = (from = 0, model = 'gemini-flash-latest') =>
-  imitation.requests.slice(from).filter((r) => r.method === 'POST' && r.path.includes(`/models/${model}:generateContent`));
+  imitation.requests
+    .slice(from)
+    .filter((r) => r.method === 'POST' && r.path.includes(`/models/${model}:generateContent`));
 
 describe('kill -9 in the middle of stage 3', () => {
   const dir = tempDir('resume');
@@ -50,7 +77,10 @@ describe('kill -9 in the middle of stage 3', () => {
 
   it('the killed run leaves finished items in the checkpoint and no artifact', async () => {
     const before = imitation.requests.length;
-    const stage = spawnStage('3_generate_conversations.ts', [...args(dir), '--concurrency', '3'], { env: stageEnv(proxy), cwd: dir });
+    const stage = spawnStage('3_generate_conversations.ts', [...args(dir), '--concurrency', '3'], {
+      env: stageEnv(proxy),
+      cwd: dir,
+    });
     await waitFor(() => lineCount(checkpoint) >= 8, 20_000, '8 finished items');
     stage.child.kill('SIGKILL');
     const result = await stage.done;
@@ -66,7 +96,10 @@ describe('kill -9 in the middle of stage 3', () => {
 
   it('the re-run asks only for the unfinished items and writes the same artifact as an uninterrupted run', async () => {
     const before = imitation.requests.length;
-    const result = await runStageInProcess('3_generate_conversations.ts', [...args(dir), '--concurrency', '3'], { env: stageEnv(imitation), cwd: dir });
+    const result = await runStageInProcess('3_generate_conversations.ts', [...args(dir), '--concurrency', '3'], {
+      env: stageEnv(imitation),
+      cwd: dir,
+    });
     expect(result.code, result.stderr).toBe(0);
     const second = generateCalls(before);
     // Only items not in the checkpoint are asked for: exactly N minus the saved ones.
@@ -82,13 +115,19 @@ describe('kill -9 in the middle of stage 3', () => {
 
   it('a third run makes no call at all; --fresh starts over', async () => {
     let before = imitation.requests.length;
-    const again = await runStageInProcess('3_generate_conversations.ts', args(dir), { env: stageEnv(imitation), cwd: dir });
+    const again = await runStageInProcess('3_generate_conversations.ts', args(dir), {
+      env: stageEnv(imitation),
+      cwd: dir,
+    });
     expect(again.code, again.stderr).toBe(0);
     expect(generateCalls(before)).toHaveLength(0);
     expect(readFileSync(join(dir, 'raw.jsonl'), 'utf8')).toBe(reference);
 
     before = imitation.requests.length;
-    const fresh = await runStageInProcess('3_generate_conversations.ts', [...args(dir), '--fresh'], { env: stageEnv(imitation), cwd: dir });
+    const fresh = await runStageInProcess('3_generate_conversations.ts', [...args(dir), '--fresh'], {
+      env: stageEnv(imitation),
+      cwd: dir,
+    });
     expect(fresh.code, fresh.stderr).toBe(0);
     expect(generateCalls(before)).toHaveLength(N);
     expect(fresh.stdout).toMatch(/reused 0\b/);
@@ -97,7 +136,11 @@ describe('kill -9 in the middle of stage 3', () => {
 
   it('another --model re-does every item', async () => {
     const before = imitation.requests.length;
-    const other = await runStageInProcess('3_generate_conversations.ts', [...args(dir), '--model', 'gemini-3.1-flash-lite'], { env: stageEnv(imitation), cwd: dir });
+    const other = await runStageInProcess(
+      '3_generate_conversations.ts',
+      [...args(dir), '--model', 'gemini-3.1-flash-lite'],
+      { env: stageEnv(imitation), cwd: dir },
+    );
     expect(other.code, other.stderr).toBe(0);
     expect(generateCalls(before, 'gemini-3.1-flash-lite')).toHaveLength(N);
     expect(other.stdout).toMatch(/reused 0\b/);
@@ -109,10 +152,22 @@ describe('kill -9 in the middle of stage 5, which streams its artifact', () => {
     const input = tempDir('resume-embed-input');
     writeJudged(join(input, 'judged.jsonl'), 24);
     const env = stageEnv(imitation);
-    const embedArgs = (dir: string) => ['--input', join(input, 'judged.jsonl'), '--output', join(dir, 'embedded.jsonl'), '--batch-size', '2', '--concurrency', '2', '--quiet'];
+    const embedArgs = (dir: string) => [
+      '--input',
+      join(input, 'judged.jsonl'),
+      '--output',
+      join(dir, 'embedded.jsonl'),
+      '--batch-size',
+      '2',
+      '--concurrency',
+      '2',
+      '--quiet',
+    ];
 
     const straight = tempDir('resume-embed-reference');
-    expect((await runStageInProcess('5_embed_conversations.ts', embedArgs(straight), { env, cwd: straight })).code).toBe(0);
+    expect(
+      (await runStageInProcess('5_embed_conversations.ts', embedArgs(straight), { env, cwd: straight })).code,
+    ).toBe(0);
 
     const dir = tempDir('resume-embed');
     const stage = spawnStage('5_embed_conversations.ts', embedArgs(dir), { env: stageEnv(proxy), cwd: dir });
@@ -125,23 +180,43 @@ describe('kill -9 in the middle of stage 5, which streams its artifact', () => {
     const saved = savedEntries(join(dir, 'embedded.jsonl.checkpoint.jsonl'));
     const result = await runStageInProcess('5_embed_conversations.ts', embedArgs(dir), { env, cwd: dir });
     expect(result.code, result.stderr).toBe(0);
-    expect(imitation.count((r) => r.path === '/v1/embeddings' && imitation.requests.indexOf(r) >= before)).toBe(12 - saved);
+    expect(imitation.count((r) => r.path === '/v1/embeddings' && imitation.requests.indexOf(r) >= before)).toBe(
+      12 - saved,
+    );
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    expect(readFileSync(join(dir, 'embedded.jsonl'), 'utf8')).toBe(readFileSync(join(straight, 'embedded.jsonl'), 'utf8'));
+    expect(readFileSync(join(dir, 'embedded.jsonl'), 'utf8')).toBe(
+      readFileSync(join(straight, 'embedded.jsonl'), 'utf8'),
+    );
   });
 });
 
 describe('stage 5 keeps its vectors compactly in the checkpoint', () => {
   const input = tempDir('embed-codec-input');
   writeJudged(join(input, 'judged.jsonl'), 12);
-  const embedArgs = (dir: string, provider: string) => ['--input', join(input, 'judged.jsonl'), '--output', join(dir, 'embedded.jsonl'), '--batch-size', '4', '--provider', provider, '--quiet'];
-  const entries = (dir: string) => readFileSync(join(dir, 'embedded.jsonl.checkpoint.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const embedArgs = (dir: string, provider: string) => [
+    '--input',
+    join(input, 'judged.jsonl'),
+    '--output',
+    join(dir, 'embedded.jsonl'),
+    '--batch-size',
+    '4',
+    '--provider',
+    provider,
+    '--quiet',
+  ];
+  const entries = (dir: string) =>
+    readFileSync(join(dir, 'embedded.jsonl.checkpoint.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
 
   for (const provider of ['openai', 'gemini']) {
     it(`${provider}: base64 float32 in the checkpoint, and a resumed run writes exactly what the fresh one wrote`, async () => {
       const dir = tempDir(`embed-codec-${provider}`);
       const env = stageEnv(imitation);
-      expect((await runStageInProcess('5_embed_conversations.ts', embedArgs(dir, provider), { env, cwd: dir })).code).toBe(0);
+      expect(
+        (await runStageInProcess('5_embed_conversations.ts', embedArgs(dir, provider), { env, cwd: dir })).code,
+      ).toBe(0);
       const fresh = readFileSync(join(dir, 'embedded.jsonl'), 'utf8');
       const saved = entries(dir);
       expect(saved).toHaveLength(3);
@@ -158,10 +233,15 @@ describe('stage 5 keeps its vectors compactly in the checkpoint', () => {
   it('a checkpoint written before (vectors as JSON arrays) is still reused, with the same artifact', async () => {
     const dir = tempDir('embed-codec-old');
     const env = stageEnv(imitation);
-    expect((await runStageInProcess('5_embed_conversations.ts', embedArgs(dir, 'openai'), { env, cwd: dir })).code).toBe(0);
+    expect(
+      (await runStageInProcess('5_embed_conversations.ts', embedArgs(dir, 'openai'), { env, cwd: dir })).code,
+    ).toBe(0);
     const fresh = readFileSync(join(dir, 'embedded.jsonl'), 'utf8');
     const { EMBEDDINGS_CODEC } = await import('../src/io/embedding_codec.js');
-    const old = entries(dir).map((e) => JSON.stringify({ ...e, result: EMBEDDINGS_CODEC.decode(e.result) })).join('\n') + '\n';
+    const old =
+      entries(dir)
+        .map((e) => JSON.stringify({ ...e, result: EMBEDDINGS_CODEC.decode(e.result) }))
+        .join('\n') + '\n';
     writeFileSync(join(dir, 'embedded.jsonl.checkpoint.jsonl'), old);
     const before = imitation.requests.length;
     const again = await runStageInProcess('5_embed_conversations.ts', embedArgs(dir, 'openai'), { env, cwd: dir });

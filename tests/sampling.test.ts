@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { DISTRIBUTIONS } from '../src/config.js';
 import { SWAP_DOMAIN, type Domain } from '../src/domain.js';
 import { Rng } from '../src/random.js';
-import { conversationTarget, planConversations, qaPool, sampleConfigs, type ConversationConfig } from '../src/sampling.js';
+import {
+  conversationTarget,
+  planConversations,
+  qaPool,
+  sampleConfigs,
+  type ConversationConfig,
+} from '../src/sampling.js';
 import { STYLES, type QAPair } from '../src/schemas.js';
 
 const qa = (question: string, i: number): QAPair => ({
@@ -31,7 +37,8 @@ describe('seeded sampling', () => {
   });
 
   it('takes only the seeds its 32-bit state holds, each with its own stream (no wrapping onto seed 0)', () => {
-    for (const seed of [4294967296, 1e300, -1, 1.5, Number.NaN]) expect(() => new Rng(seed), String(seed)).toThrow(/integer from 0 to 4294967295/);
+    for (const seed of [4294967296, 1e300, -1, 1.5, Number.NaN])
+      expect(() => new Rng(seed), String(seed)).toThrow(/integer from 0 to 4294967295/);
     const firsts = [0, 1, 2, 4294967295].map((seed) => new Rng(seed).next());
     expect(new Set(firsts).size).toBe(4);
   });
@@ -51,7 +58,11 @@ describe('distributions over 20,000 draws', () => {
   const configs = sampleConfigs(N, SWAP_DOMAIN, new Rng(42));
 
   // 4 binomial standard deviations: a correct sampler fails this about once in 16,000 checks per category.
-  function expectWithinTolerance<K extends string | number>(field: keyof ConversationConfig, weights: Record<K, number>, pick = (c: ConversationConfig) => c[field] as unknown) {
+  function expectWithinTolerance<K extends string | number>(
+    field: keyof ConversationConfig,
+    weights: Record<K, number>,
+    pick = (c: ConversationConfig) => c[field] as unknown,
+  ) {
     const total = Object.values<number>(weights).reduce((n, w) => n + w, 0);
     const counts = new Map<string, number>();
     for (const c of configs) counts.set(String(pick(c)), (counts.get(String(pick(c))) ?? 0) + 1);
@@ -60,7 +71,10 @@ describe('distributions over 20,000 draws', () => {
       const p = weight / total;
       const sigma = Math.sqrt(N * p * (1 - p));
       const observed = counts.get(key) ?? 0;
-      expect(Math.abs(observed - N * p), `${String(field)}=${key}: ${observed} vs ${N * p} ± ${4 * sigma}`).toBeLessThanOrEqual(4 * sigma);
+      expect(
+        Math.abs(observed - N * p),
+        `${String(field)}=${key}: ${observed} vs ${N * p} ± ${4 * sigma}`,
+      ).toBeLessThanOrEqual(4 * sigma);
     }
   }
 
@@ -73,9 +87,17 @@ describe('distributions over 20,000 draws', () => {
   it('input modality follows its weights', () => expectWithinTolerance('input_modality', DISTRIBUTIONS.modality));
   it('text variation follows its weights', () => expectWithinTolerance('text_variation', DISTRIBUTIONS.textVariation));
   it('personas, styles and system prompts are uniform', () => {
-    expectWithinTolerance('persona', Object.fromEntries(SWAP_DOMAIN.personas.map((p) => [p.name, 1])), (c) => c.persona.name);
+    expectWithinTolerance(
+      'persona',
+      Object.fromEntries(SWAP_DOMAIN.personas.map((p) => [p.name, 1])),
+      (c) => c.persona.name,
+    );
     expectWithinTolerance('style', Object.fromEntries(STYLES.map((s) => [s, 1])));
-    expectWithinTolerance('system_prompt', Object.fromEntries(SWAP_DOMAIN.systemPrompts.map((s) => [s.name, 1])), (c) => c.system_prompt.name);
+    expectWithinTolerance(
+      'system_prompt',
+      Object.fromEntries(SWAP_DOMAIN.systemPrompts.map((s) => [s.name, 1])),
+      (c) => c.system_prompt.name,
+    );
   });
   it('the configured weights are the ones issue 2 asks for', () => {
     expect(DISTRIBUTIONS).toEqual({
@@ -152,7 +174,9 @@ describe('Q&A draws', () => {
     expect(salesPlans.length).toBeGreaterThan(20);
     for (const plan of salesPlans) expect(plan.qaIds.filter((id) => corporate.has(id))).toEqual([]);
     // Other prompts do draw them, so the filter above is what kept them out.
-    expect(plans.some((p) => p.config.system_prompt.name !== 'sales' && p.qaIds.some((id) => corporate.has(id)))).toBe(true);
+    expect(plans.some((p) => p.config.system_prompt.name !== 'sales' && p.qaIds.some((id) => corporate.has(id)))).toBe(
+      true,
+    );
   });
 
   it('falls back to every pair when the sales filter would leave none', () => {
@@ -189,7 +213,12 @@ describe('even use of the pairs', () => {
   // company-registration trivia that the sales prompt passes over.
   const facts = Array.from({ length: 40 }, (_, f) => f);
   const pairs: QAPair[] = facts.flatMap((f) =>
-    [0, 1, 2].filter((k) => (f * 3 + k) % 7 !== 3).map((k) => ({ ...qa(f % 8 === 0 ? `Who was appointed director (${f}.${k})?` : `How does feature ${f}.${k} work?`, f), fact_id: `L${f + 1}-fact${f}` })),
+    [0, 1, 2]
+      .filter((k) => (f * 3 + k) % 7 !== 3)
+      .map((k) => ({
+        ...qa(f % 8 === 0 ? `Who was appointed director (${f}.${k})?` : `How does feature ${f}.${k} work?`, f),
+        fact_id: `L${f + 1}-fact${f}`,
+      })),
   );
   const uses = (plans: Array<{ qaIds: number[] }>) => {
     const n = new Array<number>(pairs.length).fill(0);
@@ -211,8 +240,11 @@ describe('even use of the pairs', () => {
 
   it('is much more even than drawing each conversation at random (the old sampler: min/mean about 0.56)', () => {
     const rng = new Rng(42);
-    const random = sampleConfigs(1000, SWAP_DOMAIN, rng).map((c) => ({ qaIds: rng.sample(qaPool(pairs, c.system_prompt), c.num_turns) }));
-    const spread = (n: number[]) => Math.min(...unfiltered.map((i) => n[i]!)) / (unfiltered.reduce((a, i) => a + n[i]!, 0) / unfiltered.length);
+    const random = sampleConfigs(1000, SWAP_DOMAIN, rng).map((c) => ({
+      qaIds: rng.sample(qaPool(pairs, c.system_prompt), c.num_turns),
+    }));
+    const spread = (n: number[]) =>
+      Math.min(...unfiltered.map((i) => n[i]!)) / (unfiltered.reduce((a, i) => a + n[i]!, 0) / unfiltered.length);
     expect(spread(uses(random))).toBeLessThan(0.75);
     expect(spread(uses(planConversations(1000, pairs, SWAP_DOMAIN, 42)))).toBeGreaterThanOrEqual(0.75);
   });

@@ -29,7 +29,13 @@ const PY_QA = {
 };
 const PY_VALIDATED = {
   qa_pair: PY_QA,
-  validation: { uses_source_fact: true, realistic_question: true, sensible_answer: false, passed: false, feedback: 'Answer adds a claim.' },
+  validation: {
+    uses_source_fact: true,
+    realistic_question: true,
+    sensible_answer: false,
+    passed: false,
+    feedback: 'Answer adds a claim.',
+  },
 };
 const PY_CONVERSATION = {
   messages: [
@@ -60,12 +66,19 @@ const PY_JUDGMENT = {
   issues: ['generic answer'],
 };
 const PY_JUDGED = { conversation: PY_CONVERSATION, judgment: PY_JUDGMENT };
-const PY_EMBEDDED = { ...PY_JUDGED, embedding: [0.0123, -0.5, 1e-7, 0], text_preview: 'SYSTEM: You are a helpful AI assistant.\n\nUSER: do you…' };
+const PY_EMBEDDED = {
+  ...PY_JUDGED,
+  embedding: [0.0123, -0.5, 1e-7, 0],
+  text_preview: 'SYSTEM: You are a helpful AI assistant.\n\nUSER: do you…',
+};
 const PY_FINAL = { messages: PY_CONVERSATION.messages };
 
 // What Python's json.loads would see from a line we write.
 const line = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
-const firstIssue = (schema: { safeParse(v: unknown): { success: boolean; error?: { issues: unknown[] } } }, value: unknown) => {
+const firstIssue = (
+  schema: { safeParse(v: unknown): { success: boolean; error?: { issues: unknown[] } } },
+  value: unknown,
+) => {
   const result = schema.safeParse(value);
   expect(result.success).toBe(false);
   return formatZodIssue(result.error!.issues[0] as Parameters<typeof formatZodIssue>[0]);
@@ -88,36 +101,64 @@ describe('rows written by the Python original', () => {
   it('fills the Python defaults for fields an older row left out', () => {
     const { context_before: _b, context_after: _a, categories: _c, ...bare } = PY_QA;
     expect(QAPair.parse(bare)).toEqual({ ...bare, context_before: '', context_after: '', categories: [] });
-    const { user_emotion: _e, input_modality: _m, text_variation: _t, source_qa_ids: _s, categories: _k, ...meta } = PY_CONVERSATION.metadata;
+    const {
+      user_emotion: _e,
+      input_modality: _m,
+      text_variation: _t,
+      source_qa_ids: _s,
+      categories: _k,
+      ...meta
+    } = PY_CONVERSATION.metadata;
     const parsed = Conversation.parse({ messages: PY_CONVERSATION.messages, metadata: meta });
-    expect(parsed.metadata).toMatchObject({ user_emotion: 'professional', input_modality: 'standard', text_variation: 'standard', source_qa_ids: [], categories: [] });
+    expect(parsed.metadata).toMatchObject({
+      user_emotion: 'professional',
+      input_modality: 'standard',
+      text_variation: 'standard',
+      source_qa_ids: [],
+      categories: [],
+    });
     expect(parsed.source_qa_pairs).toEqual([]);
   });
 });
 
 describe('rows that fail', () => {
   it('an empty or blank question, answer or message is refused, naming the field', () => {
-    expect(firstIssue(QAPair, { ...PY_QA, question: '' })).toBe('expected text, got an empty or blank string → at question');
-    expect(firstIssue(QAPair, { ...PY_QA, answer: ' \n ' })).toBe('expected text, got an empty or blank string → at answer');
+    expect(firstIssue(QAPair, { ...PY_QA, question: '' })).toBe(
+      'expected text, got an empty or blank string → at question',
+    );
+    expect(firstIssue(QAPair, { ...PY_QA, answer: ' \n ' })).toBe(
+      'expected text, got an empty or blank string → at answer',
+    );
     const messages = [...PY_CONVERSATION.messages.slice(0, -1), { role: 'assistant', content: '' }];
-    expect(firstIssue(Conversation, { ...PY_CONVERSATION, messages })).toBe(`expected text, got an empty or blank string → at messages.${messages.length - 1}.content`);
+    expect(firstIssue(Conversation, { ...PY_CONVERSATION, messages })).toBe(
+      `expected text, got an empty or blank string → at messages.${messages.length - 1}.content`,
+    );
   });
 
   it('a missing field names its path', () => {
     const { answer: _drop, ...noAnswer } = PY_QA;
-    expect(firstIssue(ValidatedQAPair, { ...PY_VALIDATED, qa_pair: noAnswer })).toBe('expected string, received undefined → at qa_pair.answer');
+    expect(firstIssue(ValidatedQAPair, { ...PY_VALIDATED, qa_pair: noAnswer })).toBe(
+      'expected string, received undefined → at qa_pair.answer',
+    );
     const { feedback: _f, ...noFeedback } = PY_JUDGMENT;
-    expect(firstIssue(JudgedConversation, { ...PY_JUDGED, judgment: noFeedback })).toBe('expected string, received undefined → at judgment.feedback');
+    expect(firstIssue(JudgedConversation, { ...PY_JUDGED, judgment: noFeedback })).toBe(
+      'expected string, received undefined → at judgment.feedback',
+    );
   });
 
   it('a wrong type or enum value names its path', () => {
     expect(firstIssue(QAPair, { ...PY_QA, difficulty: 'expert' })).toMatch(/→ at difficulty$/);
     const badRole = { ...PY_CONVERSATION, messages: [PY_CONVERSATION.messages[0], { role: 'tool', content: 'x' }] };
     expect(firstIssue(Conversation, badRole)).toMatch(/→ at messages\.1\.role$/);
-    expect(firstIssue(JudgedConversation, { ...PY_JUDGED, conversation: { ...PY_CONVERSATION, metadata: { ...PY_CONVERSATION.metadata, num_turns: 0 } } })).toMatch(
-      /→ at conversation\.metadata\.num_turns$/,
+    expect(
+      firstIssue(JudgedConversation, {
+        ...PY_JUDGED,
+        conversation: { ...PY_CONVERSATION, metadata: { ...PY_CONVERSATION.metadata, num_turns: 0 } },
+      }),
+    ).toMatch(/→ at conversation\.metadata\.num_turns$/);
+    expect(firstIssue(EmbeddedConversation, { ...PY_EMBEDDED, embedding: [0.1, 'x'] })).toBe(
+      'expected number, received string → at embedding.1',
     );
-    expect(firstIssue(EmbeddedConversation, { ...PY_EMBEDDED, embedding: [0.1, 'x'] })).toBe('expected number, received string → at embedding.1');
   });
 
   it('an embedded row needs a non-empty embedding and a preview', () => {
@@ -165,12 +206,16 @@ describe('checkRoles (stage 3 asks again when this fails)', () => {
   });
 
   it('rejects a conversation ending with the user, or starting with the assistant', () => {
-    expect(checkRoles([turn('user'), turn('assistant'), turn('user'), turn('user')], 2)).toMatch(/^message 4 must be from the assistant, got user/);
+    expect(checkRoles([turn('user'), turn('assistant'), turn('user'), turn('user')], 2)).toMatch(
+      /^message 4 must be from the assistant, got user/,
+    );
     expect(checkRoles([turn('assistant'), turn('user')], 1)).toMatch(/^message 1 must be from the user, got assistant/);
   });
 
   it('rejects a system message anywhere in the model output (code adds the only one, first)', () => {
-    expect(checkRoles([turn('system'), turn('user'), turn('assistant'), turn('user')], 2)).toMatch(/^message 1 must be from the user, got system/);
+    expect(checkRoles([turn('system'), turn('user'), turn('assistant'), turn('user')], 2)).toMatch(
+      /^message 1 must be from the user, got system/,
+    );
     expect(checkRoles([turn('user'), turn('system')], 1)).toMatch(/^message 2 must be from the assistant, got system/);
   });
 });
@@ -184,6 +229,11 @@ describe('what the model is asked to write', () => {
     ['ConversationOutput', ConversationOutput, '75166f425e6ce6c9'],
     ['JudgmentOutput', JudgmentOutput, 'b76aea9ec3f244ba'],
   ] as const)('%s keeps the JSON Schema resume keys were made with', (_name, schema, hash) => {
-    expect(createHash('sha256').update(JSON.stringify(z.toJSONSchema(schema))).digest('hex').slice(0, 16)).toBe(hash);
+    expect(
+      createHash('sha256')
+        .update(JSON.stringify(z.toJSONSchema(schema)))
+        .digest('hex')
+        .slice(0, 16),
+    ).toBe(hash);
   });
 });

@@ -5,7 +5,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { redact, redactSecrets } from '../src/secrets.js';
 import { defaultAnswer } from './support/fake_answers.js';
 import { startImitation, type Imitation } from './support/imitation_server.js';
-import { filesUnder, removeTempDirs, runStage, stageEnv, tempDir, writeFacts, type StageResult } from './support/run_stage.js';
+import {
+  filesUnder,
+  removeTempDirs,
+  runStage,
+  stageEnv,
+  tempDir,
+  writeFacts,
+  type StageResult,
+} from './support/run_stage.js';
 
 // The length the issue asks to redact from; spelled out, not imported, so the test holds the code to it.
 const FRAGMENT_CHARS = 12;
@@ -14,7 +22,8 @@ const OPENAI_KEY = 'sk-proj-Fr4gm3nt-T3st-9vQpLm2Wx7KbNc';
 
 /** The first 12-character run of `key` that `text` holds, if any. */
 function leakedFragment(text: string, key: string): string | undefined {
-  for (let i = 0; i + FRAGMENT_CHARS <= key.length; i++) if (text.includes(key.slice(i, i + FRAGMENT_CHARS))) return key.slice(i, i + FRAGMENT_CHARS);
+  for (let i = 0; i + FRAGMENT_CHARS <= key.length; i++)
+    if (text.includes(key.slice(i, i + FRAGMENT_CHARS))) return key.slice(i, i + FRAGMENT_CHARS);
   return undefined;
 }
 
@@ -23,7 +32,12 @@ describe('redact', () => {
 
   it('removes the key whole, without its first 3 characters, and any 12 of its characters in a row', () => {
     vi.stubEnv('OPENAI_API_KEY', OPENAI_KEY);
-    for (const text of [`key ${OPENAI_KEY}.`, `echo: ${OPENAI_KEY.slice(3)}`, `x${OPENAI_KEY.slice(7, 19)}y`, `${OPENAI_KEY.slice(0, 14)} then ${OPENAI_KEY.slice(-13)}`]) {
+    for (const text of [
+      `key ${OPENAI_KEY}.`,
+      `echo: ${OPENAI_KEY.slice(3)}`,
+      `x${OPENAI_KEY.slice(7, 19)}y`,
+      `${OPENAI_KEY.slice(0, 14)} then ${OPENAI_KEY.slice(-13)}`,
+    ]) {
       const out = redactSecrets(text);
       expect(leakedFragment(out, OPENAI_KEY), out).toBeUndefined();
       expect(out).toContain('[redacted]');
@@ -69,20 +83,68 @@ describe('stages whose server echoes a key in part and whose model quotes one', 
       respond: (call) => {
         if (call.schemaName === undefined) return undefined;
         const text = JSON.stringify(defaultAnswer(call, true, 4));
-        return JSON.parse(text.replace(/"(answer|content)":"/, `"$1":"my key is ${call.provider === 'gemini' ? GOOGLE_KEY : OPENAI_KEY} `));
+        return JSON.parse(
+          text.replace(
+            /"(answer|content)":"/,
+            `"$1":"my key is ${call.provider === 'gemini' ? GOOGLE_KEY : OPENAI_KEY} `,
+          ),
+        );
       },
     });
-    const env = (extra: Record<string, string> = {}) => stageEnv(imitation, { GOOGLE_API_KEY: GOOGLE_KEY, OPENAI_API_KEY: OPENAI_KEY, ...extra });
+    const env = (extra: Record<string, string> = {}) =>
+      stageEnv(imitation, { GOOGLE_API_KEY: GOOGLE_KEY, OPENAI_API_KEY: OPENAI_KEY, ...extra });
     const out = (name: string) => join(dir, name);
     writeFacts(out('facts.md'), 3);
     // A facts file that holds the key as well (pasted by mistake): its text reaches the artifact as source_text.
-    appendFileSync(out('facts.md'), `\n- The integration uses the token ${GOOGLE_KEY.slice(2)} for every call to the carrier.\n`);
-    outputs.push(await runStage('1_extract_qa.ts', ['--facts', out('facts.md'), '--output', out('qa.jsonl')], { env: env(), cwd: dir }));
+    appendFileSync(
+      out('facts.md'),
+      `\n- The integration uses the token ${GOOGLE_KEY.slice(2)} for every call to the carrier.\n`,
+    );
+    outputs.push(
+      await runStage('1_extract_qa.ts', ['--facts', out('facts.md'), '--output', out('qa.jsonl')], {
+        env: env(),
+        cwd: dir,
+      }),
+    );
     // The server's error quotes the key without its first 3 characters; one attempt, so it is recorded.
-    imitation.setFaults({ script: [{ status: 500, body: { error: { code: 500, message: `backend failure for credential ...${GOOGLE_KEY.slice(3)}`, status: 'INTERNAL' } } }] });
-    outputs.push(await runStage('2_validate_qa.ts', ['--input', out('qa.jsonl'), '--output', out('validated.jsonl'), '--concurrency', '1'], { env: env({ LLM_MAX_ATTEMPTS: '1' }), cwd: dir }));
+    imitation.setFaults({
+      script: [
+        {
+          status: 500,
+          body: {
+            error: {
+              code: 500,
+              message: `backend failure for credential ...${GOOGLE_KEY.slice(3)}`,
+              status: 'INTERNAL',
+            },
+          },
+        },
+      ],
+    });
+    outputs.push(
+      await runStage(
+        '2_validate_qa.ts',
+        ['--input', out('qa.jsonl'), '--output', out('validated.jsonl'), '--concurrency', '1'],
+        { env: env({ LLM_MAX_ATTEMPTS: '1' }), cwd: dir },
+      ),
+    );
     imitation.setFaults({});
-    outputs.push(await runStage('3_generate_conversations.ts', ['--input', out('validated_passed.jsonl'), '--output', out('raw.jsonl'), '--num-conversations', '4', '--provider', 'openai'], { env: env(), cwd: dir }));
+    outputs.push(
+      await runStage(
+        '3_generate_conversations.ts',
+        [
+          '--input',
+          out('validated_passed.jsonl'),
+          '--output',
+          out('raw.jsonl'),
+          '--num-conversations',
+          '4',
+          '--provider',
+          'openai',
+        ],
+        { env: env(), cwd: dir },
+      ),
+    );
   });
 
   afterAll(async () => {
@@ -104,7 +166,14 @@ describe('stages whose server echoes a key in part and whose model quotes one', 
     const files = filesUnder(dir);
     expect(files.some((f) => f.endsWith('.checkpoint.jsonl'))).toBe(true);
     expect(files.some((f) => f.endsWith('.meta.json'))).toBe(true);
-    const texts = [...files.filter((f) => !f.endsWith('facts.md')).map((f) => [f, readFileSync(f, 'utf8')]), ...outputs.flatMap((o, i) => [[`stdout ${i + 1}`, o.stdout], [`stderr ${i + 1}`, o.stderr]])];
-    for (const [name, text] of texts) for (const key of [GOOGLE_KEY, OPENAI_KEY]) expect(leakedFragment(text!, key), name).toBeUndefined();
+    const texts = [
+      ...files.filter((f) => !f.endsWith('facts.md')).map((f) => [f, readFileSync(f, 'utf8')]),
+      ...outputs.flatMap((o, i) => [
+        [`stdout ${i + 1}`, o.stdout],
+        [`stderr ${i + 1}`, o.stderr],
+      ]),
+    ];
+    for (const [name, text] of texts)
+      for (const key of [GOOGLE_KEY, OPENAI_KEY]) expect(leakedFragment(text!, key), name).toBeUndefined();
   });
 });

@@ -3,14 +3,28 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startImitation, type Imitation, type ScriptedFault } from './support/imitation_server.js';
-import { filesUnder, removeTempDirs, runStage, stageEnv, tempDir, writeFacts, type StageResult } from './support/run_stage.js';
+import {
+  filesUnder,
+  removeTempDirs,
+  runStage,
+  stageEnv,
+  tempDir,
+  writeFacts,
+  type StageResult,
+} from './support/run_stage.js';
 
 const GOOGLE_KEY = 'test-key-SECRET-1234-google-q8Zr';
 const OPENAI_KEY = 'test-key-SECRET-5678-openai-W3xk';
 const SECRETS = [GOOGLE_KEY, OPENAI_KEY, 'SECRET-1234', 'SECRET-5678'];
 
-const geminiError = (status: number, message: string): ScriptedFault => ({ status, body: { error: { code: status, message, status: status === 400 ? 'INVALID_ARGUMENT' : 'INTERNAL' } } });
-const openaiError = (status: number, message: string): ScriptedFault => ({ status, body: { error: { message, type: 'server_error', param: null, code: null } } });
+const geminiError = (status: number, message: string): ScriptedFault => ({
+  status,
+  body: { error: { code: status, message, status: status === 400 ? 'INVALID_ARGUMENT' : 'INTERNAL' } },
+});
+const openaiError = (status: number, message: string): ScriptedFault => ({
+  status,
+  body: { error: { message, type: 'server_error', param: null, code: null } },
+});
 
 let imitation: Imitation;
 const dir = tempDir('secrets');
@@ -18,7 +32,8 @@ const outputs: StageResult[] = [];
 
 beforeAll(async () => {
   imitation = await startImitation({ seed: 9, keys: { gemini: GOOGLE_KEY, openai: OPENAI_KEY } });
-  const env = (extra: Record<string, string> = {}) => stageEnv(imitation, { GOOGLE_API_KEY: GOOGLE_KEY, OPENAI_API_KEY: OPENAI_KEY, ...extra });
+  const env = (extra: Record<string, string> = {}) =>
+    stageEnv(imitation, { GOOGLE_API_KEY: GOOGLE_KEY, OPENAI_API_KEY: OPENAI_KEY, ...extra });
   const out = (name: string) => join(dir, name);
   const stage = async (script: string, args: string[], faults: ScriptedFault[], extra?: Record<string, string>) => {
     imitation.setFaults({ script: faults });
@@ -29,19 +44,53 @@ beforeAll(async () => {
   writeFacts(out('facts.md'), 6);
 
   // Retried errors whose bodies quote the key, the way some proxies and SDK errors echo request details.
-  await stage('1_extract_qa.ts', ['--facts', out('facts.md'), '--output', out('qa.jsonl')], [
-    geminiError(500, `backend failure for request with key=${GOOGLE_KEY}`),
-    geminiError(503, `x-goog-api-key: ${GOOGLE_KEY} is overloaded`),
-  ]);
+  await stage(
+    '1_extract_qa.ts',
+    ['--facts', out('facts.md'), '--output', out('qa.jsonl')],
+    [
+      geminiError(500, `backend failure for request with key=${GOOGLE_KEY}`),
+      geminiError(503, `x-goog-api-key: ${GOOGLE_KEY} is overloaded`),
+    ],
+  );
   // A permanent failure (one attempt allowed) goes to the errors file with the key in its message.
-  await stage('2_validate_qa.ts', ['--input', out('qa.jsonl'), '--output', out('validated.jsonl')], [geminiError(500, `quota project for ${GOOGLE_KEY} unavailable`)], { LLM_MAX_ATTEMPTS: '1' });
-  await stage('3_generate_conversations.ts', ['--input', out('validated_passed.jsonl'), '--output', out('raw.jsonl'), '--num-conversations', '12', '--provider', 'openai'], [
-    openaiError(503, `upstream rejected api_key=${OPENAI_KEY}`),
-  ]);
+  await stage(
+    '2_validate_qa.ts',
+    ['--input', out('qa.jsonl'), '--output', out('validated.jsonl')],
+    [geminiError(500, `quota project for ${GOOGLE_KEY} unavailable`)],
+    { LLM_MAX_ATTEMPTS: '1' },
+  );
+  await stage(
+    '3_generate_conversations.ts',
+    [
+      '--input',
+      out('validated_passed.jsonl'),
+      '--output',
+      out('raw.jsonl'),
+      '--num-conversations',
+      '12',
+      '--provider',
+      'openai',
+    ],
+    [openaiError(503, `upstream rejected api_key=${OPENAI_KEY}`)],
+  );
   // A fatal error quoting the key, with DEBUG=1 so the stack is printed too; then the stage is run again.
-  await stage('4_judge_and_save.ts', ['--input', out('raw.jsonl'), '--output', out('judged.jsonl'), '--final', out('final4.jsonl')], [geminiError(400, `API key ${GOOGLE_KEY} is not allowed for this model`)], { DEBUG: '1' });
-  await stage('4_judge_and_save.ts', ['--input', out('raw.jsonl'), '--output', out('judged.jsonl'), '--final', out('final4.jsonl')], []);
-  await stage('5_embed_conversations.ts', ['--input', out('judged.jsonl'), '--output', out('embedded.jsonl'), '--batch-size', '4'], [openaiError(500, `Bearer ${OPENAI_KEY} failed upstream`)], { LLM_MAX_ATTEMPTS: '1' });
+  await stage(
+    '4_judge_and_save.ts',
+    ['--input', out('raw.jsonl'), '--output', out('judged.jsonl'), '--final', out('final4.jsonl')],
+    [geminiError(400, `API key ${GOOGLE_KEY} is not allowed for this model`)],
+    { DEBUG: '1' },
+  );
+  await stage(
+    '4_judge_and_save.ts',
+    ['--input', out('raw.jsonl'), '--output', out('judged.jsonl'), '--final', out('final4.jsonl')],
+    [],
+  );
+  await stage(
+    '5_embed_conversations.ts',
+    ['--input', out('judged.jsonl'), '--output', out('embedded.jsonl'), '--batch-size', '4'],
+    [openaiError(500, `Bearer ${OPENAI_KEY} failed upstream`)],
+    { LLM_MAX_ATTEMPTS: '1' },
+  );
   await stage('6_deduplicate.ts', ['--input', out('embedded.jsonl'), '--output', out('deduplicated.jsonl')], []);
   await stage('7_select_top.ts', ['--input', out('deduplicated.jsonl'), '--output', out('final.jsonl')], []);
 });
@@ -57,7 +106,10 @@ describe('a trial-sized run whose provider errors echo the API keys', () => {
     expect(imitation.requests.some((r) => r.headers.authorization === `Bearer ${OPENAI_KEY}`)).toBe(true);
     // The scripted faults were served: a failed item in stage 2 and 5, a fatal stop in stage 4.
     expect(outputs.map((o) => o.code)).toEqual([0, 1, 0, 1, 0, 1, 0, 0]);
-    const written = filesUnder(dir).map((f) => readFileSync(f, 'utf8')).join('\n') + outputs.map((o) => o.stdout + o.stderr).join('\n');
+    const written =
+      filesUnder(dir)
+        .map((f) => readFileSync(f, 'utf8'))
+        .join('\n') + outputs.map((o) => o.stdout + o.stderr).join('\n');
     expect(written).toContain('[redacted]');
   });
 

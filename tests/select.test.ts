@@ -42,18 +42,31 @@ describe('selectConversations', () => {
     mix: [`p${i % 3}`, i % 10 === 0 ? 'rare' : 'common'],
     crowd: 0,
   }));
-  const dims: MixDimension[] = [{ key: 'persona', target: { p0: 1 / 3, p1: 1 / 3, p2: 1 / 3 } }, { key: 'kind', target: { rare: 0.5, common: 0.5 } }];
+  const dims: MixDimension[] = [
+    { key: 'persona', target: { p0: 1 / 3, p1: 1 / 3, p2: 1 / 3 } },
+    { key: 'kind', target: { rare: 0.5, common: 0.5 } },
+  ];
 
   it('covers more facts than the prefix and at least 90% of plain greedy, deterministically', () => {
     const chosen = selectConversations(candidates, 15, dims);
     expect(chosen).toHaveLength(15);
     expect(selectConversations(candidates, 15, dims)).toEqual(chosen);
     expect(factsCovered(candidates, chosen)).toBeGreaterThan(factsCovered(candidates, firstK(candidates, 15)));
-    expect(factsCovered(candidates, chosen)).toBeGreaterThanOrEqual(0.9 * greedy(candidates.map((c) => c.facts), 15));
+    expect(factsCovered(candidates, chosen)).toBeGreaterThanOrEqual(
+      0.9 *
+        greedy(
+          candidates.map((c) => c.facts),
+          15,
+        ),
+    );
   });
 
   it('balances the mix once the facts are covered, and prefers the less crowded of equal rows', () => {
-    const same: Candidate[] = Array.from({ length: 40 }, (_, i) => ({ facts: ['only'], mix: [`p${i % 3}`, i % 4 === 0 ? 'rare' : 'common'], crowd: i % 2 }));
+    const same: Candidate[] = Array.from({ length: 40 }, (_, i) => ({
+      facts: ['only'],
+      mix: [`p${i % 3}`, i % 4 === 0 ? 'rare' : 'common'],
+      crowd: i % 2,
+    }));
     const chosen = selectConversations(same, 12, dims);
     const rare = chosen.filter((i) => same[i]!.mix[1] === 'rare').length;
     expect(rare).toBe(6);
@@ -65,23 +78,67 @@ describe('selectConversations', () => {
 describe('7_select_top.ts --top-k 15 on a 40-chunk run through the imitation', () => {
   let imitation: Imitation;
   const dir = mkdtempSync(join(tmpdir(), 'select-'));
-  const rows = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const rows = (file: string) =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   let passing: string[][];
   let printed = '';
 
   beforeAll(async () => {
     imitation = await startImitation({ seed: 3 });
-    setEnv({ GOOGLE_API_KEY: 'test-google-key', OPENAI_API_KEY: 'test-openai-key', GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl, OPENAI_BASE_URL: imitation.openaiBaseUrl, LLM_PROVIDER: 'gemini' });
+    setEnv({
+      GOOGLE_API_KEY: 'test-google-key',
+      OPENAI_API_KEY: 'test-openai-key',
+      GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl,
+      OPENAI_BASE_URL: imitation.openaiBaseUrl,
+      LLM_PROVIDER: 'gemini',
+    });
     expect(await stage.extract(dir, ['--limit', '40'])).toBe(0);
     expect(await stage.validate(dir)).toBe(0);
     expect(await stage.generate(dir, ['--num-conversations', '300'])).toBe(0);
     expect(await stage.judge(dir)).toBe(0);
     expect(await stage.embed(dir)).toBe(0);
-    expect(await deduplicate(parseFlags(['--input', join(dir, 'conversations_embedded.jsonl'), '--output', join(dir, 'conversations_deduplicated.jsonl'), '--quiet'], DEDUP_FLAGS, '')!)).toBe(0);
-    passing = rows(join(dir, 'conversations_deduplicated.jsonl')).map((r) => UniqueConversation.parse(r)).filter((r) => r.judgment.overall_pass).map((r) => conversationFactIds(r.conversation.source_qa_pairs));
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((printed += String(c)), true));
+    expect(
+      await deduplicate(
+        parseFlags(
+          [
+            '--input',
+            join(dir, 'conversations_embedded.jsonl'),
+            '--output',
+            join(dir, 'conversations_deduplicated.jsonl'),
+            '--quiet',
+          ],
+          DEDUP_FLAGS,
+          '',
+        )!,
+      ),
+    ).toBe(0);
+    passing = rows(join(dir, 'conversations_deduplicated.jsonl'))
+      .map((r) => UniqueConversation.parse(r))
+      .filter((r) => r.judgment.overall_pass)
+      .map((r) => conversationFactIds(r.conversation.source_qa_pairs));
+    const spy = vi
+      .spyOn(process.stdout, 'write')
+      .mockImplementation((c: string | Uint8Array) => ((printed += String(c)), true));
     try {
-      expect(await selectTop(parseFlags(['--input', join(dir, 'conversations_deduplicated.jsonl'), '--output', join(dir, 'final.jsonl'), '--top-k', '15'], SELECT_FLAGS, '')!)).toBe(0);
+      expect(
+        await selectTop(
+          parseFlags(
+            [
+              '--input',
+              join(dir, 'conversations_deduplicated.jsonl'),
+              '--output',
+              join(dir, 'final.jsonl'),
+              '--top-k',
+              '15',
+            ],
+            SELECT_FLAGS,
+            '',
+          )!,
+        ),
+      ).toBe(0);
     } finally {
       spy.mockRestore();
     }
@@ -106,11 +163,30 @@ describe('7_select_top.ts --top-k 15 on a 40-chunk run through the imitation', (
   it('--select first keeps the first 15 passing rows, as before', async () => {
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      expect(await selectTop(parseFlags(['--input', join(dir, 'conversations_deduplicated.jsonl'), '--output', join(dir, 'first.jsonl'), '--top-k', '15', '--select', 'first'], SELECT_FLAGS, '')!)).toBe(0);
+      expect(
+        await selectTop(
+          parseFlags(
+            [
+              '--input',
+              join(dir, 'conversations_deduplicated.jsonl'),
+              '--output',
+              join(dir, 'first.jsonl'),
+              '--top-k',
+              '15',
+              '--select',
+              'first',
+            ],
+            SELECT_FLAGS,
+            '',
+          )!,
+        ),
+      ).toBe(0);
     } finally {
       spy.mockRestore();
     }
-    const dedup = rows(join(dir, 'conversations_deduplicated.jsonl')).filter((r) => r.judgment.overall_pass).slice(0, 15);
+    const dedup = rows(join(dir, 'conversations_deduplicated.jsonl'))
+      .filter((r) => r.judgment.overall_pass)
+      .slice(0, 15);
     expect(rows(join(dir, 'first.jsonl'))).toEqual(dedup.map((r) => ({ messages: r.conversation.messages })));
   });
 
@@ -122,7 +198,14 @@ describe('7_select_top.ts --top-k 15 on a 40-chunk run through the imitation', (
     const covered = new Set(rows(selectedPath(join(dir, 'final.jsonl'))).flatMap((s) => s.fact_ids)).size;
     expect(counts.at(-1)).toBe(covered);
     expect(c.lost).toHaveLength(40 - covered);
-    for (const l of c.lost) expect(['no pair', 'pairs all failed validation', 'no passing conversation (none generated, or all failed the judge)', 'removed as duplicates', 'not selected']).toContain(l.stage);
+    for (const l of c.lost)
+      expect([
+        'no pair',
+        'pairs all failed validation',
+        'no passing conversation (none generated, or all failed the judge)',
+        'removed as duplicates',
+        'not selected',
+      ]).toContain(l.stage);
     expect(coverageText(c).join('\n')).toContain(`facts not in the final set (${40 - covered})`);
   });
 });

@@ -12,7 +12,9 @@ afterAll(() => removeTempDirs());
 async function select(args: string[]): Promise<{ code: number; stderr: string }> {
   let stderr = '';
   const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
+  const err = vi
+    .spyOn(process.stderr, 'write')
+    .mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
   try {
     return { code: await selectTop(parseFlags([...args, '--quiet'], FLAGS, '')!), stderr };
   } finally {
@@ -39,8 +41,17 @@ describe('7_select_top.ts --format', () => {
   it('openai: warns when fewer than 10 conversations reach the file', async () => {
     const few = join(dir, 'few.jsonl');
     writeJudged(few, 6);
-    const { code, stderr } = await select(['--input', few, '--output', join(dir, 'few-openai.jsonl'), '--format', 'openai']);
+    const { code, stderr } = await select([
+      '--input',
+      few,
+      '--output',
+      join(dir, 'few-openai.jsonl'),
+      '--format',
+      'openai',
+    ]);
     expect(code).toBe(0);
-    expect(stderr).toMatch(/few-openai\.jsonl has 4 rows; the OpenAI fine-tuning API refuses a training file with fewer than 10/);
+    expect(stderr).toMatch(
+      /few-openai\.jsonl has 4 rows; the OpenAI fine-tuning API refuses a training file with fewer than 10/,
+    );
   });
 });

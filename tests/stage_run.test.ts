@@ -10,7 +10,15 @@ import { requestKey } from '../src/llm/structured.js';
 import { StageRun, type Task } from '../src/stage/stage_run.js';
 
 function stage(dir: string, fresh = false) {
-  return new StageRun({ stage: 'test', artifact: join(dir, 'out.jsonl'), inputs: [], settings: {}, concurrency: 4, quiet: true, fresh });
+  return new StageRun({
+    stage: 'test',
+    artifact: join(dir, 'out.jsonl'),
+    inputs: [],
+    settings: {},
+    concurrency: 4,
+    quiet: true,
+    fresh,
+  });
 }
 
 function tasks(keys: string[], calls: string[]): Task<string>[] {
@@ -49,9 +57,15 @@ describe('StageRun.runTasks', () => {
   it('counts reused items in the same unit as read when a task stands for several', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stage-run-'));
     const calls: string[] = [];
-    await stage(dir).runTasks('t', tasks(['a', 'b'], calls).map((t) => ({ ...t, units: 3 })));
+    await stage(dir).runTasks(
+      't',
+      tasks(['a', 'b'], calls).map((t) => ({ ...t, units: 3 })),
+    );
     const next = stage(dir);
-    await next.runTasks('t', tasks(['a', 'b'], calls).map((t) => ({ ...t, units: 3 })));
+    await next.runTasks(
+      't',
+      tasks(['a', 'b'], calls).map((t) => ({ ...t, units: 3 })),
+    );
     expect(next.counts.reused).toBe(6);
   });
 });
@@ -64,7 +78,12 @@ describe('StageRun counts', () => {
     run.setRead(7);
     run.addRetries(2);
     run.filter('too_long', 2);
-    const failing: Task<string> = { id: 'bad', key: 'k-bad', units: 3, run: async () => Promise.reject(new Error('boom')) };
+    const failing: Task<string> = {
+      id: 'bad',
+      key: 'k-bad',
+      units: 3,
+      run: async () => Promise.reject(new Error('boom')),
+    };
     await run.runTasks('t', [...tasks(['a'], []), failing]);
     run.setWritten(2);
     expect(snapshot.read, 'the view handed out earlier is a copy').toBe(0);
@@ -85,7 +104,15 @@ describe('dryRun', () => {
   it('leaves out saved items, unless --fresh says the real run will redo them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dry-'));
     const artifact = join(dir, 'out.jsonl');
-    const request = (prompt: string) => ({ request: { model: 'gemini-2.5-flash', prompt, schema: z.object({ a: z.string() }), schemaName: 's', temperature: 0 } });
+    const request = (prompt: string) => ({
+      request: {
+        model: 'gemini-2.5-flash',
+        prompt,
+        schema: z.object({ a: z.string() }),
+        schemaName: 's',
+        temperature: 0,
+      },
+    });
     const calls = [request('one'), request('two')];
     new Checkpoint(`${artifact}.checkpoint.jsonl`).save(requestKey('gemini', calls[0]!.request), 'x', { a: 'saved' });
     const write = process.stdout.write;

@@ -1,7 +1,14 @@
 // Facts that are not text are refused in one line; UTF-16 with a BOM is read; no chunk outgrows its input budget.
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
-import { CHUNK_BUDGET_CHARS, CONTEXT_BUDGET_CHARS, decodeText, fitChunk, MAX_LINE_CHARS, splitText } from '../src/text_input.js';
+import {
+  CHUNK_BUDGET_CHARS,
+  CONTEXT_BUDGET_CHARS,
+  decodeText,
+  fitChunk,
+  MAX_LINE_CHARS,
+  splitText,
+} from '../src/text_input.js';
 
 const refusal = (bytes: Buffer): string => {
   try {
@@ -32,14 +39,23 @@ describe('decodeText', () => {
   });
 
   it('refuses UTF-16 without a BOM (NULs between the letters) and invalid UTF-8, at the right line', () => {
-    expect(refusal(Buffer.from('* fact\n', 'utf16le'))).toMatch(/^facts\.md:1: not a text file \(a NUL byte at byte 2\)/);
-    expect(refusal(Buffer.concat([Buffer.from('* one\n* two\n* caf'), Buffer.from([0xe9]), Buffer.from('\n')]))).toBe('facts.md:3: not UTF-8 text (byte 0xe9 at byte 18): save the file as UTF-8');
+    expect(refusal(Buffer.from('* fact\n', 'utf16le'))).toMatch(
+      /^facts\.md:1: not a text file \(a NUL byte at byte 2\)/,
+    );
+    expect(refusal(Buffer.concat([Buffer.from('* one\n* two\n* caf'), Buffer.from([0xe9]), Buffer.from('\n')]))).toBe(
+      'facts.md:3: not UTF-8 text (byte 0xe9 at byte 18): save the file as UTF-8',
+    );
     expect(refusal(Buffer.from([0x2a, 0x20, 0xc3]))).toMatch(/^facts\.md:1: not UTF-8 text \(byte 0xc3 at byte 3\)/);
   });
 });
 
 describe('fitChunk', () => {
-  const chunk = (source_text: string, context = '') => ({ line: 7, source_text, context_before: context, context_after: context });
+  const chunk = (source_text: string, context = '') => ({
+    line: 7,
+    source_text,
+    context_before: context,
+    context_after: context,
+  });
 
   it('leaves a chunk within the budget as it is', () => {
     const c = chunk('* Swap ships in 40 countries.', 'ctx');
@@ -71,6 +87,8 @@ describe('fitChunk', () => {
   });
 
   it('refuses a line too long to be a fact (a 20 MB line is not split into thousands of calls)', () => {
-    expect(() => fitChunk(chunk('a'.repeat(MAX_LINE_CHARS + 1)), 'facts.md')).toThrow(/^facts\.md:7: a line of 120,001 characters \(~30,000 tokens\) is too long for one fact/);
+    expect(() => fitChunk(chunk('a'.repeat(MAX_LINE_CHARS + 1)), 'facts.md')).toThrow(
+      /^facts\.md:7: a line of 120,001 characters \(~30,000 tokens\) is too long for one fact/,
+    );
   });
 });

@@ -63,7 +63,14 @@ afterAll(async () => {
 });
 
 function env(extra: Record<string, string>): void {
-  setEnv({ GOOGLE_API_KEY: GOOGLE_KEY, GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl, OPENAI_BASE_URL: imitation.openaiBaseUrl, LLM_PROVIDER: 'gemini', LOGFIRE_BASE_URL: collectorUrl, ...extra });
+  setEnv({
+    GOOGLE_API_KEY: GOOGLE_KEY,
+    GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl,
+    OPENAI_BASE_URL: imitation.openaiBaseUrl,
+    LLM_PROVIDER: 'gemini',
+    LOGFIRE_BASE_URL: collectorUrl,
+    ...extra,
+  });
 }
 
 /** OTLP/JSON attribute values to plain ones (int64 may come as a string). */
@@ -76,12 +83,17 @@ function value(v: any): unknown {
 }
 
 function spans(): OtlpSpan[] {
-  return received
-    .filter((r) => r.path === '/v1/traces')
-    .flatMap((r) => r.body.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans)))
-    .map((s: any) => ({ ...s, attributes: Object.fromEntries((s.attributes ?? []).map((a: any) => [a.key, value(a.value)])) }))
-    // Logfire's pending-span placeholders (sent when a span starts) are not the spans themselves.
-    .filter((s: OtlpSpan) => s.attributes['logfire.span_type'] !== 'pending_span');
+  return (
+    received
+      .filter((r) => r.path === '/v1/traces')
+      .flatMap((r) => r.body.resourceSpans.flatMap((rs: any) => rs.scopeSpans.flatMap((ss: any) => ss.spans)))
+      .map((s: any) => ({
+        ...s,
+        attributes: Object.fromEntries((s.attributes ?? []).map((a: any) => [a.key, value(a.value)])),
+      }))
+      // Logfire's pending-span placeholders (sent when a span starts) are not the spans themselves.
+      .filter((s: OtlpSpan) => s.attributes['logfire.span_type'] !== 'pending_span')
+  );
 }
 
 describe('without LOGFIRE_TOKEN', () => {

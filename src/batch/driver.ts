@@ -4,7 +4,15 @@
 import { rmSync } from 'node:fs';
 import { FatalError, InterruptedError, InvalidAnswerError, ItemFailedError, StoppedError } from '../errors.js';
 import { PROVIDERS } from '../llm/providers.js';
-import { callTimeoutMs, classify, isInvalidAnswer, maxAttempts, sleep, withRetries, type Failure } from '../llm/retry.js';
+import {
+  callTimeoutMs,
+  classify,
+  isInvalidAnswer,
+  maxAttempts,
+  sleep,
+  withRetries,
+  type Failure,
+} from '../llm/retry.js';
 import { interpret, requestKey, withFeedback, type StructuredCall } from '../llm/structured.js';
 import type { BatchHost, Task } from '../llm/task.js';
 import type { ChatRequest } from '../llm/types.js';
@@ -69,13 +77,17 @@ export class BatchDriver<T> {
     let waiting = await this.resumeEarlierJobs();
     for (let round = 1; round <= this.settings.maxRounds; round++) {
       const covered = new Set(waiting.flatMap((j) => j.keys));
-      const todo = [...this.wanted.keys()].filter((k) => !this.answers.has(k) && !this.givenUp.has(k) && !covered.has(k));
+      const todo = [...this.wanted.keys()].filter(
+        (k) => !this.answers.has(k) && !this.givenUp.has(k) && !covered.has(k),
+      );
       if (!todo.length && !waiting.length) break;
       const again = todo.filter((k) => this.submissions.has(k));
       if (again.length) {
         this.resubmitted += again.length;
         this.run.addRetries(again.length);
-        this.run.log(`batch: asking again for ${again.length} requests that failed or came back unusable (${this.topFailures(again)})`);
+        this.run.log(
+          `batch: asking again for ${again.length} requests that failed or came back unusable (${this.topFailures(again)})`,
+        );
       }
       this.rounds = round;
       if (todo.length) waiting = [...waiting, ...(await this.submit(todo, round))];
@@ -84,7 +96,9 @@ export class BatchDriver<T> {
     }
     if (!this.state.open.length) this.state.remove();
     const missing = [...this.wanted.keys()].filter((k) => !this.answers.has(k)).length;
-    this.run.log(`batch: ${this.answers.size} answers collected${missing ? `, ${missing} requests without a usable answer (recorded as failures)` : ''}`);
+    this.run.log(
+      `batch: ${this.answers.size} answers collected${missing ? `, ${missing} requests without a usable answer (recorded as failures)` : ''}`,
+    );
   }
 
   tasks(): Task<T>[] {
@@ -97,7 +111,11 @@ export class BatchDriver<T> {
           const answer = this.answers.get(key);
           if (answer !== undefined) return answer;
           const failure = this.failures.get(key);
-          throw new ItemFailedError(failure?.errorClass ?? 'missing', failure?.message ?? 'no batch job returned an answer for this request', this.submissions.get(key) ?? 0);
+          throw new ItemFailedError(
+            failure?.errorClass ?? 'missing',
+            failure?.message ?? 'no batch job returned an answer for this request',
+            this.submissions.get(key) ?? 0,
+          );
         },
       };
     });
@@ -108,7 +126,13 @@ export class BatchDriver<T> {
       state_file: this.file,
       rounds: this.rounds,
       resubmitted: this.resubmitted,
-      jobs: this.touched.map(({ job, resumed }) => ({ id: job.id, round: job.round, requests: job.keys.length, state: job.state, resumed })),
+      jobs: this.touched.map(({ job, resumed }) => ({
+        id: job.id,
+        round: job.round,
+        requests: job.keys.length,
+        state: job.state,
+        resumed,
+      })),
     };
   }
 
@@ -128,7 +152,10 @@ export class BatchDriver<T> {
       // A damaged list names no job that could be cancelled; --fresh forgets it all the same.
     }
     for (const job of open) await this.cancel(job);
-    if (open.length) this.run.log(`batch: --fresh: cancelled ${open.length} unfinished job(s) of an earlier run (${open.map((j) => j.id).join(', ')})`);
+    if (open.length)
+      this.run.log(
+        `batch: --fresh: cancelled ${open.length} unfinished job(s) of an earlier run (${open.map((j) => j.id).join(', ')})`,
+      );
     rmSync(this.file, { force: true });
   }
 
@@ -141,7 +168,9 @@ export class BatchDriver<T> {
     for (const job of this.state.open) {
       if (job.provider !== this.engine.provider) {
         // Its keys belong to another provider, so none of its answers could be used here.
-        this.run.log(`batch: leaving ${job.provider} job ${job.id} of an earlier run alone: this run uses ${this.engine.provider}`);
+        this.run.log(
+          `batch: leaving ${job.provider} job ${job.id} of an earlier run alone: this run uses ${this.engine.provider}`,
+        );
         job.collected = true;
       } else if (!job.keys.some((k) => this.wanted.has(k))) {
         // Every request in it was answered since, or changed (a new prompt is a new key): stop paying for it.
@@ -151,7 +180,10 @@ export class BatchDriver<T> {
       } else resumable.push(job);
     }
     this.state.save();
-    if (resumable.length) this.run.log(`batch: resuming ${resumable.length} job(s) of an earlier run instead of submitting again: ${resumable.map((j) => j.id).join(', ')}`);
+    if (resumable.length)
+      this.run.log(
+        `batch: resuming ${resumable.length} job(s) of an earlier run instead of submitting again: ${resumable.map((j) => j.id).join(', ')}`,
+      );
     for (const job of resumable) {
       this.touched.push({ job, resumed: true });
       for (const key of job.keys) this.submissions.set(key, (this.submissions.get(key) ?? 0) + 1);
@@ -173,7 +205,9 @@ export class BatchDriver<T> {
     const { call } = this.wanted.get(key)!;
     const failure = this.failures.get(key);
     // An unusable answer is asked for again with the reason, exactly as an interactive retry does.
-    return failure && isInvalidAnswer(failure) ? { ...call.request, prompt: withFeedback(call.request.prompt, failure) } : call.request;
+    return failure && isInvalidAnswer(failure)
+      ? { ...call.request, prompt: withFeedback(call.request.prompt, failure) }
+      : call.request;
   }
 
   private async submit(keys: string[], round: number): Promise<JobRecord[]> {
@@ -189,7 +223,11 @@ export class BatchDriver<T> {
       for (const [i, part] of parts.entries()) {
         if (this.run.admit.aborted) throw this.interrupted();
         const label = `${this.run.options.stage}-r${round}-${i + 1}of${parts.length}`;
-        const submitted = await this.control(`submit batch job ${label}`, (signal) => this.engine.submit(model, part, label, signal), TRANSFER_TIMEOUT_FACTOR);
+        const submitted = await this.control(
+          `submit batch job ${label}`,
+          (signal) => this.engine.submit(model, part, label, signal),
+          TRANSFER_TIMEOUT_FACTOR,
+        );
         const job: JobRecord = {
           id: submitted.id,
           provider: this.engine.provider,
@@ -205,7 +243,9 @@ export class BatchDriver<T> {
         this.state.add(job);
         this.touched.push({ job, resumed: false });
         for (const item of part) this.submissions.set(item.key, (this.submissions.get(item.key) ?? 0) + 1);
-        this.run.log(`batch: submitted ${job.id} (${part.length} request${part.length === 1 ? '' : 's'} to ${this.engine.provider} ${model}${submitted.inputFile ? `, uploaded as ${submitted.inputFile}` : ', inline'})`);
+        this.run.log(
+          `batch: submitted ${job.id} (${part.length} request${part.length === 1 ? '' : 's'} to ${this.engine.provider} ${model}${submitted.inputFile ? `, uploaded as ${submitted.inputFile}` : ', inline'})`,
+        );
         jobs.push(job);
       }
     }
@@ -267,7 +307,14 @@ export class BatchDriver<T> {
       return await this.engine.status(job, signal);
     } catch (error) {
       if (this.classify(error).errorClass !== 'not_found') throw error;
-      return { phase: 'failed', state: GONE, total: job.keys.length, succeeded: 0, failed: 0, error: `${this.engine.provider} no longer knows this job` };
+      return {
+        phase: 'failed',
+        state: GONE,
+        total: job.keys.length,
+        succeeded: 0,
+        failed: 0,
+        error: `${this.engine.provider} no longer knows this job`,
+      };
     }
   }
 
@@ -277,7 +324,9 @@ export class BatchDriver<T> {
       return await this.engine.results(job, signal);
     } catch (error) {
       if (this.classify(error).errorClass !== 'not_found') throw error;
-      this.run.log(`batch: the results of ${job.id} are no longer available at ${this.engine.provider}; its requests are asked again`);
+      this.run.log(
+        `batch: the results of ${job.id} are no longer available at ${this.engine.provider}; its requests are asked again`,
+      );
       return [];
     }
   }
@@ -297,7 +346,13 @@ export class BatchDriver<T> {
 
   private async collect(job: JobRecord, status: JobStatus): Promise<void> {
     const results =
-      status.state === GONE ? [] : await this.control(`download the results of batch job ${job.id}`, (signal) => this.download(job, signal), TRANSFER_TIMEOUT_FACTOR);
+      status.state === GONE
+        ? []
+        : await this.control(
+            `download the results of batch job ${job.id}`,
+            (signal) => this.download(job, signal),
+            TRANSFER_TIMEOUT_FACTOR,
+          );
     const seen = new Set<string>();
     let saved = 0;
     for (const result of results) {
@@ -324,14 +379,25 @@ export class BatchDriver<T> {
     }
     const absent: Failure =
       status.phase === 'succeeded'
-        ? { kind: 'transient', errorClass: 'missing', message: `batch job ${job.id} finished without a result for this request` }
-        : { kind: 'transient', errorClass: `batch_${status.phase}`, message: `batch job ${job.id} ended ${status.state}${status.error ? `: ${status.error}` : ''}` };
-    for (const key of job.keys) if (!seen.has(key) && this.wanted.has(key) && !this.answers.has(key)) this.fail(key, absent);
+        ? {
+            kind: 'transient',
+            errorClass: 'missing',
+            message: `batch job ${job.id} finished without a result for this request`,
+          }
+        : {
+            kind: 'transient',
+            errorClass: `batch_${status.phase}`,
+            message: `batch job ${job.id} ended ${status.state}${status.error ? `: ${status.error}` : ''}`,
+          };
+    for (const key of job.keys)
+      if (!seen.has(key) && this.wanted.has(key) && !this.answers.has(key)) this.fail(key, absent);
     job.collected = true;
     job.state = status.state;
     this.state.save();
     const unusable = job.keys.filter((k) => this.wanted.has(k) && !this.answers.has(k)).length;
-    this.run.log(`batch: ${job.id} ${status.state}${status.error ? ` (${status.error})` : ''}: ${saved} answers saved${unusable ? `, ${unusable} failed or unusable` : ''}`);
+    this.run.log(
+      `batch: ${job.id} ${status.state}${status.error ? ` (${status.error})` : ''}: ${saved} answers saved${unusable ? `, ${unusable} failed or unusable` : ''}`,
+    );
   }
 
   private fail(key: string, failure: Failure): void {
@@ -345,7 +411,9 @@ export class BatchDriver<T> {
       const errorClass = this.failures.get(key)?.errorClass ?? 'not submitted';
       byClass[errorClass] = (byClass[errorClass] ?? 0) + 1;
     }
-    return Object.entries(byClass).map(([k, v]) => `${k} ×${v}`).join(', ');
+    return Object.entries(byClass)
+      .map(([k, v]) => `${k} ×${v}`)
+      .join(', ');
   }
 
   // --- control calls ----------------------------------------------------------------------------------------------
@@ -364,9 +432,16 @@ export class BatchDriver<T> {
       return (await withRetries(attempt, 0, policy)).value;
     } catch (error) {
       if (error instanceof StoppedError) throw this.interrupted();
-      const resume = this.state.open.length ? `; the jobs are saved in ${this.file} — run the same command again to resume` : '';
-      if (error instanceof ItemFailedError) throw new FatalError(`could not ${what}: ${error.message} (${error.errorClass}, ${error.attempts} attempts)${resume}`, { cause: error });
-      if (error instanceof FatalError) throw new FatalError(`could not ${what}: ${error.message}${resume}`, { cause: error });
+      const resume = this.state.open.length
+        ? `; the jobs are saved in ${this.file} — run the same command again to resume`
+        : '';
+      if (error instanceof ItemFailedError)
+        throw new FatalError(
+          `could not ${what}: ${error.message} (${error.errorClass}, ${error.attempts} attempts)${resume}`,
+          { cause: error },
+        );
+      if (error instanceof FatalError)
+        throw new FatalError(`could not ${what}: ${error.message}${resume}`, { cause: error });
       throw error;
     }
   }
@@ -374,7 +449,9 @@ export class BatchDriver<T> {
   private interrupted(): InterruptedError {
     const open = this.state.open;
     if (!open.length)
-      return new InterruptedError(`interrupted: ${this.answers.size} answers are saved in ${this.run.checkpoint.file}; run the same command again to resume`);
+      return new InterruptedError(
+        `interrupted: ${this.answers.size} answers are saved in ${this.run.checkpoint.file}; run the same command again to resume`,
+      );
     return new InterruptedError(
       `interrupted: ${open.length} batch job(s) keep running at ${this.engine.provider} (${open.map((j) => j.id).join(', ')}), saved in ${this.file}; run the same command again to collect them without paying twice`,
     );

@@ -27,7 +27,9 @@ const PHASES: Record<string, JobPhase> = {
 
 /** The REST body of one generateContent request, as the SDK would send it for a (string) prompt. */
 function geminiRestRequest(request: ChatRequest) {
-  const { systemInstruction, ...generationConfig } = geminiGenerationConfig(request) as ReturnType<typeof geminiGenerationConfig> & { systemInstruction?: string };
+  const { systemInstruction, ...generationConfig } = geminiGenerationConfig(request) as ReturnType<
+    typeof geminiGenerationConfig
+  > & { systemInstruction?: string };
   return {
     contents: [{ parts: [{ text: request.prompt }], role: 'user' }],
     ...(systemInstruction ? { systemInstruction: { parts: [{ text: systemInstruction }], role: 'user' } } : {}),
@@ -87,7 +89,10 @@ export function geminiBatchEngine(ai: GoogleGenAI, options: GeminiBatchOptions):
   async function fetchJob(id: string, signal: AbortSignal): Promise<RawBatch> {
     const kept = finished.get(id);
     if (kept) return kept;
-    const op = (await ai.operations.get({ operation: new RawOperation(id), config: { abortSignal: signal } })) as RawOperation;
+    const op = (await ai.operations.get({
+      operation: new RawOperation(id),
+      config: { abortSignal: signal },
+    })) as RawOperation;
     if (op.raw.done) finished.set(id, op.raw);
     return op.raw;
   }
@@ -117,7 +122,11 @@ export function geminiBatchEngine(ai: GoogleGenAI, options: GeminiBatchOptions):
         file: new Blob([lines.join('\n') + '\n'], { type: 'application/jsonl' }),
         config: { mimeType: 'jsonl', displayName: `${label}.jsonl`, abortSignal: signal },
       });
-      const job = await ai.batches.create({ model, src: uploaded.name!, config: { displayName: label, abortSignal: signal } });
+      const job = await ai.batches.create({
+        model,
+        src: uploaded.name!,
+        config: { displayName: label, abortSignal: signal },
+      });
       return { id: job.name!, inputFile: uploaded.name! };
     },
 
@@ -131,7 +140,9 @@ export function geminiBatchEngine(ai: GoogleGenAI, options: GeminiBatchOptions):
         total: Number(stats?.requestCount ?? job.keys.length),
         succeeded: Number(stats?.successfulRequestCount ?? 0),
         failed: Number(stats?.failedRequestCount ?? 0),
-        ...(raw.error?.message ? { error: `${raw.error.status ?? raw.error.code ?? 'error'}: ${raw.error.message}` } : {}),
+        ...(raw.error?.message
+          ? { error: `${raw.error.status ?? raw.error.code ?? 'error'}: ${raw.error.message}` }
+          : {}),
       };
     },
 
@@ -177,14 +188,19 @@ function toResult(line: RawLine, fallbackKey: string | undefined): BatchResult[]
   if (key === undefined) return [];
   const error = line.error ?? line.status;
   if (line.response) return [{ key, response: chatResponse(line.response) }];
-  return [{ key, error: lineFailure(error ?? { code: 500, message: 'the batch returned neither a response nor an error' }) }];
+  return [
+    { key, error: lineFailure(error ?? { code: 500, message: 'the batch returned neither a response nor an error' }) },
+  ];
 }
 
 /** The same reading of a response as the interactive path: text without thought parts, blocked when no candidate. */
 function chatResponse(raw: RawResponse): ChatResponse {
   const candidate = raw.candidates?.[0];
   const parts = candidate?.content?.parts ?? [];
-  const text = parts.filter((p) => !p.thought && typeof p.text === 'string').map((p) => p.text).join('');
+  const text = parts
+    .filter((p) => !p.thought && typeof p.text === 'string')
+    .map((p) => p.text)
+    .join('');
   return {
     text: parts.length ? text : undefined,
     finishReason: normaliseGeminiFinish(candidate?.finishReason, !candidate && !!raw.promptFeedback?.blockReason),

@@ -36,9 +36,18 @@ export function openaiBatchEngine(client: OpenAI, stage: string): BatchEngine {
 
     async submit(_model, items, label, signal) {
       const text = items.map(encodeLine).join('\n') + '\n';
-      const file = await client.files.create({ file: await toFile(Buffer.from(text), `${label}.jsonl`), purpose: 'batch' }, { signal });
+      const file = await client.files.create(
+        { file: await toFile(Buffer.from(text), `${label}.jsonl`), purpose: 'batch' },
+        { signal },
+      );
       const job = await client.batches.create(
-        { input_file_id: file.id, endpoint: ENDPOINT, completion_window: '24h', metadata: { pipeline_stage: stage, label }, output_expires_after: OUTPUT_EXPIRES },
+        {
+          input_file_id: file.id,
+          endpoint: ENDPOINT,
+          completion_window: '24h',
+          metadata: { pipeline_stage: stage, label },
+          output_expires_after: OUTPUT_EXPIRES,
+        },
         { signal },
       );
       return { id: job.id, inputFile: file.id };
@@ -55,7 +64,12 @@ export function openaiBatchEngine(client: OpenAI, stage: string): BatchEngine {
         succeeded: counts?.completed ?? 0,
         failed: counts?.failed ?? 0,
         ...(errors.length
-          ? { error: errors.slice(0, 3).map((e) => `${e.code ?? 'error'}: ${e.message ?? ''}${e.line ? ` (line ${e.line})` : ''}`).join('; ') }
+          ? {
+              error: errors
+                .slice(0, 3)
+                .map((e) => `${e.code ?? 'error'}: ${e.message ?? ''}${e.line ? ` (line ${e.line})` : ''}`)
+                .join('; '),
+            }
           : {}),
       };
     },
@@ -96,11 +110,20 @@ function parseLine(text: string): BatchResult | undefined {
   }
   if (typeof line.custom_id !== 'string') return undefined;
   const status = line.response?.status_code;
-  if (line.response && status === 200) return { key: line.custom_id, response: openaiChatResponse(line.response.body as OpenAI.Chat.Completions.ChatCompletion) };
-  if (line.response && typeof status === 'number') return { key: line.custom_id, error: lineFailure(status, line.response.body) };
+  if (line.response && status === 200)
+    return {
+      key: line.custom_id,
+      response: openaiChatResponse(line.response.body as OpenAI.Chat.Completions.ChatCompletion),
+    };
+  if (line.response && typeof status === 'number')
+    return { key: line.custom_id, error: lineFailure(status, line.response.body) };
   return {
     key: line.custom_id,
-    error: { kind: 'transient', errorClass: line.error?.code ?? 'batch_error', message: line.error?.message ?? 'the batch returned an error for this request' },
+    error: {
+      kind: 'transient',
+      errorClass: line.error?.code ?? 'batch_error',
+      message: line.error?.message ?? 'the batch returned an error for this request',
+    },
   };
 }
 

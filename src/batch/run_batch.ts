@@ -52,7 +52,12 @@ function batchEngine(provider: Provider, stage: string): BatchEngine {
  * failures of the stage — never silent interactive calls at full price: running the stage again (with or without
  * --batch) retries only those.
  */
-export async function runBatch<T>(run: BatchHost, provider: Provider, calls: BatchCall<T>[], options: BatchOptions = {}): Promise<BatchOutcome<T>> {
+export async function runBatch<T>(
+  run: BatchHost,
+  provider: Provider,
+  calls: BatchCall<T>[],
+  options: BatchOptions = {},
+): Promise<BatchOutcome<T>> {
   const settings = {
     pollMs: options.pollMs ?? envInt('BATCH_POLL_MS', 30_000, 1),
     maxRounds: options.maxRounds ?? envInt('BATCH_MAX_ROUNDS', 3, 1),

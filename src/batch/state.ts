@@ -27,7 +27,11 @@ const BatchStateFile = z.object({ version: z.literal(1), stage: z.string(), jobs
 export class BatchState {
   readonly jobs: JobRecord[];
 
-  private constructor(readonly file: string, private readonly stage: string, jobs: JobRecord[]) {
+  private constructor(
+    readonly file: string,
+    private readonly stage: string,
+    jobs: JobRecord[],
+  ) {
     this.jobs = jobs;
   }
 
@@ -37,10 +41,16 @@ export class BatchState {
     try {
       raw = JSON.parse(readFileSync(file, 'utf8'));
     } catch (error) {
-      throw new InputError(`${file}: not valid JSON (${(error as Error).message}); it lists batch jobs already paid for — fix it, or delete it (or use --fresh) to submit anew`, { cause: error });
+      throw new InputError(
+        `${file}: not valid JSON (${(error as Error).message}); it lists batch jobs already paid for — fix it, or delete it (or use --fresh) to submit anew`,
+        { cause: error },
+      );
     }
     const parsed = BatchStateFile.safeParse(raw);
-    if (!parsed.success) throw new InputError(`${file}: ${formatZodIssue(parsed.error.issues[0]!)} (expected the batch job list this stage writes)`);
+    if (!parsed.success)
+      throw new InputError(
+        `${file}: ${formatZodIssue(parsed.error.issues[0]!)} (expected the batch job list this stage writes)`,
+      );
     return new BatchState(file, stage, parsed.data.jobs);
   }
 

@@ -106,7 +106,14 @@ export function extendBasis(w: Float64Array, rows: number, total: number, dp: nu
 }
 
 /** Writes `rows` basis rows as Float32 at `at` (kOver·dp floats, the rest zeroed); returns η = ‖W Wᵀ − I‖_F of them. */
-export function storeBasis(f32: Float32Array, at: number, w: Float64Array, rows: number, dp: number, capacityRows: number): number {
+export function storeBasis(
+  f32: Float32Array,
+  at: number,
+  w: Float64Array,
+  rows: number,
+  dp: number,
+  capacityRows: number,
+): number {
   const basis = f32.subarray(at / 4, at / 4 + capacityRows * dp);
   basis.fill(0);
   basis.set(w.subarray(0, rows * dp));

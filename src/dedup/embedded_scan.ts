@@ -153,7 +153,14 @@ function skipValue(b: Buffer, p: number, e: number): number {
  * `]`, or -1 when anything is not a JSON number. The count goes to scratch.value[0]; values beyond cols.dim are
  * counted but not stored (the caller reports the mismatch).
  */
-function parseFloats(b: Buffer, p: number, e: number, cols: VectorColumns, row: number, scratch: { value: number[] }): number {
+function parseFloats(
+  b: Buffer,
+  p: number,
+  e: number,
+  cols: VectorColumns,
+  row: number,
+  scratch: { value: number[] },
+): number {
   const out = cols.vectors;
   const dim = cols.dim;
   const base = row * dim;

@@ -3,10 +3,27 @@ import { availableParallelism } from 'node:os';
 import { extendBasis, principalBasis, storeBasis } from './basis.js';
 import { quantize } from './bounds.js';
 import { BRUTE_SCRATCH_BYTES, bruteForceGreedy } from './brute_force.js';
-import { checkInput, finishResult, normalizeInto, similarity, visitOrder, type DedupInput, type DedupResult } from './reference.js';
+import {
+  checkInput,
+  finishResult,
+  normalizeInto,
+  similarity,
+  visitOrder,
+  type DedupInput,
+  type DedupResult,
+} from './reference.js';
 import { resolveGreedy } from './resolve.js';
 import { Allocator, roundUp } from './shared_memory.js';
-import { bruteForceCost, choosePath, estimateRows, PREFIXES, prunedFloor, samplePassRates, type PathChoice, type Prefix } from './path_choice.js';
+import {
+  bruteForceCost,
+  choosePath,
+  estimateRows,
+  PREFIXES,
+  prunedFloor,
+  samplePassRates,
+  type PathChoice,
+  type Prefix,
+} from './path_choice.js';
 import { compileKernels, instantiateKernels, type KernelLayout } from './simd_kernels.js';
 import { scanBlocks, WorkerPool, type ScanParams } from './worker_pool.js';
 
@@ -123,15 +140,43 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
 
     if (n < 2) {
       const isKept = new Uint8Array(n).fill(1);
-      return finishResult(n, isKept, [], { comparisons: 0, method: 'pruned exact (nothing to compare)', detail: timings });
+      return finishResult(n, isKept, [], {
+        comparisons: 0,
+        method: 'pruned exact (nothing to compare)',
+        detail: timings,
+      });
     }
 
     // 2. Principal directions of a sample; with 'auto', the prefix (or brute force) the sample's pairs favour.
-    const probe: KernelLayout = { dp, k1: prefixes[0].k1, k2: kPrincipal, x: at.x, s1: at.s1, s2: at.s2, t1: at.t1, t2: at.t2, limit1: 0, limit2: 0, limit3: 0 };
+    const probe: KernelLayout = {
+      dp,
+      k1: prefixes[0].k1,
+      k2: kPrincipal,
+      x: at.x,
+      s1: at.s1,
+      s2: at.s2,
+      t1: at.t1,
+      t2: at.t2,
+      limit1: 0,
+      limit2: 0,
+      limit3: 0,
+    };
     const probeModule = compileKernels(probe);
     const local = instantiateKernels(probeModule, memory);
     const bruteForce = (choice?: PathChoice): DedupResult => {
-      const bf = bruteForceGreedy({ kernels: local, module: probeModule, memory, pool, x: at.x, n, dp, dim, order: visitOrder(input.passing), threshold, out: at.brute });
+      const bf = bruteForceGreedy({
+        kernels: local,
+        module: probeModule,
+        memory,
+        pool,
+        x: at.x,
+        n,
+        dp,
+        dim,
+        order: visitOrder(input.passing),
+        threshold,
+        out: at.brute,
+      });
       lap('brute');
       return finishResult(n, bf.isKept, bf.removed, {
         comparisons: bf.dots,
@@ -141,7 +186,12 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
     };
     if (method === 'brute-force') return bruteForce();
     if (method === 'auto' && bruteForceCost(n, dp) < prunedFloor(n, dp, prefixes[0], sampleRows)) {
-      return bruteForce({ path: 'brute-force', reason: 'too few rows for the basis to pay', estimates: [], bruteCost: bruteForceCost(n, dp) });
+      return bruteForce({
+        path: 'brute-force',
+        reason: 'too few rows for the basis to pay',
+        estimates: [],
+        bruteCost: bruteForceCost(n, dp),
+      });
     }
     // The basis products are split across the workers too: at 10k rows they are the largest fixed cost.
     const gemm = pool ? { gemmNT: pool.project.bind(pool, probeModule) } : local;

@@ -28,8 +28,10 @@ export function minhashDedup(texts: string[], passing: Uint8Array, opts: Minhash
   const numPerm = opts.numPerm ?? 128;
   const k = opts.shingleSize ?? 3;
   const seed = opts.seed ?? 1;
-  if (!(threshold > 0 && threshold <= 1)) throw new RangeError(`Expected \`threshold\` to be in (0, 1], got ${threshold}`);
-  if (!Number.isInteger(numPerm) || numPerm < 1) throw new RangeError(`Expected \`numPerm\` to be an integer ≥ 1, got ${numPerm}`);
+  if (!(threshold > 0 && threshold <= 1))
+    throw new RangeError(`Expected \`threshold\` to be in (0, 1], got ${threshold}`);
+  if (!Number.isInteger(numPerm) || numPerm < 1)
+    throw new RangeError(`Expected \`numPerm\` to be an integer ≥ 1, got ${numPerm}`);
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`Expected \`shingleSize\` to be an integer ≥ 1, got ${k}`);
   if (passing.length !== texts.length) {
     throw new RangeError(`Expected \`passing\` to hold ${texts.length} flags, got ${passing.length}`);
@@ -201,7 +203,12 @@ function jaccard(a: Float64Array, b: Float64Array): number {
  * positive costs one Jaccard merge while a false negative is a missed duplicate, hence 0.05 / 0.95. For 0.8 and
  * 128 permutations that gives 16 bands × 8 rows: found with p = 0.95 at J = 0.8, 0.994 at 0.85, 0.001 at 0.3.
  */
-export function optimalBands(threshold: number, numPerm: number, fpWeight = 0.05, fnWeight = 0.95): { bands: number; rows: number } {
+export function optimalBands(
+  threshold: number,
+  numPerm: number,
+  fpWeight = 0.05,
+  fnWeight = 0.95,
+): { bands: number; rows: number } {
   const integrate = (f: (s: number) => number, a: number, b: number): number => {
     const steps = 200;
     const h = (b - a) / steps;

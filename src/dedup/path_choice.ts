@@ -76,7 +76,11 @@ export function prunedFloor(n: number, dp: number, prefix: Prefix, sampleRows: n
 /** Cost of the pruned scan for one prefix, given per-pair pass rates (a group of 4 rows passes if any pair does). */
 export function scanCost(n: number, dp: number, e: Prefix & { pass1: number; pass2: number }): number {
   const groupPass = 1 - (1 - e.pass1) ** 4;
-  return scanFloor(n, dp, e) + ((n * n) / 8) * groupPass * STAGE2_STEP * ((e.k2 - e.k1) / 2) + ((n * n) / 2) * e.pass2 * STAGE3_DOT * dp;
+  return (
+    scanFloor(n, dp, e) +
+    ((n * n) / 8) * groupPass * STAGE2_STEP * ((e.k2 - e.k1) / 2) +
+    ((n * n) / 2) * e.pass2 * STAGE3_DOT * dp
+  );
 }
 
 /**
@@ -165,5 +169,11 @@ export function choosePath(
   if (!best || bruteCost < best.cost) {
     return { path: 'brute-force', reason: 'the prefix bounds would prune too little', estimates, bruteCost };
   }
-  return { path: 'pruned', prefix: { k1: best.k1, k2: best.k2 }, reason: `prefix ${best.k1}/${best.k2} estimated cheapest`, estimates, bruteCost };
+  return {
+    path: 'pruned',
+    prefix: { k1: best.k1, k2: best.k2 },
+    reason: `prefix ${best.k1}/${best.k2} estimated cheapest`,
+    estimates,
+    bruteCost,
+  };
 }

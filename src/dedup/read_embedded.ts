@@ -94,7 +94,10 @@ export function readEmbedded(file: string, opts: ReadEmbeddedOptions = {}): Embe
     const fail = (message: string): never => {
       throw new JsonlLineError(file, line, message);
     };
-    const parseRow = (s: number, e: number): { found: number; cut: [number, number]; parsed?: Record<string, unknown> } => {
+    const parseRow = (
+      s: number,
+      e: number,
+    ): { found: number; cut: [number, number]; parsed?: Record<string, unknown> } => {
       if (parser === 'scan') {
         const r = scanLine(buf, s, e, cols, count, scratch);
         if (r) return { found: r.dim, cut: [r.cutStart, r.cutEnd] };
@@ -125,7 +128,8 @@ export function readEmbedded(file: string, opts: ReadEmbeddedOptions = {}): Embe
         if (s < e) {
           if (count === cols.capacity) {
             // The first row sizes the estimate: file size / its line length, +10%.
-            const guess = count === 0 ? Math.ceil((size / Math.max(nl - start + 1, 1)) * 1.1) + 16 : Math.ceil(count * 1.5) + 16;
+            const guess =
+              count === 0 ? Math.ceil((size / Math.max(nl - start + 1, 1)) * 1.1) + 16 : Math.ceil(count * 1.5) + 16;
             cols.reserve(guess, dim || guessDim(buf, s, e));
           }
           let { found, cut, parsed } = parseRow(s, e);

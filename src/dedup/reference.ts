@@ -45,12 +45,16 @@ export interface DedupResult {
 
 export function checkInput(input: DedupInput, threshold: number): void {
   const { vectors, dim, count, passing } = input;
-  if (!Number.isInteger(dim) || dim < 1) throw new DedupInputError(`Expected \`dim\` to be an integer ≥ 1, got ${dim}`, 'dim');
+  if (!Number.isInteger(dim) || dim < 1)
+    throw new DedupInputError(`Expected \`dim\` to be an integer ≥ 1, got ${dim}`, 'dim');
   if (!Number.isInteger(count) || count < 0) {
     throw new DedupInputError(`Expected \`count\` to be an integer ≥ 0, got ${count}`, 'count');
   }
   if (vectors.length !== count * dim) {
-    throw new DedupInputError(`Expected \`vectors\` to hold count × dim = ${count * dim} floats, got ${vectors.length}`, 'vectors');
+    throw new DedupInputError(
+      `Expected \`vectors\` to hold count × dim = ${count * dim} floats, got ${vectors.length}`,
+      'vectors',
+    );
   }
   if (passing.length !== count) {
     throw new DedupInputError(`Expected \`passing\` to hold ${count} flags, got ${passing.length}`, 'passing');

@@ -13,11 +13,23 @@
  *   t1,t2  f32 [groups*4]        residual-norm upper bounds after k1 / k2 dims, divided by the quantisation step
  */
 
-import { assemble, F32, Fn, I32, Op, reduce4, Simd, V128, VOID, wasm, type WasmMemory, type WasmModule } from './wasm_asm.js';
+import {
+  assemble,
+  F32,
+  Fn,
+  I32,
+  Op,
+  reduce4,
+  Simd,
+  V128,
+  VOID,
+  wasm,
+  type WasmMemory,
+  type WasmModule,
+} from './wasm_asm.js';
 
 export type { WasmMemory, WasmModule } from './wasm_asm.js';
 export { wasm } from './wasm_asm.js';
-
 
 /**
  * gemmNT(a, rows, b, cols, len, out): out[r][c] = Σ_l a[r][l]·b[c][l] in f32, 4 columns at a time.
@@ -131,11 +143,27 @@ function buildScan(L: KernelLayout): Fn {
   f.get(g0).get(gEnd).op(Op.i32GeU).op(Op.if, VOID).i32(0).op(Op.return).op(Op.end);
 
   // Query row q sits in group q>>2, lane q&3: its dim pair c is the i32 at s1 + group*(k1*8) + c*16 + lane*4.
-  f.get(q).i32(2).op(Op.i32ShrU).i32(L.k1 * 8).op(Op.i32Mul).i32(L.s1).op(Op.i32Add);
+  f.get(q)
+    .i32(2)
+    .op(Op.i32ShrU)
+    .i32(L.k1 * 8)
+    .op(Op.i32Mul)
+    .i32(L.s1)
+    .op(Op.i32Add);
   f.get(q).i32(3).op(Op.i32And).i32(2).op(Op.i32Shl).op(Op.i32Add).set(qb1);
-  f.get(q).i32(2).op(Op.i32ShrU).i32((L.k2 - L.k1) * 8).op(Op.i32Mul).i32(L.s2).op(Op.i32Add);
+  f.get(q)
+    .i32(2)
+    .op(Op.i32ShrU)
+    .i32((L.k2 - L.k1) * 8)
+    .op(Op.i32Mul)
+    .i32(L.s2)
+    .op(Op.i32Add);
   f.get(q).i32(3).op(Op.i32And).i32(2).op(Op.i32Shl).op(Op.i32Add).set(qb2);
-  for (let c = 0; c < c1; c++) f.get(qb1).mem(Op.i32Load, 2, c * 16).simd(Simd.i32x4Splat).set(splats[c]);
+  for (let c = 0; c < c1; c++)
+    f.get(qb1)
+      .mem(Op.i32Load, 2, c * 16)
+      .simd(Simd.i32x4Splat)
+      .set(splats[c]);
   f.get(q).i32(2).op(Op.i32Shl).mem(Op.f32Load, 2, L.t1).simd(Simd.f32x4Splat).set(tq1);
   f.get(q).i32(2).op(Op.i32Shl).mem(Op.f32Load, 2, L.t2).simd(Simd.f32x4Splat).set(tq2);
   f.f32(L.limit1).simd(Simd.f32x4Splat).set(lim1);
@@ -145,9 +173,17 @@ function buildScan(L: KernelLayout): Fn {
   f.op(Op.loop, VOID);
   {
     // Stage 1.
-    f.get(g).i32(L.k1 * 8).op(Op.i32Mul).i32(L.s1).op(Op.i32Add).set(base);
+    f.get(g)
+      .i32(L.k1 * 8)
+      .op(Op.i32Mul)
+      .i32(L.s1)
+      .op(Op.i32Add)
+      .set(base);
     for (let c = 0; c < c1; c++) {
-      f.get(splats[c]).get(base).v128Load(c * 16).simd(Simd.i32x4DotI16x8S);
+      f.get(splats[c])
+        .get(base)
+        .v128Load(c * 16)
+        .simd(Simd.i32x4DotI16x8S);
       if (c > 0) f.simd(Simd.i32x4Add);
     }
     f.tee(acc).simd(Simd.f32x4ConvertI32x4S);
@@ -158,11 +194,21 @@ function buildScan(L: KernelLayout): Fn {
       if (c2 > 0) {
         // Stage 2: continue the same integer dot over dims k1..k2, with the tighter residual bound.
         f.get(n2).i32(1).op(Op.i32Add).set(n2);
-        f.get(g).i32((L.k2 - L.k1) * 8).op(Op.i32Mul).i32(L.s2).op(Op.i32Add).set(base);
+        f.get(g)
+          .i32((L.k2 - L.k1) * 8)
+          .op(Op.i32Mul)
+          .i32(L.s2)
+          .op(Op.i32Add)
+          .set(base);
         f.get(acc);
         for (let c = 0; c < c2; c++) {
-          f.get(qb2).mem(Op.i32Load, 2, c * 16).simd(Simd.i32x4Splat);
-          f.get(base).v128Load(c * 16).simd(Simd.i32x4DotI16x8S).simd(Simd.i32x4Add);
+          f.get(qb2)
+            .mem(Op.i32Load, 2, c * 16)
+            .simd(Simd.i32x4Splat);
+          f.get(base)
+            .v128Load(c * 16)
+            .simd(Simd.i32x4DotI16x8S)
+            .simd(Simd.i32x4Add);
         }
         f.simd(Simd.f32x4ConvertI32x4S);
         f.get(tq2).get(g).i32(4).op(Op.i32Shl).v128Load(L.t2).simd(Simd.f32x4Mul).simd(Simd.f32x4Add);
@@ -188,8 +234,14 @@ function buildScan(L: KernelLayout): Fn {
           f.op(Op.loop, VOID);
           for (let k = 0; k < 4; k++) {
             f.get(dacc[k]);
-            f.get(pa).get(l).op(Op.i32Add).v128Load(k * 16);
-            f.get(pb).get(l).op(Op.i32Add).v128Load(k * 16);
+            f.get(pa)
+              .get(l)
+              .op(Op.i32Add)
+              .v128Load(k * 16);
+            f.get(pb)
+              .get(l)
+              .op(Op.i32Add)
+              .v128Load(k * 16);
             f.simd(Simd.f32x4Mul).simd(Simd.f32x4Add).set(dacc[k]);
           }
           f.get(l).i32(64).op(Op.i32Add).tee(l).i32(rowBytes).op(Op.i32LtU).op(Op.brIf, 0);
@@ -255,11 +307,19 @@ function buildBruteTile(L: { dp: number }): Fn {
     f.op(Op.loop, VOID);
     {
       f.get(a).get(l).op(Op.i32Add).set(pa);
-      for (let i = 0; i < 4; i++) f.get(pa).v128Load(i * rowBytes).set(av[i]);
+      for (let i = 0; i < 4; i++)
+        f.get(pa)
+          .v128Load(i * rowBytes)
+          .set(av[i]);
       for (let jj = 0; jj < 2; jj++) {
         f.get(pb[jj]).get(l).op(Op.i32Add).v128Load().set(bv);
         for (let i = 0; i < 4; i++) {
-          f.get(acc[i * 2 + jj]).get(av[i]).get(bv).simd(Simd.f32x4Mul).simd(Simd.f32x4Add).set(acc[i * 2 + jj]);
+          f.get(acc[i * 2 + jj])
+            .get(av[i])
+            .get(bv)
+            .simd(Simd.f32x4Mul)
+            .simd(Simd.f32x4Add)
+            .set(acc[i * 2 + jj]);
         }
       }
       f.get(l).i32(16).op(Op.i32Add).tee(l).i32(rowBytes).op(Op.i32LtU).op(Op.brIf, 0);

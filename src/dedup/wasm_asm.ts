@@ -159,9 +159,22 @@ export class Fn {
 
 /** Links functions into a module that imports a shared memory as env.mem. */
 export function assemble(fns: { name: string; fn: Fn }[]): Uint8Array {
-  const types = fns.flatMap(({ fn }) => [0x60, ...uleb(fn.params.length), ...fn.params, ...uleb(fn.results.length), ...fn.results]);
+  const types = fns.flatMap(({ fn }) => [
+    0x60,
+    ...uleb(fn.params.length),
+    ...fn.params,
+    ...uleb(fn.results.length),
+    ...fn.results,
+  ]);
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [...uleb(fns.length), ...types]),
     ...section(2, [...uleb(1), ...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]),
     ...section(3, [...uleb(fns.length), ...fns.flatMap((_, i) => uleb(i))]),

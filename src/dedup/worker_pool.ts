@@ -173,7 +173,11 @@ export class WorkerPool {
     const ports: MessagePort[] = [];
     for (let i = 0; i < count; i++) {
       const { port1, port2 } = new MessageChannel();
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { port: port2, memory, sync }, transferList: [port2] });
+      const w = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { port: port2, memory, sync },
+        transferList: [port2],
+      });
       w.unref();
       // Failures are reported through the port; a late 'error' event must not crash the process afterwards.
       w.on('error', () => {});
@@ -189,7 +193,8 @@ export class WorkerPool {
     for (;;) {
       const started = Atomics.load(this.flags, 1);
       if (started >= this.workers.length) break;
-      if (Date.now() > deadline) throw new Error(`dedup: ${this.workers.length - started} worker thread(s) did not start within 30 s`);
+      if (Date.now() > deadline)
+        throw new Error(`dedup: ${this.workers.length - started} worker thread(s) did not start within 30 s`);
       Atomics.wait(this.flags, 1, started, 100);
     }
     Atomics.store(this.flags, 0, 0);
@@ -226,9 +231,9 @@ export class WorkerPool {
   /** One block against the kept rows, the kept range split evenly between the workers. */
   brute(module: WasmModule, params: (lane: number, lanes: number) => BruteParams): Int32Array[] {
     const lanes = this.workers.length;
-    return this.run<{ pairs: Int32Array }>(this.workers.map((_, i) => ({ type: 'brute', module, params: params(i, lanes) }))).map(
-      (r) => r.pairs,
-    );
+    return this.run<{ pairs: Int32Array }>(
+      this.workers.map((_, i) => ({ type: 'brute', module, params: params(i, lanes) })),
+    ).map((r) => r.pairs);
   }
 
   get size(): number {

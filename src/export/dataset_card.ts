@@ -16,7 +16,13 @@ export interface CardInfo {
   /** The JSONL's file name in the repository (uploaded beside the parquet as it is). */
   jsonlName: string;
   provenance: Provenance;
-  selection: { method: string; candidates: number; facts_in_candidates: number; facts_covered: number; mix_distance: Record<string, number> };
+  selection: {
+    method: string;
+    candidates: number;
+    facts_in_candidates: number;
+    facts_covered: number;
+    mix_distance: Record<string, number>;
+  };
   tokens: TokenStats;
   overTokenLimit: number;
   createdAt: string;
@@ -27,7 +33,15 @@ export interface CardInfo {
  * writes itself, e.g. `n<1K`, `1K<n<10K`, `100K<n<1M`).
  */
 export function sizeCategory(rows: number): string {
-  const buckets: Array<[number, string]> = [[1e3, 'n<1K'], [1e4, '1K<n<10K'], [1e5, '10K<n<100K'], [1e6, '100K<n<1M'], [1e7, '1M<n<10M'], [1e8, '10M<n<100M'], [1e9, '100M<n<1B']];
+  const buckets: Array<[number, string]> = [
+    [1e3, 'n<1K'],
+    [1e4, '1K<n<10K'],
+    [1e5, '10K<n<100K'],
+    [1e6, '100K<n<1M'],
+    [1e7, '1M<n<10M'],
+    [1e8, '10M<n<100M'],
+    [1e9, '100M<n<1B'],
+  ];
   return buckets.find(([limit]) => rows < limit)?.[1] ?? 'n>1T';
 }
 
@@ -45,24 +59,57 @@ export function datasetCard(info: CardInfo): string {
   const yaml = [
     '---',
     `pretty_name: ${q(title)}`,
-    'language:', '- en',
-    'task_categories:', '- text-generation',
-    'tags:', '- synthetic', '- conversational', '- sft', `- ${q(`format:${info.format}`)}`,
-    'annotations_creators:', '- machine-generated',
-    'language_creators:', '- machine-generated',
-    'source_datasets:', '- original',
-    'size_categories:', `- ${sizeCategory(info.rows)}`,
-    'configs:', '- config_name: default', '  data_files:', '  - split: train', `    path: ${HUB_PATHS.parquet}`,
-    'dataset_info:', '  features:', '  - name: messages', '    list:', '    - name: role', '      dtype: string', '    - name: content', '      dtype: string',
-    '  splits:', '  - name: train', `    num_examples: ${info.rows}`,
+    'language:',
+    '- en',
+    'task_categories:',
+    '- text-generation',
+    'tags:',
+    '- synthetic',
+    '- conversational',
+    '- sft',
+    `- ${q(`format:${info.format}`)}`,
+    'annotations_creators:',
+    '- machine-generated',
+    'language_creators:',
+    '- machine-generated',
+    'source_datasets:',
+    '- original',
+    'size_categories:',
+    `- ${sizeCategory(info.rows)}`,
+    'configs:',
+    '- config_name: default',
+    '  data_files:',
+    '  - split: train',
+    `    path: ${HUB_PATHS.parquet}`,
+    'dataset_info:',
+    '  features:',
+    '  - name: messages',
+    '    list:',
+    '    - name: role',
+    '      dtype: string',
+    '    - name: content',
+    '      dtype: string',
+    '  splits:',
+    '  - name: train',
+    `    num_examples: ${info.rows}`,
     '---',
   ];
   const { provenance: p, selection: s, tokens: t } = info;
   const models = p.models.length
-    ? ['| stage | model requested | version that answered | calls |', '|---|---|---|---:|', ...p.models.map((m) => `| ${m.stage} | ${m.requested} | ${m.version} | ${m.calls} |`)]
+    ? [
+        '| stage | model requested | version that answered | calls |',
+        '|---|---|---|---:|',
+        ...p.models.map((m) => `| ${m.stage} | ${m.requested} | ${m.version} | ${m.calls} |`),
+      ]
     : ['Not recorded: the manifests of stages 1–5 were not found next to the input.'];
   const rates = p.passRates.length
-    ? ['| stage | criterion | passed | rate |', '|---|---|---:|---:|', ...p.passRates.map((r) => `| ${r.stage} | ${r.criterion} | ${r.passed}/${r.total} | ${percent(r.passed, r.total)} |`)]
+    ? [
+        '| stage | criterion | passed | rate |',
+        '|---|---|---:|---:|',
+        ...p.passRates.map(
+          (r) => `| ${r.stage} | ${r.criterion} | ${r.passed}/${r.total} | ${percent(r.passed, r.total)} |`,
+        ),
+      ]
     : ['Not recorded: the manifests of stages 2 and 4 were not found next to the input.'];
   const dedup = p.settings.deduplicate;
   const body = [
@@ -87,7 +134,11 @@ export function datasetCard(info: CardInfo): string {
     '## Coverage',
     '',
     `- Selection \`${s.method}\`: ${info.rows} of ${s.candidates} passing, deduplicated candidates; they cover ${s.facts_covered} of the ${s.facts_in_candidates} facts the candidates cover.`,
-    `- Mix distance from the sampling targets (0 = on target): ${Object.entries(s.mix_distance).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ') || '–'}.`,
+    `- Mix distance from the sampling targets (0 = on target): ${
+      Object.entries(s.mix_distance)
+        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+        .join(', ') || '–'
+    }.`,
     `- Tokens per conversation (nanochat rendering, cl100k estimate): min ${t.min}, median ${t.p50}, p90 ${t.p90}, max ${t.max}; ${info.overTokenLimit} over nanochat's 2,048.`,
     '',
     '## How it was made',

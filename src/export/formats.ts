@@ -14,10 +14,13 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
  */
 export const FORMAT_RULES: Record<ExportFormat, string> = {
   messages: 'TRL SFTTrainer {"messages"}: system only first, user/assistant alternate, last is assistant',
-  nanochat: "nanochat CustomJSON bare array: user first, strict alternation, string content, last is assistant",
-  sharegpt: 'LLaMA-Factory sharegpt {"conversations": from/value}: system only first, human/gpt alternate, ends with gpt',
-  openai: 'OpenAI fine-tuning {"messages"}: keys role/content only, non-empty content, an assistant turn, ≥ 10 rows, plus the messages rules',
-  axolotl: 'Axolotl type: chat_template {"messages"} (field_messages default): roles system/user/assistant, the messages rules',
+  nanochat: 'nanochat CustomJSON bare array: user first, strict alternation, string content, last is assistant',
+  sharegpt:
+    'LLaMA-Factory sharegpt {"conversations": from/value}: system only first, human/gpt alternate, ends with gpt',
+  openai:
+    'OpenAI fine-tuning {"messages"}: keys role/content only, non-empty content, an assistant turn, ≥ 10 rows, plus the messages rules',
+  axolotl:
+    'Axolotl type: chat_template {"messages"} (field_messages default): roles system/user/assistant, the messages rules',
 };
 
 /** Formats whose rows carry the system message as it is; `--system drop` would silently do nothing with them. */

@@ -7,8 +7,7 @@ type Turn = { role: unknown; content: unknown };
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const describe = (value: unknown): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+const describe = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value);
 
 /**
  * nanochat `tasks/customjson.py` (`class CustomJSON`, karpathy/nanochat at 6383d5d; upstream deleted it in 950a1dc,
@@ -52,7 +51,8 @@ function checkTurns(
     if (typeof turn.role !== 'string' || !allowed.includes(turn.role)) {
       return `${field}[${i}].${role} is ${JSON.stringify(turn.role)}; expected one of ${allowed.join(', ')}`;
     }
-    if (typeof turn.content !== 'string') return `${field}[${i}].${content} must be a string, got ${describe(turn.content)}`;
+    if (typeof turn.content !== 'string')
+      return `${field}[${i}].${content} must be a string, got ${describe(turn.content)}`;
     if (turn.role === system) {
       if (i !== 0) return `${field}[${i}] is a ${system} turn; ${system} is allowed only as the first turn`;
       offset = 1;
@@ -73,14 +73,20 @@ function checkTurns(
  * alternate user/assistant/user/assistant/..." on anything else, so the turn rules above apply.
  */
 function checkMessages(row: unknown): string | null {
-  if (!isObject(row) || !Array.isArray(row.messages)) return `Expected an object with a "messages" array, got ${describe(row)}`;
+  if (!isObject(row) || !Array.isArray(row.messages))
+    return `Expected an object with a "messages" array, got ${describe(row)}`;
   const turns: Turn[] = [];
   for (const [i, message] of row.messages.entries()) {
     if (!isObject(message)) return `messages[${i}] must be an object, got ${describe(message)}`;
     turns.push({ role: message.role, content: message.content });
   }
   return checkTurns(turns, {
-    field: 'messages', role: 'role', content: 'content', system: 'system', user: 'user', assistant: 'assistant',
+    field: 'messages',
+    role: 'role',
+    content: 'content',
+    system: 'system',
+    user: 'user',
+    assistant: 'assistant',
   });
 }
 
@@ -95,13 +101,15 @@ const OPENAI_KEYS = new Set(['role', 'content', 'name', 'weight']);
  * it starts (`OPENAI_MIN_EXAMPLES`). The turn rules of `messages` apply on top.
  */
 function checkOpenai(row: unknown): string | null {
-  if (!isObject(row) || !Array.isArray(row.messages)) return `Expected an object with a "messages" array, got ${describe(row)}`;
+  if (!isObject(row) || !Array.isArray(row.messages))
+    return `Expected an object with a "messages" array, got ${describe(row)}`;
   for (const [i, message] of row.messages.entries()) {
     if (!isObject(message)) return `messages[${i}] must be an object, got ${describe(message)}`;
     if (!('role' in message) || !('content' in message)) return `messages[${i}] needs both "role" and "content"`;
     const extra = Object.keys(message).find((key) => !OPENAI_KEYS.has(key));
     if (extra) return `messages[${i}] has the key "${extra}"; OpenAI accepts only role, content, name and weight`;
-    if (typeof message.content !== 'string' || message.content.trim() === '') return `messages[${i}].content must be a non-empty string`;
+    if (typeof message.content !== 'string' || message.content.trim() === '')
+      return `messages[${i}].content must be a non-empty string`;
   }
   if (!row.messages.some((m) => isObject(m) && m.role === 'assistant')) return 'messages has no assistant message';
   return checkMessages(row);
@@ -120,7 +128,12 @@ function checkSharegpt(row: unknown): string | null {
     turns.push({ role: message.from, content: message.value });
   }
   return checkTurns(turns, {
-    field: 'conversations', role: 'from', content: 'value', system: 'system', user: 'human', assistant: 'gpt',
+    field: 'conversations',
+    role: 'from',
+    content: 'value',
+    system: 'system',
+    user: 'human',
+    assistant: 'gpt',
   });
 }
 

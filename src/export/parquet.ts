@@ -30,7 +30,9 @@ export function parquetMessages(messages: readonly Message[], format: ExportForm
 /** Writes `rows` to `file` atomically (temporary file, then rename), like every other artifact. */
 export function writeMessagesParquet(file: string, rows: readonly Message[][]): void {
   const buffer = parquetWriteBuffer({
-    columnData: [{ name: 'messages', data: rows.map((messages) => messages.map(({ role, content }) => ({ role, content }))) }],
+    columnData: [
+      { name: 'messages', data: rows.map((messages) => messages.map(({ role, content }) => ({ role, content }))) },
+    ],
     schema: MESSAGES_SCHEMA.map((element) => ({ ...element })),
     createdBy: 'synth-chat-pipeline (hyparquet-writer)',
   });

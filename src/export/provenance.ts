@@ -14,8 +14,18 @@ const StageManifest = z.object({
   pass_rates: z.record(z.string(), z.object({ passed: z.number(), total: z.number() })).optional(),
 });
 
-export interface ModelUse { stage: string; requested: string; version: string; calls: number }
-export interface PassRate { stage: string; criterion: string; passed: number; total: number }
+export interface ModelUse {
+  stage: string;
+  requested: string;
+  version: string;
+  calls: number;
+}
+export interface PassRate {
+  stage: string;
+  criterion: string;
+  passed: number;
+  total: number;
+}
 export interface Provenance {
   /** Stages whose manifest was found, in pipeline order. */
   stages: string[];
@@ -36,7 +46,14 @@ export function readProvenance(input: string): Provenance {
   let files = [input];
   if (name.endsWith(DEDUPLICATED)) {
     const p = artifactPaths(name.slice(0, -DEDUPLICATED.length), dirname(input));
-    files = [p.qaPairs, p.qaValidated, p.conversationsRaw, p.conversationsJudged, p.conversationsEmbedded, p.conversationsDeduplicated];
+    files = [
+      p.qaPairs,
+      p.qaValidated,
+      p.conversationsRaw,
+      p.conversationsJudged,
+      p.conversationsEmbedded,
+      p.conversationsDeduplicated,
+    ];
   }
   const provenance: Provenance = { stages: [], models: [], passRates: [], settings: {} };
   for (const artifact of files) {
@@ -45,9 +62,11 @@ export function readProvenance(input: string): Provenance {
     provenance.stages.push(manifest.stage);
     provenance.settings[manifest.stage] = manifest.settings ?? {};
     for (const [requested, versions] of Object.entries(manifest.models_used ?? {})) {
-      for (const [version, calls] of Object.entries(versions)) provenance.models.push({ stage: manifest.stage, requested, version, calls });
+      for (const [version, calls] of Object.entries(versions))
+        provenance.models.push({ stage: manifest.stage, requested, version, calls });
     }
-    for (const [criterion, { passed, total }] of Object.entries(manifest.pass_rates ?? {})) provenance.passRates.push({ stage: manifest.stage, criterion, passed, total });
+    for (const [criterion, { passed, total }] of Object.entries(manifest.pass_rates ?? {}))
+      provenance.passRates.push({ stage: manifest.stage, criterion, passed, total });
   }
   return provenance;
 }

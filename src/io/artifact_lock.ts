@@ -15,7 +15,10 @@ export class ArtifactLock {
   // process.exit (every CLI exit path goes through it) runs 'exit' listeners: the lock goes with the process.
   private readonly onExit = () => this.release();
 
-  private constructor(readonly artifact: string, readonly file: string) {}
+  private constructor(
+    readonly artifact: string,
+    readonly file: string,
+  ) {}
 
   /** Takes the lock or throws one line naming the run that holds it. */
   static acquire(artifact: string): ArtifactLock {
@@ -45,7 +48,11 @@ export class ArtifactLock {
           this.held = true;
           return;
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new InputError(`${this.file}: could not take the lock (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST')
+            throw new InputError(
+              `${this.file}: could not take the lock (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+              { cause: error },
+            );
         }
         const text = readText(this.file);
         const holder = parseHolder(text);

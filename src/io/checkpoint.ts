@@ -41,23 +41,31 @@ export class Checkpoint {
    * `fresh` forgets everything saved before. The file is read in chunks of `chunkBytes` (a test makes them tiny):
    * memory grows with the answers kept, not with the file, so a checkpoint of any size resumes.
    */
-  constructor(readonly file: string, fresh = false, private readonly chunkBytes = DEFAULT_CHUNK_BYTES) {
+  constructor(
+    readonly file: string,
+    fresh = false,
+    private readonly chunkBytes = DEFAULT_CHUNK_BYTES,
+  ) {
     // A folder gives EISDIR with no file named, and a FIFO would block the read for ever.
     checkRegularFile({ path: file, role: 'the checkpoint of --output' });
     if (fresh) rmSync(file, { force: true });
     if (!existsSync(file)) return;
-    const { endsWithNewline } = forEachLineSync(file, (bytes) => {
-      // The first answer saved for a key is the one kept, here and in compact(): the same request, paid once. A
-      // repeated key is recognised from the line's start, so its (possibly huge) rest is never decoded.
-      const quick = quickKey(bytes);
-      if (quick !== undefined && this.loaded.has(quick)) return;
-      const entry = parse(bytes);
-      if (!entry) return;
-      if ('rejected' in entry) {
-        this.loaded.delete(entry.rejected);
-        this.rejections.set(entry.rejected, (this.rejections.get(entry.rejected) ?? 0) + 1);
-      } else if (!this.loaded.has(entry.key)) this.loaded.set(entry.key, entry.result);
-    }, chunkBytes);
+    const { endsWithNewline } = forEachLineSync(
+      file,
+      (bytes) => {
+        // The first answer saved for a key is the one kept, here and in compact(): the same request, paid once. A
+        // repeated key is recognised from the line's start, so its (possibly huge) rest is never decoded.
+        const quick = quickKey(bytes);
+        if (quick !== undefined && this.loaded.has(quick)) return;
+        const entry = parse(bytes);
+        if (!entry) return;
+        if ('rejected' in entry) {
+          this.loaded.delete(entry.rejected);
+          this.rejections.set(entry.rejected, (this.rejections.get(entry.rejected) ?? 0) + 1);
+        } else if (!this.loaded.has(entry.key)) this.loaded.set(entry.key, entry.result);
+      },
+      chunkBytes,
+    );
     // kill -9 in the middle of an append leaves a line without its newline; the next append would be glued to it
     // and lost as well. End the torn line here so only the item that was being written runs again.
     if (!endsWithNewline) appendFileSync(file, '\n');
@@ -97,7 +105,10 @@ export class Checkpoint {
       dropped++;
     }
     this.rejected += dropped;
-    if (dropped) process.stderr.write(`warning: ${dropped} saved ${dropped === 1 ? 'result' : 'results'} in ${this.file} failed the check a fresh answer gets and ${dropped === 1 ? 'is' : 'are'} asked again (${redact(first!).slice(0, 300)})\n`);
+    if (dropped)
+      process.stderr.write(
+        `warning: ${dropped} saved ${dropped === 1 ? 'result' : 'results'} in ${this.file} failed the check a fresh answer gets and ${dropped === 1 ? 'is' : 'are'} asked again (${redact(first!).slice(0, 300)})\n`,
+      );
     return { dropped, first };
   }
 
@@ -127,7 +138,10 @@ export class Checkpoint {
     } catch (error) {
       // Fatal: every further answer would be paid for and lost the same way (a full disk). What is saved stays
       // usable — a torn last line is dropped when the file is read again.
-      throw new FatalError(`${this.file}: could not save a finished item (${writeFailureReason(error)}); no new calls are made; the ${this.size} finished items saved there are kept and reused when you run the same command again`, { cause: error });
+      throw new FatalError(
+        `${this.file}: could not save a finished item (${writeFailureReason(error)}); no new calls are made; the ${this.size} finished items saved there are kept and reused when you run the same command again`,
+        { cause: error },
+      );
     }
   }
 
@@ -143,21 +157,25 @@ export class Checkpoint {
     const dead = new Map(this.rejections);
     try {
       // Lines are copied as they are, not parsed and serialised again: a stage-5 checkpoint is hundreds of MB.
-      await forEachLine(this.file, async (bytes) => {
-        const quick = quickKey(bytes);
-        if (quick !== undefined && (seen.has(quick) || dead.has(quick))) return;
-        const entry = parse(bytes);
-        if (!entry) return;
-        if ('rejected' in entry) {
-          const left = (dead.get(entry.rejected) ?? 1) - 1;
-          if (left > 0) dead.set(entry.rejected, left);
-          else dead.delete(entry.rejected);
-          return;
-        }
-        if (seen.has(entry.key) || dead.has(entry.key)) return;
-        seen.add(entry.key);
-        await writer.writeLine(bytes);
-      }, this.chunkBytes);
+      await forEachLine(
+        this.file,
+        async (bytes) => {
+          const quick = quickKey(bytes);
+          if (quick !== undefined && (seen.has(quick) || dead.has(quick))) return;
+          const entry = parse(bytes);
+          if (!entry) return;
+          if ('rejected' in entry) {
+            const left = (dead.get(entry.rejected) ?? 1) - 1;
+            if (left > 0) dead.set(entry.rejected, left);
+            else dead.delete(entry.rejected);
+            return;
+          }
+          if (seen.has(entry.key) || dead.has(entry.key)) return;
+          seen.add(entry.key);
+          await writer.writeLine(bytes);
+        },
+        this.chunkBytes,
+      );
       await writer.commit();
       this.rejections.clear();
     } catch (error) {
@@ -172,7 +190,8 @@ const KEY_PREFIX = Buffer.from('{"key":"');
 
 /** The key of a line as save() writes it (`{"key":"…",`), read without decoding the rest; undefined otherwise. */
 function quickKey(line: Buffer): string | undefined {
-  if (line.length < KEY_PREFIX.length || line.compare(KEY_PREFIX, 0, KEY_PREFIX.length, 0, KEY_PREFIX.length) !== 0) return undefined;
+  if (line.length < KEY_PREFIX.length || line.compare(KEY_PREFIX, 0, KEY_PREFIX.length, 0, KEY_PREFIX.length) !== 0)
+    return undefined;
   const end = line.indexOf(0x22, KEY_PREFIX.length);
   // An escaped character (never in our hex keys) is left to JSON.parse.
   if (end < 0 || line.subarray(KEY_PREFIX.length, end).includes(0x5c)) return undefined;

@@ -19,7 +19,12 @@ export const EMBEDDINGS_CODEC: ResultCodec<number[][]> = {
     const dimensions = vectors[0]?.length ?? 0;
     const flat = new Float32Array(vectors.length * dimensions);
     vectors.forEach((v, i) => flat.set(v, i * dimensions));
-    const stored: StoredVectors = { encoding: 'float32_base64', count: vectors.length, dimensions, data: Buffer.from(flat.buffer).toString('base64') };
+    const stored: StoredVectors = {
+      encoding: 'float32_base64',
+      count: vectors.length,
+      dimensions,
+      data: Buffer.from(flat.buffer).toString('base64'),
+    };
     return stored;
   },
   decode(stored) {

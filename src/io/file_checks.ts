@@ -17,7 +17,8 @@ export interface StageFile {
  */
 export function checkStageFiles(inputs: StageFile[], outputs: StageFile[]): void {
   for (const out of outputs) {
-    if (/[\\/]$/.test(out.path)) throw new InputError(`${out.path}: ${out.role} ends with a slash, expected a file name`);
+    if (/[\\/]$/.test(out.path))
+      throw new InputError(`${out.path}: ${out.role} ends with a slash, expected a file name`);
     checkRegularFile(out);
   }
   const seen: Array<{ file: StageFile; id: FileId }> = [];
@@ -29,8 +30,12 @@ export function checkStageFiles(inputs: StageFile[], outputs: StageFile[]): void
     if (clash >= 0) {
       const other = seen[clash]!.file;
       if (clash < inputCount)
-        throw new InputError(`${out.path}: ${out.role} is the same file as ${other.role} (${other.path}); the stage would overwrite what it reads — choose another ${flagOf(out)}`);
-      throw new InputError(`${out.path}: ${out.role} is the same file as ${other.role} (${other.path}); one would overwrite the other — choose different paths`);
+        throw new InputError(
+          `${out.path}: ${out.role} is the same file as ${other.role} (${other.path}); the stage would overwrite what it reads — choose another ${flagOf(out)}`,
+        );
+      throw new InputError(
+        `${out.path}: ${out.role} is the same file as ${other.role} (${other.path}); one would overwrite the other — choose different paths`,
+      );
     }
     seen.push({ file: out, id });
   }
@@ -45,8 +50,14 @@ function flagOf(file: StageFile): string {
 /** An existing path that is a folder, FIFO or device is refused with one line naming it; an absent one is fine. */
 export function checkRegularFile(out: StageFile): void {
   const stats = statOrUndefined(out.path);
-  if (stats?.isDirectory()) throw new InputError(`${out.path}: ${out.role} is a folder, expected a file (remove it or choose another ${flagOf(out)})`);
-  if (stats && !stats.isFile()) throw new InputError(`${out.path}: ${out.role} is ${kindOf(stats)}, expected a regular file (remove it or choose another ${flagOf(out)})`);
+  if (stats?.isDirectory())
+    throw new InputError(
+      `${out.path}: ${out.role} is a folder, expected a file (remove it or choose another ${flagOf(out)})`,
+    );
+  if (stats && !stats.isFile())
+    throw new InputError(
+      `${out.path}: ${out.role} is ${kindOf(stats)}, expected a regular file (remove it or choose another ${flagOf(out)})`,
+    );
 }
 
 function kindOf(stats: Stats): string {

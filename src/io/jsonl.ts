@@ -1,5 +1,17 @@
 // JSONL reading that validates every line and points at bad ones, and atomic writing (temporary file, then rename).
-import { createReadStream, createWriteStream, readFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  readFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  type WriteStream,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { z } from 'zod';
@@ -16,7 +28,11 @@ export interface ReadOptions {
 }
 
 /** Streams a JSONL file, validating each non-blank line; the first bad line stops with FILE:LINE. */
-export async function* iterateJsonl<S extends z.ZodType>(file: string, schema: S, options: ReadOptions = {}): AsyncGenerator<{ row: z.output<S>; line: number }> {
+export async function* iterateJsonl<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  options: ReadOptions = {},
+): AsyncGenerator<{ row: z.output<S>; line: number }> {
   assertReadable(file, options.missingHint);
   const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   let lineNo = 0;
@@ -38,7 +54,11 @@ export async function* iterateJsonl<S extends z.ZodType>(file: string, schema: S
   if (rows === 0 && !options.allowEmpty) throw new InputError(`${file}: empty, expected at least one JSONL row`);
 }
 
-export async function readJsonl<S extends z.ZodType>(file: string, schema: S, options: ReadOptions = {}): Promise<z.output<S>[]> {
+export async function readJsonl<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  options: ReadOptions = {},
+): Promise<z.output<S>[]> {
   const rows: z.output<S>[] = [];
   for await (const { row } of iterateJsonl(file, schema, options)) rows.push(row);
   return rows;
@@ -92,10 +112,12 @@ export class AtomicJsonlWriter {
   }
 
   async commit(): Promise<void> {
-    await new Promise<void>((resolve) => this.stream.end((error?: Error | null) => {
-      if (error) this.failure ??= error;
-      resolve();
-    }));
+    await new Promise<void>((resolve) =>
+      this.stream.end((error?: Error | null) => {
+        if (error) this.failure ??= error;
+        resolve();
+      }),
+    );
     if (this.failure) throw this.writeError();
     renameSync(this.tmp, this.file);
   }
@@ -140,7 +162,8 @@ function removeStaleTemporaries(file: string): void {
   }
   for (const name of names) {
     const pid = name.startsWith(prefix) && name.endsWith('.tmp') ? Number(name.slice(prefix.length, -4)) : NaN;
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) rmSync(join(dirname(file), name), { force: true });
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid))
+      rmSync(join(dirname(file), name), { force: true });
   }
 }
 
@@ -173,8 +196,13 @@ export function writeFailureReason(error: unknown): string {
 }
 
 /** Reads one JSON file validated by its schema; a missing file, bad JSON or a schema failure is one line naming it. */
-export function readJsonFile<S extends z.ZodType>(file: string, schema: S, notes: { what: string; ifMissing?: string; ifInvalid?: string }): z.output<S> {
-  if (!existsSync(file)) throw new InputError(`${file}: ${notes.what} not found${notes.ifMissing ? ` (expected ${notes.ifMissing})` : ''}`);
+export function readJsonFile<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  notes: { what: string; ifMissing?: string; ifInvalid?: string },
+): z.output<S> {
+  if (!existsSync(file))
+    throw new InputError(`${file}: ${notes.what} not found${notes.ifMissing ? ` (expected ${notes.ifMissing})` : ''}`);
   if (statSync(file).isDirectory()) throw new InputError(`${file}: ${notes.what} is a directory, expected a JSON file`);
   let raw: unknown;
   try {
@@ -183,6 +211,9 @@ export function readJsonFile<S extends z.ZodType>(file: string, schema: S, notes
     throw new InputError(`${file}: not valid JSON (${(error as Error).message})`, { cause: error });
   }
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) throw new InputError(`${file}: ${formatZodIssue(parsed.error.issues[0]!)}${notes.ifInvalid ? ` (expected ${notes.ifInvalid})` : ''}`);
+  if (!parsed.success)
+    throw new InputError(
+      `${file}: ${formatZodIssue(parsed.error.issues[0]!)}${notes.ifInvalid ? ` (expected ${notes.ifInvalid})` : ''}`,
+    );
   return parsed.data;
 }

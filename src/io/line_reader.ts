@@ -52,12 +52,17 @@ class LineSplitter {
 }
 
 /** Synchronous, for constructors: each line goes to `onLine` before the next chunk is read. */
-export function forEachLineSync(file: string, onLine: (line: Buffer) => void, chunkBytes = DEFAULT_CHUNK_BYTES): LineSummary {
+export function forEachLineSync(
+  file: string,
+  onLine: (line: Buffer) => void,
+  chunkBytes = DEFAULT_CHUNK_BYTES,
+): LineSummary {
   const splitter = new LineSplitter(onLine);
   const chunk = Buffer.allocUnsafe(chunkBytes);
   const fd = openSync(file, 'r');
   try {
-    for (let n = readSync(fd, chunk, 0, chunkBytes, null); n > 0; n = readSync(fd, chunk, 0, chunkBytes, null)) splitter.push(chunk.subarray(0, n));
+    for (let n = readSync(fd, chunk, 0, chunkBytes, null); n > 0; n = readSync(fd, chunk, 0, chunkBytes, null))
+      splitter.push(chunk.subarray(0, n));
   } finally {
     closeSync(fd);
   }
@@ -65,7 +70,11 @@ export function forEachLineSync(file: string, onLine: (line: Buffer) => void, ch
 }
 
 /** The same, awaiting `onLine` (a writer with back-pressure) before reading on. */
-export async function forEachLine(file: string, onLine: (line: Buffer) => void | Promise<void>, chunkBytes = DEFAULT_CHUNK_BYTES): Promise<LineSummary> {
+export async function forEachLine(
+  file: string,
+  onLine: (line: Buffer) => void | Promise<void>,
+  chunkBytes = DEFAULT_CHUNK_BYTES,
+): Promise<LineSummary> {
   const lines: Buffer[] = [];
   const splitter = new LineSplitter((line) => lines.push(line));
   const chunk = Buffer.allocUnsafe(chunkBytes);
@@ -74,7 +83,11 @@ export async function forEachLine(file: string, onLine: (line: Buffer) => void |
     for (const line of lines.splice(0)) await onLine(line);
   };
   try {
-    for (let { bytesRead } = await handle.read(chunk, 0, chunkBytes, null); bytesRead > 0; { bytesRead } = await handle.read(chunk, 0, chunkBytes, null)) {
+    for (
+      let { bytesRead } = await handle.read(chunk, 0, chunkBytes, null);
+      bytesRead > 0;
+      { bytesRead } = await handle.read(chunk, 0, chunkBytes, null)
+    ) {
       // Lines are copies or views of `chunk`: hand them over before the next read overwrites it.
       splitter.push(chunk.subarray(0, bytesRead));
       await drain();

@@ -5,7 +5,10 @@ export class OrderedWriter<R> {
   private next = 0;
   private readonly waiting = new Map<number, R | undefined>();
 
-  constructor(private readonly writer: AtomicJsonlWriter, private readonly toRows: (index: number, result: R) => unknown[]) {}
+  constructor(
+    private readonly writer: AtomicJsonlWriter,
+    private readonly toRows: (index: number, result: R) => unknown[],
+  ) {}
 
   /** `undefined` marks an index that will never come (a failed item). */
   async put(index: number, result: R | undefined): Promise<void> {

@@ -35,8 +35,17 @@ export function llmTask<T>(run: CallHost, provider: ChatProvider, id: string, ca
 }
 
 /** One embeddings request (a batch of texts) as a resumable task; vectors must be usable (src/embedding_check.ts). */
-export function embeddingTask(run: CallHost, embedder: EmbeddingProvider, id: string, texts: string[], dimensions: number): Task<number[][]> {
-  const key = createHash('sha256').update(JSON.stringify([embedder.name, embedder.model, dimensions, texts])).digest('hex').slice(0, 32);
+export function embeddingTask(
+  run: CallHost,
+  embedder: EmbeddingProvider,
+  id: string,
+  texts: string[],
+  dimensions: number,
+): Task<number[][]> {
+  const key = createHash('sha256')
+    .update(JSON.stringify([embedder.name, embedder.model, dimensions, texts]))
+    .digest('hex')
+    .slice(0, 32);
   const estimate = tokensOf(texts);
   // Read now, when the stage builds its tasks: a bad setting stops it before any call.
   const timeout = callTimeoutMs();

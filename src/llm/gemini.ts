@@ -82,7 +82,10 @@ export function geminiChat(client: GoogleGenAI): ChatProvider {
       const candidate = response.candidates?.[0];
       return {
         text: response.text,
-        finishReason: normaliseGeminiFinish(candidate?.finishReason, !candidate && !!response.promptFeedback?.blockReason),
+        finishReason: normaliseGeminiFinish(
+          candidate?.finishReason,
+          !candidate && !!response.promptFeedback?.blockReason,
+        ),
         usage: geminiUsage(response.usageMetadata),
         modelVersion: response.modelVersion,
       };
@@ -140,13 +143,25 @@ export function classifyGeminiError(error: unknown): Failure | undefined {
   const details = body.error?.details ?? [];
   const message = `${body.error?.status ?? status} ${body.error?.message ?? err.message}`.trim();
   const retry = details.find((d) => String(d['@type']).endsWith('RetryInfo'));
-  const quota = details.find((d) => String(d['@type']).endsWith('QuotaFailure')) as { violations?: Array<{ quotaId?: string }> } | undefined;
+  const quota = details.find((d) => String(d['@type']).endsWith('QuotaFailure')) as
+    | { violations?: Array<{ quotaId?: string }> }
+    | undefined;
   // The real API answers a wrong key with 400 INVALID_ARGUMENT (reason API_KEY_INVALID), not 401: still a key problem.
   if (details.some((d) => d['reason'] === 'API_KEY_INVALID') || /API key not valid/i.test(message))
-    return { kind: 'fatal', errorClass: 'auth', status, message: `Gemini rejected the API key (${status}): check GOOGLE_API_KEY — ${message}` };
+    return {
+      kind: 'fatal',
+      errorClass: 'auth',
+      status,
+      message: `Gemini rejected the API key (${status}): check GOOGLE_API_KEY — ${message}`,
+    };
   // A per-day quota will not come back within any retry budget: stop instead of hammering the API until midnight.
   if (status === 429 && quota?.violations?.some((v) => /PerDay/i.test(v.quotaId ?? '')))
-    return { kind: 'fatal', errorClass: 'daily_quota', status: 429, message: `Gemini daily quota exhausted: ${message}` };
+    return {
+      kind: 'fatal',
+      errorClass: 'daily_quota',
+      status: 429,
+      message: `Gemini daily quota exhausted: ${message}`,
+    };
   return byStatus(status, message, durationMs(retry?.retryDelay), GEMINI_ANSWERER);
 }
 

@@ -3,8 +3,26 @@ import { z } from 'zod';
 
 // Keywords Gemini's responseJsonSchema documents (PROVIDERS.md §2.2); anything else is dropped rather than risked.
 const GEMINI_KEYWORDS = new Set([
-  '$id', '$defs', '$ref', '$anchor', 'type', 'format', 'title', 'description', 'enum', 'items', 'prefixItems',
-  'minItems', 'maxItems', 'minimum', 'maximum', 'anyOf', 'oneOf', 'properties', 'additionalProperties', 'required',
+  '$id',
+  '$defs',
+  '$ref',
+  '$anchor',
+  'type',
+  'format',
+  'title',
+  'description',
+  'enum',
+  'items',
+  'prefixItems',
+  'minItems',
+  'maxItems',
+  'minimum',
+  'maximum',
+  'anyOf',
+  'oneOf',
+  'properties',
+  'additionalProperties',
+  'required',
   'propertyOrdering',
 ]);
 // zod's default integer bounds are noise, not constraints.
@@ -49,7 +67,10 @@ function strict(node: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {
     if ((key === 'minimum' || key === 'maximum') && Math.abs(value as number) === SAFE_INT) continue;
-    out[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, strict(v)])) : strict(value);
+    out[key] =
+      key === 'properties'
+        ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, strict(v)]))
+        : strict(value);
   }
   if (out.type === 'object' && out.properties) {
     out.required = Object.keys(out.properties as object);

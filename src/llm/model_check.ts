@@ -7,7 +7,10 @@ import { FatalError } from '../errors.js';
 export type ModelPurpose = 'generate' | 'embed';
 
 /** What one look-up of a model said. `unknown`: the check could not decide (no models endpoint, a busy server…). */
-type Lookup = { found: true; supports: (purpose: ModelPurpose) => boolean } | { found: false; modelNotFound: boolean } | { unknown: true };
+type Lookup =
+  | { found: true; supports: (purpose: ModelPurpose) => boolean }
+  | { found: false; modelNotFound: boolean }
+  | { unknown: true };
 
 interface ListedModel {
   id: string;
@@ -27,7 +30,10 @@ const SHOWN = 6;
 // Bounds the pages read from models.list: the catalogue is a few dozen models; a server that pages forever is cut off.
 const MAX_PAGES = 20;
 
-const METHODS: Record<ModelPurpose, string[]> = { generate: ['generateContent'], embed: ['embedContent', 'batchEmbedContents'] };
+const METHODS: Record<ModelPurpose, string[]> = {
+  generate: ['generateContent'],
+  embed: ['embedContent', 'batchEmbedContents'],
+};
 
 interface HttpError {
   status?: number;
@@ -42,7 +48,10 @@ export function isModelNotFound(error: unknown, model: string): boolean {
   if (e.code === 'model_not_found') return true;
   const text = String(e.message ?? '');
   const name = model.replace(/^models\//, '');
-  return /model_not_found|not found|not supported|does not exist/i.test(text) && (text.includes(name) || /\bmodels?\b/i.test(text));
+  return (
+    /model_not_found|not found|not supported|does not exist/i.test(text) &&
+    (text.includes(name) || /\bmodels?\b/i.test(text))
+  );
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -83,7 +92,10 @@ export function geminiLister(client: GoogleGenAI): ModelLister {
         for (;;) {
           for (const m of pager.page) {
             const actions = m.supportedActions ?? [];
-            out.push({ id: (m.name ?? '').replace(/^models\//, ''), supports: (p) => METHODS[p].some((a) => actions.includes(a)) });
+            out.push({
+              id: (m.name ?? '').replace(/^models\//, ''),
+              supports: (p) => METHODS[p].some((a) => actions.includes(a)),
+            });
           }
           if (!pager.hasNextPage() || ++pages > MAX_PAGES) break;
           await pager.nextPage();
@@ -112,7 +124,11 @@ export function openaiLister(client: OpenAI): ModelLister {
       try {
         const out: ListedModel[] = [];
         for await (const m of client.models.list()) {
-          out.push({ id: m.id, created: m.created, supports: (p) => (p === 'embed' ? /embedding/.test(m.id) : isOpenAIChatModel(m.id)) });
+          out.push({
+            id: m.id,
+            created: m.created,
+            supports: (p) => (p === 'embed' ? /embedding/.test(m.id) : isOpenAIChatModel(m.id)),
+          });
           if (out.length >= MAX_PAGES * 100) break;
         }
         return out;
@@ -124,7 +140,10 @@ export function openaiLister(client: OpenAI): ModelLister {
 }
 
 function isOpenAIChatModel(id: string): boolean {
-  return /^(gpt-|o\d|chatgpt)/.test(id) && !/embedding|audio|realtime|tts|transcribe|image|search|instruct|moderation|whisper|dall-e|sora/.test(id);
+  return (
+    /^(gpt-|o\d|chatgpt)/.test(id) &&
+    !/embedding|audio|realtime|tts|transcribe|image|search|instruct|moderation|whisper|dall-e|sora/.test(id)
+  );
 }
 
 /** Aliases first (they follow the current release), then the newest. */
@@ -132,12 +151,26 @@ function current(models: ListedModel[], purpose: ModelPurpose): string[] {
   const fitting = models.filter((m) => m.supports(purpose));
   const version = (id: string) => Number(/(\d+(?:\.\d+)?)/.exec(id)?.[1] ?? 0);
   return fitting
-    .sort((a, b) => Number(b.id.endsWith('-latest')) - Number(a.id.endsWith('-latest')) || (b.created ?? 0) - (a.created ?? 0) || version(b.id) - version(a.id) || a.id.localeCompare(b.id))
+    .sort(
+      (a, b) =>
+        Number(b.id.endsWith('-latest')) - Number(a.id.endsWith('-latest')) ||
+        (b.created ?? 0) - (a.created ?? 0) ||
+        version(b.id) - version(a.id) ||
+        a.id.localeCompare(b.id),
+    )
     .map((m) => m.id);
 }
 
-function goneMessage(service: string, model: string, purpose: ModelPurpose, listed: ListedModel[] | undefined, exists = false): string {
-  const what = exists ? `${model} is offered by ${service} but not for ${purpose === 'embed' ? 'embeddings' : 'generateContent'}` : `${model} is not offered by ${service} (retired?)`;
+function goneMessage(
+  service: string,
+  model: string,
+  purpose: ModelPurpose,
+  listed: ListedModel[] | undefined,
+  exists = false,
+): string {
+  const what = exists
+    ? `${model} is offered by ${service} but not for ${purpose === 'embed' ? 'embeddings' : 'generateContent'}`
+    : `${model} is not offered by ${service} (retired?)`;
   const names = listed ? current(listed, purpose) : [];
   if (names.length === 0) return `${what}; pass --model with a current model`;
   return `${what} — current: ${names.slice(0, SHOWN).join(', ')}${names.length > SHOWN ? ', …' : ''}; pass --model`;

@@ -20,14 +20,18 @@ export function openaiClient(apiKey: string, timeoutMs: number): OpenAI {
  */
 function jsonObjectMode(): boolean {
   const mode = env('OPENAI_JSON_MODE') ?? 'json_schema';
-  if (mode !== 'json_schema' && mode !== 'json_object') throw new UsageError(`Expected OPENAI_JSON_MODE to be json_schema or json_object, got ${JSON.stringify(mode)}`);
+  if (mode !== 'json_schema' && mode !== 'json_object')
+    throw new UsageError(`Expected OPENAI_JSON_MODE to be json_schema or json_object, got ${JSON.stringify(mode)}`);
   return mode === 'json_object';
 }
 
 export function openaiChatBody(request: ChatRequest) {
   const jsonObject = jsonObjectMode();
   const schema = openaiJsonSchema(request.schema);
-  const system = [request.system, jsonObject ? `Answer with one JSON object that matches this JSON Schema:\n${JSON.stringify(schema)}` : undefined]
+  const system = [
+    request.system,
+    jsonObject ? `Answer with one JSON object that matches this JSON Schema:\n${JSON.stringify(schema)}` : undefined,
+  ]
     .filter(Boolean)
     .join('\n\n');
   // Reasoning models (gpt-5*, o*) reject a temperature other than 1 and take reasoning_effort; every other model
@@ -39,7 +43,10 @@ export function openaiChatBody(request: ChatRequest) {
     model: request.model,
     ...(reasoning ? {} : { temperature: request.temperature }),
     ...(effort ? { reasoning_effort: effort as OpenAI.ReasoningEffort } : {}),
-    messages: [...(system ? [{ role: 'system' as const, content: system }] : []), { role: 'user' as const, content: request.prompt }],
+    messages: [
+      ...(system ? [{ role: 'system' as const, content: system }] : []),
+      { role: 'user' as const, content: request.prompt },
+    ],
     response_format: jsonObject
       ? { type: 'json_object' as const }
       : { type: 'json_schema' as const, json_schema: { name: request.schemaName, strict: true, schema } },
@@ -92,13 +99,22 @@ export function openaiEmbeddings(client: OpenAI, model: string): EmbeddingProvid
       try {
         // base64 asked for explicitly, so the SDK passes the answer through and a compatible server that sends plain
         // floats instead (some do) is read correctly rather than decoded into garbage.
-        response = await client.embeddings.create({ model, input: texts, dimensions, encoding_format: 'base64' }, { signal });
+        response = await client.embeddings.create(
+          { model, input: texts, dimensions, encoding_format: 'base64' },
+          { signal },
+        );
       } catch (error) {
         if (isModelNotFound(error, model)) throw await modelGoneError(lister, model, 'embed');
         throw error;
       }
-      const vectors = [...response.data].sort((a, b) => a.index - b.index).map((d) => decodeEmbedding(d.embedding as unknown));
-      return { vectors, usage: { inputTokens: response.usage?.prompt_tokens ?? 0, outputTokens: 0 }, modelVersion: response.model || undefined };
+      const vectors = [...response.data]
+        .sort((a, b) => a.index - b.index)
+        .map((d) => decodeEmbedding(d.embedding as unknown));
+      return {
+        vectors,
+        usage: { inputTokens: response.usage?.prompt_tokens ?? 0, outputTokens: 0 },
+        modelVersion: response.model || undefined,
+      };
     },
   };
 }
@@ -137,10 +153,20 @@ export function classifyOpenAIError(error: unknown): Failure | undefined {
   if (typeof err?.status !== 'number') return undefined;
   const status = err.status;
   if (err.code === 'insufficient_quota')
-    return { kind: 'fatal', errorClass: 'insufficient_quota', status, message: `OpenAI quota exhausted (insufficient_quota): check the billing of the account — ${err.message}` };
+    return {
+      kind: 'fatal',
+      errorClass: 'insufficient_quota',
+      status,
+      message: `OpenAI quota exhausted (insufficient_quota): check the billing of the account — ${err.message}`,
+    };
   // A requests- or tokens-per-day limit will not reset within any retry budget.
   if (status === 429 && /per day|\((?:RPD|TPD)\)/i.test(err.message))
-    return { kind: 'fatal', errorClass: 'daily_quota', status: 429, message: `OpenAI daily limit reached: ${err.message}` };
+    return {
+      kind: 'fatal',
+      errorClass: 'daily_quota',
+      status: 429,
+      message: `OpenAI daily limit reached: ${err.message}`,
+    };
   return byStatus(status, err.message, retryAfterFromHeaders(err.headers), OPENAI_ANSWERER);
 }
 

@@ -25,7 +25,10 @@ const GEMINI_INLINE_MAX_BYTES = 19_000_000;
 export const PROVIDERS: Record<Provider, ProviderEntry> = {
   gemini: {
     ...GEMINI,
-    batchEngine: (key, timeout) => geminiBatchEngine(geminiClient(key, timeout), { inlineMaxBytes: envInt('GEMINI_BATCH_INLINE_MAX_BYTES', GEMINI_INLINE_MAX_BYTES, 0) }),
+    batchEngine: (key, timeout) =>
+      geminiBatchEngine(geminiClient(key, timeout), {
+        inlineMaxBytes: envInt('GEMINI_BATCH_INLINE_MAX_BYTES', GEMINI_INLINE_MAX_BYTES, 0),
+      }),
   },
   openai: {
     ...OPENAI,

@@ -34,12 +34,28 @@ export interface Answerer {
 /** The policy for an HTTP status, once the provider has read what its body says beyond it. */
 export function byStatus(status: number, message: string, retryAfterMs: number | undefined, who: Answerer): Failure {
   if (status === 401 || status === 403)
-    return { kind: 'fatal', errorClass: 'auth', status, message: `${who.label} rejected the API key (${status}): check ${who.keyName} — ${message}` };
+    return {
+      kind: 'fatal',
+      errorClass: 'auth',
+      status,
+      message: `${who.label} rejected the API key (${status}): check ${who.keyName} — ${message}`,
+    };
   if (status === 429) return { kind: 'transient', errorClass: 'rate_limited', status, message, retryAfterMs };
   if (status === 408) return { kind: 'transient', errorClass: 'timeout', status, message, retryAfterMs };
   if (status >= 500) return { kind: 'transient', errorClass: 'server_error', status, message, retryAfterMs };
-  if (status === 404) return { kind: 'fatal', errorClass: 'not_found', status, message: `${who.label} answered 404 (is the model name right?): ${message}` };
-  return { kind: 'fatal', errorClass: 'invalid_request', status, message: `${who.label} refused the request (${status}): ${message}` };
+  if (status === 404)
+    return {
+      kind: 'fatal',
+      errorClass: 'not_found',
+      status,
+      message: `${who.label} answered 404 (is the model name right?): ${message}`,
+    };
+  return {
+    kind: 'fatal',
+    errorClass: 'invalid_request',
+    status,
+    message: `${who.label} refused the request (${status}): ${message}`,
+  };
 }
 
 /**
@@ -49,19 +65,33 @@ export function byStatus(status: number, message: string, retryAfterMs: number |
 export function classify(error: unknown, provider?: ProviderClassifier): Failure {
   const err = error as Error & { cause?: unknown };
   // Redacted too: the retry prompt quotes this message, and a model may echo anything it was sent.
-  if (error instanceof InvalidAnswerError) return { kind: 'transient', errorClass: error.errorClass, message: redact(error.message).slice(0, 500) };
+  if (error instanceof InvalidAnswerError)
+    return { kind: 'transient', errorClass: error.errorClass, message: redact(error.message).slice(0, 500) };
   const name = err?.name ?? '';
   const constructorName = err?.constructor?.name ?? '';
-  const timedOut = /Timeout/i.test(constructorName) || name === 'TimeoutError' || name === 'AbortError' || /aborted|timed out/i.test(err?.message ?? '');
+  const timedOut =
+    /Timeout/i.test(constructorName) ||
+    name === 'TimeoutError' ||
+    name === 'AbortError' ||
+    /aborted|timed out/i.test(err?.message ?? '');
   // Gemini's ApiError is read before the timeout test: its message may say "timed out" about a server-side deadline.
   let failure = name === 'ApiError' ? provider?.(error) : undefined;
   if (!failure && timedOut) failure = { kind: 'transient', errorClass: 'timeout', message: 'request timed out' };
   failure ??= provider?.(error);
   if (failure) return { ...failure, message: redact(failure.message).slice(0, 500) };
-  if (constructorName === 'APIConnectionError' || (name === 'TypeError' && /fetch failed/.test(err.message)) || /ECONNRESET|ECONNREFUSED|socket hang up|terminated/i.test(`${err.message} ${String(err.cause)}`))
+  if (
+    constructorName === 'APIConnectionError' ||
+    (name === 'TypeError' && /fetch failed/.test(err.message)) ||
+    /ECONNRESET|ECONNREFUSED|socket hang up|terminated/i.test(`${err.message} ${String(err.cause)}`)
+  )
     failure = { kind: 'transient', errorClass: 'connection', message: `connection failed: ${err.message}` };
   // A 200 whose body is not JSON (a proxy's HTML page, a body cut off mid-way) fails inside the SDK's own parsing.
-  else if (name === 'SyntaxError') failure = { kind: 'transient', errorClass: 'bad_response', message: `the response could not be read: ${err.message}` };
+  else if (name === 'SyntaxError')
+    failure = {
+      kind: 'transient',
+      errorClass: 'bad_response',
+      message: `the response could not be read: ${err.message}`,
+    };
   else failure = { kind: 'fatal', errorClass: 'internal', message: err?.message ?? String(error) };
   return { ...failure, message: redact(failure.message).slice(0, 500) };
 }
@@ -82,7 +112,8 @@ export function baseMs(): number {
 
 /** attempt counts from 1. Full jitter on the upper half keeps concurrent retries from arriving in lockstep. */
 export function backoffMs(attempt: number, serverDelayMs?: number, random: () => number = Math.random): number {
-  if (serverDelayMs !== undefined) return Math.min(MAX_DELAY_MS, serverDelayMs + random() * Math.min(1000, serverDelayMs * 0.2));
+  if (serverDelayMs !== undefined)
+    return Math.min(MAX_DELAY_MS, serverDelayMs + random() * Math.min(1000, serverDelayMs * 0.2));
   const ceiling = Math.min(MAX_DELAY_MS, baseMs() * 2 ** (attempt - 1));
   return ceiling / 2 + random() * (ceiling / 2);
 }
@@ -142,7 +173,10 @@ export class NoProgressWatch {
   private readonly seen = new Map<string, number>();
   private lastTimeoutMs = 0;
 
-  constructor(readonly boundMs: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    readonly boundMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   answered(): void {
     this.since = undefined;
@@ -167,13 +201,24 @@ export class NoProgressWatch {
     const classes = [...this.seen.keys()];
     const only = classes.length === 1 ? classes[0] : undefined;
     const keep = 'what was answered is saved; run the same command again later to resume';
-    if (only === 'rate_limited') return new FatalError(`every request answered 429 for ${seconds}: the quota is exhausted or the --rpm is too high — ${keep}`);
+    if (only === 'rate_limited')
+      return new FatalError(
+        `every request answered 429 for ${seconds}: the quota is exhausted or the --rpm is too high — ${keep}`,
+      );
     if (only === 'timeout')
-      return new FatalError(`no request was answered for ${seconds} (each timed out after ${this.lastTimeoutMs} ms): the service is not answering — check it (or raise LLM_TIMEOUT_MS); ${keep}`);
-    if (only === 'server_error') return new FatalError(`every request answered a server error (5xx) for ${seconds}: the service is failing — ${keep}`);
-    if (only === 'connection') return new FatalError(`no connection to the service for ${seconds}: check the network or the base URL — ${keep}`);
+      return new FatalError(
+        `no request was answered for ${seconds} (each timed out after ${this.lastTimeoutMs} ms): the service is not answering — check it (or raise LLM_TIMEOUT_MS); ${keep}`,
+      );
+    if (only === 'server_error')
+      return new FatalError(
+        `every request answered a server error (5xx) for ${seconds}: the service is failing — ${keep}`,
+      );
+    if (only === 'connection')
+      return new FatalError(`no connection to the service for ${seconds}: check the network or the base URL — ${keep}`);
     const tally = [...this.seen].map(([k, v]) => `${k} ×${v}`).join(', ');
-    return new FatalError(`no request succeeded for ${seconds} (${tally}): the service is not answering usefully — ${keep}`);
+    return new FatalError(
+      `no request succeeded for ${seconds} (${tally}): the service is not answering usefully — ${keep}`,
+    );
   }
 }
 
@@ -211,7 +256,11 @@ export interface CallEnvironment {
  * its NoProgressWatch, or the attempts are spent: `maxAttempts` failures of other kinds, or `maxAttempts ×
  * RATE_LIMIT_ATTEMPT_FACTOR` 429s.
  */
-export async function withRetries<T>(attempt: (signal: AbortSignal) => Promise<T>, estimatedTokens: number, env: CallEnvironment): Promise<{ value: T; attempts: number }> {
+export async function withRetries<T>(
+  attempt: (signal: AbortSignal) => Promise<T>,
+  estimatedTokens: number,
+  env: CallEnvironment,
+): Promise<{ value: T; attempts: number }> {
   const admit = env.admit ?? env.signal;
   const watch = noProgressWatch(env.limiter);
   let attempts = 0;
@@ -223,11 +272,19 @@ export async function withRetries<T>(attempt: (signal: AbortSignal) => Promise<T
     // The limiter's epoch when this attempt went out: a 429 to a request sent before the last decrease is not news.
     let epoch = env.limiter.epoch;
     try {
-      const value = await env.limiter.run(() => {
-        epoch = env.limiter.epoch;
-        const signal = AbortSignal.any([env.signal, AbortSignal.timeout(env.timeoutMs)]);
-        return callSpan({ model: env.model, attempt: attempts }, () => attempt(signal), (e) => classify(e, env.classify).errorClass);
-      }, estimatedTokens, admit);
+      const value = await env.limiter.run(
+        () => {
+          epoch = env.limiter.epoch;
+          const signal = AbortSignal.any([env.signal, AbortSignal.timeout(env.timeoutMs)]);
+          return callSpan(
+            { model: env.model, attempt: attempts },
+            () => attempt(signal),
+            (e) => classify(e, env.classify).errorClass,
+          );
+        },
+        estimatedTokens,
+        admit,
+      );
       env.limiter.onSuccess();
       watch.answered();
       return { value, attempts };
@@ -242,7 +299,8 @@ export async function withRetries<T>(attempt: (signal: AbortSignal) => Promise<T
       const limited = failure.errorClass === 'rate_limited';
       if (limited) env.limiter.onRateLimited(failure.retryAfterMs, epoch);
       const n = limited ? ++rateLimited : ++failures;
-      if (n >= (limited ? env.maxAttempts * RATE_LIMIT_ATTEMPT_FACTOR : env.maxAttempts)) throw new ItemFailedError(failure.errorClass, failure.message, attempts, { cause: error });
+      if (n >= (limited ? env.maxAttempts * RATE_LIMIT_ATTEMPT_FACTOR : env.maxAttempts))
+        throw new ItemFailedError(failure.errorClass, failure.message, attempts, { cause: error });
       env.onRetry?.(failure);
       // A bad answer is worth asking again at once; a struggling server is given time. The wait ends early when
       // the stage stops taking work (Ctrl-C), so a long backoff does not hold up stop-and-keep, and it never runs

@@ -22,7 +22,15 @@ export interface StructuredCall<T> {
  */
 export function requestKey(provider: Provider, request: ChatRequest): string {
   const schema = JSON.stringify(z.toJSONSchema(request.schema));
-  const parts: unknown[] = [provider, request.model, request.system ?? '', request.prompt, request.schemaName, schema, request.temperature];
+  const parts: unknown[] = [
+    provider,
+    request.model,
+    request.system ?? '',
+    request.prompt,
+    request.schemaName,
+    schema,
+    request.temperature,
+  ];
   const thinking = PROVIDERS[provider].thinkingSent(request.model, request.thinking);
   if (thinking !== undefined) parts.push(thinking);
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
@@ -31,8 +39,10 @@ export function requestKey(provider: Provider, request: ChatRequest): string {
 /** Turns a response into a checked value, or says (as an InvalidAnswerError) why it cannot be used. */
 export function interpret<T>(call: StructuredCall<T>, response: ChatResponse): T {
   if (response.finishReason === 'blocked') throw new InvalidAnswerError('blocked', 'the provider blocked the answer');
-  if (response.refusal) throw new InvalidAnswerError('refused', `the model refused: ${redactSecrets(response.refusal.slice(0, 200))}`);
-  if (response.finishReason === 'length') throw new InvalidAnswerError('truncated', 'the answer was cut off at the output token limit');
+  if (response.refusal)
+    throw new InvalidAnswerError('refused', `the model refused: ${redactSecrets(response.refusal.slice(0, 200))}`);
+  if (response.finishReason === 'length')
+    throw new InvalidAnswerError('truncated', 'the answer was cut off at the output token limit');
   if (!response.text) throw new InvalidAnswerError('not_json', 'the answer was empty');
   let json: unknown;
   try {
@@ -40,7 +50,9 @@ export function interpret<T>(call: StructuredCall<T>, response: ChatResponse): T
     // checkpoint or a printed sample.
     json = JSON.parse(redactSecrets(response.text));
   } catch (error) {
-    throw new InvalidAnswerError('not_json', `the answer was not valid JSON (${(error as Error).message})`, { cause: error });
+    throw new InvalidAnswerError('not_json', `the answer was not valid JSON (${(error as Error).message})`, {
+      cause: error,
+    });
   }
   return checked(call, json);
 }
@@ -48,7 +60,11 @@ export function interpret<T>(call: StructuredCall<T>, response: ChatResponse): T
 /** The schema, then the call's own check: what every answer passes, fresh or saved by an earlier run. */
 export function checked<T>(call: StructuredCall<T>, json: unknown): T {
   const parsed = call.request.schema.safeParse(json);
-  if (!parsed.success) throw new InvalidAnswerError('schema', `the answer did not match the schema: ${formatZodIssue(parsed.error.issues[0]!)}`);
+  if (!parsed.success)
+    throw new InvalidAnswerError(
+      'schema',
+      `the answer did not match the schema: ${formatZodIssue(parsed.error.issues[0]!)}`,
+    );
   const problem = call.check?.(parsed.data);
   if (problem) throw new InvalidAnswerError('invalid', problem);
   return parsed.data;
@@ -64,17 +80,26 @@ export function estimatedTokens(request: ChatRequest): number {
   return tokensOf([request.system ?? '', request.prompt]) + 500;
 }
 
-export async function callStructured<T>(provider: ChatProvider, call: StructuredCall<T>, env: CallEnvironment): Promise<{ value: T; attempts: number }> {
+export async function callStructured<T>(
+  provider: ChatProvider,
+  call: StructuredCall<T>,
+  env: CallEnvironment,
+): Promise<{ value: T; attempts: number }> {
   let request: ChatRequest = call.request;
   const estimate = estimatedTokens(request);
-  return withRetries(async (signal) => {
-    const response = await provider.complete(request, signal);
-    env.onUsage?.(response.usage, request.model, response.modelVersion);
-    try {
-      return interpret(call, response);
-    } catch (error) {
-      if (error instanceof InvalidAnswerError) request = { ...call.request, prompt: withFeedback(call.request.prompt, classify(error)) };
-      throw error;
-    }
-  }, estimate, env);
+  return withRetries(
+    async (signal) => {
+      const response = await provider.complete(request, signal);
+      env.onUsage?.(response.usage, request.model, response.modelVersion);
+      try {
+        return interpret(call, response);
+      } catch (error) {
+        if (error instanceof InvalidAnswerError)
+          request = { ...call.request, prompt: withFeedback(call.request.prompt, classify(error)) };
+        throw error;
+      }
+    },
+    estimate,
+    env,
+  );
 }

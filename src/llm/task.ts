@@ -31,7 +31,12 @@ export interface CallHost {
 
 /** What batch mode needs besides: the stage's names and flags, its checkpoint, and its log. */
 export interface BatchHost extends CallHost {
-  readonly options: { readonly stage: string; readonly artifact: string; readonly fresh?: boolean; readonly quiet?: boolean };
+  readonly options: {
+    readonly stage: string;
+    readonly artifact: string;
+    readonly fresh?: boolean;
+    readonly quiet?: boolean;
+  };
   readonly checkpoint: {
     readonly file: string;
     has(key: string): boolean;

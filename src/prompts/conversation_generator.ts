@@ -30,7 +30,8 @@ export const EMOTION_DESCRIPTIONS = {
 export const MODALITY_DESCRIPTIONS = {
   standard: 'Typed on a computer: clean text, normal formatting.',
   typed_on_phone: 'Typed on a phone: short messages, abbreviations, the odd autocorrect slip.',
-  voice_dictated: 'Dictated by voice: filler words such as "um" or "so", run-on spoken phrasing, an occasional transcription slip.',
+  voice_dictated:
+    'Dictated by voice: filler words such as "um" or "so", run-on spoken phrasing, an occasional transcription slip.',
 };
 
 export const VARIATION_DESCRIPTIONS = {
@@ -41,10 +42,12 @@ export const VARIATION_DESCRIPTIONS = {
 
 /** Exactly `turns` user messages, strictly alternating from the user, ending with the assistant. */
 export function checkRoles(messages: Array<{ role: string }>, turns: number): string | undefined {
-  if (messages.length !== turns * 2) return `expected ${turns} user and ${turns} assistant messages (${turns * 2} in all), got ${messages.length}`;
+  if (messages.length !== turns * 2)
+    return `expected ${turns} user and ${turns} assistant messages (${turns * 2} in all), got ${messages.length}`;
   for (let i = 0; i < messages.length; i++) {
     const expected = i % 2 === 0 ? 'user' : 'assistant';
-    if (messages[i]!.role !== expected) return `message ${i + 1} must be from the ${expected}, got ${messages[i]!.role} (the conversation alternates user/assistant, starting with the user)`;
+    if (messages[i]!.role !== expected)
+      return `message ${i + 1} must be from the ${expected}, got ${messages[i]!.role} (the conversation alternates user/assistant, starting with the user)`;
   }
   return undefined;
 }
@@ -53,7 +56,11 @@ export function formatQaPairs(pairs: QAPair[]): string {
   return pairs.map((qa) => `Q: ${qa.question}\nA: ${qa.answer}\nCategories: ${qa.categories.join(', ')}`).join('\n\n');
 }
 
-export function conversationPrompt(domain: Domain, config: ConversationConfig, pairs: QAPair[]): { system: string; prompt: string } {
+export function conversationPrompt(
+  domain: Domain,
+  config: ConversationConfig,
+  pairs: QAPair[],
+): { system: string; prompt: string } {
   const system = `You write natural, realistic conversations between a user and an AI assistant about ${domain.name}, used to train that assistant.`;
   const turns = config.num_turns;
   const prompt = `Write a conversation between a user and the AI assistant of ${domain.name}.

@@ -24,15 +24,18 @@ export function assistantTurns(conversation: Conversation): number {
 
 /** One verdict per assistant turn, numbered 1…n in order: anything else is an answer to ask for again. */
 export function checkTurnVerdicts(verdicts: Array<{ turn: number }>, turns: number): string | undefined {
-  if (verdicts.length !== turns) return `assistant_turns must have one entry per assistant message: the conversation has ${turns}, the answer gave ${verdicts.length}`;
+  if (verdicts.length !== turns)
+    return `assistant_turns must have one entry per assistant message: the conversation has ${turns}, the answer gave ${verdicts.length}`;
   const wrong = verdicts.findIndex((v, i) => v.turn !== i + 1);
-  if (wrong >= 0) return `assistant_turns entry ${wrong + 1} must be turn ${wrong + 1}, got turn ${verdicts[wrong]!.turn} (number the assistant messages 1 to ${turns} in order)`;
+  if (wrong >= 0)
+    return `assistant_turns entry ${wrong + 1} must be turn ${wrong + 1}, got turn ${verdicts[wrong]!.turn} (number the assistant messages 1 to ${turns} in order)`;
   return undefined;
 }
 
 /** The fact lines behind the pairs, each once, verbatim with their context and the pairs written from them. */
 export function sourceFactsText(pairs: QAPair[]): string {
-  if (!pairs.length) return 'No source facts available: judge every claim as unsupported unless it is general courtesy.';
+  if (!pairs.length)
+    return 'No source facts available: judge every claim as unsupported unless it is general courtesy.';
   const facts = new Map<string, QAPair[]>();
   for (const qa of pairs) facts.set(pairFactId(qa), [...(facts.get(pairFactId(qa)) ?? []), qa]);
   return [...facts.values()]
@@ -47,7 +50,9 @@ export function sourceFactsText(pairs: QAPair[]): string {
 /** The conversation with every assistant message numbered, so the verdicts can name their turn. */
 export function numberedConversation(conversation: Conversation): string {
   let turn = 0;
-  return conversation.messages.map((m) => `${m.role === 'assistant' ? `ASSISTANT (turn ${++turn})` : m.role.toUpperCase()}: ${m.content}`).join('\n\n');
+  return conversation.messages
+    .map((m) => `${m.role === 'assistant' ? `ASSISTANT (turn ${++turn})` : m.role.toUpperCase()}: ${m.content}`)
+    .join('\n\n');
 }
 
 /**

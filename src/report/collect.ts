@@ -98,7 +98,12 @@ export async function collectRun(options: CollectOptions): Promise<RunData | und
 
   const rows: Record<number, number | undefined> = {};
   const judgedExists = existsSync(paths.conversationsJudged);
-  const listing = await ListingBuilder.start(paths, selectedPath(paths.conversationsFinal), judgedExists ? paths.conversationsJudged : paths.conversationsRaw, listLimit);
+  const listing = await ListingBuilder.start(
+    paths,
+    selectedPath(paths.conversationsFinal),
+    judgedExists ? paths.conversationsJudged : paths.conversationsRaw,
+    listLimit,
+  );
 
   rows[1] = await scan(paths.qaPairs, QAPair);
 
@@ -138,7 +143,9 @@ export async function collectRun(options: CollectOptions): Promise<RunData | und
   rows[7] = await scan(paths.conversationsFinal, FinalRow);
   const { conversations, ...review } = listing.finish(rows[4], rows[5]);
 
-  const stages = await Promise.all(PIPELINE.map((spec, i) => stageData(spec, artifactOf(spec), rows[spec.n], manifests, i)));
+  const stages = await Promise.all(
+    PIPELINE.map((spec, i) => stageData(spec, artifactOf(spec), rows[spec.n], manifests, i)),
+  );
   const chunks = manifests[0]?.settings.chunks;
   const dedupSettings = manifests[5]?.settings ?? {};
   const threshold = dedupSettings.threshold ?? dedupSettings.similarity_threshold;
@@ -157,7 +164,11 @@ export async function collectRun(options: CollectOptions): Promise<RunData | und
       { label: 'final', count: rows[7] },
     ],
     criteria: [...(rows[2] === undefined ? [] : qa.criteria(2)), ...(rows[4] === undefined ? [] : judge.criteria(4))],
-    distributions: rows[3] ? dimensions.map((dimension, d) => distribution(dimension.key, dimension.title, dimension.target, mix[d]!)).filter((x) => x.total > 0) : [],
+    distributions: rows[3]
+      ? dimensions
+          .map((dimension, d) => distribution(dimension.key, dimension.title, dimension.target, mix[d]!))
+          .filter((x) => x.total > 0)
+      : [],
     similarities,
     dedupThreshold: typeof threshold === 'number' ? threshold : undefined,
     conversations,
@@ -176,7 +187,13 @@ async function stageData(
 ): Promise<StageData> {
   const manifest = manifests[i];
   const notes: string[] = [];
-  let status: StageStatus = manifest ? (rows === undefined ? 'artifact missing' : 'done') : rows === undefined ? 'not run' : 'no manifest';
+  let status: StageStatus = manifest
+    ? rows === undefined
+      ? 'artifact missing'
+      : 'done'
+    : rows === undefined
+      ? 'not run'
+      : 'no manifest';
   // Stage 4 writes the final file too (its top-K, as the original did) until stage 7 replaces it.
   if (spec.n === 7 && !manifest && rows !== undefined && manifests[3]?.outputs.includes(artifact)) {
     status = 'not run';
@@ -184,7 +201,9 @@ async function stageData(
   }
   const written = manifest?.counts.written;
   if (written !== undefined && rows !== undefined && written !== rows)
-    notes.push(`${artifact} has ${rows} rows but its manifest says ${written} were written: changed since the stage ran?`);
+    notes.push(
+      `${artifact} has ${rows} rows but its manifest says ${written} were written: changed since the stage ran?`,
+    );
   const checkpoint = checkpointPath(artifact);
   if (status === 'not run' && existsSync(checkpoint)) {
     const saved = await countLines(checkpoint);
@@ -195,10 +214,24 @@ async function stageData(
     const newer = manifests.slice(0, i).findLastIndex((m) => m?.started_at !== undefined && m.started_at > started);
     if (newer >= 0) notes.push(`ran before the latest run of stage ${newer + 1}: its output may be out of date`);
   }
-  return { n: spec.n, name: manifest?.stage ?? spec.name, script: spec.script, artifact, status, rows, manifest, notes };
+  return {
+    n: spec.n,
+    name: manifest?.stage ?? spec.name,
+    script: spec.script,
+    artifact,
+    status,
+    rows,
+    manifest,
+    notes,
+  };
 }
 
-function distribution(key: string, title: string, configured: Record<string, number>, counts: Map<string, number>): DistributionData {
+function distribution(
+  key: string,
+  title: string,
+  configured: Record<string, number>,
+  counts: Map<string, number>,
+): DistributionData {
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   let target = configured;
   let note: string | undefined;
@@ -208,7 +241,14 @@ function distribution(key: string, title: string, configured: Record<string, num
     note = `target assumed to be an equal share of the ${counts.size} values seen (pass --domain with the run's domain file)`;
   }
   const ordered = [...Object.keys(target), ...[...counts.keys()].filter((k) => !(k in target)).sort()];
-  return { key, title, counts: Object.fromEntries(ordered.map((k) => [k, counts.get(k) ?? 0])), target, total, ...(note ? { note } : {}) };
+  return {
+    key,
+    title,
+    counts: Object.fromEntries(ordered.map((k) => [k, counts.get(k) ?? 0])),
+    target,
+    total,
+    ...(note ? { note } : {}),
+  };
 }
 
 class CriterionTally {

@@ -21,17 +21,30 @@ const STATUS_TEXT: Record<ConversationStatus, string> = {
 export function conversationSection(run: RunData): string {
   if (!run.conversationSource) return '';
   const list = run.conversations;
-  const source = run.conversationSource === 'judged' ? 'judged conversations (stage 4)' : 'generated conversations (stage 3; not judged yet)';
+  const source =
+    run.conversationSource === 'judged'
+      ? 'judged conversations (stage 4)'
+      : 'generated conversations (stage 3; not judged yet)';
   const shown = list.length.toLocaleString('en-US');
-  const lead = !list.length && run.conversationTotal
-    ? `None of the ${run.conversationTotal.toLocaleString('en-US')} ${source} listed (scripts/report.ts --limit 0)`
-    : run.review.sampled
-    ? `Showing ${shown} of ${run.conversationTotal.toLocaleString('en-US')} ${source}, evenly spaced through the file — a sample, to keep this file small (scripts/report.ts --limit N)`
-    : `Showing ${run.conversationTotal.toLocaleString('en-US')} ${source}`;
+  const lead =
+    !list.length && run.conversationTotal
+      ? `None of the ${run.conversationTotal.toLocaleString('en-US')} ${source} listed (scripts/report.ts --limit 0)`
+      : run.review.sampled
+        ? `Showing ${shown} of ${run.conversationTotal.toLocaleString('en-US')} ${source}, evenly spaced through the file — a sample, to keep this file small (scripts/report.ts --limit N)`
+        : `Showing ${run.conversationTotal.toLocaleString('en-US')} ${source}`;
   const options = (values: string[], sort: (a: string, b: string) => number = (a, b) => (a < b ? -1 : a > b ? 1 : 0)) =>
-    [...new Set(values)].sort(sort).map((v) => `<option value="${e(v)}">${e(v)}</option>`).join('');
-  const passOptions = run.conversationSource === 'judged' ? '<option value="pass">passed</option><option value="fail">failed</option>' : '<option value="unjudged">not judged</option>';
-  const failing = run.conversationSource === 'judged' ? `<select id="filter-fails" aria-label="filter by failing criterion"><option value="">any criterion</option>${JUDGE_CRITERIA.map((k) => `<option value="${k}">fails ${k}</option>`).join('')}</select>` : '';
+    [...new Set(values)]
+      .sort(sort)
+      .map((v) => `<option value="${e(v)}">${e(v)}</option>`)
+      .join('');
+  const passOptions =
+    run.conversationSource === 'judged'
+      ? '<option value="pass">passed</option><option value="fail">failed</option>'
+      : '<option value="unjudged">not judged</option>';
+  const failing =
+    run.conversationSource === 'judged'
+      ? `<select id="filter-fails" aria-label="filter by failing criterion"><option value="">any criterion</option>${JUDGE_CRITERIA.map((k) => `<option value="${k}">fails ${k}</option>`).join('')}</select>`
+      : '';
   return `<h2 id="list">Conversations</h2>
 <p class="muted">${lead}.</p>
 ${run.review.notes.length ? `<ul class="notes">${run.review.notes.map((n) => `<li>${e(n)}</li>`).join('')}</ul>` : ''}
@@ -41,7 +54,10 @@ ${run.review.notes.length ? `<ul class="notes">${run.review.notes.map((n) => `<l
 <select id="filter-pass" aria-label="filter by judge result"><option value="">passed and failed</option>${passOptions}</select>
 ${failing}
 <select id="filter-emotion" aria-label="filter by emotion"><option value="">all emotions</option>${options(list.map((c) => c.metadata.user_emotion))}</select>
-<select id="filter-turns" aria-label="filter by turns"><option value="">any turns</option>${options(list.map((c) => String(c.metadata.num_turns)), (a, b) => Number(a) - Number(b))}</select>
+<select id="filter-turns" aria-label="filter by turns"><option value="">any turns</option>${options(
+    list.map((c) => String(c.metadata.num_turns)),
+    (a, b) => Number(a) - Number(b),
+  )}</select>
 <select id="filter-persona" aria-label="filter by persona"><option value="">all personas</option>${options(list.map((c) => c.metadata.user_persona))}</select>
 <select id="filter-style" aria-label="filter by style"><option value="">all styles</option>${options(list.map((c) => c.metadata.style))}</select>
 <span class="muted"><b id="filter-count">${list.length}</b> of ${list.length} shown</span>
@@ -56,7 +72,9 @@ function conversationItem(c: ListedConversation, partners: Record<number, Listed
   const verdict = c.judgment ? (c.judgment.overall_pass ? 'pass' : 'fail') : 'unjudged';
   const fails = c.judgment ? JUDGE_CRITERIA.filter((k) => !c.judgment![k]) : [];
   const firstUser = c.messages.find((msg) => msg.role === 'user')?.content ?? '';
-  const tags = [m.user_persona, m.style, m.user_emotion, `${m.num_turns} turn${m.num_turns === 1 ? '' : 's'}`].join(' · ');
+  const tags = [m.user_persona, m.style, m.user_emotion, `${m.num_turns} turn${m.num_turns === 1 ? '' : 's'}`].join(
+    ' · ',
+  );
   const meta = [
     ['modality', m.input_modality],
     ['text variation', m.text_variation],
@@ -86,7 +104,14 @@ function conversationItem(c: ListedConversation, partners: Record<number, Listed
 }
 
 function badgeClass(status: ConversationStatus): string {
-  return { final: 'pass', duplicate: 'dupe', failed: 'fail', 'not selected': 'idle', passed: 'pass', 'not judged': 'idle' }[status];
+  return {
+    final: 'pass',
+    duplicate: 'dupe',
+    failed: 'fail',
+    'not selected': 'idle',
+    passed: 'pass',
+    'not judged': 'idle',
+  }[status];
 }
 
 function statusLine(c: ListedConversation): string {
@@ -98,7 +123,9 @@ function statusLine(c: ListedConversation): string {
 
 function judgmentBlock(c: ListedConversation): string {
   const j = c.judgment!;
-  const marks = JUDGE_CRITERIA.map((k) => `<span class="${j[k] ? 'ok' : 'no'}">${j[k] ? '✓' : '✗'} ${k}</span>`).join(' · ');
+  const marks = JUDGE_CRITERIA.map((k) => `<span class="${j[k] ? 'ok' : 'no'}">${j[k] ? '✓' : '✗'} ${k}</span>`).join(
+    ' · ',
+  );
   const issues = j.issues.length ? `<ul>${j.issues.map((i) => `<li>${e(i)}</li>`).join('')}</ul>` : '';
   const turns = j.turn_verdicts
     ? `<ol class="verdicts">${j.turn_verdicts.map((v) => `<li class="verdict ${v.supported ? 'ok' : 'no'}" data-turn="${v.turn}">turn ${v.turn}: ${v.supported ? '✓ supported by the facts' : `✗ not supported: “${e(v.unsupported_claim)}”`}</li>`).join('')}</ol>`
@@ -112,7 +139,11 @@ function messageList(c: ListedConversation): string {
   let turn = 0;
   const item = (msg: Message) => {
     const v = msg.role === 'assistant' ? verdicts.get(++turn) : undefined;
-    const mark = v ? `<span class="${v.supported ? 'ok' : 'no'}">turn ${turn} ${v.supported ? '✓' : '✗ not supported'}</span>` : msg.role === 'assistant' ? `<span class="muted">turn ${turn}</span>` : '';
+    const mark = v
+      ? `<span class="${v.supported ? 'ok' : 'no'}">turn ${turn} ${v.supported ? '✓' : '✗ not supported'}</span>`
+      : msg.role === 'assistant'
+        ? `<span class="muted">turn ${turn}</span>`
+        : '';
     return `<li class="msg ${e(msg.role)}${v && !v.supported ? ' unsupported' : ''}"><div class="role">${e(msg.role)} ${mark}</div><div class="content">${e(cut(msg.content))}</div></li>`;
   };
   return `<ol class="messages">${c.messages.map(item).join('')}</ol>`;
@@ -133,5 +164,7 @@ function factsBlock(pairs: QAPair[]): string {
 }
 
 function cut(text: string): string {
-  return text.length <= MESSAGE_CHARS ? text : `${text.slice(0, MESSAGE_CHARS)}\n… (${(text.length - MESSAGE_CHARS).toLocaleString('en-US')} more characters in the artifact)`;
+  return text.length <= MESSAGE_CHARS
+    ? text
+    : `${text.slice(0, MESSAGE_CHARS)}\n… (${(text.length - MESSAGE_CHARS).toLocaleString('en-US')} more characters in the artifact)`;
 }

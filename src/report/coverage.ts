@@ -18,28 +18,59 @@ export async function collectCoverage(paths: ArtifactPaths, selectedFile: string
   const notes: string[] = [];
   const facts = new Map<string, string>();
   const byText = new Map<string, string>();
-  if ((await scan(factsListPath(paths.qaPairs), FactRecord, (f) => (facts.set(f.fact_id, f.source_text), byText.set(f.source_text, f.fact_id)))) === undefined) {
-    notes.push(`${factsListPath(paths.qaPairs)} missing (a run before fact ids): facts are the distinct source lines of the Q&A pairs, so a fact with no pair at all is not counted`);
+  if (
+    (await scan(
+      factsListPath(paths.qaPairs),
+      FactRecord,
+      (f) => (facts.set(f.fact_id, f.source_text), byText.set(f.source_text, f.fact_id)),
+    )) === undefined
+  ) {
+    notes.push(
+      `${factsListPath(paths.qaPairs)} missing (a run before fact ids): facts are the distinct source lines of the Q&A pairs, so a fact with no pair at all is not counted`,
+    );
     await scan(paths.qaPairs, QAPair, (qa) => facts.set(pairFactId(qa), qa.source_text));
   }
   if (!facts.size) return undefined;
   const withPair = new Set<string>();
   await scan(paths.qaPairs, QAPair, (qa) => withPair.add(pairFactId(qa, byText)));
   const validated = new Set<string>();
-  const v = await scan(paths.qaValidated, ValidatedQAPair, (r) => r.validation.passed && validated.add(pairFactId(r.qa_pair, byText)));
+  const v = await scan(
+    paths.qaValidated,
+    ValidatedQAPair,
+    (r) => r.validation.passed && validated.add(pairFactId(r.qa_pair, byText)),
+  );
   const judged = new Set<string>();
-  const j = await scan(paths.conversationsJudged, JudgedConversation, (r) => r.judgment.overall_pass && conversationFactIds(r.conversation.source_qa_pairs, byText).forEach((f) => judged.add(f)));
+  const j = await scan(
+    paths.conversationsJudged,
+    JudgedConversation,
+    (r) =>
+      r.judgment.overall_pass &&
+      conversationFactIds(r.conversation.source_qa_pairs, byText).forEach((f) => judged.add(f)),
+  );
   const dedup = new Set<string>();
-  const d = await scan(paths.conversationsDeduplicated, JudgedConversation, (r) => r.judgment.overall_pass && conversationFactIds(r.conversation.source_qa_pairs, byText).forEach((f) => dedup.add(f)));
+  const d = await scan(
+    paths.conversationsDeduplicated,
+    JudgedConversation,
+    (r) =>
+      r.judgment.overall_pass &&
+      conversationFactIds(r.conversation.source_qa_pairs, byText).forEach((f) => dedup.add(f)),
+  );
   let final: Set<string> | undefined;
   if (existsSync(selectedFile)) {
     final = new Set();
     await scan(selectedFile, SelectedRow, (r) => r.fact_ids.forEach((f) => final!.add(f)));
-  } else if (existsSync(paths.conversationsFinal)) notes.push(`${selectedFile} missing (stage 7 not run, or run before fact coverage): the final set's facts are not known`);
+  } else if (existsSync(paths.conversationsFinal))
+    notes.push(
+      `${selectedFile} missing (stage 7 not run, or run before fact coverage): the final set's facts are not known`,
+    );
   const steps: Array<[string, Set<string> | undefined, string]> = [
     ['with a Q&A pair', withPair, 'no pair'],
     ['with a validated pair', v === undefined ? undefined : validated, 'pairs all failed validation'],
-    ['in a passing conversation', j === undefined ? undefined : judged, 'no passing conversation (none generated, or all failed the judge)'],
+    [
+      'in a passing conversation',
+      j === undefined ? undefined : judged,
+      'no passing conversation (none generated, or all failed the judge)',
+    ],
     ['after dedup', d === undefined ? undefined : dedup, 'removed as duplicates'],
     ['in the final set', final, 'not selected'],
   ];
@@ -48,13 +79,30 @@ export async function collectCoverage(paths: ArtifactPaths, selectedFile: string
     const miss = steps.find(([, set]) => set && !set.has(id));
     if (miss) lost.push({ fact_id: id, source_text: text, stage: miss[2] });
   }
-  return { funnel: [{ label: 'facts', count: facts.size }, ...steps.map(([label, set]) => ({ label, count: set ? [...facts.keys()].filter((f) => set.has(f)).length : undefined }))], lost, notes };
+  return {
+    funnel: [
+      { label: 'facts', count: facts.size },
+      ...steps.map(([label, set]) => ({
+        label,
+        count: set ? [...facts.keys()].filter((f) => set.has(f)).length : undefined,
+      })),
+    ],
+    lost,
+    notes,
+  };
 }
 
 /** The funnel and the lost facts as `make stats` prints them. */
 export function coverageText(c: Coverage): string[] {
-  const out = ['', `fact coverage: ${c.funnel.map((f) => `${f.count === undefined ? '–' : f.count} ${f.label}`).join(' → ')}`];
-  if (c.lost.length) out.push(`facts not in the final set (${c.lost.length}):`, ...c.lost.map((l) => `  ${l.fact_id.padEnd(16)} ${l.stage.padEnd(28)} ${l.source_text.slice(0, 80)}`));
+  const out = [
+    '',
+    `fact coverage: ${c.funnel.map((f) => `${f.count === undefined ? '–' : f.count} ${f.label}`).join(' → ')}`,
+  ];
+  if (c.lost.length)
+    out.push(
+      `facts not in the final set (${c.lost.length}):`,
+      ...c.lost.map((l) => `  ${l.fact_id.padEnd(16)} ${l.stage.padEnd(28)} ${l.source_text.slice(0, 80)}`),
+    );
   out.push(...c.notes.map((n) => `  note: ${n}`));
   return out;
 }

@@ -9,7 +9,14 @@ import { formatZodIssue } from '../format.js';
 import { forEachLine } from '../io/line_reader.js';
 import { Conversation, JudgedConversation } from '../schemas.js';
 import { keptEmbeddedRows, readDedupReport } from '../select/dedup_report.js';
-import { DistinctCounter, meanNearestNeighbour, OPENING_WORDS, OpeningCounter, words, type Distinct } from './diversity_measures.js';
+import {
+  DistinctCounter,
+  meanNearestNeighbour,
+  OPENING_WORDS,
+  OpeningCounter,
+  words,
+  type Distinct,
+} from './diversity_measures.js';
 import { FinalRow, finalRowMessages, SelectedRow } from './final_rows.js';
 import { readManifest } from './manifest.js';
 import { scan } from './scan.js';
@@ -75,8 +82,15 @@ export async function collectDiversity(paths: ArtifactPaths, selectedFile: strin
     const wanted = new Set<number>();
     await scan(selectedFile, SelectedRow, (r) => wanted.add(r.index));
     const taken: number[] = [];
-    const total = (await scan(dedupFile, JudgedConversation, (row, i) => wanted.has(i) && (text.add(row.conversation.messages), taken.push(i))))!;
-    if (taken.length < wanted.size) notes.push(`${selectedFile} names ${wanted.size - taken.length} rows past the end of ${dedupFile}: stage 6 ran again after stage 7?`);
+    const total = (await scan(
+      dedupFile,
+      JudgedConversation,
+      (row, i) => wanted.has(i) && (text.add(row.conversation.messages), taken.push(i)),
+    ))!;
+    if (taken.length < wanted.size)
+      notes.push(
+        `${selectedFile} names ${wanted.size - taken.length} rows past the end of ${dedupFile}: stage 6 ran again after stage 7?`,
+      );
     source = 'the final set';
     ({ embedded, reason: noEmbeddings } = await dedupToEmbedded(dedupFile, taken, total));
   } else if (existsSync(paths.conversationsFinal) && readManifest(paths.conversationsFinal)?.stage === 'select_top') {
@@ -85,12 +99,20 @@ export async function collectDiversity(paths: ArtifactPaths, selectedFile: strin
     noEmbeddings = `${selectedFile} missing (stage 7 ran before it recorded its rows), so which embeddings are the final set's is not known`;
   } else if (existsSync(dedupFile)) {
     const taken: number[] = [];
-    const total = (await scan(dedupFile, JudgedConversation, (row, i) => row.judgment.overall_pass && (text.add(row.conversation.messages), taken.push(i))))!;
+    const total = (await scan(
+      dedupFile,
+      JudgedConversation,
+      (row, i) => row.judgment.overall_pass && (text.add(row.conversation.messages), taken.push(i)),
+    ))!;
     source = 'the deduplicated passing conversations (stage 7 has not run)';
     ({ embedded, reason: noEmbeddings } = await dedupToEmbedded(dedupFile, taken, total));
   } else if (existsSync(paths.conversationsJudged)) {
     const taken: number[] = [];
-    await scan(paths.conversationsJudged, JudgedConversation, (row, i) => row.judgment.overall_pass && (text.add(row.conversation.messages), taken.push(i)));
+    await scan(
+      paths.conversationsJudged,
+      JudgedConversation,
+      (row, i) => row.judgment.overall_pass && (text.add(row.conversation.messages), taken.push(i)),
+    );
     source = 'the judged passing conversations (stages 6 and 7 have not run)';
     // Stage 5 writes one row per judged row, in order.
     if (existsSync(paths.conversationsEmbedded)) embedded = taken;
@@ -105,8 +127,12 @@ export async function collectDiversity(paths: ArtifactPaths, selectedFile: strin
   if (embedded && embedded.length >= 2) {
     const rows = embedded.length > NEAREST_MAX_ROWS ? evenlySpaced(embedded, NEAREST_MAX_ROWS) : embedded;
     const vectors = await readVectors(paths.conversationsEmbedded, rows);
-    if (vectors.length < rows.length) notes.push(`${paths.conversationsEmbedded} has fewer rows than stage 6 says it read: nearest-neighbour similarity left out`);
-    else if (new Set(vectors.map((v) => v.length)).size > 1) notes.push(`${paths.conversationsEmbedded} mixes embedding sizes: nearest-neighbour similarity left out`);
+    if (vectors.length < rows.length)
+      notes.push(
+        `${paths.conversationsEmbedded} has fewer rows than stage 6 says it read: nearest-neighbour similarity left out`,
+      );
+    else if (new Set(vectors.map((v) => v.length)).size > 1)
+      notes.push(`${paths.conversationsEmbedded} mixes embedding sizes: nearest-neighbour similarity left out`);
     else nearest = { mean: meanNearestNeighbour(vectors)!, rows: rows.length, of: embedded.length };
   } else if (noEmbeddings) notes.push(`nearest-neighbour similarity not known: ${noEmbeddings}`);
 
@@ -123,9 +149,16 @@ export async function collectDiversity(paths: ArtifactPaths, selectedFile: strin
 }
 
 /** Stage 6's report says which embedded row each deduplicated row is (it writes the rows it keeps in input order). */
-async function dedupToEmbedded(dedupFile: string, dedupRows: number[], dedupTotal: number): Promise<{ embedded?: number[]; reason?: string }> {
+async function dedupToEmbedded(
+  dedupFile: string,
+  dedupRows: number[],
+  dedupTotal: number,
+): Promise<{ embedded?: number[]; reason?: string }> {
   const removed = await readDedupReport(dedupReportPath(dedupFile));
-  if (!removed) return { reason: `${dedupReportPath(dedupFile)} missing, so which embedding is which deduplicated row is not known` };
+  if (!removed)
+    return {
+      reason: `${dedupReportPath(dedupFile)} missing, so which embedding is which deduplicated row is not known`,
+    };
   const kept = keptEmbeddedRows(removed, dedupTotal);
   return { embedded: dedupRows.map((r) => kept[r]!) };
 }
@@ -171,18 +204,32 @@ const fixed = (x: number) => x.toFixed(3);
 
 /** The figures as `make stats` prints them. */
 export function diversityText(d: Diversity): string[] {
-  const distinct = (x: Distinct) => (x.words ? `${fixed(x.distinct1)} / ${fixed(x.distinct2)} (${x.words.toLocaleString('en-US')} words)` : '– (no words)');
-  const out = ['', `diversity of ${d.source}:`, `  distinct-1 / distinct-2   user ${distinct(d.user)} · assistant ${distinct(d.assistant)}`];
+  const distinct = (x: Distinct) =>
+    x.words
+      ? `${fixed(x.distinct1)} / ${fixed(x.distinct2)} (${x.words.toLocaleString('en-US')} words)`
+      : '– (no words)';
+  const out = [
+    '',
+    `diversity of ${d.source}:`,
+    `  distinct-1 / distinct-2   user ${distinct(d.user)} · assistant ${distinct(d.assistant)}`,
+  ];
   if (d.openings.length) {
-    out.push(`  most repeated openings of user messages (first ${OPENING_WORDS} words, of ${d.userMessages.toLocaleString('en-US')} messages):`);
+    out.push(
+      `  most repeated openings of user messages (first ${OPENING_WORDS} words, of ${d.userMessages.toLocaleString('en-US')} messages):`,
+    );
     out.push(...d.openings.map((o) => `  ${String(o.count).padStart(7)}  ${o.phrase}`));
   } else out.push(`  no user message opening (first ${OPENING_WORDS} words) is repeated`);
-  if (d.nearest) out.push(`  mean nearest-neighbour similarity (cosine of stage 5 embeddings): ${fixed(d.nearest.mean)}${samplePhrase(d.nearest)}`);
+  if (d.nearest)
+    out.push(
+      `  mean nearest-neighbour similarity (cosine of stage 5 embeddings): ${fixed(d.nearest.mean)}${samplePhrase(d.nearest)}`,
+    );
   out.push(...d.notes.map((n) => `  note: ${n}`));
   return out;
 }
 
 /** " over 391 conversations", or " over 1,000 evenly spaced of 9,000 conversations (…)". */
 export function samplePhrase(n: NonNullable<Diversity['nearest']>): string {
-  return n.rows === n.of ? ` over ${n.of.toLocaleString('en-US')} conversations` : ` over ${n.rows.toLocaleString('en-US')} evenly spaced of ${n.of.toLocaleString('en-US')} conversations (neighbours within that sample)`;
+  return n.rows === n.of
+    ? ` over ${n.of.toLocaleString('en-US')} conversations`
+    : ` over ${n.rows.toLocaleString('en-US')} evenly spaced of ${n.of.toLocaleString('en-US')} conversations (neighbours within that sample)`;
 }

@@ -9,7 +9,15 @@ import type { Diversity } from './diversity.js';
 import { escapeHtml as e } from './escape.js';
 import { REPORT_CSS, REPORT_SCRIPT } from './page_assets.js';
 import { coverageSection, diversitySection } from './quality_html.js';
-import { dropReasons, modelLines, NUMERIC_COLUMNS, percent, STAGE_COLUMNS, stageCells, stageLabel } from './stage_table.js';
+import {
+  dropReasons,
+  modelLines,
+  NUMERIC_COLUMNS,
+  percent,
+  STAGE_COLUMNS,
+  stageCells,
+  stageLabel,
+} from './stage_table.js';
 import { barChart, histogramBins, histogramChart } from './svg.js';
 
 export interface HtmlOptions {
@@ -21,7 +29,10 @@ export interface HtmlOptions {
 }
 
 export function reportHtml(run: RunData, options: HtmlOptions = {}): string {
-  const generated = (options.generatedAt ?? new Date()).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  const generated = (options.generatedAt ?? new Date())
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
   const links = (options.links ?? []).map((l) => `<a href="${e(l.href)}">${e(l.label)}</a>`).join(' · ');
   return `<!doctype html>
 <html lang="en">
@@ -74,7 +85,11 @@ function cards(run: RunData): string {
 
 function funnelChart(run: RunData): string {
   return barChart(
-    run.funnel.map((f) => ({ label: f.label, value: f.count ?? 0, text: f.count === undefined ? 'not run' : f.count.toLocaleString('en-US') })),
+    run.funnel.map((f) => ({
+      label: f.label,
+      value: f.count ?? 0,
+      text: f.count === undefined ? 'not run' : f.count.toLocaleString('en-US'),
+    })),
     { title: 'Funnel from chunks to final conversations' },
   );
 }
@@ -108,10 +123,16 @@ function criteriaSection(run: RunData): string {
     const stage = run.stages.find((s) => s.n === n)!;
     const title = n === 2 ? 'Q&A validation' : 'Conversation judging';
     const chart = barChart(
-      list.map((c) => ({ label: c.name, value: c.total ? c.passed / c.total : 0, text: `${percent(c.passed, c.total)} (${c.passed}/${c.total})` })),
+      list.map((c) => ({
+        label: c.name,
+        value: c.total ? c.passed / c.total : 0,
+        text: `${percent(c.passed, c.total)} (${c.passed}/${c.total})`,
+      })),
       { title: `${title}: pass rate per criterion`, max: 1 },
     );
-    return [`<div class="panel"><h3>${e(title)} <span class="muted">(${e(stageLabel(stage))})</span></h3>${chart}</div>`];
+    return [
+      `<div class="panel"><h3>${e(title)} <span class="muted">(${e(stageLabel(stage))})</span></h3>${chart}</div>`,
+    ];
   });
   return `<h2>Pass rate per criterion</h2><div class="grid">${panels.join('')}</div>`;
 }
@@ -127,7 +148,13 @@ function distributionPanel(d: DistributionData): string {
   const bars = Object.entries(d.counts).map(([value, n]) => {
     const share = d.total ? n / d.total : 0;
     const target = d.target[value] ?? 0;
-    return { label: value, value: share, text: `${(100 * share).toFixed(1)}% (${n.toLocaleString('en-US')})`, target, targetText: `target ${(100 * target).toFixed(1)}%` };
+    return {
+      label: value,
+      value: share,
+      text: `${(100 * share).toFixed(1)}% (${n.toLocaleString('en-US')})`,
+      target,
+      targetText: `target ${(100 * target).toFixed(1)}%`,
+    };
   });
   const chart = barChart(bars, { title: `${d.title}: actual share against target` });
   return `<div class="panel" data-dimension="${e(d.key)}"><h3>${e(d.title)}</h3>${d.note ? `<p class="muted">${e(d.note)}</p>` : ''}${chart}</div>`;
@@ -137,7 +164,8 @@ function similaritySection(run: RunData): string {
   if (!run.similarities) return '';
   const method = run.stages.find((s) => s.n === 6)?.manifest?.settings.method;
   const measure = method === 'minhash' ? 'Jaccard similarity' : 'cosine similarity';
-  if (!run.similarities.length) return `<h2>Removed duplicates</h2><div class="panel">Stage 6 removed no conversations.</div>`;
+  if (!run.similarities.length)
+    return `<h2>Removed duplicates</h2><div class="panel">Stage 6 removed no conversations.</div>`;
   const chart = histogramChart(histogramBins(run.similarities, run.dedupThreshold), {
     title: `Similarity of ${run.similarities.length} removed duplicates`,
     threshold: run.dedupThreshold,

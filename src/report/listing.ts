@@ -57,11 +57,17 @@ export class ListingBuilder {
   ) {}
 
   /** `limit` 0 lists nothing and reads nothing. */
-  static async start(paths: ArtifactPaths, selectedFile: string, listFile: string, limit: number): Promise<ListingBuilder> {
+  static async start(
+    paths: ArtifactPaths,
+    selectedFile: string,
+    listFile: string,
+    limit: number,
+  ): Promise<ListingBuilder> {
     const total = limit > 0 && existsSync(listFile) ? await countLines(listFile) : 0;
     const sampled = limit === 0 || total > limit;
     // Evenly spaced rows: the k-th listed row is row ⌊k·total/limit⌋, so the sample spans the whole run.
-    const chosen = (i: number) => limit > 0 && (!sampled || Math.floor((Math.ceil((i * limit) / total) * total) / limit) === i);
+    const chosen = (i: number) =>
+      limit > 0 && (!sampled || Math.floor((Math.ceil((i * limit) / total) * total) / limit) === i);
     const removed = new Map<number, { index: number; similarity: number }>();
     let final: Set<number> | undefined;
     const partnerRows = new Set<number>();
@@ -76,13 +82,19 @@ export class ListingBuilder {
     if (report && existsSync(selectedFile)) {
       const dedupRows: number[] = [];
       await scan(selectedFile, SelectedRow, (r) => dedupRows.push(r.index));
-      const kept = keptEmbeddedRows(report, dedupRows.reduce((m, r) => Math.max(m, r + 1), 0));
+      const kept = keptEmbeddedRows(
+        report,
+        dedupRows.reduce((m, r) => Math.max(m, r + 1), 0),
+      );
       final = new Set(dedupRows.map((r) => kept[r]!));
     }
     const made = builder();
-    if (existsSync(paths.conversationsDeduplicated) && !report) made.notes.push(`${dedupReportPath(paths.conversationsDeduplicated)} missing: removed duplicates are not marked`);
+    if (existsSync(paths.conversationsDeduplicated) && !report)
+      made.notes.push(`${dedupReportPath(paths.conversationsDeduplicated)} missing: removed duplicates are not marked`);
     if (report && !final && existsSync(paths.conversationsFinal) && existsSync(paths.conversationsDeduplicated))
-      made.notes.push(`${selectedFile} missing (stage 7 not run, or run before it recorded its rows): passing conversations are not marked final or not selected`);
+      made.notes.push(
+        `${selectedFile} missing (stage 7 not run, or run before it recorded its rows): passing conversations are not marked final or not selected`,
+      );
     return made;
   }
 
@@ -101,7 +113,9 @@ export class ListingBuilder {
    */
   finish(judged: number | undefined, embedded: number | undefined): Listing {
     if (embedded !== undefined && judged !== undefined && embedded !== judged && (this.removed.size || this.final)) {
-      this.notes.push(`stage 5 embedded ${embedded} of ${judged} judged rows, so which judged row a duplicate or final row is cannot be told: not marked`);
+      this.notes.push(
+        `stage 5 embedded ${embedded} of ${judged} judged rows, so which judged row a duplicate or final row is cannot be told: not marked`,
+      );
       for (const c of [...this.listed, ...Object.values(this.partners)]) {
         delete c.duplicateOf;
         if (c.status !== 'failed' && c.status !== 'not judged') c.status = 'passed';
@@ -122,6 +136,14 @@ export class ListingBuilder {
     else if (this.final) status = this.final.has(index) ? 'final' : 'not selected';
     else status = 'passed';
     const c = row.conversation;
-    return { index, metadata: c.metadata, messages: c.messages, ...(j ? { judgment: j } : {}), sourcePairs: c.source_qa_pairs, status, ...(duplicateOf ? { duplicateOf } : {}) };
+    return {
+      index,
+      metadata: c.metadata,
+      messages: c.messages,
+      ...(j ? { judgment: j } : {}),
+      sourcePairs: c.source_qa_pairs,
+      status,
+      ...(duplicateOf ? { duplicateOf } : {}),
+    };
   }
 }

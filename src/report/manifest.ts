@@ -45,7 +45,9 @@ export function readManifest(artifact: string): Manifest | undefined {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new InputError(`${file}: not valid JSON (${(error as Error).message}); delete it or run the stage again`, { cause: error });
+    throw new InputError(`${file}: not valid JSON (${(error as Error).message}); delete it or run the stage again`, {
+      cause: error,
+    });
   }
   const parsed = Manifest.safeParse(raw);
   if (!parsed.success) throw new InputError(`${file}: ${formatZodIssue(parsed.error.issues[0]!)}`);

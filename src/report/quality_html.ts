@@ -10,7 +10,14 @@ export function coverageSection(c: Coverage | undefined): string {
   if (!c) return '';
   const facts = c.funnel[0]!.count ?? 0;
   const chart = barChart(
-    c.funnel.map((f) => ({ label: f.label, value: f.count ?? 0, text: f.count === undefined ? 'not run' : `${f.count.toLocaleString('en-US')} (${facts ? ((100 * f.count) / facts).toFixed(0) : 0}%)` })),
+    c.funnel.map((f) => ({
+      label: f.label,
+      value: f.count ?? 0,
+      text:
+        f.count === undefined
+          ? 'not run'
+          : `${f.count.toLocaleString('en-US')} (${facts ? ((100 * f.count) / facts).toFixed(0) : 0}%)`,
+    })),
     { title: 'Facts followed from stage 1 to the final set', max: Math.max(1, facts) },
   );
   const lost = c.lost.length

@@ -5,7 +5,11 @@ import { JsonlLineError } from '../errors.js';
 import { iterateJsonl } from '../io/jsonl.js';
 
 /** Validates every row (a corrupt line stops with FILE:LINE) while holding one row at a time. */
-export async function scan<S extends z.ZodType>(file: string, schema: S, each?: (row: z.output<S>, index: number) => void): Promise<number | undefined> {
+export async function scan<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  each?: (row: z.output<S>, index: number) => void,
+): Promise<number | undefined> {
   if (!existsSync(file)) return undefined;
   let n = 0;
   for await (const { row } of iterateJsonl(file, schema, { allowEmpty: true })) {
@@ -31,7 +35,12 @@ export async function countObjectLines<S extends z.ZodType>(file: string, schema
   let last = -1;
   const endLine = () => {
     if (first !== -1) {
-      if (first !== 123 || last !== 125) throw new JsonlLineError(file, line, 'not valid JSON (not one complete object: truncated or interleaved line?)');
+      if (first !== 123 || last !== 125)
+        throw new JsonlLineError(
+          file,
+          line,
+          'not valid JSON (not one complete object: truncated or interleaved line?)',
+        );
       rows++;
     }
     line++;

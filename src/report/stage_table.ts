@@ -4,7 +4,18 @@ import { formatDuration } from '../progress.js';
 import { cacheHitRate, formatTokens, formatUsd } from '../usage_meter.js';
 import type { RunData, StageData } from './collect.js';
 
-export const STAGE_COLUMNS = ['stage', 'status', 'in', 'out', 'failed', 'dropped', 'calls', 'tokens in / out', 'cost', 'time'];
+export const STAGE_COLUMNS = [
+  'stage',
+  'status',
+  'in',
+  'out',
+  'failed',
+  'dropped',
+  'calls',
+  'tokens in / out',
+  'cost',
+  'time',
+];
 /** Which columns hold numbers (right-aligned). */
 export const NUMERIC_COLUMNS = STAGE_COLUMNS.map((_, i) => i >= 2);
 
@@ -69,15 +80,27 @@ export function dropReasons(run: RunData): DropReason[] {
   for (const stage of run.stages) {
     const label = stageLabel(stage);
     const m = stage.manifest;
-    for (const [reason, n] of Object.entries(m?.counts.filtered ?? {})) if (n > 0) out.push({ stage: label, reason: reason.replaceAll('_', ' '), count: n });
-    if (m?.counts.failed) out.push({ stage: label, reason: `failed after retries${m.errors_file ? ` (see ${m.errors_file})` : ''}`, count: m.counts.failed, failed: true });
+    for (const [reason, n] of Object.entries(m?.counts.filtered ?? {}))
+      if (n > 0) out.push({ stage: label, reason: reason.replaceAll('_', ' '), count: n });
+    if (m?.counts.failed)
+      out.push({
+        stage: label,
+        reason: `failed after retries${m.errors_file ? ` (see ${m.errors_file})` : ''}`,
+        count: m.counts.failed,
+        failed: true,
+      });
     const overall = run.criteria.find((c) => c.stage === stage.n && (c.name === 'passed' || c.name === 'overall_pass'));
     if (overall && overall.total > overall.passed) {
-      const where = stage.n === 2 ? 'kept in the validated file, left out of _passed' : 'kept in the judged file, not exported';
+      const where =
+        stage.n === 2 ? 'kept in the validated file, left out of _passed' : 'kept in the judged file, not exported';
       out.push({ stage: label, reason: `did not pass (${where})`, count: overall.total - overall.passed });
     }
     if (stage.n === 6 && run.similarities?.length && !Object.keys(m?.counts.filtered ?? {}).length)
-      out.push({ stage: label, reason: 'removed as near-duplicates (from the dedup report)', count: run.similarities.length });
+      out.push({
+        stage: label,
+        reason: 'removed as near-duplicates (from the dedup report)',
+        count: run.similarities.length,
+      });
   }
   return out;
 }
@@ -87,10 +110,13 @@ export function modelLines(run: RunData): Array<{ stage: string; text: string }>
   const out: Array<{ stage: string; text: string }> = [];
   for (const stage of run.stages) {
     for (const [requested, versions] of Object.entries(stage.manifest?.models_used ?? {})) {
-      const answered = Object.entries(versions).map(([v, n]) => `${v} ×${n.toLocaleString('en-US')}`).join(', ');
+      const answered = Object.entries(versions)
+        .map(([v, n]) => `${v} ×${n.toLocaleString('en-US')}`)
+        .join(', ');
       const u = stage.manifest?.usage;
       // Shown at 0% too: a run whose prompts never hit the cache should say so.
-      const cache = u && u.cachedInputTokens !== undefined ? ` · cache ${cacheHitRate(u.inputTokens, u.cachedInputTokens)}` : '';
+      const cache =
+        u && u.cachedInputTokens !== undefined ? ` · cache ${cacheHitRate(u.inputTokens, u.cachedInputTokens)}` : '';
       out.push({ stage: stageLabel(stage), text: `${requested} → ${answered}${cache}` });
     }
   }

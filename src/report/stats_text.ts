@@ -1,13 +1,28 @@
 // Renders a run as the plain-text block `make stats` prints: the stage table, funnel, pass rates, drops, notes.
 import type { RunData } from './collect.js';
-import { dropReasons, modelLines, NUMERIC_COLUMNS, percent, STAGE_COLUMNS, stageCells, stageLabel } from './stage_table.js';
+import {
+  dropReasons,
+  modelLines,
+  NUMERIC_COLUMNS,
+  percent,
+  STAGE_COLUMNS,
+  stageCells,
+  stageLabel,
+} from './stage_table.js';
 
 export function statsText(run: RunData): string {
   const out: string[] = [`${run.label} (${run.dir}/${run.prefix}*)`];
   const { rows, total } = stageCells(run);
-  out.push(...textTable([STAGE_COLUMNS, ...rows, total], NUMERIC_COLUMNS).map((line, i) => (i === rows.length + 1 ? rule(line) + '\n' + line : line)));
+  out.push(
+    ...textTable([STAGE_COLUMNS, ...rows, total], NUMERIC_COLUMNS).map((line, i) =>
+      i === rows.length + 1 ? rule(line) + '\n' + line : line,
+    ),
+  );
 
-  out.push('', `funnel: ${run.funnel.map((f) => `${f.count === undefined ? '–' : f.count.toLocaleString('en-US')} ${f.label}`).join(' → ')}`);
+  out.push(
+    '',
+    `funnel: ${run.funnel.map((f) => `${f.count === undefined ? '–' : f.count.toLocaleString('en-US')} ${f.label}`).join(' → ')}`,
+  );
 
   if (run.criteria.length) {
     out.push('', 'pass rates:');
@@ -17,7 +32,9 @@ export function statsText(run: RunData): string {
       const stage = run.stages.find((s) => s.n === c.stage)!;
       const head = c.stage === last ? '' : stageLabel(stage);
       last = c.stage;
-      out.push(`  ${head.padEnd(26)}${c.name.padEnd(width)}  ${`${c.passed}/${c.total}`.padStart(11)}  ${percent(c.passed, c.total).padStart(6)}`);
+      out.push(
+        `  ${head.padEnd(26)}${c.name.padEnd(width)}  ${`${c.passed}/${c.total}`.padStart(11)}  ${percent(c.passed, c.total).padStart(6)}`,
+      );
     }
   }
 
@@ -30,20 +47,31 @@ export function statsText(run: RunData): string {
   const drops = dropReasons(run);
   if (drops.length) {
     out.push('', 'dropped:');
-    for (const d of drops) out.push(`  ${d.stage.padEnd(26)}${d.count.toLocaleString('en-US').padStart(7)}  ${d.reason}`);
+    for (const d of drops)
+      out.push(`  ${d.stage.padEnd(26)}${d.count.toLocaleString('en-US').padStart(7)}  ${d.reason}`);
   }
 
   const notes = run.stages.flatMap((s) => s.notes.map((note) => `  ${stageLabel(s).padEnd(26)}${note}`));
   if (notes.length) out.push('', 'notes:', ...notes);
 
   const waiting = run.stages.filter((s) => s.status === 'not run');
-  out.push('', waiting.length ? `not run yet: ${waiting.map((s) => `${stageLabel(s)} (npx tsx ${s.script})`).join(', ')}` : 'all seven stages have run');
+  out.push(
+    '',
+    waiting.length
+      ? `not run yet: ${waiting.map((s) => `${stageLabel(s)} (npx tsx ${s.script})`).join(', ')}`
+      : 'all seven stages have run',
+  );
   return out.join('\n') + '\n';
 }
 
 function textTable(rows: string[][], numeric: boolean[]): string[] {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (numeric[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, c) => (numeric[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 function rule(line: string): string {

@@ -43,13 +43,22 @@ export function barChart(bars: Bar[], options: BarChartOptions): string {
   bars.forEach((bar, i) => {
     const y = top + i * rowHeight;
     const label = escapeHtml(shorten(bar.label, 24));
-    parts.push(`<g class="bar"><title>${escapeHtml(`${bar.label}: ${bar.text}${bar.targetText ? `, ${bar.targetText}` : ''}`)}</title>`);
+    parts.push(
+      `<g class="bar"><title>${escapeHtml(`${bar.label}: ${bar.text}${bar.targetText ? `, ${bar.targetText}` : ''}`)}</title>`,
+    );
     parts.push(`<text x="${LABEL_WIDTH - 8}" y="${y + 14}" text-anchor="end">${label}</text>`);
-    parts.push(`<rect class="actual" x="${LABEL_WIDTH}" y="${y + 3}" width="${length(bar.value).toFixed(1)}" height="14" rx="2" fill="${ACTUAL}"/>`);
+    parts.push(
+      `<rect class="actual" x="${LABEL_WIDTH}" y="${y + 3}" width="${length(bar.value).toFixed(1)}" height="14" rx="2" fill="${ACTUAL}"/>`,
+    );
     parts.push(`<text x="${LABEL_WIDTH + BAR_AREA + 8}" y="${y + 14}">${escapeHtml(bar.text)}</text>`);
     if (bar.target !== undefined) {
-      parts.push(`<rect class="target" x="${LABEL_WIDTH}" y="${y + 20}" width="${length(bar.target).toFixed(1)}" height="7" rx="2" fill="${TARGET}"/>`);
-      if (bar.targetText) parts.push(`<text class="muted" x="${LABEL_WIDTH + BAR_AREA + 8}" y="${y + 28}">${escapeHtml(bar.targetText)}</text>`);
+      parts.push(
+        `<rect class="target" x="${LABEL_WIDTH}" y="${y + 20}" width="${length(bar.target).toFixed(1)}" height="7" rx="2" fill="${TARGET}"/>`,
+      );
+      if (bar.targetText)
+        parts.push(
+          `<text class="muted" x="${LABEL_WIDTH + BAR_AREA + 8}" y="${y + 28}">${escapeHtml(bar.targetText)}</text>`,
+        );
     }
     parts.push('</g>');
   });
@@ -79,7 +88,10 @@ export function histogramBins(values: number[], from?: number): HistogramBin[] {
   return bins;
 }
 
-export function histogramChart(bins: HistogramBin[], options: { title: string; threshold?: number; xLabel: string }): string {
+export function histogramChart(
+  bins: HistogramBin[],
+  options: { title: string; threshold?: number; xLabel: string },
+): string {
   const height = 240;
   const left = 50;
   const bottom = 200;
@@ -101,9 +113,15 @@ export function histogramChart(bins: HistogramBin[], options: { title: string; t
     parts.push(
       `<rect class="bin" x="${(x + 1).toFixed(1)}" y="${(bottom - h).toFixed(1)}" width="${Math.max(1, w - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="${ACTUAL}"><title>${bin.from.toFixed(digits)}–${bin.to.toFixed(digits)}: ${bin.count}</title></rect>`,
     );
-    if (i % labelEvery === 0) parts.push(`<text x="${x.toFixed(1)}" y="${bottom + 16}" text-anchor="middle">${bin.from.toFixed(digits)}</text>`);
+    if (i % labelEvery === 0)
+      parts.push(
+        `<text x="${x.toFixed(1)}" y="${bottom + 16}" text-anchor="middle">${bin.from.toFixed(digits)}</text>`,
+      );
   });
-  if (bins.length) parts.push(`<text x="${left + plotWidth}" y="${bottom + 16}" text-anchor="middle">${bins[bins.length - 1]!.to.toFixed(digits)}</text>`);
+  if (bins.length)
+    parts.push(
+      `<text x="${left + plotWidth}" y="${bottom + 16}" text-anchor="middle">${bins[bins.length - 1]!.to.toFixed(digits)}</text>`,
+    );
   if (options.threshold !== undefined && bins.length) {
     const lo = bins[0]!.from;
     const hi = bins[bins.length - 1]!.to;

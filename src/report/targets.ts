@@ -26,12 +26,32 @@ function normalised(weights: Record<string | number, number>): Record<string, nu
  */
 export function sampledDimensions(domain: Domain): Dimension[] {
   return [
-    { key: 'persona', title: 'Persona', target: uniform(domain.personas.map((p) => p.name)), value: (m) => m.user_persona },
+    {
+      key: 'persona',
+      title: 'Persona',
+      target: uniform(domain.personas.map((p) => p.name)),
+      value: (m) => m.user_persona,
+    },
     { key: 'style', title: 'Style', target: uniform(STYLES), value: (m) => m.style },
     { key: 'emotion', title: 'User emotion', target: normalised(DISTRIBUTIONS.emotion), value: (m) => m.user_emotion },
-    { key: 'modality', title: 'Input modality', target: normalised(DISTRIBUTIONS.modality), value: (m) => m.input_modality },
-    { key: 'text_variation', title: 'Text variation', target: normalised(DISTRIBUTIONS.textVariation), value: (m) => m.text_variation },
+    {
+      key: 'modality',
+      title: 'Input modality',
+      target: normalised(DISTRIBUTIONS.modality),
+      value: (m) => m.input_modality,
+    },
+    {
+      key: 'text_variation',
+      title: 'Text variation',
+      target: normalised(DISTRIBUTIONS.textVariation),
+      value: (m) => m.text_variation,
+    },
     { key: 'turns', title: 'Turns', target: normalised(DISTRIBUTIONS.turns), value: (m) => String(m.num_turns) },
-    { key: 'system_prompt', title: 'System prompt', target: uniform(domain.systemPrompts.map((s) => s.name)), value: (m) => m.system_prompt },
+    {
+      key: 'system_prompt',
+      title: 'System prompt',
+      target: uniform(domain.systemPrompts.map((s) => s.name)),
+      value: (m) => m.system_prompt,
+    },
   ];
 }

@@ -5,7 +5,11 @@ import { z } from 'zod';
 import { iterateJsonl } from '../io/jsonl.js';
 
 /** One removed conversation; both indices are rows of the embedded file (stage 5's output). */
-export const RemovedDuplicate = z.object({ index: z.number().int().min(0), duplicate_of: z.number().int().min(0), similarity: z.number() });
+export const RemovedDuplicate = z.object({
+  index: z.number().int().min(0),
+  duplicate_of: z.number().int().min(0),
+  similarity: z.number(),
+});
 export type RemovedDuplicate = z.infer<typeof RemovedDuplicate>;
 
 export async function readDedupReport(file: string): Promise<RemovedDuplicate[] | undefined> {

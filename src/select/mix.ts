@@ -22,10 +22,11 @@ export function effectiveTargets(dimensions: MixDimension[], values: Array<Array
 
 export function mixCounts(dimensions: MixDimension[], rows: Array<Array<string | undefined>>): MixCounts {
   const out: MixCounts = Object.fromEntries(dimensions.map((d) => [d.key, {} as Record<string, number>]));
-  for (const row of rows) dimensions.forEach((d, k) => {
-    const v = row[k];
-    if (v !== undefined) out[d.key]![v] = (out[d.key]![v] ?? 0) + 1;
-  });
+  for (const row of rows)
+    dimensions.forEach((d, k) => {
+      const v = row[k];
+      if (v !== undefined) out[d.key]![v] = (out[d.key]![v] ?? 0) + 1;
+    });
   return out;
 }
 

@@ -17,7 +17,10 @@ export interface Candidate {
 /** Row numbers (into `candidates`) of the chosen K, in input order. */
 export function selectConversations(candidates: Candidate[], k: number, dimensions: MixDimension[]): number[] {
   if (k >= candidates.length) return candidates.map((_, i) => i);
-  const targets = effectiveTargets(dimensions, candidates.map((c) => c.mix));
+  const targets = effectiveTargets(
+    dimensions,
+    candidates.map((c) => c.mix),
+  );
   const mix = new MixState(targets);
   const chosen = new Set<number>();
   coverFacts(candidates, k, mix, chosen);
@@ -72,7 +75,9 @@ const TIE_POOL = 32;
 function coverFacts(candidates: Candidate[], k: number, mix: MixState, chosen: Set<number>): void {
   const covered = new Set<string>();
   const gainOf = (i: number) => candidates[i]!.facts.reduce((n, f) => n + (covered.has(f) ? 0 : 1), 0);
-  const heap = new Heap<{ i: number; gain: number }>((a, b) => b.gain - a.gain || candidates[a.i]!.crowd - candidates[b.i]!.crowd || a.i - b.i);
+  const heap = new Heap<{ i: number; gain: number }>(
+    (a, b) => b.gain - a.gain || candidates[a.i]!.crowd - candidates[b.i]!.crowd || a.i - b.i,
+  );
   candidates.forEach((_, i) => heap.push({ i, gain: new Set(candidates[i]!.facts).size }));
   while (chosen.size < k && heap.size) {
     const pool: Array<{ i: number; gain: number }> = [];
@@ -91,7 +96,13 @@ function coverFacts(candidates: Candidate[], k: number, mix: MixState, chosen: S
     let pick = pool[0]!;
     for (const e of pool) {
       const d = mix.gain(candidates[e.i]!.mix) - mix.gain(candidates[pick.i]!.mix);
-      if (d > 1e-9 || (Math.abs(d) <= 1e-9 && (candidates[e.i]!.crowd < candidates[pick.i]!.crowd || (candidates[e.i]!.crowd === candidates[pick.i]!.crowd && e.i < pick.i)))) pick = e;
+      if (
+        d > 1e-9 ||
+        (Math.abs(d) <= 1e-9 &&
+          (candidates[e.i]!.crowd < candidates[pick.i]!.crowd ||
+            (candidates[e.i]!.crowd === candidates[pick.i]!.crowd && e.i < pick.i)))
+      )
+        pick = e;
     }
     for (const e of pool) if (e !== pick) heap.push(e);
     chosen.add(pick.i);
@@ -123,7 +134,10 @@ function balanceMix(candidates: Candidate[], k: number, mix: MixState, chosen: S
       if (q.next >= q.rows.length) continue;
       const g = mix.gain(q.values);
       const head = q.rows[q.next]!;
-      if (g > bestGain + 1e-9 || (Math.abs(g - bestGain) <= 1e-9 && best && precedes(candidates, head, best.rows[best.next]!))) {
+      if (
+        g > bestGain + 1e-9 ||
+        (Math.abs(g - bestGain) <= 1e-9 && best && precedes(candidates, head, best.rows[best.next]!))
+      ) {
         best = q;
         bestGain = g;
       }

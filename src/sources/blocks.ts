@@ -24,7 +24,10 @@ function words(text: string): number {
 }
 
 function context(blocks: Block[], from: number, to: number, keepEnd: boolean): string {
-  const text = blocks.slice(Math.max(0, from), Math.max(0, to)).map((b) => b.text).join('\n');
+  const text = blocks
+    .slice(Math.max(0, from), Math.max(0, to))
+    .map((b) => b.text)
+    .join('\n');
   if (text.length <= CONTEXT_CHARS) return text;
   return keepEnd ? text.slice(-CONTEXT_CHARS) : text.slice(0, CONTEXT_CHARS);
 }

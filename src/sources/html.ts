@@ -5,10 +5,60 @@ import { Parser } from 'htmlparser2';
 import type { Block } from './blocks.js';
 
 // Whole subtrees that are not the page's text.
-const SKIP = new Set(['script', 'style', 'noscript', 'template', 'head', 'nav', 'footer', 'aside', 'form', 'svg', 'iframe', 'button', 'select', 'textarea', 'object', 'canvas', 'dialog', 'menu']);
+const SKIP = new Set([
+  'script',
+  'style',
+  'noscript',
+  'template',
+  'head',
+  'nav',
+  'footer',
+  'aside',
+  'form',
+  'svg',
+  'iframe',
+  'button',
+  'select',
+  'textarea',
+  'object',
+  'canvas',
+  'dialog',
+  'menu',
+]);
 const SKIP_ROLES = new Set(['navigation', 'banner', 'contentinfo', 'search', 'menu', 'menubar', 'dialog']);
 // Elements whose start or end ends the block being collected.
-const BREAK = new Set(['p', 'div', 'li', 'dt', 'dd', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'section', 'article', 'main', 'header', 'table', 'tr', 'ul', 'ol', 'dl', 'figure', 'figcaption', 'caption', 'address', 'br', 'hr', 'details', 'summary']);
+const BREAK = new Set([
+  'p',
+  'div',
+  'li',
+  'dt',
+  'dd',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'blockquote',
+  'pre',
+  'section',
+  'article',
+  'main',
+  'header',
+  'table',
+  'tr',
+  'ul',
+  'ol',
+  'dl',
+  'figure',
+  'figcaption',
+  'caption',
+  'address',
+  'br',
+  'hr',
+  'details',
+  'summary',
+]);
 const ITEM = new Set(['li', 'dt', 'dd']);
 const CELL = new Set(['td', 'th']);
 

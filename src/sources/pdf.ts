@@ -41,13 +41,16 @@ function pageLines(items: StructuredTextItem[], page: number): Omit<Line, 'numbe
     }
   }
   if (current) lines.push(current);
-  return lines.map(({ text, y, size }) => ({ text: text.replace(/\s+/g, ' ').trim(), y, size, page })).filter((l) => l.text);
+  return lines
+    .map(({ text, y, size }) => ({ text: text.replace(/\s+/g, ' ').trim(), y, size, page }))
+    .filter((l) => l.text);
 }
 
 /** The size most of the text is set in, weighted by characters. */
 function bodySize(lines: Line[]): number {
   const chars = new Map<number, number>();
-  for (const l of lines) chars.set(Math.round(l.size * 10) / 10, (chars.get(Math.round(l.size * 10) / 10) ?? 0) + l.text.length);
+  for (const l of lines)
+    chars.set(Math.round(l.size * 10) / 10, (chars.get(Math.round(l.size * 10) / 10) ?? 0) + l.text.length);
   return [...chars.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? 0;
 }
 
@@ -60,7 +63,9 @@ export function linesToBlocks(lines: Line[]): Block[] {
   const body = bodySize(lines);
   const isHeading = (l: Line) => l.size >= body * HEADING_RATIO && l.text.length <= 120 && !BULLET.test(l.text);
   // The largest heading type is level 1, the next level 2, and so on.
-  const headingSizes = [...new Set(lines.filter(isHeading).map((l) => Math.round(l.size * 10) / 10))].sort((a, b) => b - a);
+  const headingSizes = [...new Set(lines.filter(isHeading).map((l) => Math.round(l.size * 10) / 10))].sort(
+    (a, b) => b - a,
+  );
   const blocks: Block[] = [];
   let prev: Line | undefined;
   for (const line of lines) {
@@ -68,15 +73,34 @@ export function linesToBlocks(lines: Line[]): Block[] {
       const level = Math.min(6, headingSizes.indexOf(Math.round(line.size * 10) / 10) + 1);
       const last = blocks.at(-1);
       // A heading set on two lines is one heading.
-      if (last?.kind === 'heading' && last.level === level && prev && prev.page === line.page && prev.y - line.y < line.size * PARAGRAPH_GAP) last.text = join(last.text, line.text);
+      if (
+        last?.kind === 'heading' &&
+        last.level === level &&
+        prev &&
+        prev.page === line.page &&
+        prev.y - line.y < line.size * PARAGRAPH_GAP
+      )
+        last.text = join(last.text, line.text);
       else blocks.push({ kind: 'heading', text: line.text, line: line.number, level, page: line.page });
       prev = line;
       continue;
     }
     const last = blocks.at(-1);
-    const continues = last && last.kind !== 'heading' && prev && prev.page === line.page && !BULLET.test(line.text) && prev.y - line.y < Math.max(prev.size, line.size) * PARAGRAPH_GAP;
+    const continues =
+      last &&
+      last.kind !== 'heading' &&
+      prev &&
+      prev.page === line.page &&
+      !BULLET.test(line.text) &&
+      prev.y - line.y < Math.max(prev.size, line.size) * PARAGRAPH_GAP;
     if (continues) last.text = join(last.text, line.text);
-    else blocks.push({ kind: BULLET.test(line.text) ? 'item' : 'paragraph', text: line.text, line: line.number, page: line.page });
+    else
+      blocks.push({
+        kind: BULLET.test(line.text) ? 'item' : 'paragraph',
+        text: line.text,
+        line: line.number,
+        page: line.page,
+      });
     prev = line;
   }
   return blocks;

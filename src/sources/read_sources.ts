@@ -14,7 +14,16 @@ export type Format = 'markdown' | 'html' | 'pdf';
 export type OnBadFile = 'stop' | 'skip';
 export const ON_BAD_FILE = ['stop', 'skip'] as const;
 
-const EXTENSIONS: Record<string, Format> = { '.md': 'markdown', '.markdown': 'markdown', '.txt': 'markdown', '.text': 'markdown', '.html': 'html', '.htm': 'html', '.xhtml': 'html', '.pdf': 'pdf' };
+const EXTENSIONS: Record<string, Format> = {
+  '.md': 'markdown',
+  '.markdown': 'markdown',
+  '.txt': 'markdown',
+  '.text': 'markdown',
+  '.html': 'html',
+  '.htm': 'html',
+  '.xhtml': 'html',
+  '.pdf': 'pdf',
+};
 
 export interface SourceFile {
   file: string;
@@ -47,7 +56,9 @@ export interface ReadOptions {
 function expand(inputs: string[], bad: Array<[string, string]>, note: (line: string) => void): string[] {
   const files: string[] = [];
   const walk = (dir: string, ignored: string[]) => {
-    const names = readdirSync(dir).filter((n) => !n.startsWith('.')).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const names = readdirSync(dir)
+      .filter((n) => !n.startsWith('.'))
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     for (const name of names) {
       const path = join(dir, name);
       if (statSync(path).isDirectory()) walk(path, ignored);
@@ -67,7 +78,10 @@ function expand(inputs: string[], bad: Array<[string, string]>, note: (line: str
     const before = files.length;
     const ignored: string[] = [];
     walk(input, ignored);
-    if (ignored.length) note(`${input}: ignored ${ignored.length} file${ignored.length > 1 ? 's' : ''} that are not markdown, text, HTML or PDF (${ignored.slice(0, 3).join(', ')}${ignored.length > 3 ? ', …' : ''})`);
+    if (ignored.length)
+      note(
+        `${input}: ignored ${ignored.length} file${ignored.length > 1 ? 's' : ''} that are not markdown, text, HTML or PDF (${ignored.slice(0, 3).join(', ')}${ignored.length > 3 ? ', …' : ''})`,
+      );
     if (files.length === before) bad.push([input, 'no markdown, text, HTML or PDF file in this folder']);
   }
   return [...new Set(files)];
@@ -91,7 +105,8 @@ function decodeFile(bytes: Buffer, file: string): string {
 
 function fromBlocks(blocks: Block[], what: string): { chunks: Chunk[]; text: string; asOf?: number } {
   const chunks = blocksToChunks(blocks);
-  if (!chunks.length) throw new BadSourceFileError(`no paragraph or list item of ${MIN_WORDS} words or more in ${what}`);
+  if (!chunks.length)
+    throw new BadSourceFileError(`no paragraph or list item of ${MIN_WORDS} words or more in ${what}`);
   const texts = blocks.map((b) => b.text);
   return { chunks, text: texts.join('\n'), asOf: asOfYearOfLines(texts) };
 }
@@ -101,7 +116,10 @@ async function readOne(file: string): Promise<SourceFile> {
   try {
     bytes = readFileSync(file);
   } catch (error) {
-    throw new BadSourceFileError(`cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    throw new BadSourceFileError(
+      `cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      { cause: error },
+    );
   }
   const format = formatOf(file, bytes);
   let read: { chunks: Chunk[]; text: string; asOf?: number };
@@ -111,7 +129,12 @@ async function readOne(file: string): Promise<SourceFile> {
       blocks = await pdfBlocks(new Uint8Array(bytes));
     } catch (error) {
       const name = (error as Error).name;
-      throw new BadSourceFileError(name === 'PasswordException' ? 'the PDF is encrypted (save an unprotected copy)' : `not a PDF that can be read (${(error as Error).message.split('\n')[0]})`, { cause: error });
+      throw new BadSourceFileError(
+        name === 'PasswordException'
+          ? 'the PDF is encrypted (save an unprotected copy)'
+          : `not a PDF that can be read (${(error as Error).message.split('\n')[0]})`,
+        { cause: error },
+      );
     }
     if (!blocks.length) throw new BadSourceFileError('the PDF has no text layer (a scanned PDF needs OCR first)');
     read = fromBlocks(blocks, 'its text layer');
@@ -121,12 +144,17 @@ async function readOne(file: string): Promise<SourceFile> {
     if (format === 'html') read = fromBlocks(htmlBlocks(text), "the page's main text");
     else {
       const chunks = chunkMarkdown(text);
-      if (!chunks.length) throw new BadSourceFileError(`no chunkable line (expected lines starting with * or -, or longer than ${LONG_LINE} characters; a # heading is a section, not a fact)`);
+      if (!chunks.length)
+        throw new BadSourceFileError(
+          `no chunkable line (expected lines starting with * or -, or longer than ${LONG_LINE} characters; a # heading is a section, not a fact)`,
+        );
       read = { chunks, text, asOf: asOfYear(text) };
     }
   }
   // A chunk over the input budget is split at sentence ends (or refused): one pasted dump is not one huge prompt.
-  const chunks = read.chunks.flatMap((c) => fitChunk(c, file)).map((c) => ({ ...c, source_file: file, source_location: c.source_location ?? `line ${c.line}` }));
+  const chunks = read.chunks
+    .flatMap((c) => fitChunk(c, file))
+    .map((c) => ({ ...c, source_file: file, source_location: c.source_location ?? `line ${c.line}` }));
   return { file, format, chunks, text: read.text, ...(read.asOf !== undefined ? { asOf: read.asOf } : {}) };
 }
 
@@ -146,9 +174,12 @@ export async function readSources(inputs: string[], options: ReadOptions = {}): 
   }
   const several = inputs.length > 1 || paths.length > 1;
   if (bad.length && onBadFile === 'stop') {
-    if (bad.length === 1) throw new InputError(`${bad[0]![0]}: ${bad[0]![1]}${several ? ' (--on-bad-file skip goes on without it)' : ''}`);
+    if (bad.length === 1)
+      throw new InputError(`${bad[0]![0]}: ${bad[0]![1]}${several ? ' (--on-bad-file skip goes on without it)' : ''}`);
     for (const [file, why] of bad) note(`${file}: ${why}`);
-    throw new InputError(`${bad.length} input files cannot be read (each named above); fix them or pass --on-bad-file skip`);
+    throw new InputError(
+      `${bad.length} input files cannot be read (each named above); fix them or pass --on-bad-file skip`,
+    );
   }
   for (const [file, why] of bad) note(`skipped ${file}: ${why}`);
   if (!files.length) throw new InputError(`${inputs.join(', ')}: no readable facts (every input file was skipped)`);

@@ -23,28 +23,57 @@ export type OutputTokens = number | ((i: number) => number);
  * Input is measured: the prompt each call would send, four characters a token, as providers bill English text.
  * Output cannot be measured before the model writes it: it is a typical answer's size (src/output_estimate.ts).
  */
-export function estimateCalls(calls: Array<{ request: ChatRequest }>, outputTokens: OutputTokens, model: string, batch = false): DryRunEstimate {
+export function estimateCalls(
+  calls: Array<{ request: ChatRequest }>,
+  outputTokens: OutputTokens,
+  model: string,
+  batch = false,
+): DryRunEstimate {
   const inputTokens = calls.reduce((n, c) => n + tokensOf([c.request.system ?? '', c.request.prompt]), 0);
-  const answers = typeof outputTokens === 'number' ? calls.length * outputTokens : calls.reduce((n, _, i) => n + outputTokens(i), 0);
-  const output = answers + calls.reduce((n, c) => n + (c.request.thinking ? TYPICAL_THINKING_TOKENS[c.request.thinking] : 0), 0);
+  const answers =
+    typeof outputTokens === 'number' ? calls.length * outputTokens : calls.reduce((n, _, i) => n + outputTokens(i), 0);
+  const output =
+    answers + calls.reduce((n, c) => n + (c.request.thinking ? TYPICAL_THINKING_TOKENS[c.request.thinking] : 0), 0);
   return { calls: calls.length, inputTokens, outputTokens: output, costUsd: costOf(model, inputTokens, output, batch) };
 }
 
-export function printDryRun(stage: string, provider: Provider, model: string, calls: Array<{ request: ChatRequest }>, estimate: DryRunEstimate, reused: number, batch = false, repeated = 0): void {
+export function printDryRun(
+  stage: string,
+  provider: Provider,
+  model: string,
+  calls: Array<{ request: ChatRequest }>,
+  estimate: DryRunEstimate,
+  reused: number,
+  batch = false,
+  repeated = 0,
+): void {
   const cost = estimate.costUsd === undefined ? 'unknown (model not in the price table)' : formatUsd(estimate.costUsd);
   process.stdout.write(
     `${stage} (dry run, no API call): ${estimate.calls} calls to ${provider} ${model}` +
       (reused ? ` (${reused} more already finished, reused)` : '') +
-      (repeated ? ` (${repeated} repeated ${repeated === 1 ? 'row asks' : 'rows ask'} the same as an earlier one: asked once)` : '') +
+      (repeated
+        ? ` (${repeated} repeated ${repeated === 1 ? 'row asks' : 'rows ask'} the same as an earlier one: asked once)`
+        : '') +
       ` · ~${formatTokens(estimate.inputTokens)} input + ~${formatTokens(estimate.outputTokens)} output tokens · ~${cost}${batch ? ' at the batch price (half)' : ''}\n` +
       `  (input measured from the prompts; output assumes answers of typical length; retries would add to both)\n`,
   );
   const first = calls[0];
-  if (first) process.stdout.write(`--- first prompt ---\n${first.request.system ? `[system] ${first.request.system}\n\n` : ''}${first.request.prompt}\n--- end ---\n`);
+  if (first)
+    process.stdout.write(
+      `--- first prompt ---\n${first.request.system ? `[system] ${first.request.system}\n\n` : ''}${first.request.prompt}\n--- end ---\n`,
+    );
 }
 
 /** Prints the dry-run report for a stage's calls, leaving out those an earlier run already finished. */
-export function dryRun<T>(stage: string, provider: Provider, model: string, artifact: string, calls: Array<StructuredCall<T>>, outputTokens: OutputTokens, options: { batch?: boolean; fresh?: boolean } = {}): DryRunEstimate {
+export function dryRun<T>(
+  stage: string,
+  provider: Provider,
+  model: string,
+  artifact: string,
+  calls: Array<StructuredCall<T>>,
+  outputTokens: OutputTokens,
+  options: { batch?: boolean; fresh?: boolean } = {},
+): DryRunEstimate {
   const { batch = false, fresh = false } = options;
   // With --fresh the real run redoes everything, so the estimate must not subtract what an earlier run saved.
   const saved = fresh ? undefined : new Checkpoint(checkpointPath(artifact));
@@ -62,7 +91,21 @@ export function dryRun<T>(stage: string, provider: Provider, model: string, arti
   });
   const repeated = calls.length - seen.size;
   const perCall = typeof outputTokens === 'number' ? outputTokens : (k: number) => outputTokens(todo[k]!);
-  const estimate = estimateCalls(todo.map((i) => calls[i]!), perCall, model, batch);
-  printDryRun(stage, provider, model, todo.map((i) => calls[i]!), estimate, reused, batch, repeated);
+  const estimate = estimateCalls(
+    todo.map((i) => calls[i]!),
+    perCall,
+    model,
+    batch,
+  );
+  printDryRun(
+    stage,
+    provider,
+    model,
+    todo.map((i) => calls[i]!),
+    estimate,
+    reused,
+    batch,
+    repeated,
+  );
   return estimate;
 }

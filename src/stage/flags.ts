@@ -3,7 +3,14 @@ import type { FlagSpec } from '../cli.js';
 import { EMBEDDING, STAGES, type LlmStageDefaults, type ThinkingLevel } from '../config.js';
 import { env } from '../env.js';
 import { UsageError } from '../errors.js';
-import { DEFAULT_CHAT_PROVIDER, isProvider, PROVIDER_CHOICES, PROVIDER_NAMES, PROVIDERS, type Provider } from '../llm/providers.js';
+import {
+  DEFAULT_CHAT_PROVIDER,
+  isProvider,
+  PROVIDER_CHOICES,
+  PROVIDER_NAMES,
+  PROVIDERS,
+  type Provider,
+} from '../llm/providers.js';
 
 export function ioFlags(input: string, output: string) {
   return {
@@ -13,7 +20,9 @@ export function ioFlags(input: string, output: string) {
 }
 
 export function concurrencyFlag(defaultValue: number) {
-  return { concurrency: { kind: 'int', help: 'most requests in flight at once', default: defaultValue, min: 1 } } satisfies Record<string, FlagSpec>;
+  return {
+    concurrency: { kind: 'int', help: 'most requests in flight at once', default: defaultValue, min: 1 },
+  } satisfies Record<string, FlagSpec>;
 }
 
 export const RUN_FLAGS = {
@@ -27,15 +36,42 @@ export const QUIET_FLAG = {
 } satisfies Record<string, FlagSpec>;
 
 export const LLM_FLAGS = {
-  provider: { kind: 'string', help: `${PROVIDER_CHOICES} (default: $LLM_PROVIDER, else gemini)`, choices: PROVIDER_NAMES },
-  model: { kind: 'string', value: 'NAME', help: "model name (default: $MODEL_<STAGE>, else the stage's default for the provider)" },
-  thinking: { kind: 'string', help: "thinking level on Gemini, reasoning effort on OpenAI reasoning models (default: the stage's, see README)", choices: ['minimal', 'low', 'medium', 'high'] },
+  provider: {
+    kind: 'string',
+    help: `${PROVIDER_CHOICES} (default: $LLM_PROVIDER, else gemini)`,
+    choices: PROVIDER_NAMES,
+  },
+  model: {
+    kind: 'string',
+    value: 'NAME',
+    help: "model name (default: $MODEL_<STAGE>, else the stage's default for the provider)",
+  },
+  thinking: {
+    kind: 'string',
+    help: "thinking level on Gemini, reasoning effort on OpenAI reasoning models (default: the stage's, see README)",
+    choices: ['minimal', 'low', 'medium', 'high'],
+  },
   rpm: { kind: 'int', help: 'requests per minute at most (your quota)', min: 1 },
   tpm: { kind: 'int', help: 'tokens per minute at most (your quota)', min: 1 },
-  'max-failure-rate': { kind: 'number', help: 'share of items that may fail before the exit code says so', default: 0, min: 0, max: 1 },
-  'dry-run': { kind: 'boolean', help: 'make no API call: print the calls, estimated tokens and cost, and the first prompt' },
-  batch: { kind: 'boolean', help: 'send the requests as provider batch jobs: half the price, answers within 24 h (usually minutes)' },
-  domain: { kind: 'string', help: 'domain JSON overriding the company, personas and system prompts (default data/domain.json if present)' },
+  'max-failure-rate': {
+    kind: 'number',
+    help: 'share of items that may fail before the exit code says so',
+    default: 0,
+    min: 0,
+    max: 1,
+  },
+  'dry-run': {
+    kind: 'boolean',
+    help: 'make no API call: print the calls, estimated tokens and cost, and the first prompt',
+  },
+  batch: {
+    kind: 'boolean',
+    help: 'send the requests as provider batch jobs: half the price, answers within 24 h (usually minutes)',
+  },
+  domain: {
+    kind: 'string',
+    help: 'domain JSON overriding the company, personas and system prompts (default data/domain.json if present)',
+  },
 } satisfies Record<string, FlagSpec>;
 
 /** The flags every LLM stage ends with: --concurrency (the stage's default), the model and run flags. */
@@ -46,7 +82,8 @@ export function llmStageFlags(defaults: LlmStageDefaults) {
 /** The flag, else LLM_PROVIDER, else the stage's own default (gemini for chat, openai for embeddings as the original). */
 export function resolveProvider(flag: string | undefined, fallback: Provider = DEFAULT_CHAT_PROVIDER): Provider {
   const value = flag ?? env('LLM_PROVIDER') ?? fallback;
-  if (!isProvider(value)) throw new UsageError(`Expected LLM_PROVIDER to be ${PROVIDER_CHOICES}, got ${JSON.stringify(value)}`);
+  if (!isProvider(value))
+    throw new UsageError(`Expected LLM_PROVIDER to be ${PROVIDER_CHOICES}, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -64,7 +101,12 @@ export function resolveEmbeddingModel(provider: Provider, flag: string | undefin
  * The thinking level a stage sends: --thinking, else the stage's default ('lowest' = the least the model accepts).
  * A level the model is known to reject is a usage error now, not a 400 on the first call.
  */
-export function resolveThinking(defaults: LlmStageDefaults, provider: Provider, model: string, flag: string | undefined): ThinkingLevel {
+export function resolveThinking(
+  defaults: LlmStageDefaults,
+  provider: Provider,
+  model: string,
+  flag: string | undefined,
+): ThinkingLevel {
   const wanted = (flag as ThinkingLevel | undefined) ?? defaults.thinking;
   const level = PROVIDERS[provider].thinking(model, wanted);
   if (typeof level !== 'string') throw new UsageError(level.error);

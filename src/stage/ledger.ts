@@ -17,7 +17,10 @@ export class FailureLedger {
   readonly records: FailureRecord[] = [];
   private failedUnits = 0;
 
-  constructor(readonly stage: string, readonly file: string) {}
+  constructor(
+    readonly stage: string,
+    readonly file: string,
+  ) {}
 
   /** Failed items, in the unit the stage counts (`units` per task: a chunk's 3 pairs, a batch of embeddings). */
   get failed(): number {
@@ -39,7 +42,10 @@ export class FailureLedger {
   topFailure(): string {
     const byClass: Record<string, number> = {};
     for (const f of this.records) byClass[f.error_class] = (byClass[f.error_class] ?? 0) + 1;
-    return Object.entries(byClass).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ×${v}`).join(', ');
+    return Object.entries(byClass)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ×${v}`)
+      .join(', ');
   }
 
   /** At the end of a complete run: the ledger is this run's failures, or no file when there were none. */

@@ -30,12 +30,22 @@ export interface LlmSettings {
   client?: ChatProvider;
 }
 
-export function resolveLlmSettings(key: LlmStageKey, flags: { provider?: string; model?: string; thinking?: string; domain?: string }): LlmSettings {
+export function resolveLlmSettings(
+  key: LlmStageKey,
+  flags: { provider?: string; model?: string; thinking?: string; domain?: string },
+): LlmSettings {
   const defaults = STAGES[key];
   const provider = resolveProvider(flags.provider);
   const model = resolveModel(defaults, provider, flags.model);
   const thinking = resolveThinking(defaults, provider, model, flags.thinking);
-  return { key, provider, model, thinking, temperature: defaults.temperature, domain: loadDomain(flags.domain, DEFAULT_DOMAIN) };
+  return {
+    key,
+    provider,
+    model,
+    thinking,
+    temperature: defaults.temperature,
+    domain: loadDomain(flags.domain, DEFAULT_DOMAIN),
+  };
 }
 
 /** One structured call: the prompt, the schema the answer must match, and a rule the schema cannot express. */
@@ -117,7 +127,10 @@ export function openLlmStage(flags: LlmStageFlags, setup: LlmStageSetup): LlmSta
     maxFailureRate: flags['max-failure-rate'],
     batch: flags.batch,
   });
-  if (proof) run.log(`${setup.stage}: starting at concurrency ${Math.min(proof.concurrency, flags.concurrency)}, reached by ${proof.manifest} on ${setup.provider} ${setup.model}`);
+  if (proof)
+    run.log(
+      `${setup.stage}: starting at concurrency ${Math.min(proof.concurrency, flags.concurrency)}, reached by ${proof.manifest} on ${setup.provider} ${setup.model}`,
+    );
   return { run, llm, mode: flags.batch ? 'batch jobs' : `concurrency ${flags.concurrency}` };
 }
 
@@ -134,16 +147,27 @@ export async function runLlmCalls<T>(
   options: { batch?: boolean; unitsPerCall?: number } = {},
 ): Promise<{ results: Array<T | undefined>; manifest: Record<string, unknown> }> {
   const { run, llm } = stage;
-  warnTpmBelowOneRequest(run, calls.map((c) => c.call.request));
+  warnTpmBelowOneRequest(
+    run,
+    calls.map((c) => c.call.request),
+  );
   // Asked once per model before the first paid call (and before any batch job): a retired model costs nothing. A
   // run whose answers are all saved pays nothing and asks nothing, not even the free look-up.
   // Saved answers pass the check a fresh answer gets (schema, then the stage's rule), or are asked again.
-  run.checkpoint.recheck(calls.map(({ call }) => ({ key: requestKey(llm.name, call.request), problem: (stored) => void checked(call, stored) })));
+  run.checkpoint.recheck(
+    calls.map(({ call }) => ({
+      key: requestKey(llm.name, call.request),
+      problem: (stored) => void checked(call, stored),
+    })),
+  );
   const pending = calls.filter((c) => !run.checkpoint.has(requestKey(llm.name, c.call.request)));
   for (const model of new Set(pending.map((c) => c.call.request.model))) await llm.checkModel?.(model);
   const batch = options.batch ? await runBatch(run, provider, calls) : undefined;
   const tasks = batch?.tasks ?? calls.map((c) => llmTask(run, llm, c.id, c.call));
-  const results = await run.runTasks(label, options.unitsPerCall ? tasks.map((t) => ({ ...t, units: options.unitsPerCall })) : tasks);
+  const results = await run.runTasks(
+    label,
+    options.unitsPerCall ? tasks.map((t) => ({ ...t, units: options.unitsPerCall })) : tasks,
+  );
   return { results, manifest: { ...batch?.manifest } };
 }
 
@@ -156,7 +180,9 @@ function warnTpmBelowOneRequest(run: StageRun, requests: ChatRequest[]): void {
   if (!tpm || run.options.batch) return;
   const largest = requests.reduce((n, r) => Math.max(n, estimatedTokens(r)), 0);
   if (largest <= tpm) return;
-  process.stderr.write(`warning: --tpm ${tpm} is below one request's estimated ${largest} tokens: such a request goes alone once a minute (raise --tpm to your quota, or leave it out)\n`);
+  process.stderr.write(
+    `warning: --tpm ${tpm} is below one request's estimated ${largest} tokens: such a request goes alone once a minute (raise --tpm to your quota, or leave it out)\n`,
+  );
 }
 
 /** What a stage adds to its settings: where it reads and writes, what it counts, what its opening line says. */
@@ -183,17 +209,45 @@ export interface LlmStageRun<T> {
  * The skeleton of an LLM stage once its calls are built: with --dry-run, the estimate and nothing else (undefined:
  * the stage exits 0); otherwise the stage opened, its opening line logged and its calls run.
  */
-export async function runLlmStage<T>(flags: LlmStageFlags, llm: LlmSettings, calls: Array<{ id: string; call: StructuredCall<T> }>, plan: LlmStagePlan): Promise<LlmStageRun<T> | undefined> {
+export async function runLlmStage<T>(
+  flags: LlmStageFlags,
+  llm: LlmSettings,
+  calls: Array<{ id: string; call: StructuredCall<T> }>,
+  plan: LlmStagePlan,
+): Promise<LlmStageRun<T> | undefined> {
   const { key, provider, model } = llm;
   const name = llmStageName(key);
   if (flags['dry-run']) {
-    dryRun(name, provider, model, plan.artifact, calls.map((c) => c.call), plan.outputTokens, { batch: flags.batch, fresh: flags.fresh });
+    dryRun(
+      name,
+      provider,
+      model,
+      plan.artifact,
+      calls.map((c) => c.call),
+      plan.outputTokens,
+      { batch: flags.batch, fresh: flags.fresh },
+    );
     return undefined;
   }
   const { artifact, inputs, outputs, settings } = plan;
-  const stage = openLlmStage(flags, { stage: name, why: STAGES[key].why, artifact, inputs, outputs, settings, provider, model, temperature: llm.temperature, thinking: llm.thinking, client: llm.client });
+  const stage = openLlmStage(flags, {
+    stage: name,
+    why: STAGES[key].why,
+    artifact,
+    inputs,
+    outputs,
+    settings,
+    provider,
+    model,
+    temperature: llm.temperature,
+    thinking: llm.thinking,
+    client: llm.client,
+  });
   stage.run.setRead(plan.read);
   stage.run.log(`${name}: ${plan.opening(stage.mode)}`);
-  const { results, manifest } = await runLlmCalls(stage, key, provider, calls, { batch: flags.batch, unitsPerCall: plan.unitsPerCall });
+  const { results, manifest } = await runLlmCalls(stage, key, provider, calls, {
+    batch: flags.batch,
+    unitsPerCall: plan.unitsPerCall,
+  });
   return { run: stage.run, results, manifest };
 }

@@ -53,11 +53,20 @@ export const OUTPUT_TOKENS = {
       categories: Array.from({ length: 1 + ((i + 1) % 2) }, () => text(TYPICAL_CHARS.category)),
     })),
   }),
-  validate: answerTokens({ uses_source_fact: true, realistic_question: true, sensible_answer: true, feedback: text(TYPICAL_CHARS.validationFeedback) }),
+  validate: answerTokens({
+    uses_source_fact: true,
+    realistic_question: true,
+    sensible_answer: true,
+    feedback: text(TYPICAL_CHARS.validationFeedback),
+  }),
   /** One verdict per assistant turn (supported, with an empty claim: the usual case), then the rubric. */
   judge: (turns: number) =>
     answerTokens({
-      assistant_turns: Array.from({ length: turns }, (_, i) => ({ turn: i + 1, supported: true, unsupported_claim: '' })),
+      assistant_turns: Array.from({ length: turns }, (_, i) => ({
+        turn: i + 1,
+        supported: true,
+        unsupported_claim: '',
+      })),
       natural_conversation: true,
       on_topic: true,
       adds_value: true,

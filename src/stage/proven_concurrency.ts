@@ -33,7 +33,12 @@ export interface Proof {
  * stage's inputs…) written by a stage that called the same provider and model recently, and the concurrency its
  * limiter had reached when it finished. Unreadable manifests are skipped: this only saves a ramp.
  */
-export function provenConcurrency(inputs: string[], provider: string, model: string, now = Date.now()): Proof | undefined {
+export function provenConcurrency(
+  inputs: string[],
+  provider: string,
+  model: string,
+  now = Date.now(),
+): Proof | undefined {
   const seen = new Set<string>();
   let frontier = inputs;
   for (let depth = 0; depth < MAX_DEPTH && frontier.length; depth++) {

@@ -61,14 +61,20 @@ export class StageRun {
     const extra = Object.entries(options.outputs ?? {}).map(([flag, path]): StageFile => ({ path, role: `--${flag}` }));
     const checkpointFile = checkpointPath(artifact);
     // Everything this stage will write, checked before any work so a wrong path costs no call.
-    checkStageFiles(options.inputs.map((path) => ({ path, role: 'the input' })), [
-      { path: artifact, role: '--output' },
-      ...extra,
-      { path: checkpointFile, role: 'the checkpoint of --output' },
-      { path: this.errorsFile, role: 'the errors file of --output' },
-      { path: manifestPath(artifact), role: 'the manifest of --output' },
-      ...[artifact, ...extra.map((e) => e.path)].map((path) => ({ path: lockPath(path), role: `the lock of ${path}` })),
-    ]);
+    checkStageFiles(
+      options.inputs.map((path) => ({ path, role: 'the input' })),
+      [
+        { path: artifact, role: '--output' },
+        ...extra,
+        { path: checkpointFile, role: 'the checkpoint of --output' },
+        { path: this.errorsFile, role: 'the errors file of --output' },
+        { path: manifestPath(artifact), role: 'the manifest of --output' },
+        ...[artifact, ...extra.map((e) => e.path)].map((path) => ({
+          path: lockPath(path),
+          role: `the lock of ${path}`,
+        })),
+      ],
+    );
     this.extraOutputs.push(...extra.map((e) => e.path));
     for (const path of [artifact, ...extra.map((e) => e.path)]) {
       try {
@@ -78,7 +84,13 @@ export class StageRun {
         throw error;
       }
     }
-    this.limiter = new AdaptiveLimiter({ max: options.concurrency, rpm: options.rpm, tpm: options.tpm, slowStart: true, startAt: options.startConcurrency });
+    this.limiter = new AdaptiveLimiter({
+      max: options.concurrency,
+      rpm: options.rpm,
+      tpm: options.tpm,
+      slowStart: true,
+      startAt: options.startConcurrency,
+    });
     this.meter = new UsageMeter(options.batch, traceUsage);
     try {
       this.checkpoint = new Checkpoint(checkpointFile, options.fresh);
@@ -185,7 +197,16 @@ export class StageRun {
    * throws; otherwise the results come back in task order, undefined for failed items.
    */
   async runTasks<R>(label: string, tasks: Task<R>[], options: RunTasksOptions<R> = {}): Promise<Array<R | undefined>> {
-    const context = { ...this.options, checkpoint: this.checkpoint, limiter: this.limiter, meter: this.meter, counts: this.tally, ledger: this.ledger, stop: this.stop, log: (m: string) => this.log(m) };
+    const context = {
+      ...this.options,
+      checkpoint: this.checkpoint,
+      limiter: this.limiter,
+      meter: this.meter,
+      counts: this.tally,
+      ledger: this.ledger,
+      stop: this.stop,
+      log: (m: string) => this.log(m),
+    };
     const results = await this.span.within(() => runTasks(context, label, tasks, options));
     const fatal = this.stop.fatal;
     if (fatal) {
@@ -210,7 +231,19 @@ export class StageRun {
     const t = this.meter.totals;
     const c = this.counts;
     const filtered = Object.fromEntries(Object.entries(c.filtered).map(([k, v]) => [`filtered.${k}`, v]));
-    return { read: c.read, written: c.written, failed: this.failed, reused: c.reused, retries: c.retries, ...filtered, calls: t.calls, input_tokens: t.inputTokens, output_tokens: t.outputTokens, cached_input_tokens: t.cachedInputTokens, cost_usd: t.costUsd };
+    return {
+      read: c.read,
+      written: c.written,
+      failed: this.failed,
+      reused: c.reused,
+      retries: c.retries,
+      ...filtered,
+      calls: t.calls,
+      input_tokens: t.inputTokens,
+      output_tokens: t.outputTokens,
+      cached_input_tokens: t.cachedInputTokens,
+      cost_usd: t.costUsd,
+    };
   }
 
   /** Writes the errors file and manifest, prints the summary; returns the exit code. */
@@ -222,7 +255,13 @@ export class StageRun {
     const counts = this.counts;
     const { stage, artifact, inputs, settings } = this.options;
     writeManifest({
-      stage, artifact, inputs, settings, counts, extra, seconds,
+      stage,
+      artifact,
+      inputs,
+      settings,
+      counts,
+      extra,
+      seconds,
       outputs: [artifact, ...this.extraOutputs],
       started: this.started,
       reasked: this.checkpoint.rejected,

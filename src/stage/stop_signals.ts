@@ -20,7 +20,10 @@ export class StopSignals {
   private firstAt: number | undefined;
   private readonly listener = () => this.received();
 
-  constructor(private readonly handlers: PressHandlers, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly handlers: PressHandlers,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** True once the first press arrived. */
   get pressed(): boolean {

@@ -13,12 +13,18 @@ export class StageStop {
   private readonly hard = new AbortController();
   private readonly soft = new AbortController();
   private fatalError: Error | undefined;
-  private readonly presses = new StopSignals({ first: () => this.stopTakingWork(), again: () => this.hard.abort(new Error('interrupted')) });
+  private readonly presses = new StopSignals({
+    first: () => this.stopTakingWork(),
+    again: () => this.hard.abort(new Error('interrupted')),
+  });
   /** How long calls in flight may finish after the first Ctrl-C; read up front so a bad value fails at the start. */
   private readonly graceMs = envInt('STOP_GRACE_MS', 15_000);
 
   /** `noCalls`: a stage without calls (6, 7) has nothing to wait for, so the first press stops it before it writes. */
-  constructor(private readonly artifact: string, private readonly noCalls = false) {
+  constructor(
+    private readonly artifact: string,
+    private readonly noCalls = false,
+  ) {
     this.signal = this.hard.signal;
     this.admit = this.soft.signal;
     // Every call in flight listens on these two signals (AbortSignal.any, the limiter's queue): no leak, just many.
@@ -64,14 +70,18 @@ export class StageStop {
       this.hard.abort(new Error('interrupted'));
       return;
     }
-    process.stderr.write('\nStopping: no new work is started; waiting for calls in flight (Ctrl-C again to stop now)…\n');
+    process.stderr.write(
+      '\nStopping: no new work is started; waiting for calls in flight (Ctrl-C again to stop now)…\n',
+    );
     this.soft.abort(new Error('interrupted'));
     setTimeout(() => this.hard.abort(new Error('interrupted')), this.graceMs).unref();
   }
 
   /** What a stage without calls throws once stopped. */
   private interruption(): InterruptedError {
-    return new InterruptedError(`interrupted: nothing was written; ${this.artifact} is as it was — run the same command again`);
+    return new InterruptedError(
+      `interrupted: nothing was written; ${this.artifact} is as it was — run the same command again`,
+    );
   }
 
   /**

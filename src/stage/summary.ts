@@ -73,7 +73,9 @@ export function writeManifest(m: ManifestInput): void {
   const manifest = {
     stage: m.stage,
     // The settings' model, and any other model the stage was billed for.
-    models: [...new Set([m.settings.model, ...Object.keys(m.meter.byModel)].filter((x): x is string => typeof x === 'string'))],
+    models: [
+      ...new Set([m.settings.model, ...Object.keys(m.meter.byModel)].filter((x): x is string => typeof x === 'string')),
+    ],
     // Requested model → the concrete versions the service said answered, with call counts.
     models_used: m.meter.modelsUsed,
     started_at: m.started.toISOString(),
@@ -81,7 +83,15 @@ export function writeManifest(m: ManifestInput): void {
     inputs: m.inputs,
     outputs: m.outputs,
     settings: m.settings,
-    counts: { read: m.counts.read, written: m.counts.written, failed: m.ledger.failed, filtered: m.counts.filtered, reused: m.counts.reused, reasked: m.reasked, retries: m.counts.retries },
+    counts: {
+      read: m.counts.read,
+      written: m.counts.written,
+      failed: m.ledger.failed,
+      filtered: m.counts.filtered,
+      reused: m.counts.reused,
+      reasked: m.reasked,
+      retries: m.counts.retries,
+    },
     usage: { ...totals, by_model: m.meter.byModel, unpriced_models: [...m.meter.unpriced] },
     errors_file: m.ledger.records.length ? m.ledger.file : null,
     ...(m.reachedConcurrency !== undefined ? { limiter: { reached_concurrency: m.reachedConcurrency } } : {}),
@@ -91,11 +101,20 @@ export function writeManifest(m: ManifestInput): void {
 }
 
 /** The summary lines a stage prints last; the balance warning says when the counts do not add up. */
-export function summaryText(stage: string, counts: CountsView, ledger: FailureLedger, meter: UsageMeter, seconds: number, reasked = 0): string {
+export function summaryText(
+  stage: string,
+  counts: CountsView,
+  ledger: FailureLedger,
+  meter: UsageMeter,
+  seconds: number,
+  reasked = 0,
+): string {
   const totals = meter.totals;
   const failed = ledger.failed;
   const filtered = Object.values(counts.filtered).reduce((a, b) => a + b, 0);
-  const reasons = Object.entries(counts.filtered).map(([k, v]) => `${k} ${v}`).join(', ');
+  const reasons = Object.entries(counts.filtered)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   const line = [
     `read ${counts.read}`,
     `written ${counts.written}`,
@@ -104,7 +123,12 @@ export function summaryText(stage: string, counts: CountsView, ledger: FailureLe
     `reused ${counts.reused}`,
     ...(reasked ? [`asked again ${reasked} (saved results that failed their check)`] : []),
     ...(totals.calls
-      ? [`${totals.calls} calls`, `${formatTokens(totals.inputTokens)} in / ${formatTokens(totals.outputTokens)} out tokens`, `cache ${cacheHitRate(totals.inputTokens, totals.cachedInputTokens) || '0%'}`, formatUsd(totals.costUsd)]
+      ? [
+          `${totals.calls} calls`,
+          `${formatTokens(totals.inputTokens)} in / ${formatTokens(totals.outputTokens)} out tokens`,
+          `cache ${cacheHitRate(totals.inputTokens, totals.cachedInputTokens) || '0%'}`,
+          formatUsd(totals.costUsd),
+        ]
       : []),
     formatDuration(seconds),
   ].join(' · ');
@@ -112,11 +136,15 @@ export function summaryText(stage: string, counts: CountsView, ledger: FailureLe
   if (failed) {
     // A task can stand for several counted items (a chunk's 3 pairs, a batch of embeddings): say both when they differ.
     const tasks = ledger.records.length;
-    const what = tasks === failed ? `${tasks} ${tasks === 1 ? 'item' : 'items'}` : `${failed} items (${tasks} ${tasks === 1 ? 'request' : 'requests'})`;
+    const what =
+      tasks === failed
+        ? `${tasks} ${tasks === 1 ? 'item' : 'items'}`
+        : `${failed} items (${tasks} ${tasks === 1 ? 'request' : 'requests'})`;
     text += `${what} failed (${ledger.topFailure()}): see ${ledger.file}; run again to retry only those\n`;
   }
   const balance = counts.written + filtered + failed;
-  if (balance !== counts.read) text += `warning: counts do not balance (written + filtered + failed = ${balance}, read = ${counts.read})\n`;
+  if (balance !== counts.read)
+    text += `warning: counts do not balance (written + filtered + failed = ${balance}, read = ${counts.read})\n`;
   return text;
 }
 

@@ -41,7 +41,12 @@ const BREAKER_MIN_ITEMS = 10;
 const BREAKER_RATE = 0.5;
 
 /** Results come back in task order (undefined for failed items), so the artifact is the same after an interruption. */
-export async function runTasks<R>(ctx: TaskContext, label: string, tasks: Task<R>[], options: RunTasksOptions<R> = {}): Promise<Array<R | undefined>> {
+export async function runTasks<R>(
+  ctx: TaskContext,
+  label: string,
+  tasks: Task<R>[],
+  options: RunTasksOptions<R> = {},
+): Promise<Array<R | undefined>> {
   const { checkpoint, counts, ledger, stop } = ctx;
   const keep = options.onResult === undefined;
   const results: Array<R | undefined> = new Array(tasks.length);
@@ -84,7 +89,8 @@ export async function runTasks<R>(ctx: TaskContext, label: string, tasks: Task<R
         try {
           const result = await task.run(stop.signal);
           // A batch job has saved its answers already; saving again would only double the file.
-          if (!checkpoint.has(task.key)) checkpoint.save(task.key, task.id, task.codec ? task.codec.encode(result) : result);
+          if (!checkpoint.has(task.key))
+            checkpoint.save(task.key, task.id, task.codec ? task.codec.encode(result) : result);
           for (const i of indices) {
             await deliver(i, result);
             finished++;
@@ -101,7 +107,11 @@ export async function runTasks<R>(ctx: TaskContext, label: string, tasks: Task<R
             if (!keep) await options.onResult!(i, undefined);
           }
           if (finished >= BREAKER_MIN_ITEMS && failed / finished > BREAKER_RATE)
-            stop.abortWith(new FatalError(`stopped early: ${failed} of the first ${finished} items failed (${ledger.topFailure()}) — details in ${ledger.file}`));
+            stop.abortWith(
+              new FatalError(
+                `stopped early: ${failed} of the first ${finished} items failed (${ledger.topFailure()}) — details in ${ledger.file}`,
+              ),
+            );
         }
       }),
     ),

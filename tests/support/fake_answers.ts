@@ -252,11 +252,15 @@ function itemsOf(root: any, property: string): any {
 
 function conversationMessages(call: GenerateCall, rng: Rng, root: any): unknown[] {
   const turns = Math.max(1, Math.min(40, Number(/Number of turns:\s*(\d+)/.exec(call.prompt)?.[1] ?? 2)));
-  const lines = call.prompt.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const lines = call.prompt
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   const labelled = (label: RegExp) => lines.filter((l) => label.test(l)).map((l) => l.replace(label, '').trim());
   const questions = labelled(/^(?:Q|Question)\s*\d*\s*[:.)-]\s*/i);
   const answers = labelled(/^(?:A|Answer)\s*\d*\s*[:.)-]\s*/i);
-  const quoteFrom = (pool: string[]) => quote(rng, wordsOf(pick(rng, pool.length > 0 ? pool : lines.length > 0 ? lines : [''])), 4, 7);
+  const quoteFrom = (pool: string[]) =>
+    quote(rng, wordsOf(pick(rng, pool.length > 0 ? pool : lines.length > 0 ? lines : [''])), 4, 7);
   const itemSchema = itemsOf(root, 'messages')?.items;
   const messages: unknown[] = [];
   const pool = (xs: string[]) => wordsOf((xs.length > 0 ? xs : lines).join(' '));
@@ -275,8 +279,13 @@ function conversationMessages(call: GenerateCall, rng: Rng, root: any): unknown[
     // As real models write them: a user message of one or two sentences, an assistant reply of one paragraph.
     const ask = prose(rng, pool(questions), intIn(rng, 140, 300), pick(rng, asks));
     const reply = prose(rng, pool(answers), intIn(rng, 450, 850), pick(rng, replies));
-    for (const [role, content] of [['user', ask], ['assistant', reply]] as const) {
-      const base = itemSchema?.properties ? fakeObject(itemSchema, { rng, words: wordsOf(call.prompt), root, depth: 2 }) : {};
+    for (const [role, content] of [
+      ['user', ask],
+      ['assistant', reply],
+    ] as const) {
+      const base = itemSchema?.properties
+        ? fakeObject(itemSchema, { rng, words: wordsOf(call.prompt), root, depth: 2 })
+        : {};
       messages.push({ ...base, role, content });
     }
   }
@@ -290,13 +299,19 @@ function sourceText(prompt: string): string {
   const after = prompt.slice(at).replace(/^Source text:[ \t]*/i, '');
   const firstLine = after.split('\n')[0].trim();
   if (firstLine.length > 0) return firstLine;
-  return after.replace(/^\s*\n/, '').split(/\n\s*\n/)[0].trim();
+  return after
+    .replace(/^\s*\n/, '')
+    .split(/\n\s*\n/)[0]
+    .trim();
 }
 
 /** The prompt's "preferably from: a, b, c" topic list, which a real model mostly picks categories from. */
 function topicsOf(prompt: string): string[] {
   const list = /preferably from:\s*([^\n]+)/i.exec(prompt)?.[1] ?? '';
-  return list.replace(/\.\s*$/, '').split(/,\s*/).filter((t) => t.length > 0);
+  return list
+    .replace(/\.\s*$/, '')
+    .split(/,\s*/)
+    .filter((t) => t.length > 0);
 }
 
 function pickDistinct<T>(rng: Rng, xs: readonly T[], n: number): T[] {
@@ -313,9 +328,12 @@ function qaPairs(call: GenerateCall, rng: Rng, root: any): unknown[] {
   const count = Math.max(min, Math.min(3, found?.array?.maxItems ?? 3));
   const pairs: unknown[] = [];
   for (let i = 0; i < count; i++) {
-    const base = sentences.length > 0 ? sentences[(i + intIn(rng, 0, sentences.length - 1)) % sentences.length] : source;
+    const base =
+      sentences.length > 0 ? sentences[(i + intIn(rng, 0, sentences.length - 1)) % sentences.length] : source;
     const topic = quote(rng, wordsOf(base), 3, 6);
-    const item: Record<string, unknown> = found?.items?.properties ? fakeObject(found.items, { rng, words: wordsOf(source), root, depth: 2 }) : {};
+    const item: Record<string, unknown> = found?.items?.properties
+      ? fakeObject(found.items, { rng, words: wordsOf(source), root, depth: 2 })
+      : {};
     // Answers of a few sentences that start from the source sentence, as a real model's do.
     let answer = prose(rng, wordsOf(source), intIn(rng, 220, 420), base.trim().replace(/[.!?]*$/, '.'));
     // A few answers mention a far-future year, so the pipeline's future-date filter has something to drop.
@@ -328,9 +346,15 @@ function qaPairs(call: GenerateCall, rng: Rng, root: any): unknown[] {
     ]);
     // As a person types it: often a reason to ask, then the question, about one sentence in all.
     const room = intIn(rng, 75, 145) - opening.length - 1;
-    const reason = pick(rng, ["We're evaluating this for our store.", "I'm setting this up for a client.", 'Quick one from our support team.', '']);
+    const reason = pick(rng, [
+      "We're evaluating this for our store.",
+      "I'm setting this up for a client.",
+      'Quick one from our support team.',
+      '',
+    ]);
     const question = room > 20 ? `${prose(rng, wordsOf(base), room, reason)} ${opening}` : opening;
-    if (topics.length > 0 && Array.isArray(item.categories)) item.categories = pickDistinct(rng, topics, intIn(rng, 1, 2));
+    if (topics.length > 0 && Array.isArray(item.categories))
+      item.categories = pickDistinct(rng, topics, intIn(rng, 1, 2));
     pairs.push({ ...item, question, answer });
   }
   return pairs;
@@ -342,11 +366,17 @@ function qaPairs(call: GenerateCall, rng: Rng, root: any): unknown[] {
  * scripted with `respond` where a test needs it: a random one would make call counts unpredictable.)
  */
 function turnVerdicts(call: GenerateCall, rng: Rng): unknown[] {
-  const announced = Number(/assistant turns to judge:\s*(\d+)/i.exec(call.prompt)?.[1] ?? (call.prompt.match(/^ASSISTANT\b/gm)?.length ?? 1));
+  const announced = Number(
+    /assistant turns to judge:\s*(\d+)/i.exec(call.prompt)?.[1] ?? call.prompt.match(/^ASSISTANT\b/gm)?.length ?? 1,
+  );
   const conversation = call.prompt.slice(Math.max(0, call.prompt.search(/^CONVERSATION\b/m)));
   return Array.from({ length: announced }, (_, i) => {
     const supported = rng() < 0.93;
-    return { turn: i + 1, supported, unsupported_claim: supported ? '' : sentence(quote(rng, wordsOf(conversation), 5, 10)) };
+    return {
+      turn: i + 1,
+      supported,
+      unsupported_claim: supported ? '' : sentence(quote(rng, wordsOf(conversation), 5, 10)),
+    };
   });
 }
 
@@ -356,17 +386,30 @@ function turnVerdicts(call: GenerateCall, rng: Rng): unknown[] {
  */
 function verdict(value: Record<string, unknown>, call: GenerateCall, rng: Rng): Record<string, unknown> {
   const words = wordsOf(call.prompt);
-  const failed = Object.entries(value).filter(([, v]) => v === false).map(([k]) => k.replaceAll('_', ' '));
+  const failed = Object.entries(value)
+    .filter(([, v]) => v === false)
+    .map(([k]) => k.replaceAll('_', ' '));
   const turns = Array.isArray(value.assistant_turns) ? (value.assistant_turns as Array<{ supported: boolean }>) : [];
   if (turns.some((t) => !t.supported)) failed.unshift('factually accurate');
   const lead = failed.length
     ? `Fails ${failed.join(' and ')}: the text does not fully hold up against the source.`
-    : pick(rng, ['Passes every check: the content matches the source and reads naturally.', 'All criteria are met and the facts match the source.']);
+    : pick(rng, [
+        'Passes every check: the content matches the source and reads naturally.',
+        'All criteria are met and the facts match the source.',
+      ]);
   const out: Record<string, unknown> = { ...value };
-  if (typeof value.feedback === 'string') out.feedback = prose(rng, words, call.schemaName === 'judgment' ? intIn(rng, 140, 260) : intIn(rng, 110, 230), lead);
+  if (typeof value.feedback === 'string')
+    out.feedback = prose(
+      rng,
+      words,
+      call.schemaName === 'judgment' ? intIn(rng, 140, 260) : intIn(rng, 110, 230),
+      lead,
+    );
   if (Array.isArray(value.issues)) {
     const minor = failed.length === 0 && rng() < 0.75 ? ['minor: could be more specific'] : [];
-    out.issues = [...failed, ...minor].map((what) => prose(rng, words, intIn(rng, 60, 120), `${what[0]!.toUpperCase()}${what.slice(1)} -`));
+    out.issues = [...failed, ...minor].map((what) =>
+      prose(rng, words, intIn(rng, 60, 120), `${what[0]!.toUpperCase()}${what.slice(1)} -`),
+    );
   }
   return out;
 }
@@ -376,14 +419,22 @@ function proposalFacts(prompt: string): string {
   return /^FACTS:\n([\s\S]*?)\n?END OF FACTS/m.exec(prompt)?.[1] ?? prompt;
 }
 
-const snake = (text: string): string => text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '_').replace(/^_+|_+$/g, '');
+const snake = (text: string): string =>
+  text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, '_')
+    .replace(/^_+|_+$/g, '');
 
 /** The company the facts are about: their title without "Company Facts", else their most frequent capitalised name. */
 function companyName(facts: string): string {
-  const title = /^#\s+(.+)$/m.exec(facts)?.[1]?.replace(/\s*[—–:-]?\s*(?:company\s+)?facts\s*$/i, '').trim();
+  const title = /^#\s+(.+)$/m
+    .exec(facts)?.[1]
+    ?.replace(/\s*[—–:-]?\s*(?:company\s+)?facts\s*$/i, '')
+    .trim();
   if (title) return title;
   const counts = new Map<string, number>();
-  for (const m of facts.matchAll(/\b\p{Lu}[\p{L}&'’-]+(?:\s+\p{Lu}[\p{L}&'’-]+)+/gu)) counts.set(m[0], (counts.get(m[0]) ?? 0) + 1);
+  for (const m of facts.matchAll(/\b\p{Lu}[\p{L}&'’-]+(?:\s+\p{Lu}[\p{L}&'’-]+)+/gu))
+    counts.set(m[0], (counts.get(m[0]) ?? 0) + 1);
   return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'The company';
 }
 
@@ -401,25 +452,48 @@ function countFor(root: any, property: string, wanted: number): number {
 function domainProposal(call: GenerateCall, rng: Rng, root: any): Record<string, unknown> {
   const facts = proposalFacts(call.prompt);
   const name = companyName(facts);
-  const lines = facts.split('\n').map((l) => l.replace(/^\s*(?:[*+-]|\d+[.)])\s+/, '').replace(/\*\*/g, '').trim()).filter((l) => l.length > 0 && !l.startsWith('#') && wordsOf(l).length >= 6);
+  const lines = facts
+    .split('\n')
+    .map((l) =>
+      l
+        .replace(/^\s*(?:[*+-]|\d+[.)])\s+/, '')
+        .replace(/\*\*/g, '')
+        .trim(),
+    )
+    .filter((l) => l.length > 0 && !l.startsWith('#') && wordsOf(l).length >= 6);
   const description = (lines[0] ?? `${name} and what it offers.`).slice(0, 240);
   const topics: string[] = [];
   const add = (t: string) => t && t.length <= 40 && !topics.includes(t) && topics.push(t);
   for (const m of facts.matchAll(/^#{2,6}\s+(.+)$/gm)) add(snake(m[1]!));
   const frequent = new Map<string, number>();
-  for (const w of wordsOf(lines.join(' ').toLowerCase())) if (w.length >= 6 && !STOP_WORDS.has(w) && !name.toLowerCase().includes(w)) frequent.set(w, (frequent.get(w) ?? 0) + 1);
+  for (const w of wordsOf(lines.join(' ').toLowerCase()))
+    if (w.length >= 6 && !STOP_WORDS.has(w) && !name.toLowerCase().includes(w))
+      frequent.set(w, (frequent.get(w) ?? 0) + 1);
   for (const [w] of [...frequent].sort((a, b) => b[1] - a[1])) add(snake(w));
   const topicCount = countFor(root, 'topics', Math.min(10, topics.length));
   while (topics.length < topicCount) topics.push(`topic_${topics.length + 1}`);
   const chosen = topics.slice(0, topicCount);
   const words = (t: string) => t.replaceAll('_', ' ');
   const factAbout = () => quote(rng, wordsOf(pick(rng, lines.length ? lines : [description])), 3, 6);
-  const roles = ['customer', 'prospective_customer', 'business_buyer', 'specialist', 'partner', 'new_employee', 'reseller', 'reviewer'];
+  const roles = [
+    'customer',
+    'prospective_customer',
+    'business_buyer',
+    'specialist',
+    'partner',
+    'new_employee',
+    'reseller',
+    'reviewer',
+  ];
   const formality = ['casual', 'neutral', 'formal', 'technical'];
   const personas = roles.slice(0, countFor(root, 'personas', 6)).map((role, i) => ({
     name: role,
     description: `A ${words(role)} asking ${name} about ${words(chosen[i % chosen.length]!)}`,
-    typical_questions: [`What about ${factAbout()}?`, `How does ${factAbout()} work?`, `Is it true that ${factAbout()}?`],
+    typical_questions: [
+      `What about ${factAbout()}?`,
+      `How does ${factAbout()} work?`,
+      `Is it true that ${factAbout()}?`,
+    ],
     formality: formality[i % formality.length],
   }));
   const styles: Array<[string, string, string, string]> = [
@@ -430,13 +504,15 @@ function domainProposal(call: GenerateCall, rng: Rng, root: any): Record<string,
     ['sales', 'balanced', 'sales', 'You help potential customers see whether what is offered fits their needs'],
     ['formal', 'balanced', 'general', 'You answer in a formal, precise register'],
   ];
-  const system_prompts = styles.slice(0, countFor(root, 'system_prompts', 4)).map(([style, verbosity, use_case, how]) => ({
-    name: style,
-    description: `${style} answers`,
-    template: `You are ${name}'s assistant. ${how} about ${chosen.slice(0, 3).map(words).join(', ')} and everything else ${name} has written down.`,
-    verbosity,
-    use_case,
-  }));
+  const system_prompts = styles
+    .slice(0, countFor(root, 'system_prompts', 4))
+    .map(([style, verbosity, use_case, how]) => ({
+      name: style,
+      description: `${style} answers`,
+      template: `You are ${name}'s assistant. ${how} about ${chosen.slice(0, 3).map(words).join(', ')} and everything else ${name} has written down.`,
+      verbosity,
+      use_case,
+    }));
   return { name, description, personas, system_prompts, topics: chosen };
 }
 
@@ -445,7 +521,9 @@ function domainProposal(call: GenerateCall, rng: Rng, root: any): Record<string,
  * cases), `{answer}` in schema-less JSON mode, or plain text. Deterministic in (seed, call).
  */
 export function defaultAnswer(call: GenerateCall, jsonMode: boolean, seed: number): unknown {
-  const rng = makeRng(hashString(`${call.model}\u0000${call.system}\u0000${call.prompt}\u0000${call.schemaName ?? ''}`, seed));
+  const rng = makeRng(
+    hashString(`${call.model}\u0000${call.system}\u0000${call.prompt}\u0000${call.schemaName ?? ''}`, seed),
+  );
   const words = wordsOf(call.prompt);
   if (call.schema === undefined || call.schema === null) {
     const text = sentence(quote(rng, words, 6, 14));
@@ -455,8 +533,10 @@ export function defaultAnswer(call: GenerateCall, jsonMode: boolean, seed: numbe
   const value = fake(root, { rng, words, root, depth: 0 });
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   if (call.schemaName === 'conversation') return { ...value, messages: conversationMessages(call, rng, root) };
-  if (call.schemaName === 'judgment' && 'assistant_turns' in value) return verdict({ ...value, assistant_turns: turnVerdicts(call, rng) }, call, rng);
-  if (call.schemaName === 'qa_validation' || call.schemaName === 'judgment') return verdict(value as Record<string, unknown>, call, rng);
+  if (call.schemaName === 'judgment' && 'assistant_turns' in value)
+    return verdict({ ...value, assistant_turns: turnVerdicts(call, rng) }, call, rng);
+  if (call.schemaName === 'qa_validation' || call.schemaName === 'judgment')
+    return verdict(value as Record<string, unknown>, call, rng);
   if (call.schemaName === 'qa_batch') return { ...value, qa_pairs: qaPairs(call, rng, root) };
   if (call.schemaName === 'domain_proposal') return domainProposal(call, rng, root);
   return value;
@@ -467,8 +547,10 @@ export function defaultAnswer(call: GenerateCall, jsonMode: boolean, seed: numbe
 
 // Function words carry little meaning; down-weighting them keeps unrelated sentences apart.
 const STOP_WORDS = new Set(
-  ('a an and any are as at be but by can could do does for from has have how i if in is it its me my of on or our so ' +
-    'that the their them they this to was we what when where which who why will with would you your').split(' '),
+  (
+    'a an and any are as at be but by can could do does for from has have how i if in is it its me my of on or our so ' +
+    'that the their them they this to was we what when where which who why will with would you your'
+  ).split(' '),
 );
 
 /** Crude stemming, so "returns", "returned" and "return" count as one word, as they would for a real model. */

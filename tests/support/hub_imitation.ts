@@ -11,7 +11,11 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface HubRequest { method: string; path: string; authorized: boolean }
+export interface HubRequest {
+  method: string;
+  path: string;
+  authorized: boolean;
+}
 
 export interface HubImitation {
   url: string;
@@ -44,7 +48,8 @@ export async function startHubImitation(options: { token: string }): Promise<Hub
 
     const upload = path.match(/^\/lfs-upload\/([0-9a-f]{64})$/);
     if (req.method === 'PUT' && upload) {
-      if (createHash('sha256').update(body).digest('hex') !== upload[1]) return json(res, 400, { error: 'sha256 does not match the oid' });
+      if (createHash('sha256').update(body).digest('hex') !== upload[1])
+        return json(res, 400, { error: 'sha256 does not match the oid' });
       lfsObjects.set(upload[1]!, body);
       res.writeHead(200).end();
       return;
@@ -52,9 +57,14 @@ export async function startHubImitation(options: { token: string }): Promise<Hub
     if (!authorized) return json(res, 401, { error: 'Invalid credentials in Authorization header' });
 
     if (req.method === 'POST' && path === '/api/repos/create') {
-      const { name, organization, type } = JSON.parse(body.toString('utf8')) as { name: string; organization: string; type: string };
+      const { name, organization, type } = JSON.parse(body.toString('utf8')) as {
+        name: string;
+        organization: string;
+        type: string;
+      };
       const id = `${type}s/${organization}/${name}`;
-      if (repos.has(id)) return json(res, 409, { error: `You already created this ${type} repo`, url: `${base}/${id}` });
+      if (repos.has(id))
+        return json(res, 409, { error: `You already created this ${type} repo`, url: `${base}/${id}` });
       repos.set(id, new Map());
       return json(res, 200, { url: `${base}/${id}`, name: `${organization}/${name}`, id: `${organization}/${name}` });
     }
@@ -62,16 +72,33 @@ export async function startHubImitation(options: { token: string }): Promise<Hub
     if (req.method === 'POST' && preupload) {
       if (!repos.has(`${preupload[1]}/${preupload[2]}`)) return json(res, 404, { error: 'Repository not found' });
       const { files } = JSON.parse(body.toString('utf8')) as { files: Array<{ path: string }> };
-      return json(res, 200, { files: files.map((f) => ({ path: f.path, uploadMode: f.path.endsWith('.parquet') ? 'lfs' : 'regular' })) });
+      return json(res, 200, {
+        files: files.map((f) => ({ path: f.path, uploadMode: f.path.endsWith('.parquet') ? 'lfs' : 'regular' })),
+      });
     }
     const batch = path.match(/^\/(datasets|spaces)?\/?([^/]+\/[^/]+)\.git\/info\/lfs\/objects\/batch$/);
     if (req.method === 'POST' && batch) {
-      const { objects, transfers } = JSON.parse(body.toString('utf8')) as { objects: Array<{ oid: string; size: number }>; transfers?: string[] };
+      const { objects, transfers } = JSON.parse(body.toString('utf8')) as {
+        objects: Array<{ oid: string; size: number }>;
+        transfers?: string[];
+      };
       // The Hub answers "xet" to a client that offers it; the imitation has no Xet storage, so it refuses instead.
-      if (transfers?.includes('xet')) return json(res, 400, { error: 'the imitation has no Xet storage: upload with useXet: false (Git LFS, basic transfer)' });
+      if (transfers?.includes('xet'))
+        return json(res, 400, {
+          error: 'the imitation has no Xet storage: upload with useXet: false (Git LFS, basic transfer)',
+        });
       return json(res, 200, {
         transfer: 'basic',
-        objects: objects.map((o) => (lfsObjects.has(o.oid) ? { oid: o.oid, size: o.size } : { oid: o.oid, size: o.size, authenticated: true, actions: { upload: { href: `${base}/lfs-upload/${o.oid}` } } })),
+        objects: objects.map((o) =>
+          lfsObjects.has(o.oid)
+            ? { oid: o.oid, size: o.size }
+            : {
+                oid: o.oid,
+                size: o.size,
+                authenticated: true,
+                actions: { upload: { href: `${base}/lfs-upload/${o.oid}` } },
+              },
+        ),
       });
     }
     const commit = path.match(/^\/api\/(datasets|models|spaces)\/([^/]+\/[^/]+)\/commit\/[^/]+$/);
@@ -80,8 +107,12 @@ export async function startHubImitation(options: { token: string }): Promise<Hub
       if (!files) return json(res, 404, { error: 'Repository not found' });
       const next = new Map(files);
       for (const line of body.toString('utf8').split('\n').filter(Boolean)) {
-        const { key, value } = JSON.parse(line) as { key: string; value: { path: string; content?: string; encoding?: string; oid?: string } };
-        if (key === 'file') next.set(value.path, Buffer.from(value.content ?? '', value.encoding === 'base64' ? 'base64' : 'utf8'));
+        const { key, value } = JSON.parse(line) as {
+          key: string;
+          value: { path: string; content?: string; encoding?: string; oid?: string };
+        };
+        if (key === 'file')
+          next.set(value.path, Buffer.from(value.content ?? '', value.encoding === 'base64' ? 'base64' : 'utf8'));
         else if (key === 'lfsFile') {
           const object = lfsObjects.get(value.oid ?? '');
           if (!object) return json(res, 422, { error: `LFS object ${value.oid} for ${value.path} was never uploaded` });
@@ -91,7 +122,11 @@ export async function startHubImitation(options: { token: string }): Promise<Hub
       }
       repos.set(`${commit[1]}/${commit[2]}`, next);
       const oid = createHash('sha1').update(body).digest('hex');
-      return json(res, 200, { success: true, commitOid: oid, commitUrl: `${base}/${commit[1]}/${commit[2]}/commit/${oid}` });
+      return json(res, 200, {
+        success: true,
+        commitOid: oid,
+        commitUrl: `${base}/${commit[1]}/${commit[2]}/commit/${oid}`,
+      });
     }
     json(res, 404, { error: `the imitation has no ${req.method} ${path}` });
   });

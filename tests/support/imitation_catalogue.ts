@@ -30,10 +30,38 @@ const EMBED = ['embedContent', 'batchEmbedContents', 'asyncBatchEmbedContent'];
 const ALL: Level[] = ['MINIMAL', 'LOW', 'MEDIUM', 'HIGH'];
 
 const GEMINI_TODAY: GeminiModel[] = [
-  { id: 'gemini-3.8-flash', displayName: 'Gemini 3.8 Flash', methods: GENERATE, levels: ['LOW', 'MEDIUM', 'HIGH'], defaultLevel: 'MEDIUM', cacheMin: 4096 },
-  { id: 'gemini-3.5-flash-lite', displayName: 'Gemini 3.5 Flash-Lite', methods: GENERATE, levels: ALL, defaultLevel: 'MINIMAL', cacheMin: 4096 },
-  { id: 'gemini-3.1-flash-lite', displayName: 'Gemini 3.1 Flash-Lite', methods: GENERATE, levels: ALL, defaultLevel: 'MINIMAL', cacheMin: 4096 },
-  { id: 'gemini-3.1-pro-preview', displayName: 'Gemini 3.1 Pro Preview', methods: GENERATE, levels: ['LOW', 'MEDIUM', 'HIGH'], defaultLevel: 'HIGH', cacheMin: 4096 },
+  {
+    id: 'gemini-3.8-flash',
+    displayName: 'Gemini 3.8 Flash',
+    methods: GENERATE,
+    levels: ['LOW', 'MEDIUM', 'HIGH'],
+    defaultLevel: 'MEDIUM',
+    cacheMin: 4096,
+  },
+  {
+    id: 'gemini-3.5-flash-lite',
+    displayName: 'Gemini 3.5 Flash-Lite',
+    methods: GENERATE,
+    levels: ALL,
+    defaultLevel: 'MINIMAL',
+    cacheMin: 4096,
+  },
+  {
+    id: 'gemini-3.1-flash-lite',
+    displayName: 'Gemini 3.1 Flash-Lite',
+    methods: GENERATE,
+    levels: ALL,
+    defaultLevel: 'MINIMAL',
+    cacheMin: 4096,
+  },
+  {
+    id: 'gemini-3.1-pro-preview',
+    displayName: 'Gemini 3.1 Pro Preview',
+    methods: GENERATE,
+    levels: ['LOW', 'MEDIUM', 'HIGH'],
+    defaultLevel: 'HIGH',
+    cacheMin: 4096,
+  },
   { id: 'gemini-embedding-001', displayName: 'Gemini Embedding 001', methods: EMBED, cacheMin: Infinity },
   { id: 'gemini-embedding-2', displayName: 'Gemini Embedding 2', methods: EMBED, cacheMin: Infinity },
 ];
@@ -67,16 +95,52 @@ const GPT5_EFFORTS = ['minimal', 'low', 'medium', 'high'];
 const GPT6_EFFORTS = ['none', 'low', 'medium', 'high', 'xhigh', 'max'];
 
 const OPENAI_TODAY: OpenAIModel[] = [
-  { id: 'gpt-6-luna', snapshot: 'gpt-6-luna-2026-09-22', created: day('2026-09-22'), reasoning: true, efforts: GPT6_EFFORTS },
-  { id: 'gpt-6-sol', snapshot: 'gpt-6-sol-2026-09-22', created: day('2026-09-22'), reasoning: true, efforts: GPT6_EFFORTS },
+  {
+    id: 'gpt-6-luna',
+    snapshot: 'gpt-6-luna-2026-09-22',
+    created: day('2026-09-22'),
+    reasoning: true,
+    efforts: GPT6_EFFORTS,
+  },
+  {
+    id: 'gpt-6-sol',
+    snapshot: 'gpt-6-sol-2026-09-22',
+    created: day('2026-09-22'),
+    reasoning: true,
+    efforts: GPT6_EFFORTS,
+  },
   // Deprecated, shut down on 2026-12-11: still served today.
-  { id: 'gpt-5-mini', snapshot: 'gpt-5-mini-2025-08-07', created: day('2025-08-07'), reasoning: true, efforts: GPT5_EFFORTS },
-  { id: 'gpt-5-nano', snapshot: 'gpt-5-nano-2025-08-07', created: day('2025-08-07'), reasoning: true, efforts: GPT5_EFFORTS },
+  {
+    id: 'gpt-5-mini',
+    snapshot: 'gpt-5-mini-2025-08-07',
+    created: day('2025-08-07'),
+    reasoning: true,
+    efforts: GPT5_EFFORTS,
+  },
+  {
+    id: 'gpt-5-nano',
+    snapshot: 'gpt-5-nano-2025-08-07',
+    created: day('2025-08-07'),
+    reasoning: true,
+    efforts: GPT5_EFFORTS,
+  },
   // Shut down on 2027-01-14: still served today.
   { id: 'gpt-4o-mini', snapshot: 'gpt-4o-mini-2024-07-18', created: day('2024-07-18'), reasoning: false },
   { id: 'gpt-4.1-mini', snapshot: 'gpt-4.1-mini-2025-04-14', created: day('2025-04-14'), reasoning: false },
-  { id: 'text-embedding-3-small', snapshot: 'text-embedding-3-small', created: day('2024-01-25'), reasoning: false, embedding: true },
-  { id: 'text-embedding-3-large', snapshot: 'text-embedding-3-large', created: day('2024-01-25'), reasoning: false, embedding: true },
+  {
+    id: 'text-embedding-3-small',
+    snapshot: 'text-embedding-3-small',
+    created: day('2024-01-25'),
+    reasoning: false,
+    embedding: true,
+  },
+  {
+    id: 'text-embedding-3-large',
+    snapshot: 'text-embedding-3-large',
+    created: day('2024-01-25'),
+    reasoning: false,
+    embedding: true,
+  },
 ];
 
 export interface Catalogue {
@@ -99,13 +163,29 @@ export function catalogue(name: CatalogueName = 'today'): Catalogue {
       const id = model.replace(/^models\//, '');
       const found = byId.get(GEMINI_ALIASES[id] ?? id);
       if (found || name !== 'any') return found;
-      return { id, displayName: id, methods: [...GENERATE, ...EMBED], levels: ALL, defaultLevel: 'MEDIUM', cacheMin: 4096 };
+      return {
+        id,
+        displayName: id,
+        methods: [...GENERATE, ...EMBED],
+        levels: ALL,
+        defaultLevel: 'MEDIUM',
+        cacheMin: 4096,
+      };
     },
-    geminiListed: () => [...gemini.map((m) => ({ id: m.id, model: m })), ...Object.entries(GEMINI_ALIASES).map(([id, target]) => ({ id, model: byId.get(target)! }))],
+    geminiListed: () => [
+      ...gemini.map((m) => ({ id: m.id, model: m })),
+      ...Object.entries(GEMINI_ALIASES).map(([id, target]) => ({ id, model: byId.get(target)! })),
+    ],
     openai(model) {
       const found = openaiById.get(model) ?? OPENAI_TODAY.find((m) => m.snapshot === model);
       if (found || name !== 'any') return found;
-      return { id: model, snapshot: model, created: day('2026-01-01'), reasoning: false, embedding: /embed/.test(model) };
+      return {
+        id: model,
+        snapshot: model,
+        created: day('2026-01-01'),
+        reasoning: false,
+        embedding: /embed/.test(model),
+      };
     },
     openaiListed: () => OPENAI_TODAY,
   };
@@ -124,11 +204,16 @@ export function geminiModelResource(id: string, model: GeminiModel) {
     name: `models/${id}`,
     version: id === model.id ? '001' : model.id,
     displayName: id === model.id ? model.displayName : `${model.displayName} (latest)`,
-    description: id === model.id ? model.displayName : `Latest release of ${model.displayName.replace(/ \d+(\.\d+)? /, ' ')}: currently ${model.id}`,
+    description:
+      id === model.id
+        ? model.displayName
+        : `Latest release of ${model.displayName.replace(/ \d+(\.\d+)? /, ' ')}: currently ${model.id}`,
     inputTokenLimit: 1_048_576,
     outputTokenLimit: 65_536,
     supportedGenerationMethods: model.methods,
-    ...(model.methods.includes('generateContent') ? { temperature: 1, topP: 0.95, topK: 64, maxTemperature: 2, thinking: true } : {}),
+    ...(model.methods.includes('generateContent')
+      ? { temperature: 1, topP: 0.95, topK: 64, maxTemperature: 2, thinking: true }
+      : {}),
   };
 }
 
@@ -137,9 +222,11 @@ export function geminiThinkingProblem(model: GeminiModel, config: any): string |
   if (!config || typeof config !== 'object') return undefined;
   const level = config.thinkingLevel;
   const budget = config.thinkingBudget;
-  if (level !== undefined && budget !== undefined) return 'You can only set only one of thinking budget and thinking level.';
+  if (level !== undefined && budget !== undefined)
+    return 'You can only set only one of thinking budget and thinking level.';
   if (level !== undefined) {
-    if (!model.levels) return `Thinking level is not supported for this model (${model.id}); use thinking budget instead.`;
+    if (!model.levels)
+      return `Thinking level is not supported for this model (${model.id}); use thinking budget instead.`;
     if (!model.levels.includes(String(level).toUpperCase() as Level)) {
       return `'${String(level).toLowerCase()}' is not a supported thinking level for this model. Allowed values are: ${model.levels.map((l) => l.toLowerCase()).join(', ')}.`;
     }
@@ -161,8 +248,10 @@ const LEVEL_TOKENS: Record<Level, number> = {
 /** Thinking tokens this call bills, deterministically: by level, or the budget (capped), or the model's default. */
 export function geminiThoughtTokens(model: GeminiModel, config: any): number {
   if (!model.methods.includes('generateContent')) return 0;
-  if (config?.thinkingLevel !== undefined) return LEVEL_TOKENS[String(config.thinkingLevel).toUpperCase() as Level] ?? 0;
-  if (typeof config?.thinkingBudget === 'number') return config.thinkingBudget < 0 ? LEVEL_TOKENS.MEDIUM : Math.min(config.thinkingBudget, LEVEL_TOKENS.MEDIUM);
+  if (config?.thinkingLevel !== undefined)
+    return LEVEL_TOKENS[String(config.thinkingLevel).toUpperCase() as Level] ?? 0;
+  if (typeof config?.thinkingBudget === 'number')
+    return config.thinkingBudget < 0 ? LEVEL_TOKENS.MEDIUM : Math.min(config.thinkingBudget, LEVEL_TOKENS.MEDIUM);
   // Left to itself a model thinks at its default: MEDIUM on 3.x Flash, dynamic on 2.5.
   return LEVEL_TOKENS[model.defaultLevel ?? 'MEDIUM'];
 }
@@ -174,13 +263,25 @@ export function openaiNotFoundMessage(model: string): string {
 }
 
 /** A reasoning-model parameter rule the body breaks: { message, code, param }; undefined when the body is fine. */
-export function openaiParamProblem(model: OpenAIModel, body: any): { message: string; code: string; param: string } | undefined {
+export function openaiParamProblem(
+  model: OpenAIModel,
+  body: any,
+): { message: string; code: string; param: string } | undefined {
   if (model.reasoning) {
     if (body.max_tokens !== undefined) {
-      return { message: "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.", code: 'unsupported_parameter', param: 'max_tokens' };
+      return {
+        message:
+          "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+        code: 'unsupported_parameter',
+        param: 'max_tokens',
+      };
     }
     if (body.temperature !== undefined && body.temperature !== 1) {
-      return { message: `Unsupported value: 'temperature' does not support ${body.temperature} with this model. Only the default (1) value is supported.`, code: 'unsupported_value', param: 'temperature' };
+      return {
+        message: `Unsupported value: 'temperature' does not support ${body.temperature} with this model. Only the default (1) value is supported.`,
+        code: 'unsupported_value',
+        param: 'temperature',
+      };
     }
     if (body.reasoning_effort !== undefined && !model.efforts?.includes(body.reasoning_effort)) {
       return {
@@ -190,12 +291,24 @@ export function openaiParamProblem(model: OpenAIModel, body: any): { message: st
       };
     }
   } else if (body.reasoning_effort !== undefined) {
-    return { message: "Unsupported parameter: 'reasoning_effort' is not supported with this model.", code: 'unsupported_parameter', param: 'reasoning_effort' };
+    return {
+      message: "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+      code: 'unsupported_parameter',
+      param: 'reasoning_effort',
+    };
   }
   return undefined;
 }
 
-const EFFORT_TOKENS: Record<string, number> = { none: 0, minimal: 0, low: 24, medium: 96, high: 256, xhigh: 512, max: 1024 };
+const EFFORT_TOKENS: Record<string, number> = {
+  none: 0,
+  minimal: 0,
+  low: 24,
+  medium: 96,
+  high: 256,
+  xhigh: 512,
+  max: 1024,
+};
 
 /** Reasoning tokens (part of completion_tokens): by effort, medium when none was asked for. */
 export function openaiReasoningTokens(model: OpenAIModel, body: any): number {

@@ -9,11 +9,27 @@ import { GeminiBatches } from './imitation/gemini_batch.js';
 import { isModelLookup, modelsRoute } from './imitation/models.js';
 import { openaiRoute } from './imitation/openai.js';
 import { OpenAIBatches } from './imitation/openai_batch.js';
-import { BadRequest, HANG, type Outcome, type Provider, type Reply, type Route, type RouteRequest } from './imitation/protocol.js';
+import {
+  BadRequest,
+  HANG,
+  type Outcome,
+  type Provider,
+  type Reply,
+  type Route,
+  type RouteRequest,
+} from './imitation/protocol.js';
 import { Shared } from './imitation/shared.js';
 import type { Imitation, ImitationOptions, RecordedRequest } from './imitation/types.js';
 
-export type { FaultPlan, GenerateCall, Imitation, ImitationOptions, RecordedRequest, ReportedUsage, ScriptedFault } from './imitation/types.js';
+export type {
+  FaultPlan,
+  GenerateCall,
+  Imitation,
+  ImitationOptions,
+  RecordedRequest,
+  ReportedUsage,
+  ScriptedFault,
+} from './imitation/types.js';
 export { isModelLookup } from './imitation/models.js';
 
 export async function startImitation(opts: ImitationOptions = {}): Promise<Imitation> {
@@ -38,13 +54,19 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
     if (expected === undefined) return undefined;
     const sent =
       provider === 'gemini'
-        ? (req.headers['x-goog-api-key'] as string | undefined) ?? url.searchParams.get('key') ?? undefined
+        ? ((req.headers['x-goog-api-key'] as string | undefined) ?? url.searchParams.get('key') ?? undefined)
         : /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
     if (sent === expected) return undefined;
     return authError(provider, sent === undefined || sent === '');
   }
 
-  async function afterAuth(provider: Provider, method: string, url: URL, req: http.IncomingMessage, raw: Buffer): Promise<Outcome> {
+  async function afterAuth(
+    provider: Provider,
+    method: string,
+    url: URL,
+    req: http.IncomingMessage,
+    raw: Buffer,
+  ): Promise<Outcome> {
     // The free model look-ups a client makes before paying are not what a scripted fault without `match` is for.
     const lookup = isModelLookup({ method, path: url.pathname });
     const entry = lookup ? s.faults.takeMatchedScript(req.url ?? '/') : s.faults.takeScript(req.url ?? '/', false);
@@ -76,7 +98,10 @@ export async function startImitation(opts: ImitationOptions = {}): Promise<Imita
       outcome = checkKey(provider, req, url) ?? (await afterAuth(provider, method, url, req, raw));
     } catch (e) {
       if (!(e instanceof BadRequest)) throw e;
-      outcome = provider === 'gemini' ? geminiError(400, e.message) : openaiError(400, e.message, 'invalid_request_error', null);
+      outcome =
+        provider === 'gemini'
+          ? geminiError(400, e.message)
+          : openaiError(400, e.message, 'invalid_request_error', null);
     }
     if (outcome === HANG) return; // the socket stays open until the client gives up or close() destroys it
     const wait = (opts.latencyMs ?? 0) + (opts.latencyJitterMs ? latencyRng() * opts.latencyJitterMs : 0);

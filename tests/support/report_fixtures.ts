@@ -7,7 +7,15 @@ import { SWAP_DOMAIN } from '../../src/domain.js';
 import { factId } from '../../src/facts.js';
 import { writeJsonl } from '../../src/io/jsonl.js';
 import { Rng } from '../../src/random.js';
-import { STYLES, type Conversation, type ConversationMetadata, type JudgedConversation, type Judgment, type QAPair, type ValidatedQAPair } from '../../src/schemas.js';
+import {
+  STYLES,
+  type Conversation,
+  type ConversationMetadata,
+  type JudgedConversation,
+  type Judgment,
+  type QAPair,
+  type ValidatedQAPair,
+} from '../../src/schemas.js';
 
 export interface FixtureOptions {
   dir: string;
@@ -30,7 +38,10 @@ export interface FixtureCounts {
   qaPairs: number;
   qaCriteria: Record<'uses_source_fact' | 'realistic_question' | 'sensible_answer' | 'passed', number>;
   conversations: number;
-  judgeCriteria: Record<'factually_accurate' | 'natural_conversation' | 'on_topic' | 'adds_value' | 'overall_pass', number>;
+  judgeCriteria: Record<
+    'factually_accurate' | 'natural_conversation' | 'on_topic' | 'adds_value' | 'overall_pass',
+    number
+  >;
   removed: number;
   unique: number;
   /** Facts in qa_pairs.facts.jsonl: every fact line used, and one that no pair came from. */
@@ -42,18 +53,78 @@ export interface FixtureCounts {
 }
 
 const FACTS: Array<[string, string, string, string[]]> = [
-  ['Which product areas does Swap list in its recent job listings?', 'Five: returns, tax, cross-border trade, demand planning and a new agentic storefront.', '* The same job listings give five product areas: returns, tax, cross-border trade, demand planning and a new agentic storefront.', ['company_info']],
-  ['In how many countries does Swap Returns offer localised return options?', 'More than 40 countries. Shoppers get either a prepaid label or a QR code to show at drop-off.', '* Swap says Swap Returns offers localised return options in more than 40 countries.', ['returns', 'shipping']],
-  ['What does the Returns Analytics Dashboard report?', 'Retained revenue, retained-revenue ratio, exchange revenue and exchange ratio — but only for returns created through Swap, not all Shopify returns.', '* The Returns Analytics Dashboard reports retained revenue, retained-revenue ratio, exchange revenue and exchange ratio.', ['returns', 'features']],
-  ['What does Swap Global do at checkout?', 'It calculates duties, taxes and fees at checkout, so international shoppers see the landed cost up front.', '* Swap Global is the cross-border checkout product: it calculates duties, taxes and fees at checkout.', ['tax', 'shipping']],
-  ['Who gets tax liability reporting from Swap?', 'Merchants who subscribe to Tax & Compliance, complete registration and use Swap Global.', '* Tax & Compliance is a separate Swap subscription; merchants who subscribe get tax liability reporting.', ['tax', 'compliance']],
-  ['Can I book a demo of Swap?', 'Yes — Swap offers a free 15-minute demo, and you can reach the team at contact@swap-commerce.com.', '* Swap offers prospective customers a free 15-minute demo.', ['company_info']],
-  ['Where is the Swap merchant help centre?', 'At help.swap-commerce.com; there are also merchant guides on a Zendesk site at swap1679.zendesk.com.', "* Swap's merchant help centre is hosted at help.swap-commerce.com.", ['operations']],
-  ['How many merchants does Swap run cross-border logistics for?', 'A case study by billing partner Senvo in April 2026 said more than 400 merchants.', '* A case study published in April 2026 by billing partner Senvo said Swap was running cross-border logistics for more than 400 merchants.', ['customers']],
-  ['Which company contracts with customers under the terms of service?', 'Swap Commerce Limited; the public website is swap-commerce.com.', '* The company that contracts with customers is Swap Commerce Limited.', ['company_info']],
-  ['What is Clear by Swap Global?', 'A B2B2C logistics model meant to help brands reduce duties and limit their exposure to tariffs.', '* Clear by Swap Global is marketed as a B2B2C logistics model.', ['tax', 'shipping']],
-  ['Which protocols does Swap describe for agentic commerce?', 'Open protocols such as ACP and UCP, which let AI shopping agents talk directly to merchant systems.', '* A Swap blog explainer on agentic commerce describes open protocols such as ACP and UCP.', ['integrations', 'api']],
-  ['Are Swap engineering roles remote?', 'No — Swap advertises its engineering roles as in-person jobs in London.', '* Swap advertises engineering roles as in-person jobs in London.', ['company_info']],
+  [
+    'Which product areas does Swap list in its recent job listings?',
+    'Five: returns, tax, cross-border trade, demand planning and a new agentic storefront.',
+    '* The same job listings give five product areas: returns, tax, cross-border trade, demand planning and a new agentic storefront.',
+    ['company_info'],
+  ],
+  [
+    'In how many countries does Swap Returns offer localised return options?',
+    'More than 40 countries. Shoppers get either a prepaid label or a QR code to show at drop-off.',
+    '* Swap says Swap Returns offers localised return options in more than 40 countries.',
+    ['returns', 'shipping'],
+  ],
+  [
+    'What does the Returns Analytics Dashboard report?',
+    'Retained revenue, retained-revenue ratio, exchange revenue and exchange ratio — but only for returns created through Swap, not all Shopify returns.',
+    '* The Returns Analytics Dashboard reports retained revenue, retained-revenue ratio, exchange revenue and exchange ratio.',
+    ['returns', 'features'],
+  ],
+  [
+    'What does Swap Global do at checkout?',
+    'It calculates duties, taxes and fees at checkout, so international shoppers see the landed cost up front.',
+    '* Swap Global is the cross-border checkout product: it calculates duties, taxes and fees at checkout.',
+    ['tax', 'shipping'],
+  ],
+  [
+    'Who gets tax liability reporting from Swap?',
+    'Merchants who subscribe to Tax & Compliance, complete registration and use Swap Global.',
+    '* Tax & Compliance is a separate Swap subscription; merchants who subscribe get tax liability reporting.',
+    ['tax', 'compliance'],
+  ],
+  [
+    'Can I book a demo of Swap?',
+    'Yes — Swap offers a free 15-minute demo, and you can reach the team at contact@swap-commerce.com.',
+    '* Swap offers prospective customers a free 15-minute demo.',
+    ['company_info'],
+  ],
+  [
+    'Where is the Swap merchant help centre?',
+    'At help.swap-commerce.com; there are also merchant guides on a Zendesk site at swap1679.zendesk.com.',
+    "* Swap's merchant help centre is hosted at help.swap-commerce.com.",
+    ['operations'],
+  ],
+  [
+    'How many merchants does Swap run cross-border logistics for?',
+    'A case study by billing partner Senvo in April 2026 said more than 400 merchants.',
+    '* A case study published in April 2026 by billing partner Senvo said Swap was running cross-border logistics for more than 400 merchants.',
+    ['customers'],
+  ],
+  [
+    'Which company contracts with customers under the terms of service?',
+    'Swap Commerce Limited; the public website is swap-commerce.com.',
+    '* The company that contracts with customers is Swap Commerce Limited.',
+    ['company_info'],
+  ],
+  [
+    'What is Clear by Swap Global?',
+    'A B2B2C logistics model meant to help brands reduce duties and limit their exposure to tariffs.',
+    '* Clear by Swap Global is marketed as a B2B2C logistics model.',
+    ['tax', 'shipping'],
+  ],
+  [
+    'Which protocols does Swap describe for agentic commerce?',
+    'Open protocols such as ACP and UCP, which let AI shopping agents talk directly to merchant systems.',
+    '* A Swap blog explainer on agentic commerce describes open protocols such as ACP and UCP.',
+    ['integrations', 'api'],
+  ],
+  [
+    'Are Swap engineering roles remote?',
+    'No — Swap advertises its engineering roles as in-person jobs in London.',
+    '* Swap advertises engineering roles as in-person jobs in London.',
+    ['company_info'],
+  ],
 ];
 
 /** A fact line stage 1 found no pair for: the report's Coverage section must name it. */
@@ -92,10 +163,26 @@ export async function writeFixtureRun(options: FixtureOptions): Promise<FixtureC
   const paths = artifactPaths(options.prefix ?? '', options.dir);
   let clock = Date.parse('2026-11-20T09:00:00Z');
   let costUsd = 0;
-  const manifest = (stage: string, artifact: string, seconds: number, counts: Record<string, unknown>, usage?: { calls: number; model: string; inputTokens: number; outputTokens: number; price: { input: number; output: number } }, extra: Record<string, unknown> = {}, outputs: string[] = []) => {
+  const manifest = (
+    stage: string,
+    artifact: string,
+    seconds: number,
+    counts: Record<string, unknown>,
+    usage?: {
+      calls: number;
+      model: string;
+      inputTokens: number;
+      outputTokens: number;
+      price: { input: number; output: number };
+    },
+    extra: Record<string, unknown> = {},
+    outputs: string[] = [],
+  ) => {
     const cost = usage ? (usage.inputTokens * usage.price.input + usage.outputTokens * usage.price.output) / 1e6 : 0;
     costUsd += cost;
-    const totals = usage ? { calls: usage.calls, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd: cost } : { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+    const totals = usage
+      ? { calls: usage.calls, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costUsd: cost }
+      : { calls: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
     const { settings: more, ...rest } = extra as { settings?: Record<string, unknown> };
     const body = {
       stage,
@@ -124,35 +211,100 @@ export async function writeFixtureRun(options: FixtureOptions): Promise<FixtureC
       }
       const f = (c * 3 + k) % FACTS.length;
       const [question, answer, source, categories] = FACTS[f]!;
-      pairs.push({ question, answer, source_text: source, context_before: '## Products', context_after: '', difficulty: rng.choice(['basic', 'intermediate', 'advanced'] as const), categories, fact_id: fixtureFactId(f) });
+      pairs.push({
+        question,
+        answer,
+        source_text: source,
+        context_before: '## Products',
+        context_after: '',
+        difficulty: rng.choice(['basic', 'intermediate', 'advanced'] as const),
+        categories,
+        fact_id: fixtureFactId(f),
+      });
     }
   }
   await writeJsonl(paths.qaPairs, pairs);
   const used = [...new Set(Array.from({ length: chunkCount * 3 }, (_, i) => i % FACTS.length))].sort((a, b) => a - b);
-  const facts = [...used, FACTS.length].map((f) => ({ fact_id: fixtureFactId(f), line: f + 1, source_text: FACTS[f]?.[2] ?? FACT_WITHOUT_PAIR, context_before: '## Products', context_after: '' }));
+  const facts = [...used, FACTS.length].map((f) => ({
+    fact_id: fixtureFactId(f),
+    line: f + 1,
+    source_text: FACTS[f]?.[2] ?? FACT_WITHOUT_PAIR,
+    context_before: '## Products',
+    context_after: '',
+  }));
   await writeJsonl(paths.qaPairs.replace(/\.jsonl$/, '.facts.jsonl'), facts);
-  manifest('extract_qa', paths.qaPairs, 4 + chunkCount * 0.4, { read: chunkCount * 3, written: pairs.length, filtered: futureYear ? { future_year: futureYear } : {} }, { calls: chunkCount, model: 'gemini-2.5-flash', inputTokens: chunkCount * 820, outputTokens: chunkCount * 390, price: FLASH }, { settings: { chunks: chunkCount } }, []);
+  manifest(
+    'extract_qa',
+    paths.qaPairs,
+    4 + chunkCount * 0.4,
+    { read: chunkCount * 3, written: pairs.length, filtered: futureYear ? { future_year: futureYear } : {} },
+    {
+      calls: chunkCount,
+      model: 'gemini-2.5-flash',
+      inputTokens: chunkCount * 820,
+      outputTokens: chunkCount * 390,
+      price: FLASH,
+    },
+    { settings: { chunks: chunkCount } },
+    [],
+  );
   const counts: FixtureCounts = {
-    chunks: chunkCount, requestedPairs: chunkCount * 3, futureYear, qaPairs: pairs.length,
+    chunks: chunkCount,
+    requestedPairs: chunkCount * 3,
+    futureYear,
+    qaPairs: pairs.length,
     qaCriteria: { uses_source_fact: 0, realistic_question: 0, sensible_answer: 0, passed: 0 },
-    conversations: 0, judgeCriteria: { factually_accurate: 0, natural_conversation: 0, on_topic: 0, adds_value: 0, overall_pass: 0 },
-    removed: 0, unique: 0, facts: facts.length, uniquePassing: 0, final: 0, personas: {}, costUsd: 0,
+    conversations: 0,
+    judgeCriteria: { factually_accurate: 0, natural_conversation: 0, on_topic: 0, adds_value: 0, overall_pass: 0 },
+    removed: 0,
+    unique: 0,
+    facts: facts.length,
+    uniquePassing: 0,
+    final: 0,
+    personas: {},
+    costUsd: 0,
   };
   if (stages < 2) return { ...counts, costUsd };
 
   // Stage 2: most pairs pass; a failing one misses exactly one criterion.
   const validated: ValidatedQAPair[] = pairs.map((qa) => {
-    const miss = rng.next() < 0.12 ? rng.choice(['uses_source_fact', 'realistic_question', 'sensible_answer'] as const) : undefined;
-    const v = { uses_source_fact: miss !== 'uses_source_fact', realistic_question: miss !== 'realistic_question', sensible_answer: miss !== 'sensible_answer' };
+    const miss =
+      rng.next() < 0.12
+        ? rng.choice(['uses_source_fact', 'realistic_question', 'sensible_answer'] as const)
+        : undefined;
+    const v = {
+      uses_source_fact: miss !== 'uses_source_fact',
+      realistic_question: miss !== 'realistic_question',
+      sensible_answer: miss !== 'sensible_answer',
+    };
     for (const [k, ok] of Object.entries(v)) if (ok) counts.qaCriteria[k as keyof typeof v]++;
     if (!miss) counts.qaCriteria.passed++;
-    return { qa_pair: qa, validation: { ...v, passed: !miss, feedback: miss ? `Fails ${miss}.` : 'Grounded in the source and realistic.' } };
+    return {
+      qa_pair: qa,
+      validation: { ...v, passed: !miss, feedback: miss ? `Fails ${miss}.` : 'Grounded in the source and realistic.' },
+    };
   });
   const passedPairs = validated.filter((v) => v.validation.passed).map((v) => v.qa_pair);
   await writeJsonl(paths.qaValidated, validated);
   await writeJsonl(paths.qaPassed, passedPairs);
-  const rates = Object.fromEntries(Object.entries(counts.qaCriteria).map(([k, n]) => [k, { passed: n, total: pairs.length, rate: n / pairs.length }]));
-  manifest('validate_qa', paths.qaValidated, 3 + pairs.length * 0.05, { read: pairs.length, written: validated.length }, { calls: pairs.length, model: 'gemini-2.5-flash-lite', inputTokens: pairs.length * 610, outputTokens: pairs.length * 64, price: LITE }, { pass_rates: rates, passed: passedPairs.length }, [paths.qaPassed]);
+  const rates = Object.fromEntries(
+    Object.entries(counts.qaCriteria).map(([k, n]) => [k, { passed: n, total: pairs.length, rate: n / pairs.length }]),
+  );
+  manifest(
+    'validate_qa',
+    paths.qaValidated,
+    3 + pairs.length * 0.05,
+    { read: pairs.length, written: validated.length },
+    {
+      calls: pairs.length,
+      model: 'gemini-2.5-flash-lite',
+      inputTokens: pairs.length * 610,
+      outputTokens: pairs.length * 64,
+      price: LITE,
+    },
+    { pass_rates: rates, passed: passedPairs.length },
+    [paths.qaPassed],
+  );
   if (stages < 3) return { ...counts, costUsd };
 
   // Stage 3: sampled from the configured distributions, as the real sampler does.
@@ -174,7 +326,10 @@ export async function writeFixtureRun(options: FixtureOptions): Promise<FixtureC
       categories: [],
       system_prompt: system.name,
     };
-    const source = rng.sample(passedPairs.map((_, j) => j), metadata.num_turns);
+    const source = rng.sample(
+      passedPairs.map((_, j) => j),
+      metadata.num_turns,
+    );
     metadata.source_qa_ids = source;
     metadata.categories = [...new Set(source.flatMap((j) => passedPairs[j]!.categories))];
     const messages: Conversation['messages'] = [{ role: 'system', content: system.template }];
@@ -183,14 +338,28 @@ export async function writeFixtureRun(options: FixtureOptions): Promise<FixtureC
       if (metadata.text_variation === 'all_lowercase') user = user.toLowerCase();
       if (metadata.text_variation === 'no_punctuation') user = user.replace(/[.,?!;:'"]/g, '');
       if (i === 0 && turn === 0 && options.firstUserText) user += options.firstUserText;
-      messages.push({ role: 'user', content: user }, { role: 'assistant', content: `${passedPairs[j]!.answer}${style === 'formal' ? ' Please let me know if you need anything further.' : ''}` });
+      messages.push(
+        { role: 'user', content: user },
+        {
+          role: 'assistant',
+          content: `${passedPairs[j]!.answer}${style === 'formal' ? ' Please let me know if you need anything further.' : ''}`,
+        },
+      );
     });
     conversations.push({ messages, metadata, source_qa_pairs: source.map((j) => passedPairs[j]!) });
     counts.personas[persona] = (counts.personas[persona] ?? 0) + 1;
   }
   counts.conversations = n;
   await writeJsonl(paths.conversationsRaw, conversations);
-  manifest('generate_conversations', paths.conversationsRaw, 10 + n * 0.3, { read: n, written: n }, { calls: n, model: 'gemini-2.5-flash', inputTokens: n * 1450, outputTokens: n * 520, price: FLASH }, {}, []);
+  manifest(
+    'generate_conversations',
+    paths.conversationsRaw,
+    10 + n * 0.3,
+    { read: n, written: n },
+    { calls: n, model: 'gemini-2.5-flash', inputTokens: n * 1450, outputTokens: n * 520, price: FLASH },
+    {},
+    [],
+  );
   if (stages < 4) return { ...counts, costUsd };
 
   // Stage 4: about four in five pass.
@@ -206,27 +375,78 @@ export async function writeFixtureRun(options: FixtureOptions): Promise<FixtureC
       const wrong = !flags.factually_accurate && t === turns - 1;
       return { turn: t + 1, supported: !wrong, unsupported_claim: wrong ? UNSUPPORTED_CLAIM : '' };
     });
-    return { conversation, judgment: { ...flags, overall_pass: !failure, feedback: failure?.[1] ?? 'Accurate, natural and grounded in the facts.', issues: failure ? [failure[2]] : [], turn_verdicts } };
+    return {
+      conversation,
+      judgment: {
+        ...flags,
+        overall_pass: !failure,
+        feedback: failure?.[1] ?? 'Accurate, natural and grounded in the facts.',
+        issues: failure ? [failure[2]] : [],
+        turn_verdicts,
+      },
+    };
   });
   await writeJsonl(paths.conversationsJudged, judged);
   const passing = judged.filter((j) => j.judgment.overall_pass);
-  await writeJsonl(paths.conversationsFinal, passing.slice(0, 1000).map((j) => ({ messages: j.conversation.messages })));
-  const judgeRates = Object.fromEntries(Object.entries(counts.judgeCriteria).map(([k, v]) => [k, { passed: v, total: n, rate: v / n }]));
-  manifest('judge', paths.conversationsJudged, 8 + n * 0.08, { read: n, written: n }, { calls: n, model: 'gemini-2.5-flash', inputTokens: n * 1320, outputTokens: n * 85, price: FLASH }, { pass_rates: judgeRates, passing: passing.length }, [paths.conversationsFinal]);
+  await writeJsonl(
+    paths.conversationsFinal,
+    passing.slice(0, 1000).map((j) => ({ messages: j.conversation.messages })),
+  );
+  const judgeRates = Object.fromEntries(
+    Object.entries(counts.judgeCriteria).map(([k, v]) => [k, { passed: v, total: n, rate: v / n }]),
+  );
+  manifest(
+    'judge',
+    paths.conversationsJudged,
+    8 + n * 0.08,
+    { read: n, written: n },
+    { calls: n, model: 'gemini-2.5-flash', inputTokens: n * 1320, outputTokens: n * 85, price: FLASH },
+    { pass_rates: judgeRates, passing: passing.length },
+    [paths.conversationsFinal],
+  );
   counts.final = Math.min(1000, passing.length);
   if (stages < 5) return { ...counts, costUsd };
 
   // Stage 5: tiny vectors are enough for the schema.
-  await writeJsonl(paths.conversationsEmbedded, judged.map((j, i) => ({ ...j, embedding: [Math.sin(i), Math.cos(i), 0.5], text_preview: j.conversation.messages.map((m) => `${m.role.toUpperCase()}: ${m.content}`).join('\n\n').slice(0, 200) })));
+  await writeJsonl(
+    paths.conversationsEmbedded,
+    judged.map((j, i) => ({
+      ...j,
+      embedding: [Math.sin(i), Math.cos(i), 0.5],
+      text_preview: j.conversation.messages
+        .map((m) => `${m.role.toUpperCase()}: ${m.content}`)
+        .join('\n\n')
+        .slice(0, 200),
+    })),
+  );
   const batches = Math.ceil(n / 100);
-  manifest('embed', paths.conversationsEmbedded, 2 + batches, { read: n, written: n }, { calls: batches, model: 'text-embedding-3-small', inputTokens: n * 600, outputTokens: 0, price: { input: 0.02, output: 0 } }, {}, []);
+  manifest(
+    'embed',
+    paths.conversationsEmbedded,
+    2 + batches,
+    { read: n, written: n },
+    {
+      calls: batches,
+      model: 'text-embedding-3-small',
+      inputTokens: n * 600,
+      outputTokens: 0,
+      price: { input: 0.02, output: 0 },
+    },
+    {},
+    [],
+  );
   if (stages < 6) return { ...counts, costUsd };
 
   // Stage 6: about 8% removed as near-duplicates of an earlier conversation.
   const removed: Array<{ index: number; duplicate_of: number; similarity: number }> = [];
   const kept: JudgedConversation[] = [];
   judged.forEach((j, i) => {
-    if (i > 0 && rng.next() < 0.08) removed.push({ index: i, duplicate_of: rng.int(i), similarity: Number((0.95 + 0.05 * Math.pow(rng.next(), 2)).toFixed(6)) });
+    if (i > 0 && rng.next() < 0.08)
+      removed.push({
+        index: i,
+        duplicate_of: rng.int(i),
+        similarity: Number((0.95 + 0.05 * Math.pow(rng.next(), 2)).toFixed(6)),
+      });
     else kept.push(j);
   });
   await writeJsonl(paths.conversationsDeduplicated, kept);
@@ -234,7 +454,15 @@ export async function writeFixtureRun(options: FixtureOptions): Promise<FixtureC
   counts.removed = removed.length;
   counts.unique = kept.length;
   counts.uniquePassing = kept.filter((k) => k.judgment.overall_pass).length;
-  manifest('deduplicate', paths.conversationsDeduplicated, 1.2, { read: n, written: kept.length, filtered: removed.length ? { duplicate: removed.length } : {} }, undefined, { settings: { method: 'cosine', threshold: 0.95 } }, [paths.conversationsDeduplicated.replace(/\.jsonl$/, '.report.jsonl')]);
+  manifest(
+    'deduplicate',
+    paths.conversationsDeduplicated,
+    1.2,
+    { read: n, written: kept.length, filtered: removed.length ? { duplicate: removed.length } : {} },
+    undefined,
+    { settings: { method: 'cosine', threshold: 0.95 } },
+    [paths.conversationsDeduplicated.replace(/\.jsonl$/, '.report.jsonl')],
+  );
   if (stages < 7) {
     counts.final = Math.min(1000, passing.length);
     return { ...counts, costUsd };
@@ -246,8 +474,29 @@ export async function writeFixtureRun(options: FixtureOptions): Promise<FixtureC
   const finalRows = chosen.map((i) => ({ messages: kept[i]!.conversation.messages }));
   await writeJsonl(paths.conversationsFinal, finalRows);
   const selected = paths.conversationsFinal.replace(/\.jsonl$/, '.selected.jsonl');
-  await writeJsonl(selected, chosen.map((i) => ({ index: i, fact_ids: [...new Set(kept[i]!.conversation.source_qa_pairs.map((p) => p.fact_id!))] })));
+  await writeJsonl(
+    selected,
+    chosen.map((i) => ({
+      index: i,
+      fact_ids: [...new Set(kept[i]!.conversation.source_qa_pairs.map((p) => p.fact_id!))],
+    })),
+  );
   counts.final = finalRows.length;
-  manifest('select_top', paths.conversationsFinal, 0.6, { read: kept.length, written: finalRows.length, filtered: { not_passing: kept.length - counts.uniquePassing, not_selected: counts.uniquePassing - finalRows.length } }, undefined, { settings: { format: 'messages', top_k: topK, select: 'first' } }, [selected]);
+  manifest(
+    'select_top',
+    paths.conversationsFinal,
+    0.6,
+    {
+      read: kept.length,
+      written: finalRows.length,
+      filtered: {
+        not_passing: kept.length - counts.uniquePassing,
+        not_selected: counts.uniquePassing - finalRows.length,
+      },
+    },
+    undefined,
+    { settings: { format: 'messages', top_k: topK, select: 'first' } },
+    [selected],
+  );
   return { ...counts, costUsd };
 }

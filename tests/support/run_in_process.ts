@@ -42,7 +42,16 @@ export interface InProcessResult {
 }
 
 /** What a stage hangs on the process (its lock's release, its stop handlers) and a real exit takes away. */
-const PROCESS_EVENTS = ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGPIPE', 'uncaughtException', 'unhandledRejection'];
+const PROCESS_EVENTS = [
+  'exit',
+  'beforeExit',
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGPIPE',
+  'uncaughtException',
+  'unhandledRejection',
+];
 const events = process as NodeJS.EventEmitter;
 
 /** Test runner variables that stay; everything else is replaced by `env`, as a child would see only its own. */
@@ -53,12 +62,22 @@ let running = false;
  * `runStage` without the child: the same arguments and result. Calls must not overlap (they swap process-wide
  * state), so a file that uses this runs its cases one after another, not with `it.concurrent`.
  */
-export async function runStageInProcess(script: string, args: string[], options: { env: Record<string, string>; cwd: string }): Promise<InProcessResult> {
+export async function runStageInProcess(
+  script: string,
+  args: string[],
+  options: { env: Record<string, string>; cwd: string },
+): Promise<InProcessResult> {
   const main = SCRIPTS[script];
   if (!main) throw new Error(`runStageInProcess: unknown script ${script}`);
   if (running) throw new Error('runStageInProcess: calls overlap; run these cases one after another');
   running = true;
-  const saved = { env: { ...process.env }, cwd: process.cwd(), exit: process.exit, out: process.stdout.write, err: process.stderr.write };
+  const saved = {
+    env: { ...process.env },
+    cwd: process.cwd(),
+    exit: process.exit,
+    out: process.stdout.write,
+    err: process.stderr.write,
+  };
   const listening = new Map(PROCESS_EVENTS.map((event) => [event, new Set(events.listeners(event))]));
   const result: InProcessResult = { code: -1, stdout: '', stderr: '', ms: 0 };
   const started = Date.now();

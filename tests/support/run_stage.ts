@@ -41,7 +41,10 @@ export interface Endpoints {
  * The whole environment of a stage: nothing is inherited from the test runner but PATH, so a developer's real keys
  * or base URLs can never reach a test run. Undefined values are left out.
  */
-export function stageEnv(endpoints: Endpoints | undefined, extra: Record<string, string | undefined> = {}): Record<string, string> {
+export function stageEnv(
+  endpoints: Endpoints | undefined,
+  extra: Record<string, string | undefined> = {},
+): Record<string, string> {
   const base: Record<string, string | undefined> = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -58,7 +61,11 @@ export function stageEnv(endpoints: Endpoints | undefined, extra: Record<string,
 }
 
 /** Starts `node --import tsx <ROOT>/<script> …args` in `cwd`; resolves when it exits. */
-export function spawnStage(script: string, args: string[], options: { env: Record<string, string>; cwd: string }): RunningStage {
+export function spawnStage(
+  script: string,
+  args: string[],
+  options: { env: Record<string, string>; cwd: string },
+): RunningStage {
   const started = Date.now();
   const child = spawn(process.execPath, ['--import', TSX_LOADER, join(ROOT, script), ...args], {
     cwd: options.cwd,
@@ -69,7 +76,10 @@ export function spawnStage(script: string, args: string[], options: { env: Recor
 }
 
 /** A child's stdout and stderr as they arrive, and its result when it closes. */
-export function collectOutput(child: ChildProcess, started = Date.now()): { readonly stdout: string; readonly stderr: string; done: Promise<StageResult> } {
+export function collectOutput(
+  child: ChildProcess,
+  started = Date.now(),
+): { readonly stdout: string; readonly stderr: string; done: Promise<StageResult> } {
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -89,7 +99,11 @@ export function collectOutput(child: ChildProcess, started = Date.now()): { read
   };
 }
 
-export function runStage(script: string, args: string[], options: { env: Record<string, string>; cwd: string }): Promise<StageResult> {
+export function runStage(
+  script: string,
+  args: string[],
+  options: { env: Record<string, string>; cwd: string },
+): Promise<StageResult> {
   return spawnStage(script, args, options).done;
 }
 
@@ -134,7 +148,16 @@ export function writeFacts(file: string, chunks: number): void {
 
 /** `n` distinct, schema-valid Q&A pairs (what stage 2 writes to its _passed file). */
 export function writeQaPairs(file: string, n: number): void {
-  const topics = ['returns', 'duties', 'shipping labels', 'exchanges', 'tax registration', 'the analytics dashboard', 'QR drop-off', 'landed cost'];
+  const topics = [
+    'returns',
+    'duties',
+    'shipping labels',
+    'exchanges',
+    'tax registration',
+    'the analytics dashboard',
+    'QR drop-off',
+    'landed cost',
+  ];
   const rows = Array.from({ length: n }, (_, i) => {
     const topic = topics[i % topics.length]!;
     return {
@@ -156,12 +179,25 @@ export function writeJudged(file: string, n: number): void {
     conversation: {
       messages: [
         { role: 'system', content: 'You are the support assistant of Swap.' },
-        { role: 'user', content: `Conversation ${i + 1}: can I return order ${1000 + i} from ${['France', 'Japan', 'Canada', 'Brazil'][i % 4]}?` },
-        { role: 'assistant', content: `Yes: order ${1000 + i} can be returned with a prepaid label or a QR code (${i % 3} days left).` },
+        {
+          role: 'user',
+          content: `Conversation ${i + 1}: can I return order ${1000 + i} from ${['France', 'Japan', 'Canada', 'Brazil'][i % 4]}?`,
+        },
+        {
+          role: 'assistant',
+          content: `Yes: order ${1000 + i} can be returned with a prepaid label or a QR code (${i % 3} days left).`,
+        },
       ],
       metadata: { num_turns: 1, style: 'casual', user_persona: 'shopper', difficulty: 'basic' },
     },
-    judgment: { factually_accurate: true, natural_conversation: true, on_topic: true, adds_value: i % 5 !== 0, overall_pass: i % 5 !== 0, feedback: 'fine' },
+    judgment: {
+      factually_accurate: true,
+      natural_conversation: true,
+      on_topic: true,
+      adds_value: i % 5 !== 0,
+      overall_pass: i % 5 !== 0,
+      feedback: 'fine',
+    },
   }));
   writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
 }
@@ -169,7 +205,9 @@ export function writeJudged(file: string, n: number): void {
 /** Non-blank lines of a JSONL file (0 when it does not exist). */
 export function lineCount(file: string): number {
   try {
-    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).length;
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim()).length;
   } catch {
     return 0;
   }
@@ -193,7 +231,10 @@ export function savedEntries(file: string): number {
 }
 
 export function readRows<T = any>(file: string): T[] {
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as T);
 }
 
 /** Every file under `dir`, recursively. */

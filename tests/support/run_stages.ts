@@ -8,7 +8,14 @@ import { FLAGS as JUDGE_FLAGS, judgeConversations } from '../../4_judge_and_save
 import { FLAGS as EMBED_FLAGS, embedConversations } from '../../5_embed_conversations.js';
 import { parseFlags, type FlagSpecs, type Flags } from '../../src/cli.js';
 
-export const ARTIFACTS = ['qa_pairs.jsonl', 'qa_pairs_validated.jsonl', 'qa_pairs_validated_passed.jsonl', 'conversations_raw.jsonl', 'conversations_judged.jsonl', 'conversations_final.jsonl'];
+export const ARTIFACTS = [
+  'qa_pairs.jsonl',
+  'qa_pairs_validated.jsonl',
+  'qa_pairs_validated_passed.jsonl',
+  'conversations_raw.jsonl',
+  'conversations_judged.jsonl',
+  'conversations_final.jsonl',
+];
 
 function flags<S extends FlagSpecs>(specs: S, argv: string[]): Flags<S> {
   return parseFlags(argv, specs, '')!;
@@ -17,24 +24,76 @@ function flags<S extends FlagSpecs>(specs: S, argv: string[]): Flags<S> {
 /** Each stage reads the previous one's artifact in `dir`; `extra` is appended to every stage's flags. */
 export const stage = {
   extract: (dir: string, extra: string[] = []) =>
-    extractQa(flags(EXTRACT_FLAGS, ['--facts', 'data/swap_facts.md', '--limit', '5', '--output', join(dir, 'qa_pairs.jsonl'), '--quiet', ...extra])),
+    extractQa(
+      flags(EXTRACT_FLAGS, [
+        '--facts',
+        'data/swap_facts.md',
+        '--limit',
+        '5',
+        '--output',
+        join(dir, 'qa_pairs.jsonl'),
+        '--quiet',
+        ...extra,
+      ]),
+    ),
   validate: (dir: string, extra: string[] = []) =>
-    validateQa(flags(VALIDATE_FLAGS, ['--input', join(dir, 'qa_pairs.jsonl'), '--output', join(dir, 'qa_pairs_validated.jsonl'), '--quiet', ...extra])),
+    validateQa(
+      flags(VALIDATE_FLAGS, [
+        '--input',
+        join(dir, 'qa_pairs.jsonl'),
+        '--output',
+        join(dir, 'qa_pairs_validated.jsonl'),
+        '--quiet',
+        ...extra,
+      ]),
+    ),
   generate: (dir: string, extra: string[] = []) =>
     generateConversations(
-      flags(GENERATE_FLAGS, ['--input', join(dir, 'qa_pairs_validated_passed.jsonl'), '--output', join(dir, 'conversations_raw.jsonl'), '--num-conversations', '8', '--quiet', ...extra]),
+      flags(GENERATE_FLAGS, [
+        '--input',
+        join(dir, 'qa_pairs_validated_passed.jsonl'),
+        '--output',
+        join(dir, 'conversations_raw.jsonl'),
+        '--num-conversations',
+        '8',
+        '--quiet',
+        ...extra,
+      ]),
     ),
   judge: (dir: string, extra: string[] = []) =>
     judgeConversations(
-      flags(JUDGE_FLAGS, ['--input', join(dir, 'conversations_raw.jsonl'), '--output', join(dir, 'conversations_judged.jsonl'), '--final', join(dir, 'conversations_final.jsonl'), '--quiet', ...extra]),
+      flags(JUDGE_FLAGS, [
+        '--input',
+        join(dir, 'conversations_raw.jsonl'),
+        '--output',
+        join(dir, 'conversations_judged.jsonl'),
+        '--final',
+        join(dir, 'conversations_final.jsonl'),
+        '--quiet',
+        ...extra,
+      ]),
     ),
   embed: (dir: string, extra: string[] = []) =>
-    embedConversations(flags(EMBED_FLAGS, ['--input', join(dir, 'conversations_judged.jsonl'), '--output', join(dir, 'conversations_embedded.jsonl'), '--quiet', ...extra])),
+    embedConversations(
+      flags(EMBED_FLAGS, [
+        '--input',
+        join(dir, 'conversations_judged.jsonl'),
+        '--output',
+        join(dir, 'conversations_embedded.jsonl'),
+        '--quiet',
+        ...extra,
+      ]),
+    ),
 };
 
 /** Stages 1–4 in order; the exit codes. */
 export async function stages1to4(dir: string, extra: string[] = []): Promise<number[]> {
-  return [await stage.extract(dir, extra), await stage.validate(dir, extra), await stage.generate(dir, extra), await stage.judge(dir, extra)];
+  return [
+    await stage.extract(dir, extra),
+    await stage.validate(dir, extra),
+    await stage.generate(dir, extra),
+    await stage.judge(dir, extra),
+  ];
 }
 
 export function manifest(dir: string, artifact: string): any {
@@ -43,13 +102,40 @@ export function manifest(dir: string, artifact: string): any {
 
 export function readRows(file: string): any[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 /** Only these variables are set for the test; the rest of the LLM environment is cleared. */
 export function setEnv(values: Record<string, string>): void {
-  for (const name of ['GOOGLE_API_KEY', 'GEMINI_API_KEY', 'OPENAI_API_KEY', 'GOOGLE_GEMINI_BASE_URL', 'OPENAI_BASE_URL', 'LLM_PROVIDER', 'OPENAI_JSON_MODE', 'LLM_MAX_ATTEMPTS', 'STOP_GRACE_MS', 'GEMINI_BATCH_INLINE_MAX_BYTES', 'BATCH_MAX_REQUESTS', 'BATCH_MAX_ROUNDS'])
+  for (const name of [
+    'GOOGLE_API_KEY',
+    'GEMINI_API_KEY',
+    'OPENAI_API_KEY',
+    'GOOGLE_GEMINI_BASE_URL',
+    'OPENAI_BASE_URL',
+    'LLM_PROVIDER',
+    'OPENAI_JSON_MODE',
+    'LLM_MAX_ATTEMPTS',
+    'STOP_GRACE_MS',
+    'GEMINI_BATCH_INLINE_MAX_BYTES',
+    'BATCH_MAX_REQUESTS',
+    'BATCH_MAX_ROUNDS',
+  ])
     delete process.env[name];
   // LOGFIRE_TOKEN empty, not deleted: a developer's .env then cannot switch tracing (and the network) on in a test.
-  Object.assign(process.env, { LOGFIRE_TOKEN: '', LLM_BACKOFF_MS: '1', LLM_TIMEOUT_MS: '5000', BATCH_POLL_MS: '5', PROGRESS_INTERVAL_MS: '600000', STOP_GRACE_MS: '2000' }, values);
+  Object.assign(
+    process.env,
+    {
+      LOGFIRE_TOKEN: '',
+      LLM_BACKOFF_MS: '1',
+      LLM_TIMEOUT_MS: '5000',
+      BATCH_POLL_MS: '5',
+      PROGRESS_INTERVAL_MS: '600000',
+      STOP_GRACE_MS: '2000',
+    },
+    values,
+  );
 }

@@ -23,7 +23,9 @@ function parseArgs(argv: string[]): CliOptions {
   const out: CliOptions = { port: 0, faults: {}, seed: 1, batchPolls: 1, latencyMs: 0, jitterMs: 0, quietLog: false };
   const integer = (flag: string, value: string | undefined, min: number): number => {
     if (value === undefined || !/^\d+$/.test(value) || Number(value) < min) {
-      throw new UsageError(`Expected \`${flag}\` to be an integer ≥ ${min}, got ${value === undefined ? 'nothing' : JSON.stringify(value)}`);
+      throw new UsageError(
+        `Expected \`${flag}\` to be an integer ≥ ${min}, got ${value === undefined ? 'nothing' : JSON.stringify(value)}`,
+      );
     }
     return Number(value);
   };
@@ -44,12 +46,17 @@ function parseArgs(argv: string[]): CliOptions {
       try {
         out.faults = JSON.parse(value ?? '');
       } catch {
-        throw new UsageError(`Expected \`--faults\` to be a JSON fault plan such as '{"rate429":0.1}', got ${JSON.stringify(value ?? '')}`);
+        throw new UsageError(
+          `Expected \`--faults\` to be a JSON fault plan such as '{"rate429":0.1}', got ${JSON.stringify(value ?? '')}`,
+        );
       }
       if (out.faults === null || typeof out.faults !== 'object' || Array.isArray(out.faults)) {
         throw new UsageError(`Expected \`--faults\` to be a JSON object, got ${value}`);
       }
-    } else throw new UsageError(`Unknown flag ${JSON.stringify(flag)}; expected --port, --faults, --seed, --batch-polls, --latency-ms, --jitter-ms or --no-log`);
+    } else
+      throw new UsageError(
+        `Unknown flag ${JSON.stringify(flag)}; expected --port, --faults, --seed, --batch-polls, --latency-ms, --jitter-ms or --no-log`,
+      );
   }
   return out;
 }
@@ -79,7 +86,9 @@ async function main(): Promise<void> {
       const r = imitation.requests[logged];
       // Wait briefly for an answer so the status is real; a request unanswered after 2 s is a (scripted) hang.
       if (r.status === 0 && Date.now() - r.at < 2_000) break;
-      console.log(`${new Date(r.at).toISOString()} ${r.method} ${r.path} ${r.status === 0 ? 'no answer (hang)' : r.status}`);
+      console.log(
+        `${new Date(r.at).toISOString()} ${r.method} ${r.path} ${r.status === 0 ? 'no answer (hang)' : r.status}`,
+      );
     }
   }, 200);
   const stop = () => {

@@ -16,14 +16,27 @@ export const GEMINI_STATUS: Record<number, string> = {
 
 const GEMINI_HELP = {
   '@type': 'type.googleapis.com/google.rpc.Help',
-  links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }],
+  links: [
+    { description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' },
+  ],
 };
 
 export function geminiError(status: number, message: string, details?: unknown[]): Reply {
-  return { status, body: { error: { code: status, message, status: GEMINI_STATUS[status] ?? 'UNKNOWN', ...(details ? { details } : {}) } } };
+  return {
+    status,
+    body: {
+      error: { code: status, message, status: GEMINI_STATUS[status] ?? 'UNKNOWN', ...(details ? { details } : {}) },
+    },
+  };
 }
 
-export function geminiQuotaError(model: string, quotaId: string, metric: string, value: string, delaySeconds?: number): Reply {
+export function geminiQuotaError(
+  model: string,
+  quotaId: string,
+  metric: string,
+  value: string,
+  delaySeconds?: number,
+): Reply {
   const details: unknown[] = [
     {
       '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
@@ -48,14 +61,21 @@ export function geminiQuotaError(model: string, quotaId: string, metric: string,
   );
 }
 
-export function openaiError(status: number, message: string, type: string, code: string | null, headers?: Record<string, string>): Reply {
+export function openaiError(
+  status: number,
+  message: string,
+  type: string,
+  code: string | null,
+  headers?: Record<string, string>,
+): Reply {
   return { status, body: { error: { message, type, param: null, code } }, headers };
 }
 
 export function openaiRateError(model: string, per: 'min' | 'day', limit: number, delaySeconds?: number): Reply {
   const unit = per === 'min' ? 'requests per min (RPM)' : 'requests per day (RPD)';
   const wait = delaySeconds === undefined ? '' : ` Please try again in ${+delaySeconds.toFixed(3)}s.`;
-  const headers = delaySeconds === undefined ? undefined : { 'retry-after-ms': String(Math.round(delaySeconds * 1000)) };
+  const headers =
+    delaySeconds === undefined ? undefined : { 'retry-after-ms': String(Math.round(delaySeconds * 1000)) };
   return openaiError(
     429,
     `Rate limit reached for ${model} in organization org-imitation on ${unit}: Limit ${limit}, Used ${limit}, Requested 1.${wait} Visit https://platform.openai.com/account/rate-limits to learn more.`,
@@ -68,7 +88,14 @@ export function openaiRateError(model: string, per: 'min' | 'day', limit: number
 /** The error a provider sends for `status`, as used by scripted faults that give no body. */
 export function errorForStatus(provider: Provider, status: number, model: string): Reply {
   if (provider === 'gemini') {
-    if (status === 429) return geminiQuotaError(model, 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier', 'generate_content_free_tier_requests', '10', 0.05);
+    if (status === 429)
+      return geminiQuotaError(
+        model,
+        'GenerateRequestsPerMinutePerProjectPerModel-FreeTier',
+        'generate_content_free_tier_requests',
+        '10',
+        0.05,
+      );
     const messages: Record<number, string> = {
       400: 'Request contains an invalid argument.',
       401: 'Request had invalid authentication credentials.',
@@ -82,10 +109,17 @@ export function errorForStatus(provider: Provider, status: number, model: string
   }
   if (status === 429) return openaiRateError(model, 'min', 500, 0.05);
   if (status === 400) return openaiError(400, 'Invalid request.', 'invalid_request_error', null);
-  if (status === 401) return openaiError(401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
+  if (status === 401)
+    return openaiError(401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
   if (status === 404) return openaiError(404, 'Not found.', 'invalid_request_error', null);
   if (status === 503) return openaiError(503, 'The server is overloaded or not ready yet.', 'server_error', null);
-  if (status >= 500) return openaiError(status, 'The server had an error while processing your request. Sorry about that!', 'server_error', null);
+  if (status >= 500)
+    return openaiError(
+      status,
+      'The server had an error while processing your request. Sorry about that!',
+      'server_error',
+      null,
+    );
   return openaiError(status, `Imitated error ${status}.`, 'invalid_request_error', null);
 }
 
@@ -93,7 +127,13 @@ export function fatalError(provider: Provider, fatal: NonNullable<FaultPlan['fat
   if (fatal === 'invalid_argument') return errorForStatus(provider, 400, model);
   if (provider === 'gemini') {
     // Gemini has no separate billing code: running out shows up as a per-day quota, with a RetryInfo that lies.
-    return geminiQuotaError(model, 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', 'generate_content_free_tier_requests', '250', 0.05);
+    return geminiQuotaError(
+      model,
+      'GenerateRequestsPerDayPerProjectPerModel-FreeTier',
+      'generate_content_free_tier_requests',
+      '250',
+      0.05,
+    );
   }
   if (fatal === 'daily_quota') return openaiRateError(model, 'day', 10_000, 0.05);
   return openaiError(
@@ -107,13 +147,31 @@ export function fatalError(provider: Provider, fatal: NonNullable<FaultPlan['fat
 export function authError(provider: Provider, missing: boolean): Reply {
   if (provider === 'openai') {
     return missing
-      ? openaiError(401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).", 'invalid_request_error', null)
-      : openaiError(401, 'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.', 'invalid_request_error', 'invalid_api_key');
+      ? openaiError(
+          401,
+          "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+          'invalid_request_error',
+          null,
+        )
+      : openaiError(
+          401,
+          'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.',
+          'invalid_request_error',
+          'invalid_api_key',
+        );
   }
   if (missing) {
-    return geminiError(403, "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.");
+    return geminiError(
+      403,
+      "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+    );
   }
   return geminiError(401, 'API key not valid. Please pass a valid API key.', [
-    { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com' } },
+    {
+      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+      reason: 'API_KEY_INVALID',
+      domain: 'googleapis.com',
+      metadata: { service: 'generativelanguage.googleapis.com' },
+    },
   ]);
 }

@@ -49,12 +49,16 @@ export class Faults {
   scripted(entry: ScriptedFault, provider: Provider, model: string): Fault | undefined {
     if (entry.hang) return { kind: 'hang' };
     if (entry.status !== undefined && entry.status !== 200) {
-      const reply: Reply = entry.body !== undefined ? { status: entry.status, body: entry.body } : errorForStatus(provider, entry.status, model);
+      const reply: Reply =
+        entry.body !== undefined
+          ? { status: entry.status, body: entry.body }
+          : errorForStatus(provider, entry.status, model);
       return { kind: 'reply', reply: { ...reply, headers: { ...reply.headers, ...entry.headers } } };
     }
     if (entry.truncated) return { kind: 'truncated' };
     if (entry.badJson) return { kind: 'badJson' };
-    if (entry.body !== undefined) return { kind: 'reply', reply: { status: 200, body: entry.body, headers: entry.headers } };
+    if (entry.body !== undefined)
+      return { kind: 'reply', reply: { status: 200, body: entry.body, headers: entry.headers } };
     return undefined;
   }
 
@@ -68,10 +72,17 @@ export class Faults {
     if (u < edge) {
       const delay = v < (plan.rate429RetryInfo ?? 1) ? 0.02 + d * 0.06 : undefined;
       if (provider === 'openai') return { kind: 'reply', reply: openaiRateError(model, 'min', 500, delay) };
-      if (delay === undefined) return { kind: 'reply', reply: geminiError(429, 'Resource has been exhausted (e.g. check quota).') };
+      if (delay === undefined)
+        return { kind: 'reply', reply: geminiError(429, 'Resource has been exhausted (e.g. check quota).') };
       return {
         kind: 'reply',
-        reply: geminiQuotaError(model, 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier', 'generate_content_free_tier_requests', '10', delay),
+        reply: geminiQuotaError(
+          model,
+          'GenerateRequestsPerMinutePerProjectPerModel-FreeTier',
+          'generate_content_free_tier_requests',
+          '10',
+          delay,
+        ),
       };
     }
     if (u < (edge += plan.rate503 ?? 0)) return { kind: 'reply', reply: errorForStatus(provider, 503, model) };
@@ -95,7 +106,13 @@ export class Faults {
         const reply =
           provider === 'openai'
             ? openaiRateError(model, 'min', plan.quota.rpm, wait)
-            : geminiQuotaError(model, 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier', 'generate_content_free_tier_requests', String(plan.quota.rpm), wait);
+            : geminiQuotaError(
+                model,
+                'GenerateRequestsPerMinutePerProjectPerModel-FreeTier',
+                'generate_content_free_tier_requests',
+                String(plan.quota.rpm),
+                wait,
+              );
         return { kind: 'reply', reply };
       }
       window.push(now);
@@ -113,8 +130,10 @@ export class Faults {
 
 /** An answer's text as a truncated or almost-JSON fault leaves it. */
 export function mangle(text: string, fault: Fault | undefined): string {
-  if (fault?.kind === 'truncated') return text.slice(0, Math.max(0, Math.min(text.length - 1, Math.floor(text.length * 0.6))));
+  if (fault?.kind === 'truncated')
+    return text.slice(0, Math.max(0, Math.min(text.length - 1, Math.floor(text.length * 0.6))));
   // A trailing comma: the shape of JSON a model "almost" got right, which JSON.parse still rejects.
-  if (fault?.kind === 'badJson') return text.startsWith('{') && text.endsWith('}') ? `${text.slice(0, -1)},}` : `{${text}`;
+  if (fault?.kind === 'badJson')
+    return text.startsWith('{') && text.endsWith('}') ? `${text.slice(0, -1)},}` : `{${text}`;
   return text;
 }

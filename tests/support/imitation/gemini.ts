@@ -3,7 +3,19 @@ import { embedText, estimateTokens, type GenerateCall } from '../fake_answers.js
 import { geminiNotFoundMessage, geminiThinkingProblem, geminiThoughtTokens } from '../imitation_catalogue.js';
 import { geminiError } from './error_bodies.js';
 import { mangle } from './faults.js';
-import { BadRequest, contentText, defaultEmbeddingDim, fromLine, HANG, parseJson, type Fault, type LineResult, type Outcome, type Reply, type RouteRequest } from './protocol.js';
+import {
+  BadRequest,
+  contentText,
+  defaultEmbeddingDim,
+  fromLine,
+  HANG,
+  parseJson,
+  type Fault,
+  type LineResult,
+  type Outcome,
+  type Reply,
+  type RouteRequest,
+} from './protocol.js';
 import type { Shared } from './shared.js';
 
 export function geminiCallOf(model: string, request: any): { call: GenerateCall; jsonMode: boolean } {
@@ -37,17 +49,27 @@ export function geminiGenerate(s: Shared, model: string, request: any, fault: Fa
   const output = estimateTokens(text);
   const thoughts = spec ? geminiThoughtTokens(spec, request.generationConfig?.thinkingConfig) : 0;
   // The system instruction goes first, then the contents: the order the model reads (and caches) them in.
-  const cached = s.prefixes.cachedTokens(`gemini:${version}`, `${call.system}\n${call.prompt}`, s.opts.cacheMinTokens?.gemini ?? spec?.cacheMin ?? 4096);
+  const cached = s.prefixes.cachedTokens(
+    `gemini:${version}`,
+    `${call.system}\n${call.prompt}`,
+    s.opts.cacheMinTokens?.gemini ?? spec?.cacheMin ?? 4096,
+  );
   const body = {
     candidates: [
-      { content: { role: 'model', parts: [{ text }] }, finishReason: fault?.kind === 'truncated' ? 'MAX_TOKENS' : 'STOP', index: 0 },
+      {
+        content: { role: 'model', parts: [{ text }] },
+        finishReason: fault?.kind === 'truncated' ? 'MAX_TOKENS' : 'STOP',
+        index: 0,
+      },
     ],
     usageMetadata: {
       promptTokenCount: input,
       candidatesTokenCount: output,
       totalTokenCount: input + output + thoughts,
       thoughtsTokenCount: thoughts,
-      ...(cached ? { cachedContentTokenCount: cached, cacheTokensDetails: [{ modality: 'TEXT', tokenCount: cached }] } : {}),
+      ...(cached
+        ? { cachedContentTokenCount: cached, cacheTokensDetails: [{ modality: 'TEXT', tokenCount: cached }] }
+        : {}),
       promptTokensDetails: [{ modality: 'TEXT', tokenCount: input }],
     },
     modelVersion: version,
@@ -62,7 +84,12 @@ function geminiEmbed(s: Shared, model: string, request: any): number[] {
 }
 
 /** The catalogue's rules, checked before any fault is drawn: a 404 or 400 is decided by the request alone. */
-export function geminiRuleReply(s: Shared, model: string, body: any, method: 'generateContent' | 'embedContent'): Reply | undefined {
+export function geminiRuleReply(
+  s: Shared,
+  model: string,
+  body: any,
+  method: 'generateContent' | 'embedContent',
+): Reply | undefined {
   const spec = s.cat.gemini(model);
   if (!spec || !spec.methods.includes(method)) return geminiError(404, geminiNotFoundMessage(model, method));
   if (method === 'generateContent') {
@@ -90,9 +117,18 @@ export function geminiRoute(s: Shared, { method, path, raw, pre }: RouteRequest)
     const fault = pre ?? s.faults.model('gemini', model, false);
     if (fault?.kind === 'reply') return fault.reply;
     if (fault?.kind === 'hang') return HANG;
-    if (action === 'embedContent') return { status: 200, body: { embedding: { values: s.faults.spoiled([geminiEmbed(s, model, body)])[0] } } };
-    if (!Array.isArray(body.requests)) throw new BadRequest('* BatchEmbedContentsRequest.requests: requests is required');
-    return { status: 200, body: { embeddings: s.faults.spoiled(body.requests.map((r: any) => geminiEmbed(s, model, r))).map((values) => ({ values })) } };
+    if (action === 'embedContent')
+      return { status: 200, body: { embedding: { values: s.faults.spoiled([geminiEmbed(s, model, body)])[0] } } };
+    if (!Array.isArray(body.requests))
+      throw new BadRequest('* BatchEmbedContentsRequest.requests: requests is required');
+    return {
+      status: 200,
+      body: {
+        embeddings: s.faults
+          .spoiled(body.requests.map((r: any) => geminiEmbed(s, model, r)))
+          .map((values) => ({ values })),
+      },
+    };
   }
   return undefined;
 }

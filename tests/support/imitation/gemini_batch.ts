@@ -117,7 +117,11 @@ export class GeminiBatches {
       upload.meta.mimeType ?? 'application/octet-stream',
       Buffer.concat(upload.parts),
     );
-    return { status: 200, body: { file: geminiFileObject(file, this.s.origin) }, headers: { 'x-goog-upload-status': 'final' } };
+    return {
+      status: 200,
+      body: { file: geminiFileObject(file, this.s.origin) },
+      headers: { 'x-goog-upload-status': 'final' },
+    };
   }
 
   private create(model: string, body: any): Reply {
@@ -173,9 +177,18 @@ export class GeminiBatches {
       return { error: { code: 400, message: e.message, status: 'INVALID_ARGUMENT' } };
     }
     if (result.status === 200) return { response: result.body };
-    if (result.status === 0) return { error: { code: 504, message: 'Deadline expired before operation could complete.', status: 'DEADLINE_EXCEEDED' } };
+    if (result.status === 0)
+      return {
+        error: { code: 504, message: 'Deadline expired before operation could complete.', status: 'DEADLINE_EXCEEDED' },
+      };
     const err = (result.body as any)?.error;
-    return { error: err ?? { code: result.status, message: 'Imitated error.', status: GEMINI_STATUS[result.status] ?? 'UNKNOWN' } };
+    return {
+      error: err ?? {
+        code: result.status,
+        message: 'Imitated error.',
+        status: GEMINI_STATUS[result.status] ?? 'UNKNOWN',
+      },
+    };
   }
 
   /** Runs on a poll: running until the configured poll, then every line at once. */
@@ -195,15 +208,27 @@ export class GeminiBatches {
       });
     } else {
       const rows = (b.fromFile ?? []).map((line) => {
-        const out = line.invalid ? { error: { code: 400, message: line.invalid, status: 'INVALID_ARGUMENT' } } : this.line(b.model, line.key, line.request);
+        const out = line.invalid
+          ? { error: { code: 400, message: line.invalid, status: 'INVALID_ARGUMENT' } }
+          : this.line(b.model, line.key, line.request);
         if (out.error) failed++;
         return { key: line.key, ...out };
       });
-      const file = this.s.files.store('gemini', `batch-${b.id}-results.jsonl`, 'batch_output', 'application/jsonl', Buffer.from(jsonl(rows)));
+      const file = this.s.files.store(
+        'gemini',
+        `batch-${b.id}-results.jsonl`,
+        'batch_output',
+        'application/jsonl',
+        Buffer.from(jsonl(rows)),
+      );
       b.responsesFile = `files/${file.id}`;
     }
     const total = b.inline?.length ?? b.fromFile?.length ?? 0;
-    b.stats = { requestCount: String(total), successfulRequestCount: String(total - failed), failedRequestCount: String(failed) };
+    b.stats = {
+      requestCount: String(total),
+      successfulRequestCount: String(total - failed),
+      failedRequestCount: String(failed),
+    };
     b.state = 'BATCH_STATE_SUCCEEDED';
   }
 }

@@ -9,18 +9,28 @@ export function modelsRoute(s: Shared, provider: Provider, { method, path }: Rou
   if (!(s.opts.modelsEndpoint ?? true) || method !== 'GET') return undefined;
   const cat = s.cat;
   if (provider === 'gemini') {
-    if (path === '/v1beta/models') return { status: 200, body: { models: cat.geminiListed().map((m) => geminiModelResource(m.id, m.model)) } };
+    if (path === '/v1beta/models')
+      return { status: 200, body: { models: cat.geminiListed().map((m) => geminiModelResource(m.id, m.model)) } };
     const id = /^\/v1beta\/models\/([^/:]+)$/.exec(path)?.[1];
     if (id === undefined) return undefined;
     const spec = cat.gemini(id);
-    return spec ? { status: 200, body: geminiModelResource(id, spec) } : geminiError(404, `Model is not found: models/${id} for api version v1beta`);
+    return spec
+      ? { status: 200, body: geminiModelResource(id, spec) }
+      : geminiError(404, `Model is not found: models/${id} for api version v1beta`);
   }
-  const object = (m: { id: string; created: number }) => ({ id: m.id, object: 'model', created: m.created, owned_by: 'system' });
+  const object = (m: { id: string; created: number }) => ({
+    id: m.id,
+    object: 'model',
+    created: m.created,
+    owned_by: 'system',
+  });
   if (path === '/v1/models') return { status: 200, body: { object: 'list', data: cat.openaiListed().map(object) } };
   const id = /^\/v1\/models\/([^/]+)$/.exec(path)?.[1];
   if (id === undefined) return undefined;
   const spec = cat.openai(decodeURIComponent(id));
-  return spec ? { status: 200, body: object(spec) } : openaiError(404, openaiNotFoundMessage(decodeURIComponent(id)), 'invalid_request_error', 'model_not_found');
+  return spec
+    ? { status: 200, body: object(spec) }
+    : openaiError(404, openaiNotFoundMessage(decodeURIComponent(id)), 'invalid_request_error', 'model_not_found');
 }
 
 /** The free model look-up a stage makes before its first paid call (Gemini models.get, OpenAI GET /v1/models/{id}). */

@@ -3,12 +3,25 @@ import { embedText, estimateTokens, type GenerateCall } from '../fake_answers.js
 import { openaiNotFoundMessage, openaiParamProblem, openaiReasoningTokens } from '../imitation_catalogue.js';
 import { openaiError } from './error_bodies.js';
 import { mangle } from './faults.js';
-import { BadRequest, contentText, defaultEmbeddingDim, fromLine, nowSeconds, parseJson, type Fault, type LineResult, type Outcome, type Reply, type RouteRequest } from './protocol.js';
+import {
+  BadRequest,
+  contentText,
+  defaultEmbeddingDim,
+  fromLine,
+  nowSeconds,
+  parseJson,
+  type Fault,
+  type LineResult,
+  type Outcome,
+  type Reply,
+  type RouteRequest,
+} from './protocol.js';
 import type { Shared } from './shared.js';
 
 function openaiCallOf(body: any): { call: GenerateCall; jsonMode: boolean } {
   if (!body || typeof body.model !== 'string') throw new BadRequest('you must provide a model parameter');
-  if (!Array.isArray(body.messages) || body.messages.length === 0) throw new BadRequest("Missing required parameter: 'messages'.");
+  if (!Array.isArray(body.messages) || body.messages.length === 0)
+    throw new BadRequest("Missing required parameter: 'messages'.");
   if (body.stream) throw new BadRequest('The imitation server does not stream.');
   const isSystem = (m: any) => m?.role === 'system' || m?.role === 'developer';
   const rf = body.response_format;
@@ -16,8 +29,14 @@ function openaiCallOf(body: any): { call: GenerateCall; jsonMode: boolean } {
   const call: GenerateCall = {
     provider: 'openai',
     model: body.model,
-    system: body.messages.filter(isSystem).map((m: any) => contentText(m.content)).join('\n'),
-    prompt: body.messages.filter((m: any) => !isSystem(m)).map((m: any) => contentText(m.content)).join('\n'),
+    system: body.messages
+      .filter(isSystem)
+      .map((m: any) => contentText(m.content))
+      .join('\n'),
+    prompt: body.messages
+      .filter((m: any) => !isSystem(m))
+      .map((m: any) => contentText(m.content))
+      .join('\n'),
     schemaName: rf?.type === 'json_schema' ? rf.json_schema?.name : undefined,
     schema,
     temperature: body.temperature,
@@ -37,7 +56,12 @@ export function openaiChat(s: Shared, body: any, fault: Fault | undefined): Line
   const reasoning = spec ? openaiReasoningTokens(spec, body) : 0;
   const output = estimateTokens(text) + reasoning;
   // OpenAI caches the longest seen prefix from 1,024 tokens on, in steps of 128.
-  const cached = s.prefixes.cachedTokens(`openai:${version}`, `${call.system}\n${call.prompt}`, s.opts.cacheMinTokens?.openai ?? 1024, 128);
+  const cached = s.prefixes.cachedTokens(
+    `openai:${version}`,
+    `${call.system}\n${call.prompt}`,
+    s.opts.cacheMinTokens?.openai ?? 1024,
+    128,
+  );
   const completion = {
     id: s.newId('chatcmpl-'),
     object: 'chat.completion',
@@ -56,7 +80,12 @@ export function openaiChat(s: Shared, body: any, fault: Fault | undefined): Line
       completion_tokens: output,
       total_tokens: input + output,
       prompt_tokens_details: { cached_tokens: cached, audio_tokens: 0 },
-      completion_tokens_details: { reasoning_tokens: reasoning, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+      completion_tokens_details: {
+        reasoning_tokens: reasoning,
+        audio_tokens: 0,
+        accepted_prediction_tokens: 0,
+        rejected_prediction_tokens: 0,
+      },
     },
     service_tier: 'default',
     system_fingerprint: 'fp_imitation',
@@ -68,9 +97,15 @@ export function openaiChat(s: Shared, body: any, fault: Fault | undefined): Line
 export function openaiEmbeddings(s: Shared, body: any, fault: Fault | undefined): LineResult {
   if (fault?.kind === 'reply') return { key: '', status: fault.reply.status, body: fault.reply.body };
   if (fault?.kind === 'hang') return { key: '', status: 0 };
-  if (!body || typeof body.model !== 'string' || body.input === undefined) throw new BadRequest("'input' and 'model' are required.");
+  if (!body || typeof body.model !== 'string' || body.input === undefined)
+    throw new BadRequest("'input' and 'model' are required.");
   const spec = s.cat.openai(body.model);
-  if (!spec?.embedding) return { key: '', status: 404, body: openaiError(404, openaiNotFoundMessage(body.model), 'invalid_request_error', 'model_not_found').body };
+  if (!spec?.embedding)
+    return {
+      key: '',
+      status: 404,
+      body: openaiError(404, openaiNotFoundMessage(body.model), 'invalid_request_error', 'model_not_found').body,
+    };
   const raw = body.input;
   const inputs: string[] =
     typeof raw === 'string'
@@ -86,7 +121,10 @@ export function openaiEmbeddings(s: Shared, body: any, fault: Fault | undefined)
   const data = s.faults.spoiled(inputs.map((text) => embedText(text, dim))).map((vec, index) => {
     // The SDK asks for base64 by default and decodes little-endian float32; floats there would decode as garbage.
     // A value float32 cannot hold (null, a string) is sent as a plain array, as a compatible server might.
-    const embedding = base64 && vec.every((x) => typeof x === 'number') ? Buffer.from(new Float32Array(vec as number[]).buffer).toString('base64') : vec;
+    const embedding =
+      base64 && vec.every((x) => typeof x === 'number')
+        ? Buffer.from(new Float32Array(vec as number[]).buffer).toString('base64')
+        : vec;
     return { object: 'embedding', index, embedding };
   });
   return {
@@ -100,9 +138,16 @@ export function openaiEmbeddings(s: Shared, body: any, fault: Fault | undefined)
 /** The catalogue's rules, checked before any fault is drawn: a 404 or 400 is decided by the request alone. */
 export function openaiRuleReply(s: Shared, body: any): Reply | undefined {
   const spec = s.cat.openai(body.model);
-  if (!spec || spec.embedding) return openaiError(404, openaiNotFoundMessage(body.model), 'invalid_request_error', 'model_not_found');
+  if (!spec || spec.embedding)
+    return openaiError(404, openaiNotFoundMessage(body.model), 'invalid_request_error', 'model_not_found');
   const problem = openaiParamProblem(spec, body);
-  if (problem) return { status: 400, body: { error: { message: problem.message, type: 'invalid_request_error', param: problem.param, code: problem.code } } };
+  if (problem)
+    return {
+      status: 400,
+      body: {
+        error: { message: problem.message, type: 'invalid_request_error', param: problem.param, code: problem.code },
+      },
+    };
   return undefined;
 }
 

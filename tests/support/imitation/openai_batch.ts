@@ -62,7 +62,11 @@ function openaiBatchObject(b: OpenAIBatch) {
 
 async function multipart(req: http.IncomingMessage, raw: Buffer): Promise<FormData> {
   try {
-    return await new Request(`http://imitation${req.url}`, { method: 'POST', headers: req.headers as Record<string, string>, body: raw }).formData();
+    return await new Request(`http://imitation${req.url}`, {
+      method: 'POST',
+      headers: req.headers as Record<string, string>,
+      body: raw,
+    }).formData();
   } catch {
     throw new BadRequest('Expected a multipart/form-data body.');
   }
@@ -79,8 +83,15 @@ export class OpenAIBatches {
       const form = await multipart(req, raw);
       const file = form.get('file');
       const purpose = form.get('purpose');
-      if (!(file instanceof File) || typeof purpose !== 'string') throw new BadRequest("Missing required parameters: 'file' and 'purpose'.");
-      const stored = this.s.files.store('openai', file.name, purpose, file.type || 'application/octet-stream', Buffer.from(await file.arrayBuffer()));
+      if (!(file instanceof File) || typeof purpose !== 'string')
+        throw new BadRequest("Missing required parameters: 'file' and 'purpose'.");
+      const stored = this.s.files.store(
+        'openai',
+        file.name,
+        purpose,
+        file.type || 'application/octet-stream',
+        Buffer.from(await file.arrayBuffer()),
+      );
       return { status: 200, body: openaiFileObject(stored) };
     }
     let m = /^\/v1\/files\/([^/]+)(\/content)?$/.exec(path);
@@ -112,11 +123,15 @@ export class OpenAIBatches {
   }
 
   private create(body: any): Reply {
-    if (!body || typeof body.input_file_id !== 'string') throw new BadRequest("Missing required parameter: 'input_file_id'.");
+    if (!body || typeof body.input_file_id !== 'string')
+      throw new BadRequest("Missing required parameter: 'input_file_id'.");
     if (body.endpoint !== '/v1/chat/completions' && body.endpoint !== '/v1/embeddings') {
-      throw new BadRequest(`The imitation supports endpoints /v1/chat/completions and /v1/embeddings, got ${JSON.stringify(body.endpoint)}.`);
+      throw new BadRequest(
+        `The imitation supports endpoints /v1/chat/completions and /v1/embeddings, got ${JSON.stringify(body.endpoint)}.`,
+      );
     }
-    if (body.completion_window !== '24h') throw new BadRequest("Invalid value for 'completion_window': expected '24h'.");
+    if (body.completion_window !== '24h')
+      throw new BadRequest("Invalid value for 'completion_window': expected '24h'.");
     const input = this.s.files.get('openai', body.input_file_id);
     if (!input) return openaiError(404, `No such File object: ${body.input_file_id}`, 'invalid_request_error', null);
     const fatal = this.s.faults.fatal;
@@ -144,21 +159,42 @@ export class OpenAIBatches {
         try {
           line = JSON.parse(text);
         } catch {
-          errors.push({ code: 'invalid_json_line', line: i + 1, message: 'This line is not parseable as valid JSON.', param: null });
+          errors.push({
+            code: 'invalid_json_line',
+            line: i + 1,
+            message: 'This line is not parseable as valid JSON.',
+            param: null,
+          });
           return;
         }
         if (typeof line?.custom_id !== 'string') {
-          errors.push({ code: 'missing_required_parameter', line: i + 1, message: "Missing required parameter: 'custom_id'.", param: null });
+          errors.push({
+            code: 'missing_required_parameter',
+            line: i + 1,
+            message: "Missing required parameter: 'custom_id'.",
+            param: null,
+          });
         } else if (seen.has(line.custom_id)) {
-          errors.push({ code: 'duplicate_custom_id', line: i + 1, message: 'The custom_id for this request is a duplicate of another request.', param: null });
+          errors.push({
+            code: 'duplicate_custom_id',
+            line: i + 1,
+            message: 'The custom_id for this request is a duplicate of another request.',
+            param: null,
+          });
         } else if (line.url !== b.endpoint) {
-          errors.push({ code: 'url_mismatch', line: i + 1, message: `The provided url '${line.url}' does not match the batch endpoint.`, param: null });
+          errors.push({
+            code: 'url_mismatch',
+            line: i + 1,
+            message: `The provided url '${line.url}' does not match the batch endpoint.`,
+            param: null,
+          });
         } else {
           seen.add(line.custom_id);
           b.lines.push({ custom_id: line.custom_id, url: line.url, body: line.body });
         }
       });
-    if (b.lines.length === 0 && errors.length === 0) errors.push({ code: 'empty_file', line: 0, message: 'The batch input file is empty.', param: null });
+    if (b.lines.length === 0 && errors.length === 0)
+      errors.push({ code: 'empty_file', line: 0, message: 'The batch input file is empty.', param: null });
     if (errors.length > 0) {
       b.errors = errors;
       b.status = 'failed';
@@ -188,9 +224,22 @@ export class OpenAIBatches {
       const result = this.runLine(b, line);
       const id = this.s.newId('batch_req_');
       if (result.status === 0) {
-        bad.push({ id, custom_id: line.custom_id, response: null, error: { code: 'batch_expired', message: 'This request could not be executed before the completion window expired.' } });
+        bad.push({
+          id,
+          custom_id: line.custom_id,
+          response: null,
+          error: {
+            code: 'batch_expired',
+            message: 'This request could not be executed before the completion window expired.',
+          },
+        });
       } else {
-        const row = { id, custom_id: line.custom_id, response: { status_code: result.status, request_id: this.s.newId('req_'), body: result.body }, error: null };
+        const row = {
+          id,
+          custom_id: line.custom_id,
+          response: { status_code: result.status, request_id: this.s.newId('req_'), body: result.body },
+          error: null,
+        };
         (result.status === 200 ? ok : bad).push(row);
       }
       if (result.usage) {
@@ -199,8 +248,19 @@ export class OpenAIBatches {
       }
     }
     // Real output order differs from input order; shuffling makes callers match by custom_id.
-    const shuffle = (rows: unknown[]) => rows.map((r) => [this.s.orderRng(), r] as const).sort((x, y) => x[0] - y[0]).map(([, r]) => r);
-    const store = (name: string, rows: unknown[]) => this.s.files.store('openai', `${b.id}_${name}.jsonl`, 'batch_output', 'application/jsonl', Buffer.from(jsonl(shuffle(rows)))).id;
+    const shuffle = (rows: unknown[]) =>
+      rows
+        .map((r) => [this.s.orderRng(), r] as const)
+        .sort((x, y) => x[0] - y[0])
+        .map(([, r]) => r);
+    const store = (name: string, rows: unknown[]) =>
+      this.s.files.store(
+        'openai',
+        `${b.id}_${name}.jsonl`,
+        'batch_output',
+        'application/jsonl',
+        Buffer.from(jsonl(shuffle(rows))),
+      ).id;
     if (ok.length > 0) b.outputFileId = store('output', ok);
     if (bad.length > 0) b.errorFileId = store('error', bad);
     b.counts = { total: b.lines.length, completed: ok.length, failed: bad.length };
@@ -211,11 +271,16 @@ export class OpenAIBatches {
 
   private runLine(b: OpenAIBatch, line: OpenAIBatch['lines'][number]): LineResult {
     const model = typeof line.body?.model === 'string' ? line.body.model : 'unknown';
-    const rule = b.endpoint === '/v1/chat/completions' && typeof line.body?.model === 'string' ? openaiRuleReply(this.s, line.body) : undefined;
+    const rule =
+      b.endpoint === '/v1/chat/completions' && typeof line.body?.model === 'string'
+        ? openaiRuleReply(this.s, line.body)
+        : undefined;
     if (rule) return { key: '', status: rule.status, body: rule.body };
     const fault = this.s.faults.line('openai', `${line.url}#${line.custom_id}`, model);
     try {
-      return b.endpoint === '/v1/embeddings' ? openaiEmbeddings(this.s, line.body, fault) : openaiChat(this.s, line.body, fault);
+      return b.endpoint === '/v1/embeddings'
+        ? openaiEmbeddings(this.s, line.body, fault)
+        : openaiChat(this.s, line.body, fault);
     } catch (e) {
       if (!(e instanceof BadRequest)) throw e;
       return { key: '', status: 400, body: openaiError(400, e.message, 'invalid_request_error', null).body };

@@ -65,7 +65,8 @@ export function fromLine(result: LineResult): Outcome {
 export function contentText(content: any): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) return content.map(contentText).join('\n');
-  if (content && Array.isArray(content.parts)) return content.parts.map((p: any) => (typeof p?.text === 'string' ? p.text : '')).join('\n');
+  if (content && Array.isArray(content.parts))
+    return content.parts.map((p: any) => (typeof p?.text === 'string' ? p.text : '')).join('\n');
   if (content && typeof content.text === 'string') return content.text;
   return '';
 }
