@@ -8,7 +8,7 @@ TSX := node --import tsx
 # The stages of src/pipeline.ts; tests/makefile.test.ts fails when the two lists differ.
 STAGE_TARGETS := stage1 stage2 stage3 stage4 stage5 stage6 stage7
 
-.PHONY: help setup demo domain trial full $(STAGE_TARGETS) stats report push clean clean-trial test typecheck bench
+.PHONY: help setup demo domain trial full $(STAGE_TARGETS) stats report push clean clean-trial test typecheck lint format bench
 
 # The stage targets' help comes from the stage table (src/pipeline.ts), printed by scripts/stages.ts.
 help: ## list the commands
@@ -55,6 +55,12 @@ test: ## run the test suite (offline: no key, no network)
 
 typecheck: ## type-check everything
 	npx --no-install tsc --noEmit -p .
+
+lint: ## format check and lint (Biome; the rules and why they depart from the defaults: biome.jsonc)
+	npx --no-install biome check .
+
+format: ## format the whole tree in place (Biome)
+	npx --no-install biome format --write .
 
 bench: ## dedup benchmark at 2k, 10k and 100k conversations
 	npm run bench
