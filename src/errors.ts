@@ -2,18 +2,22 @@
 // whether asking again could help (`isRetryable`, as vercel/ai's APICallError in packages/provider/src/errors). The
 // CLI prints their message as one line.
 
-/** A bad flag value, unknown flag or bad setting in the environment: the message names it and what was expected. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-  readonly exitCode = 2;
+/** The shared part of the errors that end the CLI: a fixed exit code, and asking again never helps. */
+abstract class ExitingError extends Error {
+  abstract readonly exitCode: number;
   readonly isRetryable = false;
 }
 
+/** A bad flag value, unknown flag or bad setting in the environment: the message names it and what was expected. */
+export class UsageError extends ExitingError {
+  override name = 'UsageError';
+  readonly exitCode = 2;
+}
+
 /** Bad input data: a missing or malformed file. The message starts with the file (and line). */
-export class InputError extends Error {
+export class InputError extends ExitingError {
   override name = 'InputError';
   readonly exitCode = 1;
-  readonly isRetryable = false;
 }
 
 /** A JSONL line that is not JSON or fails its schema. */
@@ -30,17 +34,15 @@ export class JsonlLineError extends InputError {
 }
 
 /** Something the whole stage cannot go on after: a missing key, a rejected key, an exhausted quota. */
-export class FatalError extends Error {
+export class FatalError extends ExitingError {
   override name = 'FatalError';
   readonly exitCode = 1;
-  readonly isRetryable = false;
 }
 
 /** Raised when the user interrupts a stage; finished items are already saved. */
-export class InterruptedError extends Error {
+export class InterruptedError extends ExitingError {
   override name = 'InterruptedError';
   readonly exitCode = 130;
-  readonly isRetryable = false;
 }
 
 /** What an answer that arrived but cannot be used can be wrong with. */
