@@ -24,7 +24,14 @@ import {
 } from './src/llm/providers.js';
 import { OrderedWriter } from './src/io/ordered_writer.js';
 import { JudgedConversation, type EmbeddedConversation } from './src/schemas.js';
-import { concurrencyFlag, ioFlags, resolveEmbeddingModel, resolveProvider, RUN_FLAGS } from './src/stage/flags.js';
+import {
+  concurrencyFlag,
+  ioFlags,
+  MAX_FAILURE_RATE_FLAG,
+  resolveEmbeddingModel,
+  resolveProvider,
+  RUN_FLAGS,
+} from './src/stage/flags.js';
 import { StageRun } from './src/stage/stage_run.js';
 
 export const FLAGS = {
@@ -42,13 +49,7 @@ export const FLAGS = {
   dimensions: { kind: 'int', help: 'embedding size', default: EMBEDDING.dimensions, min: 1 },
   'batch-size': { kind: 'int', help: 'texts per request', default: EMBEDDING.batchSize, min: 1, max: 2048 },
   ...concurrencyFlag(EMBEDDING.concurrency),
-  'max-failure-rate': {
-    kind: 'number',
-    help: 'share of items that may fail before the exit code says so',
-    default: 0,
-    min: 0,
-    max: 1,
-  },
+  ...MAX_FAILURE_RATE_FLAG,
   ...RUN_FLAGS,
 } as const;
 

@@ -35,6 +35,17 @@ export const QUIET_FLAG = {
   quiet: { kind: 'boolean', help: 'only the summary' },
 } satisfies Record<string, FlagSpec>;
 
+/** The stages that call a model: how many failed items the exit code lets pass. */
+export const MAX_FAILURE_RATE_FLAG = {
+  'max-failure-rate': {
+    kind: 'number',
+    help: 'share of items that may fail before the exit code says so',
+    default: 0,
+    min: 0,
+    max: 1,
+  },
+} satisfies Record<string, FlagSpec>;
+
 export const LLM_FLAGS = {
   provider: {
     kind: 'string',
@@ -53,13 +64,7 @@ export const LLM_FLAGS = {
   },
   rpm: { kind: 'int', help: 'requests per minute at most (your quota)', min: 1 },
   tpm: { kind: 'int', help: 'tokens per minute at most (your quota)', min: 1 },
-  'max-failure-rate': {
-    kind: 'number',
-    help: 'share of items that may fail before the exit code says so',
-    default: 0,
-    min: 0,
-    max: 1,
-  },
+  ...MAX_FAILURE_RATE_FLAG,
   'dry-run': {
     kind: 'boolean',
     help: 'make no API call: print the calls, estimated tokens and cost, and the first prompt',
