@@ -15,6 +15,7 @@ import {
   waitFor,
   writeQaPairs,
   type DelayProxy,
+  generateArgs,
 } from './support/run_stage.js';
 
 const N = 30;
@@ -40,17 +41,7 @@ afterAll(async () => {
 });
 
 function args(dir: string): string[] {
-  return [
-    '--input',
-    join(source, 'pairs.jsonl'),
-    '--output',
-    join(dir, 'raw.jsonl'),
-    '--num-conversations',
-    String(N),
-    '--concurrency',
-    '3',
-    '--quiet',
-  ];
+  return generateArgs(join(source, 'pairs.jsonl'), join(dir, 'raw.jsonl'), N, '--concurrency', '3', '--quiet');
 }
 
 const generateAnswers = (from: number) =>

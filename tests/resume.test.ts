@@ -17,6 +17,7 @@ import {
   writeJudged,
   writeQaPairs,
   type DelayProxy,
+  generateArgs,
 } from './support/run_stage.js';
 
 const SEED = 21;
@@ -49,17 +50,7 @@ afterAll(async () => {
 });
 
 function args(dir: string): string[] {
-  return [
-    '--input',
-    join(source, 'pairs.jsonl'),
-    '--output',
-    join(dir, 'raw.jsonl'),
-    '--num-conversations',
-    String(N),
-    '--seed',
-    String(SEED),
-    '--quiet',
-  ];
+  return generateArgs(join(source, 'pairs.jsonl'), join(dir, 'raw.jsonl'), N, '--seed', String(SEED), '--quiet');
 }
 
 /** The prompt of a generate request: the item it is for. */
