@@ -10,6 +10,7 @@ import { ArtifactLock } from '../src/io/artifact_lock.js';
 import { startImitation, type Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
 import {
+  generateArgs,
   imitationPerFile,
   runStage,
   spawnStage,
@@ -18,7 +19,6 @@ import {
   tempDir,
   waitFor,
   writeQaPairs,
-  generateArgs,
 } from './support/run_stage.js';
 
 let imitation: Imitation;

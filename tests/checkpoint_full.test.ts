@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { paidRequests, type Imitation } from './support/imitation_server.js';
 import {
   imitationPerFile,
+  judgeArgs,
   lineCount,
   readRows,
   runStage,
@@ -16,7 +17,6 @@ import {
   tempDir,
   waitFor,
   writeJudged,
-  judgeArgs,
 } from './support/run_stage.js';
 
 const N = 30;

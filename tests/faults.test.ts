@@ -6,14 +6,14 @@ import { describe, expect, it } from 'vitest';
 import type { FaultPlan, ImitationOptions } from './support/imitation_server.js';
 import { runStageInProcess, type InProcessResult } from './support/run_in_process.js';
 import {
-  lineCount,
+  generateArgs,
   imitationPerTest,
+  lineCount,
   readRows,
   stageEnv,
   tempDir,
   writeFacts,
   writeQaPairs,
-  generateArgs,
 } from './support/run_stage.js';
 
 const start = imitationPerTest();

@@ -1,21 +1,20 @@
 // Ctrl-C and SIGTERM: stop taking work, let calls in flight finish, keep them, say how to resume, exit 130.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
 import {
+  generateArgs,
+  imitationBehindProxyPerFile,
   lineCount,
-  removeTempDirs,
   runStage,
   savedEntries,
   spawnStage,
   stageEnv,
-  startDelayProxy,
   tempDir,
   waitFor,
   writeQaPairs,
   type DelayProxy,
-  generateArgs,
 } from './support/run_stage.js';
 
 const N = 30;
@@ -24,20 +23,13 @@ let proxy: DelayProxy;
 let reference: string;
 const source = tempDir('interrupt-input');
 
+imitationBehindProxyPerFile({ seed: 4 }, 150, (started, delayed) => ((imitation = started), (proxy = delayed)));
 beforeAll(async () => {
-  imitation = await startImitation({ seed: 4 });
-  proxy = await startDelayProxy(imitation.url, 150);
   writeQaPairs(join(source, 'pairs.jsonl'), 5);
   const dir = tempDir('interrupt-reference');
   const result = await runStage('3_generate_conversations.ts', args(dir), { env: stageEnv(imitation), cwd: dir });
   expect(result.code, result.stderr).toBe(0);
   reference = readFileSync(join(dir, 'raw.jsonl'), 'utf8');
-});
-
-afterAll(async () => {
-  await proxy?.close();
-  await imitation?.close();
-  removeTempDirs();
 });
 
 function args(dir: string): string[] {

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
 import {
   collectOutput,
+  generateArgs,
+  judgeArgs,
   lineCount,
   readRows,
   removeTempDirs,
@@ -20,8 +22,6 @@ import {
   writeJudged,
   writeQaPairs,
   type StageResult,
-  generateArgs,
-  judgeArgs,
 } from './support/run_stage.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startImitation, type Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
-import { removeTempDirs, stageEnv, tempDir, writeQaPairs, generateArgs, judgeArgs } from './support/run_stage.js';
+import { generateArgs, judgeArgs, removeTempDirs, stageEnv, tempDir, writeQaPairs } from './support/run_stage.js';
 import { manifest } from './support/run_stages.js';
 
 const LATENCY = 400;

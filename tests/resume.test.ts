@@ -2,22 +2,21 @@
 // The killed runs are tsx children (the kill is the point); the reference runs and re-runs run in process.
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startImitation, type Imitation, type RecordedRequest } from './support/imitation_server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Imitation, RecordedRequest } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
 import {
+  generateArgs,
+  imitationBehindProxyPerFile,
   lineCount,
-  removeTempDirs,
   savedEntries,
   spawnStage,
   stageEnv,
-  startDelayProxy,
   tempDir,
   waitFor,
   writeJudged,
   writeQaPairs,
   type DelayProxy,
-  generateArgs,
 } from './support/run_stage.js';
 
 const SEED = 21;
@@ -27,10 +26,9 @@ let proxy: DelayProxy;
 let reference: string;
 const source = tempDir('resume-input');
 
+// The proxy is slow enough to stop the stage part-way: 30 requests, 3 at a time, 120 ms each.
+imitationBehindProxyPerFile({ seed: SEED }, 120, (started, delayed) => ((imitation = started), (proxy = delayed)));
 beforeAll(async () => {
-  imitation = await startImitation({ seed: SEED });
-  // Slow enough to stop the stage part-way: 30 requests, 3 at a time, 120 ms each.
-  proxy = await startDelayProxy(imitation.url, 120);
   writeQaPairs(join(source, 'pairs.jsonl'), 6);
   // The uninterrupted run every interrupted one must reproduce byte for byte.
   const dir = tempDir('resume-reference');
@@ -41,12 +39,6 @@ beforeAll(async () => {
   expect(result.code, result.stderr).toBe(0);
   reference = readFileSync(join(dir, 'raw.jsonl'), 'utf8');
   expect(reference.split('\n').filter(Boolean)).toHaveLength(N);
-});
-
-afterAll(async () => {
-  await proxy?.close();
-  await imitation?.close();
-  removeTempDirs();
 });
 
 function args(dir: string): string[] {

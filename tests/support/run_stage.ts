@@ -139,6 +139,29 @@ export function imitationPerFile(options: ImitationOptions, started: (imitation:
 }
 
 /**
+ * One imitation server for the file with a delay proxy of `delayMs` in front of it (for stages to be stopped
+ * part-way), both closed and the temporary directories removed after the file.
+ */
+export function imitationBehindProxyPerFile(
+  options: ImitationOptions,
+  delayMs: number,
+  started: (imitation: Imitation, proxy: DelayProxy) => void,
+): void {
+  let imitation: Imitation | undefined;
+  let proxy: DelayProxy | undefined;
+  beforeAll(async () => {
+    imitation = await startImitation(options);
+    proxy = await startDelayProxy(imitation.url, delayMs);
+    started(imitation, proxy);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await imitation?.close();
+    removeTempDirs();
+  });
+}
+
+/**
  * One imitation server per test, started by the returned function and closed after the test; the temporary
  * directories go after the file.
  */
