@@ -66,6 +66,15 @@ const missingInput = (stage: number, script: string, writer: number): Row => ({
   message: new RegExp(`missing\\.jsonl: not found — run stage ${writer} first`),
 });
 
+/** Stage 7's command line on the judged rows in `dir`, then `extra`. */
+const selectArgs = (dir: string, ...extra: string[]) => [
+  '--input',
+  j(dir, 'dedup.jsonl'),
+  '--output',
+  j(dir, 'final.jsonl'),
+  ...extra,
+];
+
 /** `script` given `flag value` out of its range: exit 2, and the message says what the flag expects. */
 const outOfRange = (name: string, script: string, flag: string, value: string, expected: string): Row => ({
   name,
@@ -170,16 +179,7 @@ const ROWS: Row[] = [
       name: `--system drop --format ${format} (stage 7)`,
       script: '7_select_top.ts',
       setup: (d) => writeJudged(j(d, 'dedup.jsonl'), 12),
-      args: (d) => [
-        '--input',
-        j(d, 'dedup.jsonl'),
-        '--output',
-        j(d, 'final.jsonl'),
-        '--format',
-        format,
-        '--system',
-        'drop',
-      ],
+      args: (d) => selectArgs(d, '--format', format, '--system', 'drop'),
       code: 2,
       message: new RegExp(
         `\`--system drop\` applies to --format nanochat only; --format ${format} keeps the system message`,
@@ -190,16 +190,7 @@ const ROWS: Row[] = [
     name: '--format openai --top-k 5 (stage 7)',
     script: '7_select_top.ts',
     setup: (d) => writeJudged(j(d, 'dedup.jsonl'), 12),
-    args: (d) => [
-      '--input',
-      j(d, 'dedup.jsonl'),
-      '--output',
-      j(d, 'final.jsonl'),
-      '--format',
-      'openai',
-      '--top-k',
-      '5',
-    ],
+    args: (d) => selectArgs(d, '--format', 'openai', '--top-k', '5'),
     code: 2,
     message: /at least 10 with --format openai/,
   },
