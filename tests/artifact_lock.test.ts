@@ -10,6 +10,7 @@ import { ArtifactLock } from '../src/io/artifact_lock.js';
 import { startImitation, type Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
 import {
+  generateArgs,
   imitationPerFile,
   runStage,
   spawnStage,
@@ -71,17 +72,7 @@ describe('two runs on the same output', () => {
     try {
       const dir = tempDir('lock-two-runs');
       writeQaPairs(join(dir, 'pairs.jsonl'), 5);
-      const args = [
-        '--input',
-        join(dir, 'pairs.jsonl'),
-        '--output',
-        join(dir, 'raw.jsonl'),
-        '--num-conversations',
-        '12',
-        '--concurrency',
-        '2',
-        '--quiet',
-      ];
+      const args = generateArgs(join(dir, 'pairs.jsonl'), join(dir, 'raw.jsonl'), 12, '--concurrency', '2', '--quiet');
       const first = spawnStage('3_generate_conversations.ts', args, { env: stageEnv(proxy), cwd: dir });
       await waitFor(() => existsSync(join(dir, 'raw.jsonl.checkpoint.jsonl')), 30_000, 'the first run to be working');
       // In process: a tsx child needs seconds to start, and on a loaded machine the first run had finished by then.
@@ -109,15 +100,7 @@ describe('two runs on the same output', () => {
       join(dir, 'raw.jsonl.lock'),
       JSON.stringify({ pid: deadPid(), host: hostname(), started_at: '2026-12-02T10:00:00.000Z' }),
     );
-    const args = [
-      '--input',
-      join(dir, 'pairs.jsonl'),
-      '--output',
-      join(dir, 'raw.jsonl'),
-      '--num-conversations',
-      '3',
-      '--quiet',
-    ];
+    const args = generateArgs(join(dir, 'pairs.jsonl'), join(dir, 'raw.jsonl'), 3, '--quiet');
     const result = await runStage('3_generate_conversations.ts', args, { env: stageEnv(imitation), cwd: dir });
     expect(result.code, result.stderr).toBe(0);
     expect(existsSync(join(dir, 'raw.jsonl.lock'))).toBe(false);

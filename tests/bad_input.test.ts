@@ -66,6 +66,24 @@ const missingInput = (stage: number, script: string, writer: number): Row => ({
   message: new RegExp(`missing\\.jsonl: not found — run stage ${writer} first`),
 });
 
+/** Stage 7's command line on the judged rows in `dir`, then `extra`. */
+const selectArgs = (dir: string, ...extra: string[]) => [
+  '--input',
+  j(dir, 'dedup.jsonl'),
+  '--output',
+  j(dir, 'final.jsonl'),
+  ...extra,
+];
+
+/** `script` given `flag value` out of its range: exit 2, and the message says what the flag expects. */
+const outOfRange = (name: string, script: string, flag: string, value: string, expected: string): Row => ({
+  name,
+  script,
+  args: () => [flag, value],
+  code: 2,
+  message: new RegExp(`Expected \`${flag}\` to be ${expected}, got ${value.replace('.', '\\.')}`),
+});
+
 const ROWS: Row[] = [
   {
     name: 'facts file missing',
@@ -141,29 +159,9 @@ const ROWS: Row[] = [
     '3_generate_conversations.ts',
     '4_judge_and_save.ts',
     '5_embed_conversations.ts',
-  ].map(
-    (script): Row => ({
-      name: `--concurrency 0 (${script})`,
-      script,
-      args: () => ['--concurrency', '0'],
-      code: 2,
-      message: /Expected `--concurrency` to be an integer ≥ 1, got 0/,
-    }),
-  ),
-  {
-    name: '--threshold 0',
-    script: '6_deduplicate.ts',
-    args: () => ['--threshold', '0'],
-    code: 2,
-    message: /Expected `--threshold` to be a number > 0 and ≤ 1, got 0/,
-  },
-  {
-    name: '--threshold 1.5',
-    script: '6_deduplicate.ts',
-    args: () => ['--threshold', '1.5'],
-    code: 2,
-    message: /Expected `--threshold` to be a number > 0 and ≤ 1, got 1\.5/,
-  },
+  ].map((script) => outOfRange(`--concurrency 0 (${script})`, script, '--concurrency', '0', 'an integer ≥ 1')),
+  outOfRange('--threshold 0', '6_deduplicate.ts', '--threshold', '0', 'a number > 0 and ≤ 1'),
+  outOfRange('--threshold 1.5', '6_deduplicate.ts', '--threshold', '1.5', 'a number > 0 and ≤ 1'),
   // --limit 0 would replace the artifact with an empty one.
   {
     name: '--limit 0',
@@ -173,36 +171,15 @@ const ROWS: Row[] = [
     code: 2,
     message: /Expected `--limit` to be an integer ≥ 1, got 0/,
   },
-  {
-    name: '--top-k 0 (stage 4)',
-    script: '4_judge_and_save.ts',
-    args: () => ['--top-k', '0'],
-    code: 2,
-    message: /Expected `--top-k` to be an integer ≥ 1, got 0/,
-  },
-  {
-    name: '--top-k 0 (stage 7)',
-    script: '7_select_top.ts',
-    args: () => ['--top-k', '0'],
-    code: 2,
-    message: /Expected `--top-k` to be an integer ≥ 1, got 0/,
-  },
+  outOfRange('--top-k 0 (stage 4)', '4_judge_and_save.ts', '--top-k', '0', 'an integer ≥ 1'),
+  outOfRange('--top-k 0 (stage 7)', '7_select_top.ts', '--top-k', '0', 'an integer ≥ 1'),
   // A format that keeps the system message would ignore --system drop: refused before the input is read.
   ...(['messages', 'sharegpt', 'openai', 'axolotl'] as const).map(
     (format): Row => ({
       name: `--system drop --format ${format} (stage 7)`,
       script: '7_select_top.ts',
       setup: (d) => writeJudged(j(d, 'dedup.jsonl'), 12),
-      args: (d) => [
-        '--input',
-        j(d, 'dedup.jsonl'),
-        '--output',
-        j(d, 'final.jsonl'),
-        '--format',
-        format,
-        '--system',
-        'drop',
-      ],
+      args: (d) => selectArgs(d, '--format', format, '--system', 'drop'),
       code: 2,
       message: new RegExp(
         `\`--system drop\` applies to --format nanochat only; --format ${format} keeps the system message`,
@@ -213,16 +190,7 @@ const ROWS: Row[] = [
     name: '--format openai --top-k 5 (stage 7)',
     script: '7_select_top.ts',
     setup: (d) => writeJudged(j(d, 'dedup.jsonl'), 12),
-    args: (d) => [
-      '--input',
-      j(d, 'dedup.jsonl'),
-      '--output',
-      j(d, 'final.jsonl'),
-      '--format',
-      'openai',
-      '--top-k',
-      '5',
-    ],
+    args: (d) => selectArgs(d, '--format', 'openai', '--top-k', '5'),
     code: 2,
     message: /at least 10 with --format openai/,
   },

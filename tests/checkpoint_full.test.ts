@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { paidRequests, type Imitation } from './support/imitation_server.js';
 import {
   imitationPerFile,
+  judgeArgs,
   lineCount,
   readRows,
   runStage,
@@ -35,17 +36,7 @@ describe('a failed checkpoint write', () => {
           .join('\n')}\n`,
       );
       const checkpoint = join(dir, 'judged.jsonl.checkpoint.jsonl');
-      const args = [
-        '--input',
-        join(dir, 'raw.jsonl'),
-        '--output',
-        join(dir, 'judged.jsonl'),
-        '--final',
-        join(dir, 'final.jsonl'),
-        '--concurrency',
-        '2',
-        '--quiet',
-      ];
+      const args = judgeArgs(join(dir, 'raw.jsonl'), dir, '--concurrency', '2', '--quiet');
       const stage = spawnStage('4_judge_and_save.ts', args, { env: stageEnv(proxy), cwd: dir });
       await waitFor(() => lineCount(checkpoint) >= 4, 30_000, '4 saved items');
       // Keep the saved entries (a hard link), then put /dev/full in the checkpoint's place in one rename.

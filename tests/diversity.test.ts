@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { artifactPaths } from '../src/pipeline.js';
+import { oneTurnMetadata } from './support/conversation_metadata.js';
 import { sidecarPath } from '../src/io/sidecars.js';
 import { writeJsonl } from '../src/io/jsonl.js';
 import { collectDiversity, diversityText, evenlySpaced, samplePhrase } from '../src/report/diversity.js';
@@ -136,17 +137,7 @@ function conversation(user: string, assistant: string, pass = true): JudgedConve
         { role: 'user', content: user },
         { role: 'assistant', content: assistant },
       ],
-      metadata: {
-        num_turns: 1,
-        style: 'casual',
-        user_persona: 'finance',
-        user_emotion: 'professional',
-        input_modality: 'standard',
-        text_variation: 'standard',
-        source_qa_ids: [],
-        difficulty: 'basic',
-        categories: [],
-      },
+      metadata: oneTurnMetadata({ style: 'casual', user_persona: 'finance' }),
       source_qa_pairs: [],
     },
     judgment: {

@@ -12,6 +12,7 @@ import { InputError } from '../src/errors.js';
 import { Rng } from '../src/random.js';
 import { sampleConfigs } from '../src/sampling.js';
 import type { QAPair } from '../src/schemas.js';
+import { oneTurnMetadata } from './support/conversation_metadata.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'domain-'));
 let n = 0;
@@ -57,17 +58,7 @@ function allPrompts(domain: Domain): string {
         { role: 'user', content: 'hi' },
         { role: 'assistant', content: 'hello' },
       ],
-      metadata: {
-        num_turns: 1,
-        style: 'formal',
-        user_persona: 'x',
-        user_emotion: 'professional',
-        input_modality: 'standard',
-        text_variation: 'standard',
-        source_qa_ids: [],
-        difficulty: 'basic',
-        categories: [],
-      },
+      metadata: oneTurnMetadata(),
       source_qa_pairs: [qa],
     }),
   );

@@ -103,23 +103,14 @@ describe('Gemini errors', () => {
     expect(failure).toMatchObject({ kind: 'fatal', errorClass: 'auth' });
   });
 
-  it('5xx is transient; 404 and other 4xx are fatal', () => {
-    expect(classify(geminiError(503, { message: 'The model is overloaded.', status: 'UNAVAILABLE' }))).toMatchObject({
-      kind: 'transient',
-      errorClass: 'server_error',
-    });
-    expect(classify(geminiError(500, { message: 'Internal', status: 'INTERNAL' }))).toMatchObject({
-      kind: 'transient',
-      errorClass: 'server_error',
-    });
-    expect(classify(geminiError(404, { message: 'models/gemini-9 is not found', status: 'NOT_FOUND' }))).toMatchObject({
-      kind: 'fatal',
-      errorClass: 'not_found',
-    });
-    expect(classify(geminiError(400, { message: 'Invalid JSON payload', status: 'INVALID_ARGUMENT' }))).toMatchObject({
-      kind: 'fatal',
-      errorClass: 'invalid_request',
-    });
+  // 5xx is transient; 404 and other 4xx are fatal.
+  it.each([
+    [503, 'transient', 'server_error', { message: 'The model is overloaded.', status: 'UNAVAILABLE' }],
+    [500, 'transient', 'server_error', { message: 'Internal', status: 'INTERNAL' }],
+    [404, 'fatal', 'not_found', { message: 'models/gemini-9 is not found', status: 'NOT_FOUND' }],
+    [400, 'fatal', 'invalid_request', { message: 'Invalid JSON payload', status: 'INVALID_ARGUMENT' }],
+  ] as const)('%i is %s (%s)', (status, kind, errorClass, body) => {
+    expect(classify(geminiError(status, body))).toMatchObject({ kind, errorClass });
   });
 
   it('a body that is not JSON still classifies by status', () => {

@@ -2,30 +2,21 @@
 // Each stage runs its real command line in process: what is checked is its output, exit code and requests.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { startImitation, type FaultPlan, type Imitation, type ImitationOptions } from './support/imitation_server.js';
+import { describe, expect, it } from 'vitest';
+import type { FaultPlan, ImitationOptions } from './support/imitation_server.js';
 import { runStageInProcess, type InProcessResult } from './support/run_in_process.js';
 import {
+  generateArgs,
+  imitationPerTest,
   lineCount,
   readRows,
-  removeTempDirs,
   stageEnv,
   tempDir,
   writeFacts,
   writeQaPairs,
 } from './support/run_stage.js';
 
-let imitation: Imitation | undefined;
-afterEach(async () => {
-  await imitation?.close();
-  imitation = undefined;
-});
-afterAll(removeTempDirs);
-
-async function start(options: ImitationOptions): Promise<Imitation> {
-  imitation = await startImitation(options);
-  return imitation;
-}
+const start = imitationPerTest();
 
 interface Manifest {
   counts: { read: number; written: number; failed: number; filtered: Record<string, number>; reused: number };
@@ -115,16 +106,10 @@ describe('a trial-sized run under 10% 429, 5% 503, 5% truncated JSON and 1% hang
       expect(validated.includes(JSON.stringify(p)) !== failed2.has(`qa-${i}`), `qa-${i}`).toBe(true);
     });
 
-    const s3 = await run('3_generate_conversations.ts', [
-      '--input',
-      out('validated_passed.jsonl'),
-      '--output',
-      out('raw.jsonl'),
-      '--num-conversations',
-      '40',
-      '--seed',
-      '3',
-    ]);
+    const s3 = await run(
+      '3_generate_conversations.ts',
+      generateArgs(out('validated_passed.jsonl'), out('raw.jsonl'), 40, '--seed', '3'),
+    );
     accountFor('generate', s3, out('raw.jsonl'));
     expect(manifestOf(out('raw.jsonl')).counts.read).toBe(Math.min(40, 10 * lineCount(out('validated_passed.jsonl'))));
 
@@ -166,17 +151,7 @@ describe('the limiter under a quota', () => {
     writeQaPairs(join(dir, 'pairs.jsonl'), 8);
     const result = await runStageInProcess(
       '3_generate_conversations.ts',
-      [
-        '--input',
-        join(dir, 'pairs.jsonl'),
-        '--output',
-        join(dir, 'raw.jsonl'),
-        '--num-conversations',
-        '60',
-        '--concurrency',
-        '50',
-        '--quiet',
-      ],
+      generateArgs(join(dir, 'pairs.jsonl'), join(dir, 'raw.jsonl'), 60, '--concurrency', '50', '--quiet'),
       { env: stageEnv(im, { LLM_BACKOFF_MS: '200' }), cwd: dir },
     );
     expect(result.code, result.stderr).toBe(0);
@@ -196,6 +171,15 @@ describe('the limiter under a quota', () => {
 });
 
 describe('errors that stop the stage at once', () => {
+  /** Stage 2 on the pairs, asking OpenAI. */
+  const validateOnOpenAi = (dir: string) => [
+    '--input',
+    join(dir, 'pairs.jsonl'),
+    '--output',
+    join(dir, 'validated.jsonl'),
+    '--provider',
+    'openai',
+  ];
   const cases: Array<{
     name: string;
     options: ImitationOptions;
@@ -215,28 +199,14 @@ describe('errors that stop the stage at once', () => {
       name: 'a wrong OpenAI key (401)',
       options: { keys: { openai: 'the-right-key' } },
       script: '2_validate_qa.ts',
-      args: (dir) => [
-        '--input',
-        join(dir, 'pairs.jsonl'),
-        '--output',
-        join(dir, 'validated.jsonl'),
-        '--provider',
-        'openai',
-      ],
+      args: validateOnOpenAi,
       message: /OPENAI_API_KEY/,
     },
     {
       name: 'OpenAI insufficient_quota',
       options: { faults: { fatal: 'insufficient_quota' } },
       script: '2_validate_qa.ts',
-      args: (dir) => [
-        '--input',
-        join(dir, 'pairs.jsonl'),
-        '--output',
-        join(dir, 'validated.jsonl'),
-        '--provider',
-        'openai',
-      ],
+      args: validateOnOpenAi,
       message: /insufficient_quota/,
     },
     {
@@ -250,14 +220,7 @@ describe('errors that stop the stage at once', () => {
       name: 'an OpenAI requests-per-day limit',
       options: { faults: { fatal: 'daily_quota' } },
       script: '2_validate_qa.ts',
-      args: (dir) => [
-        '--input',
-        join(dir, 'pairs.jsonl'),
-        '--output',
-        join(dir, 'validated.jsonl'),
-        '--provider',
-        'openai',
-      ],
+      args: validateOnOpenAi,
       message: /daily limit/i,
     },
     {

@@ -1,16 +1,16 @@
 // Ctrl-C and SIGTERM: stop taking work, let calls in flight finish, keep them, say how to resume, exit 130.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
 import {
+  generateArgs,
+  imitationBehindProxyPerFile,
   lineCount,
-  removeTempDirs,
   runStage,
   savedEntries,
   spawnStage,
   stageEnv,
-  startDelayProxy,
   tempDir,
   waitFor,
   writeQaPairs,
@@ -23,9 +23,8 @@ let proxy: DelayProxy;
 let reference: string;
 const source = tempDir('interrupt-input');
 
+imitationBehindProxyPerFile({ seed: 4 }, 150, (started, delayed) => ((imitation = started), (proxy = delayed)));
 beforeAll(async () => {
-  imitation = await startImitation({ seed: 4 });
-  proxy = await startDelayProxy(imitation.url, 150);
   writeQaPairs(join(source, 'pairs.jsonl'), 5);
   const dir = tempDir('interrupt-reference');
   const result = await runStage('3_generate_conversations.ts', args(dir), { env: stageEnv(imitation), cwd: dir });
@@ -33,24 +32,8 @@ beforeAll(async () => {
   reference = readFileSync(join(dir, 'raw.jsonl'), 'utf8');
 });
 
-afterAll(async () => {
-  await proxy?.close();
-  await imitation?.close();
-  removeTempDirs();
-});
-
 function args(dir: string): string[] {
-  return [
-    '--input',
-    join(source, 'pairs.jsonl'),
-    '--output',
-    join(dir, 'raw.jsonl'),
-    '--num-conversations',
-    String(N),
-    '--concurrency',
-    '3',
-    '--quiet',
-  ];
+  return generateArgs(join(source, 'pairs.jsonl'), join(dir, 'raw.jsonl'), N, '--concurrency', '3', '--quiet');
 }
 
 const generateAnswers = (from: number) =>

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
 import {
   collectOutput,
+  generateArgs,
+  judgeArgs,
   lineCount,
   readRows,
   removeTempDirs,
@@ -52,17 +54,14 @@ describe('relayed signals are one press', () => {
     try {
       const dir = tempDir('relays-direct');
       const checkpoint = join(dir, 'raw.jsonl.checkpoint.jsonl');
-      const args = [
-        '--input',
+      const args = generateArgs(
         join(source, 'pairs.jsonl'),
-        '--output',
         join(dir, 'raw.jsonl'),
-        '--num-conversations',
-        String(N),
+        N,
         '--concurrency',
         '4',
         '--quiet',
-      ];
+      );
       const stage = spawnStage('3_generate_conversations.ts', args, { env: stageEnv(proxy), cwd: dir });
       await waitFor(() => lineCount(checkpoint) >= 3, 30_000, '3 finished items');
       for (const at of [0, 80, 160]) {
@@ -86,15 +85,7 @@ describe('relayed signals are one press', () => {
     const im = await startImitation({ seed: 5, faults: { rateHang: 1 } });
     try {
       const dir = tempDir('relays-second-press');
-      const args = [
-        '--input',
-        join(source, 'pairs.jsonl'),
-        '--output',
-        join(dir, 'raw.jsonl'),
-        '--num-conversations',
-        '5',
-        '--quiet',
-      ];
+      const args = generateArgs(join(source, 'pairs.jsonl'), join(dir, 'raw.jsonl'), 5, '--quiet');
       const stage = spawnStage('3_generate_conversations.ts', args, {
         env: stageEnv(im, { LLM_TIMEOUT_MS: '60000', STOP_GRACE_MS: '60000' }),
         cwd: dir,
@@ -139,17 +130,7 @@ describe.each([
     try {
       const dir = tempDir('relays-npx');
       const checkpoint = join(dir, 'judged.jsonl.checkpoint.jsonl');
-      const args = [
-        '--input',
-        join(source, 'raw.jsonl'),
-        '--output',
-        join(dir, 'judged.jsonl'),
-        '--final',
-        join(dir, 'final.jsonl'),
-        '--concurrency',
-        '4',
-        '--quiet',
-      ];
+      const args = judgeArgs(join(source, 'raw.jsonl'), dir, '--concurrency', '4', '--quiet');
       const run = spawnThroughNpx(args, stageEnv(proxy));
       await waitFor(() => lineCount(checkpoint) >= 3, 60_000, '3 finished items');
       for (const gap of gaps) {

@@ -3,10 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FLAGS, selectTop } from '../7_select_top.js';
-import { parseFlags } from '../src/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRows, removeTempDirs, tempDir, writeJudged } from './support/run_stage.js';
+import { selectQuietly } from './support/run_stages.js';
 
 const PYTHON = spawnSync('python3', ['--version'], { encoding: 'utf8' }).status === 0;
 const title = PYTHON
@@ -37,27 +36,19 @@ describe.skipIf(!PYTHON)(title, () => {
 
   beforeAll(async () => {
     writeJudged(join(dir, 'deduplicated.jsonl'), 30);
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    try {
-      const flags = parseFlags(
-        [
-          '--input',
-          join(dir, 'deduplicated.jsonl'),
-          '--output',
-          exported,
-          '--format',
-          'nanochat',
-          '--top-k',
-          '20',
-          '--quiet',
-        ],
-        FLAGS,
-        '',
-      )!;
-      expect(await selectTop(flags)).toBe(0);
-    } finally {
-      spy.mockRestore();
-    }
+    expect(
+      await selectQuietly([
+        '--input',
+        join(dir, 'deduplicated.jsonl'),
+        '--output',
+        exported,
+        '--format',
+        'nanochat',
+        '--top-k',
+        '20',
+        '--quiet',
+      ]),
+    ).toBe(0);
     // docs/nanochat.md step 1: the task file goes into nanochat's tasks/ folder, beside tasks/common.py.
     mkdirSync(join(nanochat, 'tasks'), { recursive: true });
     copyFileSync(join(ROOT, 'tests/fixtures/nanochat/tasks/common.py'), join(nanochat, 'tasks/common.py'));

@@ -2,12 +2,12 @@
 // keeps what was saved: 100% 429 and 100% hangs used to be retried item after item for many minutes.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { maxAttempts, NoProgressWatch } from '../src/llm/retry.js';
-import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
+import { paidRequests } from './support/imitation_server.js';
 import {
+  imitationPerTest,
   lineCount,
-  removeTempDirs,
   runStage,
   spawnStage,
   stageEnv,
@@ -15,12 +15,7 @@ import {
   writeQaPairs,
 } from './support/run_stage.js';
 
-let imitation: Imitation | undefined;
-afterEach(async () => {
-  await imitation?.close();
-  imitation = undefined;
-});
-afterAll(removeTempDirs);
+const start = imitationPerTest();
 
 /** Stage 2 on `pairs` pairs with a 2 s no-progress bound. */
 function validateArgs(dir: string, pairs: number): string[] {
@@ -36,7 +31,7 @@ function stopLine(stderr: string): string {
 
 describe('no progress for the bound (LLM_NO_PROGRESS_MS)', () => {
   it('every request answered 429: stops after the bound with a line about the quota or --rpm, exit 1', async () => {
-    imitation = await startImitation({ seed: 1, faults: { rate429: 1 } });
+    const imitation = await start({ seed: 1, faults: { rate429: 1 } });
     const dir = tempDir('no-progress');
     const result = await runStage('2_validate_qa.ts', validateArgs(dir, 20), {
       env: stageEnv(imitation, { LLM_NO_PROGRESS_MS: '2000', LLM_BACKOFF_MS: '1' }),
@@ -52,7 +47,7 @@ describe('no progress for the bound (LLM_NO_PROGRESS_MS)', () => {
   });
 
   it('no request answered at all (every one hangs): stops after the bound with a line about the service not answering', async () => {
-    imitation = await startImitation({ seed: 2, faults: { rateHang: 1 } });
+    const imitation = await start({ seed: 2, faults: { rateHang: 1 } });
     const dir = tempDir('no-progress');
     const env = stageEnv(imitation, { LLM_NO_PROGRESS_MS: '2000', LLM_TIMEOUT_MS: '300' });
     const result = await runStage('2_validate_qa.ts', validateArgs(dir, 20), { env, cwd: dir });
@@ -64,7 +59,7 @@ describe('no progress for the bound (LLM_NO_PROGRESS_MS)', () => {
   });
 
   it('keeps what was answered before the quota ran out: the rerun reuses it and pays only for the rest', async () => {
-    imitation = await startImitation({ seed: 3, latencyMs: 50 });
+    const imitation = await start({ seed: 3, latencyMs: 50 });
     const dir = tempDir('no-progress');
     const args = [...validateArgs(dir, 12), '--concurrency', '1'];
     const env = stageEnv(imitation, { LLM_NO_PROGRESS_MS: '1500', LLM_BACKOFF_MS: '1' });

@@ -2,14 +2,13 @@
 // upload endpoints: the card, the parquet (through LFS) and the JSONL arrive byte for byte; the token stays secret.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FLAGS, selectTop } from '../7_select_top.js';
-import { parseFlags } from '../src/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artifactPaths } from '../src/pipeline.js';
 import { hubFiles } from '../src/export/dataset_card.js';
 import { startHubImitation, type HubImitation } from './support/hub_imitation.js';
 import { writeFixtureRun } from './support/report_fixtures.js';
 import { removeTempDirs, runStage, stageEnv, tempDir } from './support/run_stage.js';
+import { selectQuietly } from './support/run_stages.js';
 
 const TOKEN = 'hf_testTokenThatMustNeverBePrinted42';
 
@@ -26,26 +25,18 @@ describe('scripts/push_to_hub.ts', () => {
   beforeAll(async () => {
     hub = await startHubImitation({ token: TOKEN });
     await writeFixtureRun({ dir, stages: 6, conversations: 40 });
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    try {
-      const flags = parseFlags(
-        [
-          '--input',
-          artifactPaths('', dir).conversationsDeduplicated,
-          '--output',
-          output,
-          '--top-k',
-          '12',
-          '--parquet',
-          '--quiet',
-        ],
-        FLAGS,
-        '',
-      )!;
-      expect(await selectTop(flags)).toBe(0);
-    } finally {
-      spy.mockRestore();
-    }
+    expect(
+      await selectQuietly([
+        '--input',
+        artifactPaths('', dir).conversationsDeduplicated,
+        '--output',
+        output,
+        '--top-k',
+        '12',
+        '--parquet',
+        '--quiet',
+      ]),
+    ).toBe(0);
   }, 60_000);
   afterAll(async () => {
     await hub.close();

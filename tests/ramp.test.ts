@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startImitation, type Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
-import { removeTempDirs, stageEnv, tempDir, writeQaPairs } from './support/run_stage.js';
+import { generateArgs, judgeArgs, removeTempDirs, stageEnv, tempDir, writeQaPairs } from './support/run_stage.js';
 import { manifest } from './support/run_stages.js';
 
 const LATENCY = 400;
@@ -27,17 +27,7 @@ describe('slow start across stages', () => {
     const env = stageEnv(imitation);
     const generate = await runStageInProcess(
       '3_generate_conversations.ts',
-      [
-        '--input',
-        join(dir, 'pairs.jsonl'),
-        '--output',
-        join(dir, 'raw.jsonl'),
-        '--num-conversations',
-        '40',
-        '--concurrency',
-        '16',
-        '--quiet',
-      ],
+      generateArgs(join(dir, 'pairs.jsonl'), join(dir, 'raw.jsonl'), 40, '--concurrency', '16', '--quiet'),
       { env, cwd: dir },
     );
     expect(generate.code, generate.stderr).toBe(0);
@@ -48,16 +38,7 @@ describe('slow start across stages', () => {
     const before = imitation.requests.length;
     const judge = await runStageInProcess(
       '4_judge_and_save.ts',
-      [
-        '--input',
-        join(dir, 'raw.jsonl'),
-        '--output',
-        join(dir, 'judged.jsonl'),
-        '--final',
-        join(dir, 'final.jsonl'),
-        '--concurrency',
-        '50',
-      ],
+      judgeArgs(join(dir, 'raw.jsonl'), dir, '--concurrency', '50'),
       { env, cwd: dir },
     );
     expect(judge.code, judge.stderr).toBe(0);

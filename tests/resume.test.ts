@@ -2,16 +2,16 @@
 // The killed runs are tsx children (the kill is the point); the reference runs and re-runs run in process.
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startImitation, type Imitation, type RecordedRequest } from './support/imitation_server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Imitation, RecordedRequest } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
 import {
+  generateArgs,
+  imitationBehindProxyPerFile,
   lineCount,
-  removeTempDirs,
   savedEntries,
   spawnStage,
   stageEnv,
-  startDelayProxy,
   tempDir,
   waitFor,
   writeJudged,
@@ -26,10 +26,9 @@ let proxy: DelayProxy;
 let reference: string;
 const source = tempDir('resume-input');
 
+// The proxy is slow enough to stop the stage part-way: 30 requests, 3 at a time, 120 ms each.
+imitationBehindProxyPerFile({ seed: SEED }, 120, (started, delayed) => ((imitation = started), (proxy = delayed)));
 beforeAll(async () => {
-  imitation = await startImitation({ seed: SEED });
-  // Slow enough to stop the stage part-way: 30 requests, 3 at a time, 120 ms each.
-  proxy = await startDelayProxy(imitation.url, 120);
   writeQaPairs(join(source, 'pairs.jsonl'), 6);
   // The uninterrupted run every interrupted one must reproduce byte for byte.
   const dir = tempDir('resume-reference');
@@ -42,24 +41,8 @@ beforeAll(async () => {
   expect(reference.split('\n').filter(Boolean)).toHaveLength(N);
 });
 
-afterAll(async () => {
-  await proxy?.close();
-  await imitation?.close();
-  removeTempDirs();
-});
-
 function args(dir: string): string[] {
-  return [
-    '--input',
-    join(source, 'pairs.jsonl'),
-    '--output',
-    join(dir, 'raw.jsonl'),
-    '--num-conversations',
-    String(N),
-    '--seed',
-    String(SEED),
-    '--quiet',
-  ];
+  return generateArgs(join(source, 'pairs.jsonl'), join(dir, 'raw.jsonl'), N, '--seed', String(SEED), '--quiet');
 }
 
 /** The prompt of a generate request: the item it is for. */

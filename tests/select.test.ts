@@ -85,6 +85,23 @@ describe('7_select_top.ts --top-k 15 on a 40-chunk run through the imitation', (
       .map((l) => JSON.parse(l));
   let passing: string[][];
   let printed = '';
+  /** Stage 7 in process on the deduplicated rows: the top 15 to `output` in `dir`, then `extra`. */
+  const selectFifteen = (output: string, ...extra: string[]) =>
+    selectTop(
+      parseFlags(
+        [
+          '--input',
+          join(dir, 'conversations_deduplicated.jsonl'),
+          '--output',
+          join(dir, output),
+          '--top-k',
+          '15',
+          ...extra,
+        ],
+        SELECT_FLAGS,
+        '',
+      )!,
+    );
 
   beforeAll(async () => {
     imitation = await startImitation({ seed: 3 });
@@ -123,22 +140,7 @@ describe('7_select_top.ts --top-k 15 on a 40-chunk run through the imitation', (
       .spyOn(process.stdout, 'write')
       .mockImplementation((c: string | Uint8Array) => ((printed += String(c)), true));
     try {
-      expect(
-        await selectTop(
-          parseFlags(
-            [
-              '--input',
-              join(dir, 'conversations_deduplicated.jsonl'),
-              '--output',
-              join(dir, 'final.jsonl'),
-              '--top-k',
-              '15',
-            ],
-            SELECT_FLAGS,
-            '',
-          )!,
-        ),
-      ).toBe(0);
+      expect(await selectFifteen('final.jsonl')).toBe(0);
     } finally {
       spy.mockRestore();
     }
@@ -163,24 +165,7 @@ describe('7_select_top.ts --top-k 15 on a 40-chunk run through the imitation', (
   it('--select first keeps the first 15 passing rows, as before', async () => {
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      expect(
-        await selectTop(
-          parseFlags(
-            [
-              '--input',
-              join(dir, 'conversations_deduplicated.jsonl'),
-              '--output',
-              join(dir, 'first.jsonl'),
-              '--top-k',
-              '15',
-              '--select',
-              'first',
-            ],
-            SELECT_FLAGS,
-            '',
-          )!,
-        ),
-      ).toBe(0);
+      expect(await selectFifteen('first.jsonl', '--select', 'first')).toBe(0);
     } finally {
       spy.mockRestore();
     }

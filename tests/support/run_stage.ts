@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chunkMarkdown } from '../../src/chunking.js';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { isModelLookup, startImitation, type Imitation, type ImitationOptions } from './imitation_server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -136,6 +136,56 @@ export function imitationPerFile(options: ImitationOptions, started: (imitation:
     await imitation?.close();
     removeTempDirs();
   });
+}
+
+/**
+ * One imitation server for the file with a delay proxy of `delayMs` in front of it (for stages to be stopped
+ * part-way), both closed and the temporary directories removed after the file.
+ */
+export function imitationBehindProxyPerFile(
+  options: ImitationOptions,
+  delayMs: number,
+  started: (imitation: Imitation, proxy: DelayProxy) => void,
+): void {
+  let imitation: Imitation | undefined;
+  let proxy: DelayProxy | undefined;
+  beforeAll(async () => {
+    imitation = await startImitation(options);
+    proxy = await startDelayProxy(imitation.url, delayMs);
+    started(imitation, proxy);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await imitation?.close();
+    removeTempDirs();
+  });
+}
+
+/**
+ * One imitation server per test, started by the returned function and closed after the test; the temporary
+ * directories go after the file.
+ */
+export function imitationPerTest(): (options: ImitationOptions) => Promise<Imitation> {
+  let imitation: Imitation | undefined;
+  afterEach(async () => {
+    await imitation?.close();
+    imitation = undefined;
+  });
+  afterAll(removeTempDirs);
+  return async (options) => {
+    imitation = await startImitation(options);
+    return imitation;
+  };
+}
+
+/** Stage 3's command line: Q&A pairs from `input`, `conversations` conversations to `output`, then `extra`. */
+export function generateArgs(input: string, output: string, conversations: number, ...extra: string[]): string[] {
+  return ['--input', input, '--output', output, '--num-conversations', String(conversations), ...extra];
+}
+
+/** Stage 4's command line: conversations from `input`, judged.jsonl and final.jsonl written in `dir`, then `extra`. */
+export function judgeArgs(input: string, dir: string, ...extra: string[]): string[] {
+  return ['--input', input, '--output', join(dir, 'judged.jsonl'), '--final', join(dir, 'final.jsonl'), ...extra];
 }
 
 /** The first lines of the SWAP facts holding `chunks` chunkable lines, written to `file`. */

@@ -6,7 +6,9 @@ import { FLAGS as VALIDATE_FLAGS, validateQa } from '../../2_validate_qa.js';
 import { FLAGS as GENERATE_FLAGS, generateConversations } from '../../3_generate_conversations.js';
 import { FLAGS as JUDGE_FLAGS, judgeConversations } from '../../4_judge_and_save.js';
 import { FLAGS as EMBED_FLAGS, embedConversations } from '../../5_embed_conversations.js';
+import { FLAGS as SELECT_FLAGS, selectTop } from '../../7_select_top.js';
 import { parseFlags, type FlagSpecs, type Flags } from '../../src/cli.js';
+import { vi } from 'vitest';
 
 export const ARTIFACTS = [
   'qa_pairs.jsonl',
@@ -19,6 +21,16 @@ export const ARTIFACTS = [
 
 function flags<S extends FlagSpecs>(specs: S, argv: string[]): Flags<S> {
   return parseFlags(argv, specs, '')!;
+}
+
+/** Stage 7 in process with its command-line `args` and its printing silenced; resolves to the exit code. */
+export async function selectQuietly(args: string[]): Promise<number> {
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    return await selectTop(flags(SELECT_FLAGS, args));
+  } finally {
+    spy.mockRestore();
+  }
 }
 
 /** Each stage reads the previous one's artifact in `dir`; `extra` is appended to every stage's flags. */

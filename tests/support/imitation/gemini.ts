@@ -3,19 +3,8 @@ import { embedText, estimateTokens, type GenerateCall } from '../fake_answers.js
 import { geminiNotFoundMessage, geminiThinkingProblem, geminiThoughtTokens } from '../imitation_catalogue.js';
 import { geminiError } from './error_bodies.js';
 import { mangle } from './faults.js';
-import {
-  BadRequest,
-  contentText,
-  defaultEmbeddingDim,
-  fromLine,
-  HANG,
-  parseJson,
-  type Fault,
-  type LineResult,
-  type Outcome,
-  type Reply,
-  type RouteRequest,
-} from './protocol.js';
+import { BadRequest, contentText, defaultEmbeddingDim, fromLine, HANG, parseJson } from './protocol.js';
+import type { Fault, LineResult, Outcome, Reply, RouteRequest } from './protocol.js';
 import type { Shared } from './shared.js';
 
 export function geminiCallOf(model: string, request: any): { call: GenerateCall; jsonMode: boolean } {

@@ -3,19 +3,8 @@ import { embedText, estimateTokens, type GenerateCall } from '../fake_answers.js
 import { openaiNotFoundMessage, openaiParamProblem, openaiReasoningTokens } from '../imitation_catalogue.js';
 import { openaiError } from './error_bodies.js';
 import { mangle } from './faults.js';
-import {
-  BadRequest,
-  contentText,
-  defaultEmbeddingDim,
-  fromLine,
-  nowSeconds,
-  parseJson,
-  type Fault,
-  type LineResult,
-  type Outcome,
-  type Reply,
-  type RouteRequest,
-} from './protocol.js';
+import { BadRequest, contentText, defaultEmbeddingDim, fromLine, nowSeconds, parseJson } from './protocol.js';
+import type { Fault, LineResult, Outcome, Reply, RouteRequest } from './protocol.js';
 import type { Shared } from './shared.js';
 
 function openaiCallOf(body: any): { call: GenerateCall; jsonMode: boolean } {
