@@ -12,23 +12,13 @@ import { appendFileSync, existsSync, readFileSync, rmSync, statSync } from 'node
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { intFlag } from './int_flag.js';
 import { paidRequests, startImitation } from '../tests/support/imitation_server.js';
 import { collectOutput, removeTempDirs, stageEnv, tempDir, writeJudged } from '../tests/support/run_stage.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const TIME = '/usr/bin/time';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`checkpoint_bench: expected --${name} to be a positive integer, got ${process.argv[i + 1]}`);
-    process.exit(2);
-  }
-  return value;
-}
 
 /** Runs stage 5 as a child (under /usr/bin/time -v when present): exit code, wall ms, peak RSS in MiB. */
 async function stage5(
@@ -51,8 +41,8 @@ async function stage5(
 }
 
 async function main(): Promise<void> {
-  const n = arg('n', 2000);
-  const mib = arg('mib', 600);
+  const n = intFlag('checkpoint_bench', 'n', 2000);
+  const mib = intFlag('checkpoint_bench', 'mib', 600);
   const im = await startImitation({ recordBodies: false });
   const dir = tempDir('checkpoint-bench');
   const env = stageEnv(im);

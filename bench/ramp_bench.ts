@@ -10,19 +10,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GoogleGenAI } from '@google/genai';
 import pLimit from 'p-limit';
+import { intFlag } from './int_flag.js';
 import { paidRequests, startImitation } from '../tests/support/imitation_server.js';
 import { runStage, stageEnv, tempDir, removeTempDirs, writeQaPairs } from '../tests/support/run_stage.js';
-
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const value = Number(process.argv[i + 1]);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`ramp_bench: expected --${name} to be a positive integer, got ${process.argv[i + 1]}`);
-    process.exit(2);
-  }
-  return value;
-}
 
 /** What the stage's manifest says of its run (StageRun writes the settings, the limiter and the duration). */
 function manifestOf(file: string): { concurrency?: number; reached?: number; durationS?: number } {
@@ -74,9 +64,9 @@ async function cpuPerCall(n: number, concurrency: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const n = arg('n', 600);
-  const latencyMs = arg('latency-ms', 500);
-  const concurrency = arg('concurrency', 30);
+  const n = intFlag('ramp_bench', 'n', 600);
+  const latencyMs = intFlag('ramp_bench', 'latency-ms', 500);
+  const concurrency = intFlag('ramp_bench', 'concurrency', 30);
   const im = await startImitation({ latencyMs, recordBodies: false });
   const dir = tempDir('ramp-bench');
   const env = stageEnv(im);
