@@ -5,10 +5,11 @@
 # the stage's own exit. Through npx, a SIGTERM to the group ends npx at once (143) while the stage is still saving.
 TSX := node --import tsx
 
-# The stages of src/pipeline.ts; tests/makefile.test.ts fails when the two lists differ.
-STAGE_TARGETS := stage1 stage2 stage3 stage4 stage5 stage6 stage7
+# stageN for every script N_*.ts: the scripts are named for their place in src/pipeline.ts, so a new stage is its
+# script and its table row; tests/makefile.test.ts fails when the targets and the table differ.
+STAGE_TARGETS := $(foreach s,$(sort $(wildcard [0-9]_*.ts)),stage$(firstword $(subst _, ,$(s))))
 
-.PHONY: help setup demo domain trial full $(STAGE_TARGETS) stats report push clean clean-trial test typecheck bench
+.PHONY: help setup demo domain trial full $(STAGE_TARGETS) stats report push clean clean-trial test typecheck lint format bench
 
 # The stage targets' help comes from the stage table (src/pipeline.ts), printed by scripts/stages.ts.
 help: ## list the commands
@@ -55,6 +56,12 @@ test: ## run the test suite (offline: no key, no network)
 
 typecheck: ## type-check everything
 	npx --no-install tsc --noEmit -p .
+
+lint: ## format check and lint (Biome; the rules and why they depart from the defaults: biome.jsonc)
+	npx --no-install biome check .
+
+format: ## format the whole tree in place (Biome)
+	npx --no-install biome format --write .
 
 bench: ## dedup benchmark at 2k, 10k and 100k conversations
 	npm run bench

@@ -132,7 +132,7 @@ function runChild(task: ChildTask): ChildReport {
   const fd = openSync(`${out}.tmp`, 'w');
   let chunk = '';
   for (const i of result.kept) {
-    chunk += JSON.stringify(JSON.parse(rows.rows[i])) + '\n';
+    chunk += `${JSON.stringify(JSON.parse(rows.rows[i]))}\n`;
     if (chunk.length > 1 << 22) {
       writeSync(fd, chunk);
       chunk = '';

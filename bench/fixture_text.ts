@@ -60,7 +60,7 @@ function sentence(rng: Rng, topic: number, factWords: string[], length: number):
   // Model-written text is rarely pure ASCII; some sentences get typographic punctuation.
   const r = rng.next();
   const s = words.join(' ') + (r < 0.05 ? ' — that’s it' : r < 0.08 ? ' “as noted”' : '');
-  return s[0].toUpperCase() + s.slice(1) + '.';
+  return `${s[0].toUpperCase() + s.slice(1)}.`;
 }
 
 export function buildConversation(rng: Rng, index: number, family: number, topic: number): Conversation {

@@ -37,7 +37,7 @@ export async function printStats(flags: Flags<typeof FLAGS>): Promise<number> {
         const coverage = await collectCoverage(paths, selected);
         const diversity = await collectDiversity(paths, selected);
         const extra = [...(coverage ? coverageText(coverage) : []), ...(diversity ? diversityText(diversity) : [])];
-        blocks.push(statsText(data) + (extra.length ? extra.join('\n') + '\n' : ''));
+        blocks.push(statsText(data) + (extra.length ? `${extra.join('\n')}\n` : ''));
       } else missing.push(`${run.label}: nothing in ${dir}/ yet (${run.make})`);
     }
   }
@@ -45,7 +45,7 @@ export async function printStats(flags: Flags<typeof FLAGS>): Promise<number> {
     process.stdout.write(`${dir}/: no stage has run yet, for the full run or the trial (make trial, or make full)\n`);
     return 0;
   }
-  process.stdout.write([...blocks, ...missing.map((m) => m + '\n')].join('\n'));
+  process.stdout.write([...blocks, ...missing.map((m) => `${m}\n`)].join('\n'));
   return 0;
 }
 

@@ -203,7 +203,7 @@ export function runIfMain<S extends FlagSpecs>(
  * Runs a script's main and exits with its code. Known errors become one line on stderr; anything else also becomes
  * one line (the stack only with DEBUG=1), because a stack trace is not an error message.
  */
-export async function runCli(main: () => Promise<number | void>): Promise<never> {
+export async function runCli(main: () => Promise<number | undefined> | Promise<void>): Promise<never> {
   ignoreClosedPipes();
   let code: number;
   try {
@@ -213,7 +213,7 @@ export async function runCli(main: () => Promise<number | void>): Promise<never>
     // An interrupt is the user's choice, not an error: say what was kept and how to go on.
     const label = err.name === 'InterruptedError' ? '' : 'error: ';
     process.stderr.write(`${label}${redact(err.message.split('\n')[0] ?? String(error))}\n`);
-    if (process.env.DEBUG) process.stderr.write(redact(String(err.stack)) + '\n');
+    if (process.env.DEBUG) process.stderr.write(`${redact(String(err.stack))}\n`);
     code = err.exitCode ?? 1;
   }
   // Let pending stdout/stderr writes flush before exiting.

@@ -107,7 +107,7 @@ export function writeDomainFile(output: string, domain: ProposedDomain): void {
   ensureWritableDir(output);
   const tmp = `${output}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, JSON.stringify(domain, null, 2) + '\n');
+    writeFileSync(tmp, `${JSON.stringify(domain, null, 2)}\n`);
     renameSync(tmp, output);
   } catch (error) {
     rmSync(tmp, { force: true });

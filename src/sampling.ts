@@ -85,7 +85,10 @@ export function planConversations(n: number, pairs: QAPair[], domain: Domain, se
   const pools = new Map<SystemPromptTemplate, Set<number>>();
   return sampleConfigs(n, domain, rng).map((config) => {
     let allowed = pools.get(config.system_prompt);
-    if (!allowed) pools.set(config.system_prompt, (allowed = new Set(qaPool(pairs, config.system_prompt))));
+    if (!allowed) {
+      allowed = new Set(qaPool(pairs, config.system_prompt));
+      pools.set(config.system_prompt, allowed);
+    }
     const qaIds = deck.deal(Math.min(config.num_turns, allowed.size), allowed);
     // Too few pairs for the sampled length: the conversation gets one turn per pair it has.
     return { config: { ...config, num_turns: qaIds.length }, qaIds };

@@ -111,7 +111,7 @@ function withoutSpans(text: string, spans: Array<[number, number]>): string {
   let from = 0;
   for (const [start, end] of spans) {
     if (end <= from) continue;
-    if (start >= from) out += text.slice(from, start) + '[redacted]';
+    if (start >= from) out += `${text.slice(from, start)}[redacted]`;
     from = end;
   }
   return out + text.slice(from);

@@ -43,7 +43,8 @@ let active: Tracing | undefined;
 function start(): Promise<Tracing | undefined> | undefined {
   const token = env('LOGFIRE_TOKEN');
   if (!token) return undefined;
-  return (starting ??= setUp(token));
+  starting ??= setUp(token);
+  return starting;
 }
 
 async function setUp(token: string): Promise<Tracing | undefined> {

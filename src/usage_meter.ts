@@ -28,19 +28,21 @@ export class UsageMeter {
   /** `version` is the model the response named; an alias is priced by it, never by its own name. */
   add(model: string, usage: Usage, version?: string): void {
     const billed = version || model;
-    const entry = (this.byModel[billed] ??= {
+    this.byModel[billed] ??= {
       calls: 0,
       inputTokens: 0,
       outputTokens: 0,
       cachedInputTokens: 0,
       costUsd: 0,
-    });
+    };
+    const entry = this.byModel[billed];
     const cached = usage.cachedInputTokens ?? 0;
     entry.calls++;
     entry.inputTokens += usage.inputTokens;
     entry.outputTokens += usage.outputTokens;
     entry.cachedInputTokens += cached;
-    const versions = (this.modelsUsed[model] ??= {});
+    this.modelsUsed[model] ??= {};
+    const versions = this.modelsUsed[model];
     versions[billed] = (versions[billed] ?? 0) + 1;
     const cost =
       costOf(billed, usage.inputTokens, usage.outputTokens, this.batch, cached) ??

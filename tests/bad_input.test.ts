@@ -44,7 +44,7 @@ const write = (file: string, text: string) => writeFileSync(file, text);
 const pairsWith = (dir: string, bad: string) => {
   writeQaPairs(j(dir, 'pairs.jsonl'), 3);
   const [first, ...rest] = linesOf(j(dir, 'pairs.jsonl'));
-  write(j(dir, 'pairs.jsonl'), [first, bad, ...rest].join('\n') + '\n');
+  write(j(dir, 'pairs.jsonl'), `${[first, bad, ...rest].join('\n')}\n`);
 };
 const linesOf = (file: string) => readFileSync(file, 'utf8').split('\n').filter(Boolean);
 /** Stage 5's output: judged rows with an embedding of the given size each. */
@@ -55,7 +55,7 @@ const embedded = (dir: string, dims: number[]) => {
     embedding: Array.from({ length: dims[i]! }, (_, k) => ((k + i) % 3) / 3 + 0.1),
     text_preview: `conversation ${i}`,
   }));
-  write(j(dir, 'embedded.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  write(j(dir, 'embedded.jsonl'), `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
 };
 
 const missingInput = (stage: number, script: string, writer: number): Row => ({

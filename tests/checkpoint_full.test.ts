@@ -30,9 +30,9 @@ describe('a failed checkpoint write', () => {
       writeJudged(join(dir, 'judged.src'), N);
       writeFileSync(
         join(dir, 'raw.jsonl'),
-        readRows(join(dir, 'judged.src'))
+        `${readRows(join(dir, 'judged.src'))
           .map((r) => JSON.stringify(r.conversation))
-          .join('\n') + '\n',
+          .join('\n')}\n`,
       );
       const checkpoint = join(dir, 'judged.jsonl.checkpoint.jsonl');
       const args = [

@@ -22,7 +22,7 @@ const linesOf = (file: string): Line[] =>
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Line);
 const writeLines = (file: string, lines: Line[]) =>
-  writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
 const isNumber = (stored: unknown) =>
   typeof stored === 'number' ? undefined : `expected a number, got ${JSON.stringify(stored)}`;
 

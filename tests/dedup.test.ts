@@ -327,11 +327,12 @@ describe('readEmbedded', () => {
 
   it('parses every JSON number form to the same Float32 value as JSON.parse', () => {
     const values = [
+      // biome-ignore lint/correctness/noPrecisionLoss: literals past float64's precision are part of what is parsed
       0, -0, 1, -1, 0.1, 1e-7, -2.5e-3, 1.5e2, 0.12345678901234567, 12345678901234567890, 3.4e38, 5e-324, -0.000001,
     ];
     const literal =
       '[0,-0.0,1,-1,0.1,1e-7,-2.5E-3,1.5e+2,0.12345678901234567,12345678901234567890,3.4e38,5e-324,-0.000001]';
-    const p = file('numbers.jsonl', row([]).replace('"embedding":[]', `"embedding":${literal}`) + '\n');
+    const p = file('numbers.jsonl', `${row([]).replace('"embedding":[]', `"embedding":${literal}`)}\n`);
     const r = readEmbedded(p);
     expect(Array.from(r.vectors)).toEqual(Array.from(Float32Array.from(values)));
     expect(Object.is(r.vectors[1], -0)).toBe(true);
@@ -348,7 +349,7 @@ describe('readEmbedded', () => {
   });
 
   it('takes only the top-level embedding, not a nested key of the same name', () => {
-    const p = file('nested.jsonl', row([5, 6], true, ',"meta":{"embedding":[9,9,9]}') + '\n');
+    const p = file('nested.jsonl', `${row([5, 6], true, ',"meta":{"embedding":[9,9,9]}')}\n`);
     const r = readEmbedded(p);
     expect(Array.from(r.vectors)).toEqual([5, 6]);
     expect(JSON.parse(r.rows[0]).meta).toEqual({ embedding: [9, 9, 9] });

@@ -32,7 +32,9 @@ describe('6_deduplicate.ts on 400 conversations with planted near-copies', () =>
   function reference() {
     const dim = embedded[0]!.embedding.length;
     const vectors = new Float32Array(embedded.length * dim);
-    embedded.forEach((row, i) => vectors.set(row.embedding, i * dim));
+    embedded.forEach((row, i) => {
+      vectors.set(row.embedding, i * dim);
+    });
     return dedupExact(
       {
         vectors,
@@ -88,7 +90,7 @@ describe('6_deduplicate.ts on 400 conversations with planted near-copies', () =>
     const judged = join(dir, 'judged.jsonl');
     const rows = embedded.slice(0, 50).map(({ conversation, judgment }) => ({ conversation, judgment }));
     const copies = [...rows, rows[3], rows[7]];
-    writeFileSync(judged, copies.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeFileSync(judged, `${copies.map((r) => JSON.stringify(r)).join('\n')}\n`);
     expect(
       await deduplicate(
         parseFlags(['--input', judged, '--output', minOut, '--method', 'minhash', '--quiet'], FLAGS, '')!,

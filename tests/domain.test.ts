@@ -147,7 +147,7 @@ describe('bad domain files', () => {
     const file2 = domainFile({ system_prompts: [{ name: 'x' }] });
     expect(loadError(file2)).toBe(`${file2}: expected string, received undefined → at system_prompts.0.template`);
     const file3 = domainFile({ personas: [] });
-    expect(loadError(file3)).toMatch(new RegExp(`: .*→ at personas$`));
+    expect(loadError(file3)).toMatch(/: .*→ at personas$/);
   });
 
   it('rejects unknown keys at the top level, naming them', () => {

@@ -120,7 +120,7 @@ describe('stage 5 and 6 given bad vectors', () => {
     const flat = new Float32Array(Uint8Array.from(Buffer.from(lines[1].result.data, 'base64')).buffer);
     flat[3] = NaN;
     lines[1].result.data = Buffer.from(flat.buffer).toString('base64');
-    writeFileSync(checkpoint, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    writeFileSync(checkpoint, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
 
     const rerun = await embed(dir, {});
     expect(rerun.code, rerun.stderr).toBe(0);
@@ -147,7 +147,7 @@ describe('stage 5 and 6 given bad vectors', () => {
         embedding: Array.from({ length: 8 }, (_, k) => (i === 3 ? value(k) : ((i + k) % 5) / 5 + 0.1)),
       }));
     const file = join(dir, 'embedded.jsonl');
-    writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeFileSync(file, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
     const result = await runStage('6_deduplicate.ts', ['--input', file, '--output', join(dir, 'dedup.jsonl')], {
       env: stageEnv(undefined),
       cwd: dir,

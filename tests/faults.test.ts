@@ -111,9 +111,9 @@ describe('a trial-sized run under 10% 429, 5% 503, 5% truncated JSON and 1% hang
     // Every input pair is either in the output or in the errors file, never both, never neither.
     const pairs = readRows(out('qa.jsonl'));
     const validated = readRows<{ qa_pair: unknown }>(out('validated.jsonl')).map((v) => JSON.stringify(v.qa_pair));
-    pairs.forEach((p, i) =>
-      expect(validated.includes(JSON.stringify(p)) !== failed2.has(`qa-${i}`), `qa-${i}`).toBe(true),
-    );
+    pairs.forEach((p, i) => {
+      expect(validated.includes(JSON.stringify(p)) !== failed2.has(`qa-${i}`), `qa-${i}`).toBe(true);
+    });
 
     const s3 = await run('3_generate_conversations.ts', [
       '--input',

@@ -300,7 +300,9 @@ describe('embeddings', () => {
     });
     expect(im.requests[0].body.encoding_format).toBe('base64');
     expect(viaBase64.data[1].embedding).toHaveLength(64);
-    viaFloat.data[1].embedding.forEach((v, i) => expect(viaBase64.data[1].embedding[i]).toBeCloseTo(v, 6));
+    viaFloat.data[1].embedding.forEach((v, i) => {
+      expect(viaBase64.data[1].embedding[i]).toBeCloseTo(v, 6);
+    });
     expect(viaBase64.usage.prompt_tokens).toBe(Math.ceil(input[0].length / 4) + Math.ceil(input[1].length / 4));
   });
 });

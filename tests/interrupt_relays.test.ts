@@ -33,9 +33,9 @@ beforeAll(async () => {
   writeJudged(join(source, 'judged.jsonl'), N);
   writeFileSync(
     join(source, 'raw.jsonl'),
-    readRows(join(source, 'judged.jsonl'))
+    `${readRows(join(source, 'judged.jsonl'))
       .map((r) => JSON.stringify(r.conversation))
-      .join('\n') + '\n',
+      .join('\n')}\n`,
   );
 });
 afterAll(async () => {

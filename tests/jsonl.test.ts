@@ -54,7 +54,7 @@ describe('reading', () => {
     writeFileSync(file, '{"id":1,"name":"a"}\n\n{"id":2,"name":\n');
     const error = await readError(file);
     expect(error).toBeInstanceOf(JsonlLineError);
-    expect(error.message).toMatch(new RegExp(`^${escape(file)}:3: not valid JSON \\(`));
+    expect(error.message).toMatch(new RegExp(`^${escapeRegExp(file)}:3: not valid JSON \\(`));
     expect(error).toMatchObject({ file, line: 3 });
   });
 
@@ -168,12 +168,12 @@ describe('atomic writing', () => {
       (e: unknown) => e as Error,
     );
     expect(error).toBeInstanceOf(InputError);
-    expect(error!.message).toMatch(new RegExp(`^${escape(file)}: could not be written \\(ENOSPC`));
+    expect(error!.message).toMatch(new RegExp(`^${escapeRegExp(file)}: could not be written \\(ENOSPC`));
     expect(existsSync(file)).toBe(false);
     expect(readdirSync(dir)).toEqual([]);
   }, 5_000);
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkTurnVerdicts, judgePrompt } from '../src/prompts/conversation_judge.js';
 import { SWAP_DOMAIN } from '../src/domain.js';
-import { JudgedConversation, QAPair } from '../src/schemas.js';
+import { JudgedConversation, type QAPair } from '../src/schemas.js';
 import { startImitation, type GenerateCall, type Imitation } from './support/imitation_server.js';
 import { setEnv, stage } from './support/run_stages.js';
 

@@ -118,7 +118,7 @@ describe('admission', { timeout: 5_000 }, () => {
 
 describe('slow start', { timeout: 5_000 }, () => {
   /** Grants every acquisition it can now; returns how many were granted. */
-  async function grantable(limiter: AdaptiveLimiter, waiting: Array<ReturnType<typeof track>>): Promise<number> {
+  async function grantable(_limiter: AdaptiveLimiter, waiting: Array<ReturnType<typeof track>>): Promise<number> {
     await flush();
     return waiting.filter((w) => w.granted).length;
   }

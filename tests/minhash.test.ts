@@ -119,13 +119,13 @@ describe('optimalBands', () => {
     for (const t of [0.7, 0.8, 0.9]) {
       const { bands, rows } = optimalBands(t, 128);
       expect(bands * rows).toBeLessThanOrEqual(128);
-      const p = (s: number) => 1 - Math.pow(1 - Math.pow(s, rows), bands);
+      const p = (s: number) => 1 - (1 - s ** rows) ** bands;
       expect(p(t)).toBeGreaterThan(0.85);
       expect(p(Math.min(1, t + 0.1))).toBeGreaterThan(0.99);
       expect(p(t - 0.4)).toBeLessThan(0.05);
     }
     // Equal weights (the datasketch default) put the threshold low on the curve.
     const even = optimalBands(0.8, 128, 0.5, 0.5);
-    expect(1 - Math.pow(1 - Math.pow(0.8, even.rows), even.bands)).toBeLessThan(0.5);
+    expect(1 - (1 - 0.8 ** even.rows) ** even.bands).toBeLessThan(0.5);
   });
 });

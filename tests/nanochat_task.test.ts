@@ -100,12 +100,12 @@ describe.skipIf(!PYTHON)(title, () => {
     const wrong = join(dir, 'messages.jsonl');
     writeFileSync(
       wrong,
-      JSON.stringify({
+      `${JSON.stringify({
         messages: [
           { role: 'user', content: 'hi' },
           { role: 'assistant', content: 'yo' },
         ],
-      }) + '\n',
+      })}\n`,
     );
     const out = python(
       nanochat,

@@ -27,15 +27,15 @@ function writeRaw(file: string, n: number): void {
   writeJudged(`${file}.judged`, n);
   writeFileSync(
     file,
-    readRows(`${file}.judged`)
+    `${readRows(`${file}.judged`)
       .map((r) => JSON.stringify(r.conversation))
-      .join('\n') + '\n',
+      .join('\n')}\n`,
   );
 }
 function writeEmbedded(file: string, n: number): void {
   writeJudged(`${file}.judged`, n);
   const rows = readRows(`${file}.judged`).map((r, i) => ({ ...r, embedding: [1, i + 1, 2, 3], text_preview: `c${i}` }));
-  writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(file, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
 }
 
 /** A FIFO is never read: that would block. */

@@ -1,6 +1,3 @@
-// Stage 2 on the recording fake model: what the stage sends for each pair, and what it does with the answers, with
-// no HTTP server and no key.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { FLAGS, validateQa } from '../2_validate_qa.js';

@@ -88,7 +88,7 @@ describe('report of a full run and a trial', () => {
     ]);
 
     const rates = section(html, 'Pass rate per criterion');
-    for (const [name, n] of Object.entries(f.qaCriteria))
+    for (const n of Object.values(f.qaCriteria))
       expect(texts(rates)).toContain(`${pct(n, f.qaPairs)} (${n}/${f.qaPairs})`);
     for (const [name, n] of Object.entries(f.judgeCriteria)) {
       expect(texts(rates)).toContain(name);
@@ -213,7 +213,7 @@ describe('report escaping', () => {
       .map((l) => JSON.parse(l) as JudgedConversation);
     rows[1]!.conversation.metadata.user_persona = 'x" data-pass="pass" onclick="alert(2)';
     rows[1]!.judgment.feedback = 'Looks fine <b>really</b> & done';
-    writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    writeFileSync(file, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
     await report(dir);
     const html = readFileSync(`${dir}/report.html`, 'utf8');
     expect(html).not.toContain('<script>window.pwned');
@@ -385,7 +385,7 @@ describe('report of a run whose stage 5 did not embed every judged row', () => {
     const dir = tempDir();
     await writeFixtureRun({ dir, stages: 7, chunks: 8, conversations: 40 });
     const embedded = artifactPaths('', dir).conversationsEmbedded;
-    writeFileSync(embedded, readFileSync(embedded, 'utf8').split('\n').filter(Boolean).slice(0, 30).join('\n') + '\n');
+    writeFileSync(embedded, `${readFileSync(embedded, 'utf8').split('\n').filter(Boolean).slice(0, 30).join('\n')}\n`);
     await report(dir);
     const list = section(readFileSync(`${dir}/report.html`, 'utf8'), 'Conversations');
     expect(list).toContain(
@@ -405,7 +405,7 @@ describe('report of a run made before fact ids, per-turn verdicts and recorded s
     const strip = (file: string, edit: (row: JudgedConversation) => void) => {
       const rows = lines<JudgedConversation>(file);
       rows.forEach(edit);
-      writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      writeFileSync(file, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
     };
     const old = (row: JudgedConversation) => {
       delete row.judgment.turn_verdicts;

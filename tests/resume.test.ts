@@ -238,10 +238,9 @@ describe('stage 5 keeps its vectors compactly in the checkpoint', () => {
     ).toBe(0);
     const fresh = readFileSync(join(dir, 'embedded.jsonl'), 'utf8');
     const { EMBEDDINGS_CODEC } = await import('../src/io/embedding_codec.js');
-    const old =
-      entries(dir)
-        .map((e) => JSON.stringify({ ...e, result: EMBEDDINGS_CODEC.decode(e.result) }))
-        .join('\n') + '\n';
+    const old = `${entries(dir)
+      .map((e) => JSON.stringify({ ...e, result: EMBEDDINGS_CODEC.decode(e.result) }))
+      .join('\n')}\n`;
     writeFileSync(join(dir, 'embedded.jsonl.checkpoint.jsonl'), old);
     const before = imitation.requests.length;
     const again = await runStageInProcess('5_embed_conversations.ts', embedArgs(dir, 'openai'), { env, cwd: dir });

@@ -253,7 +253,9 @@ describe('even use of the pairs', () => {
     const plans = planConversations(1000, pairs, SWAP_DOMAIN, 42);
     const n = uses(plans);
     const perPair = new Map<string, number[]>();
-    pairs.forEach((p, i) => perPair.set(p.fact_id!, [...(perPair.get(p.fact_id!) ?? []), n[i]!]));
+    pairs.forEach((p, i) => {
+      perPair.set(p.fact_id!, [...(perPair.get(p.fact_id!) ?? []), n[i]!]);
+    });
     const mean = n.reduce((a, b) => a + b, 0) / n.length;
     for (const [fact, list] of perPair) {
       const share = list.reduce((a, b) => a + b, 0) / list.length;

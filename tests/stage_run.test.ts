@@ -1,5 +1,5 @@
 // The stage runner's own promises: identical requests are asked once, answers survive a smaller run, counts balance.
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -123,5 +123,36 @@ describe('dryRun', () => {
     } finally {
       process.stdout.write = write;
     }
+  });
+});
+
+describe('StageRun start-up', () => {
+  it('listens for Ctrl-C before its lock appears, so a Ctrl-C the moment the lock shows is a Ctrl-C, not a kill', async () => {
+    const { ArtifactLock } = await import('../src/io/artifact_lock.js');
+    const { vi } = await import('vitest');
+    const dir = mkdtempSync(join(tmpdir(), 'stage-run-'));
+    const before = process.listenerCount('SIGINT');
+    let listenersAtLock = -1;
+    const acquire = ArtifactLock.acquire.bind(ArtifactLock);
+    const spy = vi.spyOn(ArtifactLock, 'acquire').mockImplementation((artifact: string) => {
+      listenersAtLock = process.listenerCount('SIGINT');
+      return acquire(artifact);
+    });
+    try {
+      const run = stage(dir);
+      expect(listenersAtLock).toBeGreaterThan(before);
+      await run.finish();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('stops listening when it cannot start (a refused checkpoint path leaves no handler and no lock behind)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stage-run-'));
+    mkdirSync(join(dir, 'out.jsonl.checkpoint.jsonl'));
+    const before = process.listenerCount('SIGINT');
+    expect(() => stage(dir)).toThrow(/checkpoint/);
+    expect(process.listenerCount('SIGINT')).toBe(before);
+    expect(existsSync(join(dir, 'out.jsonl.lock'))).toBe(false);
   });
 });

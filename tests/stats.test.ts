@@ -29,7 +29,7 @@ function stats(...args: string[]) {
 
 /** The cells of a stage's row in the printed table, e.g. row(out, '1 extract_qa') → ['done', '30', …]. */
 function row(text: string, label: string): string[] {
-  const line = text.split('\n').find((l) => l.startsWith(label + ' '));
+  const line = text.split('\n').find((l) => l.startsWith(`${label} `));
   if (!line) throw new Error(`no row ${label} in:\n${text}`);
   return line
     .slice(label.length)
@@ -128,7 +128,7 @@ describe('stats on a partial run', () => {
     await writeFixtureRun({ dir, stages: 3, chunks: 5, conversations: 12 });
     const paths = artifactPaths('', dir);
     const first = readFileSync(paths.conversationsRaw, 'utf8').split('\n')[0]!;
-    appendFileSync(paths.conversationsRaw, first + '\n');
+    appendFileSync(paths.conversationsRaw, `${first}\n`);
     writeFileSync(
       `${paths.conversationsJudged}.checkpoint.jsonl`,
       '{"key":"a","id":"conversation-0","result":{}}\n{"key":"b","id":"conversation-1","result":{}}\n',
@@ -236,7 +236,7 @@ describe('stats on corrupt files', () => {
     const bad = JSON.parse(lines[2]!);
     bad.validation.sensible_answer = 'yes';
     lines[2] = JSON.stringify(bad);
-    writeFileSync(file, lines.join('\n') + '\n');
+    writeFileSync(file, `${lines.join('\n')}\n`);
     const { code, stderr } = stats('--output-dir', dir);
     expect(code).toBe(1);
     expect(stderr).toBe(`error: ${file}:3: expected boolean, received string → at validation.sensible_answer\n`);

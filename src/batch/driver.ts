@@ -2,7 +2,7 @@
 // interactive answers, and re-submits what failed, for up to the configured rounds. Control calls to the batch
 // service go through the interactive retry policy (src/llm/retry.ts).
 import { rmSync } from 'node:fs';
-import { FatalError, InterruptedError, InvalidAnswerError, ItemFailedError, StoppedError } from '../errors.js';
+import { type InterruptedError, InvalidAnswerError, ItemFailedError, StoppedError } from '../errors.js';
 import { PROVIDERS } from '../llm/providers.js';
 import {
   callTimeoutMs,
@@ -13,24 +13,23 @@ import {
   withRetries,
   type Failure,
 } from '../llm/retry.js';
-import { interpret, requestKey, withFeedback, type StructuredCall } from '../llm/structured.js';
+import { interpret, requestKey, withFeedback } from '../llm/structured.js';
 import type { BatchHost, Task } from '../llm/task.js';
 import type { ChatRequest } from '../llm/types.js';
 import { isTerminal, type BatchEngine, type BatchRequest, type BatchResult, type JobStatus } from './engine.js';
+import {
+  controlFailure,
+  describeJobs,
+  failureTally,
+  GONE,
+  interruptedBatch,
+  splitIntoJobs,
+  TRANSFER_TIMEOUT_FACTOR,
+  type Wanted,
+} from './jobs.js';
 import type { BatchCall, BatchManifest } from './run_batch.js';
 import { BatchState, type JobRecord } from './state.js';
 import { BatchStatusLine } from './status_line.js';
-
-// Uploads and result downloads may be large: they get this many times the per-request timeout.
-export const TRANSFER_TIMEOUT_FACTOR = 10;
-
-// The state recorded for a job the provider answers 404 for.
-const GONE = 'gone';
-
-interface Wanted<T> {
-  id: string;
-  call: StructuredCall<T>;
-}
 
 export class BatchDriver<T> {
   private readonly file: string;
@@ -86,7 +85,7 @@ export class BatchDriver<T> {
         this.resubmitted += again.length;
         this.run.addRetries(again.length);
         this.run.log(
-          `batch: asking again for ${again.length} requests that failed or came back unusable (${this.topFailures(again)})`,
+          `batch: asking again for ${again.length} requests that failed or came back unusable (${failureTally(again, this.failures)})`,
         );
       }
       this.rounds = round;
@@ -140,8 +139,6 @@ export class BatchDriver<T> {
   private classify(error: unknown): Failure {
     return classify(error, PROVIDERS[this.engine.provider].classify);
   }
-
-  // --- jobs of an earlier run -------------------------------------------------------------------------------------
 
   /** --fresh: an earlier run's jobs would only be paid for in vain, so they are cancelled (best effort) and forgotten. */
   private async forgetEarlierJobs(): Promise<void> {
@@ -199,8 +196,6 @@ export class BatchDriver<T> {
     }
   }
 
-  // --- submitting -------------------------------------------------------------------------------------------------
-
   private request(key: string): ChatRequest {
     const { call } = this.wanted.get(key)!;
     const failure = this.failures.get(key);
@@ -219,7 +214,7 @@ export class BatchDriver<T> {
     }
     const jobs: JobRecord[] = [];
     for (const [model, items] of byModel) {
-      const parts = this.split(items);
+      const parts = splitIntoJobs(items, this.engine, this.settings.maxRequestsPerJob);
       for (const [i, part] of parts.entries()) {
         if (this.run.admit.aborted) throw this.interrupted();
         const label = `${this.run.options.stage}-r${round}-${i + 1}of${parts.length}`;
@@ -252,27 +247,6 @@ export class BatchDriver<T> {
     return jobs;
   }
 
-  private split(items: BatchRequest[]): BatchRequest[][] {
-    const perJob = Math.min(this.settings.maxRequestsPerJob, this.engine.limits.requests);
-    const parts: BatchRequest[][] = [];
-    let current: BatchRequest[] = [];
-    let bytes = 0;
-    for (const item of items) {
-      const size = Buffer.byteLength(this.engine.encode(item)) + 1;
-      if (current.length && (current.length >= perJob || bytes + size > this.engine.limits.bytes)) {
-        parts.push(current);
-        current = [];
-        bytes = 0;
-      }
-      current.push(item);
-      bytes += size;
-    }
-    if (current.length) parts.push(current);
-    return parts;
-  }
-
-  // --- waiting and collecting -------------------------------------------------------------------------------------
-
   private async settle(jobs: JobRecord[], label: string): Promise<void> {
     const line = new BatchStatusLine({ quiet: this.run.options.quiet });
     const statuses = new Map<string, JobStatus>();
@@ -291,7 +265,7 @@ export class BatchDriver<T> {
           await this.collect(job, status);
           open.splice(open.indexOf(job), 1);
         }
-        line.update(this.describe(label, jobs.length, open.length, [...statuses.values()]));
+        line.update(describeJobs(this.engine.provider, label, jobs.length, open.length, [...statuses.values()]));
         if (!open.length) break;
         await sleep(this.settings.pollMs, this.run.admit);
         if (this.run.admit.aborted) throw this.interrupted();
@@ -329,19 +303,6 @@ export class BatchDriver<T> {
       );
       return [];
     }
-  }
-
-  private describe(label: string, jobs: number, open: number, statuses: JobStatus[]): string {
-    const total = statuses.reduce((n, s) => n + s.total, 0);
-    const done = statuses.reduce((n, s) => n + s.succeeded + s.failed, 0);
-    const failed = statuses.reduce((n, s) => n + s.failed, 0);
-    const states = [...new Set(statuses.map((s) => s.state))].join('/');
-    return [
-      `batch ${label} · ${this.engine.provider}`,
-      `${jobs} job${jobs === 1 ? '' : 's'}${open && open < jobs ? ` (${open} waiting)` : ''}`,
-      states,
-      `${done}/${total} requests done${failed ? ` (${failed} failed)` : ''}`,
-    ].join(' · ');
   }
 
   private async collect(job: JobRecord, status: JobStatus): Promise<void> {
@@ -405,19 +366,6 @@ export class BatchDriver<T> {
     if (failure.kind === 'fatal') this.givenUp.add(key);
   }
 
-  private topFailures(keys: string[]): string {
-    const byClass: Record<string, number> = {};
-    for (const key of keys) {
-      const errorClass = this.failures.get(key)?.errorClass ?? 'not submitted';
-      byClass[errorClass] = (byClass[errorClass] ?? 0) + 1;
-    }
-    return Object.entries(byClass)
-      .map(([k, v]) => `${k} ×${v}`)
-      .join(', ');
-  }
-
-  // --- control calls ----------------------------------------------------------------------------------------------
-
   /** A call to the batch service under the interactive retry policy; giving up stops the stage, the jobs stay saved. */
   private async control<R>(what: string, attempt: (signal: AbortSignal) => Promise<R>, timeoutFactor = 1): Promise<R> {
     try {
@@ -432,28 +380,17 @@ export class BatchDriver<T> {
       return (await withRetries(attempt, 0, policy)).value;
     } catch (error) {
       if (error instanceof StoppedError) throw this.interrupted();
-      const resume = this.state.open.length
-        ? `; the jobs are saved in ${this.file} — run the same command again to resume`
-        : '';
-      if (error instanceof ItemFailedError)
-        throw new FatalError(
-          `could not ${what}: ${error.message} (${error.errorClass}, ${error.attempts} attempts)${resume}`,
-          { cause: error },
-        );
-      if (error instanceof FatalError)
-        throw new FatalError(`could not ${what}: ${error.message}${resume}`, { cause: error });
-      throw error;
+      throw controlFailure(error, what, this.state.open.length ? this.file : undefined);
     }
   }
 
   private interrupted(): InterruptedError {
-    const open = this.state.open;
-    if (!open.length)
-      return new InterruptedError(
-        `interrupted: ${this.answers.size} answers are saved in ${this.run.checkpoint.file}; run the same command again to resume`,
-      );
-    return new InterruptedError(
-      `interrupted: ${open.length} batch job(s) keep running at ${this.engine.provider} (${open.map((j) => j.id).join(', ')}), saved in ${this.file}; run the same command again to collect them without paying twice`,
+    return interruptedBatch(
+      this.state.open,
+      this.engine.provider,
+      this.file,
+      this.answers.size,
+      this.run.checkpoint.file,
     );
   }
 }

@@ -119,7 +119,7 @@ export function geminiBatchEngine(ai: GoogleGenAI, options: GeminiBatchOptions):
         return { id: job.name! };
       }
       const uploaded = await ai.files.upload({
-        file: new Blob([lines.join('\n') + '\n'], { type: 'application/jsonl' }),
+        file: new Blob([`${lines.join('\n')}\n`], { type: 'application/jsonl' }),
         config: { mimeType: 'jsonl', displayName: `${label}.jsonl`, abortSignal: signal },
       });
       const job = await ai.batches.create({

@@ -1,5 +1,6 @@
 // OpenAI Batch API: the chat requests go up as a JSONL file, a job runs them, results come back as output and error files.
-import OpenAI, { APIError, toFile } from 'openai';
+import type OpenAI from 'openai';
+import { APIError, toFile } from 'openai';
 import { classifyOpenAIError, openaiChatBody, openaiChatResponse } from '../llm/openai.js';
 import { classify, type Failure } from '../llm/retry.js';
 import type { BatchEngine, BatchRequest, BatchResult, JobPhase, JobRef, JobStatus } from './engine.js';
@@ -35,7 +36,7 @@ export function openaiBatchEngine(client: OpenAI, stage: string): BatchEngine {
     encode: encodeLine,
 
     async submit(_model, items, label, signal) {
-      const text = items.map(encodeLine).join('\n') + '\n';
+      const text = `${items.map(encodeLine).join('\n')}\n`;
       const file = await client.files.create(
         { file: await toFile(Buffer.from(text), `${label}.jsonl`), purpose: 'batch' },
         { signal },

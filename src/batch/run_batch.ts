@@ -6,7 +6,8 @@ import { keyFor, PROVIDERS, type Provider } from '../llm/providers.js';
 import { callTimeoutMs } from '../llm/retry.js';
 import type { StructuredCall } from '../llm/structured.js';
 import type { BatchHost, Task } from '../llm/task.js';
-import { BatchDriver, TRANSFER_TIMEOUT_FACTOR } from './driver.js';
+import { BatchDriver } from './driver.js';
+import { TRANSFER_TIMEOUT_FACTOR } from './jobs.js';
 import type { BatchEngine } from './engine.js';
 
 export interface BatchCall<T> {

@@ -66,7 +66,7 @@ export class BatchState {
   /** Written to a temporary file and renamed, synchronously: a kill at any moment leaves the old or the new list. */
   save(): void {
     const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ version: 1, stage: this.stage, jobs: this.jobs }, null, 2) + '\n');
+    writeFileSync(tmp, `${JSON.stringify({ version: 1, stage: this.stage, jobs: this.jobs }, null, 2)}\n`);
     renameSync(tmp, this.file);
   }
 

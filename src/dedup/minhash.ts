@@ -106,7 +106,7 @@ function shingleSets(texts: string[], k: number): Float64Array[] {
   });
   // Base V+1 leaves id V as the padding of texts shorter than k words.
   const base = vocab.size + 1;
-  const exact = Math.pow(base, k) < 2 ** 53;
+  const exact = base ** k < 2 ** 53;
   return tokenized.map((ids) => {
     if (ids.length === 0) return new Float64Array(0);
     const count = Math.max(1, ids.length - k + 1);
@@ -220,7 +220,7 @@ export function optimalBands(
   let bestErr = Infinity;
   for (let bands = 1; bands <= numPerm; bands++) {
     const rows = Math.floor(numPerm / bands);
-    const p = (s: number): number => 1 - Math.pow(1 - Math.pow(s, rows), bands);
+    const p = (s: number): number => 1 - (1 - s ** rows) ** bands;
     const fp = integrate(p, 0, threshold);
     const fn = integrate((s) => 1 - p(s), threshold, 1);
     const err = fpWeight * fp + fnWeight * fn;

@@ -226,7 +226,9 @@ function withoutEmbedding(obj: Record<string, unknown>): { text: string; obj: Re
   return { text: compactText(JSON.stringify(obj)), obj };
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the range names every ASCII byte, control bytes included
 const NON_ASCII = /[^\x00-\x7f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: as above
 const NON_ASCII_ALL = /[^\x00-\x7f]/g;
 
 /**

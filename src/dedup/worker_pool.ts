@@ -198,7 +198,9 @@ export class WorkerPool {
       Atomics.wait(this.flags, 1, started, 100);
     }
     Atomics.store(this.flags, 0, 0);
-    tasks.forEach((t, i) => this.ports[i].postMessage(t));
+    tasks.forEach((t, i) => {
+      this.ports[i].postMessage(t);
+    });
     for (;;) {
       const done = Atomics.load(this.flags, 0);
       if (done >= tasks.length) break;

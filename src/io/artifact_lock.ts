@@ -40,7 +40,7 @@ export class ArtifactLock {
     const me: LockHolder = { pid: process.pid, host: hostname(), started_at: new Date().toISOString() };
     // Written aside and linked into place: link fails if the lock exists, and a reader never sees it half-written.
     const draft = `${this.file}.${process.pid}.draft`;
-    writeFileSync(draft, JSON.stringify(me) + '\n');
+    writeFileSync(draft, `${JSON.stringify(me)}\n`);
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
         try {

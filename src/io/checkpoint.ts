@@ -134,7 +134,7 @@ export class Checkpoint {
 
   private append(line: Entry | Rejection): void {
     try {
-      appendFileSync(this.file, redactSecrets(JSON.stringify(line)) + '\n');
+      appendFileSync(this.file, `${redactSecrets(JSON.stringify(line))}\n`);
     } catch (error) {
       // Fatal: every further answer would be paid for and lost the same way (a full disk). What is saved stays
       // usable — a torn last line is dropped when the file is read again.

@@ -18,7 +18,9 @@ export const EMBEDDINGS_CODEC: ResultCodec<number[][]> = {
   encode(vectors) {
     const dimensions = vectors[0]?.length ?? 0;
     const flat = new Float32Array(vectors.length * dimensions);
-    vectors.forEach((v, i) => flat.set(v, i * dimensions));
+    vectors.forEach((v, i) => {
+      flat.set(v, i * dimensions);
+    });
     const stored: StoredVectors = {
       encoding: 'float32_base64',
       count: vectors.length,

@@ -99,7 +99,7 @@ export class AtomicJsonlWriter {
   async writeLine(line: string | Buffer): Promise<void> {
     if (this.failure) throw this.writeError();
     this.count++;
-    if (this.stream.write(typeof line === 'string' ? line + '\n' : Buffer.concat([line, NEWLINE]))) return;
+    if (this.stream.write(typeof line === 'string' ? `${line}\n` : Buffer.concat([line, NEWLINE]))) return;
     // A failed stream (disk full) never drains: wait for 'close' too, or the stage would hang instead of stopping.
     await new Promise<void>((resolve, reject) => {
       const done = () => {

@@ -66,7 +66,7 @@ export function geminiChat(client: GoogleGenAI): ChatProvider {
   return {
     name: 'gemini',
     async complete(request, signal): Promise<ChatResponse> {
-      let response;
+      let response: Awaited<ReturnType<typeof client.models.generateContent>>;
       try {
         response = await client.models.generateContent({
           model: request.model,
@@ -101,7 +101,7 @@ export function geminiEmbeddings(client: GoogleGenAI, model: string): EmbeddingP
     model,
     checkModel: () => checkModel(lister, model, 'embed', scope()),
     async embed(texts, dimensions, signal) {
-      let response;
+      let response: Awaited<ReturnType<typeof client.models.embedContent>>;
       try {
         // Content objects, not bare strings: newer embedding models merge a string array into one embedding.
         response = await client.models.embedContent({
@@ -147,7 +147,7 @@ export function classifyGeminiError(error: unknown): Failure | undefined {
     | { violations?: Array<{ quotaId?: string }> }
     | undefined;
   // The real API answers a wrong key with 400 INVALID_ARGUMENT (reason API_KEY_INVALID), not 401: still a key problem.
-  if (details.some((d) => d['reason'] === 'API_KEY_INVALID') || /API key not valid/i.test(message))
+  if (details.some((d) => d.reason === 'API_KEY_INVALID') || /API key not valid/i.test(message))
     return {
       kind: 'fatal',
       errorClass: 'auth',

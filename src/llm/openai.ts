@@ -95,7 +95,7 @@ export function openaiEmbeddings(client: OpenAI, model: string): EmbeddingProvid
     model,
     checkModel: () => checkModel(lister, model, 'embed', scope()),
     async embed(texts, dimensions, signal) {
-      let response;
+      let response: Awaited<ReturnType<typeof client.embeddings.create>>;
       try {
         // base64 asked for explicitly, so the SDK passes the answer through and a compatible server that sends plain
         // floats instead (some do) is read correctly rather than decoded into garbage.

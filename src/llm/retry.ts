@@ -228,7 +228,10 @@ const watches = new WeakMap<AdaptiveLimiter, NoProgressWatch>();
 /** The stage's watch, made at its first call. */
 export function noProgressWatch(limiter: AdaptiveLimiter): NoProgressWatch {
   let watch = watches.get(limiter);
-  if (!watch) watches.set(limiter, (watch = new NoProgressWatch(noProgressMs())));
+  if (!watch) {
+    watch = new NoProgressWatch(noProgressMs());
+    watches.set(limiter, watch);
+  }
   return watch;
 }
 

@@ -1,6 +1,6 @@
 // The fact funnel of a run: every fact of stage 1, followed to the final set, and where each lost one dropped out.
 import { existsSync } from 'node:fs';
-import { type ArtifactPaths } from '../pipeline.js';
+import type { ArtifactPaths } from '../pipeline.js';
 import { factsListPath } from '../io/sidecars.js';
 import { conversationFactIds, FactRecord, pairFactId } from '../facts.js';
 import { JudgedConversation, QAPair, ValidatedQAPair } from '../schemas.js';
@@ -19,11 +19,10 @@ export async function collectCoverage(paths: ArtifactPaths, selectedFile: string
   const facts = new Map<string, string>();
   const byText = new Map<string, string>();
   if (
-    (await scan(
-      factsListPath(paths.qaPairs),
-      FactRecord,
-      (f) => (facts.set(f.fact_id, f.source_text), byText.set(f.source_text, f.fact_id)),
-    )) === undefined
+    (await scan(factsListPath(paths.qaPairs), FactRecord, (f) => {
+      facts.set(f.fact_id, f.source_text);
+      byText.set(f.source_text, f.fact_id);
+    })) === undefined
   ) {
     notes.push(
       `${factsListPath(paths.qaPairs)} missing (a run before fact ids): facts are the distinct source lines of the Q&A pairs, so a fact with no pair at all is not counted`,
@@ -40,25 +39,21 @@ export async function collectCoverage(paths: ArtifactPaths, selectedFile: string
     (r) => r.validation.passed && validated.add(pairFactId(r.qa_pair, byText)),
   );
   const judged = new Set<string>();
-  const j = await scan(
-    paths.conversationsJudged,
-    JudgedConversation,
-    (r) =>
-      r.judgment.overall_pass &&
-      conversationFactIds(r.conversation.source_qa_pairs, byText).forEach((f) => judged.add(f)),
-  );
+  const j = await scan(paths.conversationsJudged, JudgedConversation, (r) => {
+    if (r.judgment.overall_pass)
+      for (const f of conversationFactIds(r.conversation.source_qa_pairs, byText)) judged.add(f);
+  });
   const dedup = new Set<string>();
-  const d = await scan(
-    paths.conversationsDeduplicated,
-    JudgedConversation,
-    (r) =>
-      r.judgment.overall_pass &&
-      conversationFactIds(r.conversation.source_qa_pairs, byText).forEach((f) => dedup.add(f)),
-  );
+  const d = await scan(paths.conversationsDeduplicated, JudgedConversation, (r) => {
+    if (r.judgment.overall_pass)
+      for (const f of conversationFactIds(r.conversation.source_qa_pairs, byText)) dedup.add(f);
+  });
   let final: Set<string> | undefined;
   if (existsSync(selectedFile)) {
     final = new Set();
-    await scan(selectedFile, SelectedRow, (r) => r.fact_ids.forEach((f) => final!.add(f)));
+    await scan(selectedFile, SelectedRow, (r) => {
+      for (const f of r.fact_ids) final!.add(f);
+    });
   } else if (existsSync(paths.conversationsFinal))
     notes.push(
       `${selectedFile} missing (stage 7 not run, or run before fact coverage): the final set's facts are not known`,

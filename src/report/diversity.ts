@@ -2,7 +2,7 @@
 // messages, the most repeated openings of user messages, and the mean nearest-neighbour similarity of its embeddings.
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { type ArtifactPaths } from '../pipeline.js';
+import type { ArtifactPaths } from '../pipeline.js';
 import { dedupReportPath } from '../io/sidecars.js';
 import { JsonlLineError } from '../errors.js';
 import { formatZodIssue } from '../format.js';
@@ -82,11 +82,11 @@ export async function collectDiversity(paths: ArtifactPaths, selectedFile: strin
     const wanted = new Set<number>();
     await scan(selectedFile, SelectedRow, (r) => wanted.add(r.index));
     const taken: number[] = [];
-    const total = (await scan(
-      dedupFile,
-      JudgedConversation,
-      (row, i) => wanted.has(i) && (text.add(row.conversation.messages), taken.push(i)),
-    ))!;
+    const total = (await scan(dedupFile, JudgedConversation, (row, i) => {
+      if (!wanted.has(i)) return;
+      text.add(row.conversation.messages);
+      taken.push(i);
+    }))!;
     if (taken.length < wanted.size)
       notes.push(
         `${selectedFile} names ${wanted.size - taken.length} rows past the end of ${dedupFile}: stage 6 ran again after stage 7?`,
@@ -99,20 +99,20 @@ export async function collectDiversity(paths: ArtifactPaths, selectedFile: strin
     noEmbeddings = `${selectedFile} missing (stage 7 ran before it recorded its rows), so which embeddings are the final set's is not known`;
   } else if (existsSync(dedupFile)) {
     const taken: number[] = [];
-    const total = (await scan(
-      dedupFile,
-      JudgedConversation,
-      (row, i) => row.judgment.overall_pass && (text.add(row.conversation.messages), taken.push(i)),
-    ))!;
+    const total = (await scan(dedupFile, JudgedConversation, (row, i) => {
+      if (!row.judgment.overall_pass) return;
+      text.add(row.conversation.messages);
+      taken.push(i);
+    }))!;
     source = 'the deduplicated passing conversations (stage 7 has not run)';
     ({ embedded, reason: noEmbeddings } = await dedupToEmbedded(dedupFile, taken, total));
   } else if (existsSync(paths.conversationsJudged)) {
     const taken: number[] = [];
-    await scan(
-      paths.conversationsJudged,
-      JudgedConversation,
-      (row, i) => row.judgment.overall_pass && (text.add(row.conversation.messages), taken.push(i)),
-    );
+    await scan(paths.conversationsJudged, JudgedConversation, (row, i) => {
+      if (!row.judgment.overall_pass) return;
+      text.add(row.conversation.messages);
+      taken.push(i);
+    });
     source = 'the judged passing conversations (stages 6 and 7 have not run)';
     // Stage 5 writes one row per judged row, in order.
     if (existsSync(paths.conversationsEmbedded)) embedded = taken;

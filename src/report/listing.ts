@@ -1,7 +1,7 @@
 // The conversations the report lists — every one, or an evenly spaced sample of a large run — each with where it
 // ended up (final, removed as a duplicate, failed, not selected) and, for a removed one, the conversation kept instead.
 import { existsSync } from 'node:fs';
-import { type ArtifactPaths } from '../pipeline.js';
+import type { ArtifactPaths } from '../pipeline.js';
 import { dedupReportPath } from '../io/sidecars.js';
 import type { ConversationMetadata, Judgment, Message, QAPair } from '../schemas.js';
 import { keptEmbeddedRows, readDedupReport } from '../select/dedup_report.js';

@@ -15,7 +15,7 @@ export function statsText(run: RunData): string {
   const { rows, total } = stageCells(run);
   out.push(
     ...textTable([STAGE_COLUMNS, ...rows, total], NUMERIC_COLUMNS).map((line, i) =>
-      i === rows.length + 1 ? rule(line) + '\n' + line : line,
+      i === rows.length + 1 ? `${rule(line)}\n${line}` : line,
     ),
   );
 
@@ -61,7 +61,7 @@ export function statsText(run: RunData): string {
       ? `not run yet: ${waiting.map((s) => `${stageLabel(s)} (npx tsx ${s.script})`).join(', ')}`
       : 'all seven stages have run',
   );
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 function textTable(rows: string[][], numeric: boolean[]): string[] {

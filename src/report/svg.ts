@@ -145,5 +145,5 @@ function svg(title: string, height: number, parts: string[]): string {
 
 function shorten(text: string, max: number): string {
   const chars = Array.from(text);
-  return chars.length <= max ? text : chars.slice(0, max - 1).join('') + '…';
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }

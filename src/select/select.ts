@@ -59,7 +59,9 @@ class MixState {
   }
 
   add(values: Array<string | undefined>): void {
-    values.forEach((v, k) => v !== undefined && this.counts[k]!.set(v, (this.counts[k]!.get(v) ?? 0) + 1));
+    values.forEach((v, k) => {
+      if (v !== undefined) this.counts[k]!.set(v, (this.counts[k]!.get(v) ?? 0) + 1);
+    });
     this.size++;
   }
 }
@@ -78,7 +80,7 @@ function coverFacts(candidates: Candidate[], k: number, mix: MixState, chosen: S
   const heap = new Heap<{ i: number; gain: number }>(
     (a, b) => b.gain - a.gain || candidates[a.i]!.crowd - candidates[b.i]!.crowd || a.i - b.i,
   );
-  candidates.forEach((_, i) => heap.push({ i, gain: new Set(candidates[i]!.facts).size }));
+  for (let i = 0; i < candidates.length; i++) heap.push({ i, gain: new Set(candidates[i]!.facts).size });
   while (chosen.size < k && heap.size) {
     const pool: Array<{ i: number; gain: number }> = [];
     let best = 0;

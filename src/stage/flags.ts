@@ -1,6 +1,6 @@
 // Flags shared by the stage scripts, so every stage spells and validates them the same way.
 import type { FlagSpec } from '../cli.js';
-import { EMBEDDING, STAGES, type LlmStageDefaults, type ThinkingLevel } from '../config.js';
+import { EMBEDDING, type LlmStageDefaults, type ThinkingLevel } from '../config.js';
 import { env } from '../env.js';
 import { UsageError } from '../errors.js';
 import {

@@ -57,49 +57,49 @@ export class StageRun {
     const { artifact } = options;
     // First, so a bad STOP_GRACE_MS fails before anything else.
     this.stop = new StageStop(artifact, options.noCalls);
-    this.ledger = new FailureLedger(options.stage, errorsPath(artifact));
-    const extra = Object.entries(options.outputs ?? {}).map(([flag, path]): StageFile => ({ path, role: `--${flag}` }));
-    const checkpointFile = checkpointPath(artifact);
-    // Everything this stage will write, checked before any work so a wrong path costs no call.
-    checkStageFiles(
-      options.inputs.map((path) => ({ path, role: 'the input' })),
-      [
-        { path: artifact, role: '--output' },
-        ...extra,
-        { path: checkpointFile, role: 'the checkpoint of --output' },
-        { path: this.errorsFile, role: 'the errors file of --output' },
-        { path: manifestPath(artifact), role: 'the manifest of --output' },
-        ...[artifact, ...extra.map((e) => e.path)].map((path) => ({
-          path: lockPath(path),
-          role: `the lock of ${path}`,
-        })),
-      ],
-    );
-    this.extraOutputs.push(...extra.map((e) => e.path));
-    for (const path of [artifact, ...extra.map((e) => e.path)]) {
-      try {
-        this.locks.push(ArtifactLock.acquire(path));
-      } catch (error) {
-        this.releaseLocks();
-        throw error;
-      }
-    }
-    this.limiter = new AdaptiveLimiter({
-      max: options.concurrency,
-      rpm: options.rpm,
-      tpm: options.tpm,
-      slowStart: true,
-      startAt: options.startConcurrency,
-    });
-    this.meter = new UsageMeter(options.batch, traceUsage);
+    // Listening before the lock exists: the lock is what a supervisor (or a test) sees as "the stage has started",
+    // and a Ctrl-C that comes before Node has a SIGINT listener kills the process outright (exit without 130).
+    this.stop.listen();
     try {
+      this.ledger = new FailureLedger(options.stage, errorsPath(artifact));
+      const extra = Object.entries(options.outputs ?? {}).map(
+        ([flag, path]): StageFile => ({ path, role: `--${flag}` }),
+      );
+      const checkpointFile = checkpointPath(artifact);
+      // Everything this stage will write, checked before any work so a wrong path costs no call.
+      checkStageFiles(
+        options.inputs.map((path) => ({ path, role: 'the input' })),
+        [
+          { path: artifact, role: '--output' },
+          ...extra,
+          { path: checkpointFile, role: 'the checkpoint of --output' },
+          { path: this.errorsFile, role: 'the errors file of --output' },
+          { path: manifestPath(artifact), role: 'the manifest of --output' },
+          ...[artifact, ...extra.map((e) => e.path)].map((path) => ({
+            path: lockPath(path),
+            role: `the lock of ${path}`,
+          })),
+        ],
+      );
+      this.extraOutputs.push(...extra.map((e) => e.path));
+      for (const path of [artifact, ...extra.map((e) => e.path)]) {
+        this.locks.push(ArtifactLock.acquire(path));
+      }
+      this.limiter = new AdaptiveLimiter({
+        max: options.concurrency,
+        rpm: options.rpm,
+        tpm: options.tpm,
+        slowStart: true,
+        startAt: options.startConcurrency,
+      });
+      this.meter = new UsageMeter(options.batch, traceUsage);
       this.checkpoint = new Checkpoint(checkpointFile, options.fresh);
     } catch (error) {
+      this.stop.stopListening();
       this.releaseLocks();
       throw error;
     }
     this.span = stageSpan(options.stage, { ...options.settings, artifact: options.artifact });
-    this.stop.listen();
   }
 
   /** Aborted when the stage must stop at once: in-flight calls are cancelled. */
@@ -137,7 +137,7 @@ export class StageRun {
   }
 
   log(message: string): void {
-    if (!this.options.quiet) process.stdout.write(redact(message) + '\n');
+    if (!this.options.quiet) process.stdout.write(`${redact(message)}\n`);
   }
 
   /** The items the stage set out to produce (read = written + filtered + failed at the end). */

@@ -97,7 +97,7 @@ export function writeManifest(m: ManifestInput): void {
     ...(m.reachedConcurrency !== undefined ? { limiter: { reached_concurrency: m.reachedConcurrency } } : {}),
     ...m.extra,
   };
-  writeFileSync(manifestPath(m.artifact), redact(JSON.stringify(manifest, null, 2)) + '\n');
+  writeFileSync(manifestPath(m.artifact), `${redact(JSON.stringify(manifest, null, 2))}\n`);
 }
 
 /** The summary lines a stage prints last; the balance warning says when the counts do not add up. */

@@ -58,7 +58,7 @@ function quote(rng: Rng, words: readonly string[], min: number, max: number): st
   return source.slice(start, start + n).join(' ');
 }
 
-const sentence = (s: string): string => (s.length === 0 ? s : s[0].toUpperCase() + s.slice(1) + '.');
+const sentence = (s: string): string => (s.length === 0 ? s : `${s[0].toUpperCase() + s.slice(1)}.`);
 
 /**
  * About `chars` characters of text: `lead` (cut at a word if it is already longer), then sentences quoting `words`,
@@ -70,7 +70,7 @@ function prose(rng: Rng, words: readonly string[], chars: number, lead = ''): st
   let text = '';
   for (const word of lead.trim().split(/\s+/).filter(Boolean)) {
     text += (text ? ' ' : '') + word;
-    if (text.length >= chars) return /[.!?]$/.test(text) ? text : text.replace(/[,;:]$/, '') + '.';
+    if (text.length >= chars) return /[.!?]$/.test(text) ? text : `${text.replace(/[,;:]$/, '')}.`;
   }
   while (text.length < chars) {
     const n = intIn(rng, 6, 14);
@@ -235,7 +235,7 @@ function fakeString(s: any, ctx: FakeContext): string {
     }
   }
   let text = sentence(quote(rng, ctx.words, 3, 8));
-  while (s.minLength !== undefined && text.length < s.minLength) text += ' ' + sentence(quote(rng, ctx.words, 3, 8));
+  while (s.minLength !== undefined && text.length < s.minLength) text += ` ${sentence(quote(rng, ctx.words, 3, 8))}`;
   if (s.maxLength !== undefined && text.length > s.maxLength) text = text.slice(0, s.maxLength);
   return text;
 }

@@ -197,7 +197,7 @@ export async function writeFixtureRun(options: FixtureOptions): Promise<FixtureC
       ...rest,
     };
     clock += seconds * 1000 + 5000;
-    writeFileSync(artifact.replace(/\.jsonl$/, '') + '.meta.json', JSON.stringify(body, null, 2) + '\n');
+    writeFileSync(`${artifact.replace(/\.jsonl$/, '')}.meta.json`, `${JSON.stringify(body, null, 2)}\n`);
   };
 
   // Stage 1: three pairs per chunk; a few mention a future year and are dropped.
@@ -445,7 +445,7 @@ export async function writeFixtureRun(options: FixtureOptions): Promise<FixtureC
       removed.push({
         index: i,
         duplicate_of: rng.int(i),
-        similarity: Number((0.95 + 0.05 * Math.pow(rng.next(), 2)).toFixed(6)),
+        similarity: Number((0.95 + 0.05 * rng.next() ** 2).toFixed(6)),
       });
     else kept.push(j);
   });

@@ -143,7 +143,7 @@ export function writeFacts(file: string, chunks: number): void {
   const lines = readFileSync(join(ROOT, 'data/swap_facts.md'), 'utf8').split('\n');
   const found = chunkMarkdown(lines.join('\n'));
   const last = found[chunks - 1]!.line;
-  writeFileSync(file, lines.slice(0, last).join('\n') + '\n');
+  writeFileSync(file, `${lines.slice(0, last).join('\n')}\n`);
 }
 
 /** `n` distinct, schema-valid Q&A pairs (what stage 2 writes to its _passed file). */
@@ -170,7 +170,7 @@ export function writeQaPairs(file: string, n: number): void {
       categories: [topic],
     };
   });
-  writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(file, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
 }
 
 /** Judged conversations (what stage 4 writes): `n` short, distinct, schema-valid rows. */
@@ -199,7 +199,7 @@ export function writeJudged(file: string, n: number): void {
       feedback: 'fine',
     },
   }));
-  writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(file, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
 }
 
 /** Non-blank lines of a JSONL file (0 when it does not exist). */

@@ -17,7 +17,7 @@ export function tinyPdf(pages: Array<Array<{ text: string; size?: number; gap?: 
     for (const l of lines) {
       const size = l.size ?? 11;
       if (l.gap) y -= l.gap;
-      const esc = l.text.replace(/[\\()]/g, (c: string) => '\\' + c);
+      const esc = l.text.replace(/[\\()]/g, (c: string) => `\\${c}`);
       ops += `BT /${size > 12 ? 'F2' : 'F1'} ${size} Tf 72 ${y} Td (${esc}) Tj ET\n`;
       y -= size * 1.3;
     }

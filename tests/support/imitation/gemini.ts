@@ -91,7 +91,7 @@ export function geminiRuleReply(
   method: 'generateContent' | 'embedContent',
 ): Reply | undefined {
   const spec = s.cat.gemini(model);
-  if (!spec || !spec.methods.includes(method)) return geminiError(404, geminiNotFoundMessage(model, method));
+  if (!spec?.methods.includes(method)) return geminiError(404, geminiNotFoundMessage(model, method));
   if (method === 'generateContent') {
     const problem = geminiThinkingProblem(spec, body?.generationConfig?.thinkingConfig);
     if (problem) return geminiError(400, problem);
