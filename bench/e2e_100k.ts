@@ -30,7 +30,8 @@ async function main(): Promise<void> {
   const im = await startImitation({ recordBodies: false });
   const dir = tempDir('e2e-bench');
   mkdirSync(join(dir, 'output'));
-  writeQaPairs(join(dir, 'output', 'qa_pairs_validated_passed.jsonl'), 500);
+  // Stage 3 makes at most a few conversations per Q&A pair (conversationTarget): one pair per conversation asked.
+  writeQaPairs(join(dir, 'output', 'qa_pairs_validated_passed.jsonl'), n);
   const env = stageEnv(im);
   const steps: Array<[string, string, string[]]> = [
     ['stage 3', '3_generate_conversations.ts', ['--num-conversations', String(n), '--quiet']],
