@@ -1,0 +1,66 @@
+// Issue 15's end-to-end table: stages 3–7, `make stats` and `make report` on N conversations against the imitation.
+//
+//   npx tsx bench/e2e_100k.ts [--n 100000]
+//
+// Each step runs as a child in a temporary folder holding `output/` (the scripts' default paths), under
+// `/usr/bin/time -v` when present, and the bench prints its wall time and peak RSS.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { intFlag } from './int_flag.js';
+import { paidRequests, startImitation } from '../tests/support/imitation_server.js';
+import { collectOutput, removeTempDirs, stageEnv, tempDir, writeQaPairs } from '../tests/support/run_stage.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const TIME = '/usr/bin/time';
+
+async function step(script: string, args: string[], env: Record<string, string>, cwd: string) {
+  const node = [process.execPath, '--import', TSX_LOADER, join(ROOT, script), ...args];
+  const [cmd, ...rest] = existsSync(TIME) ? [TIME, '-v', ...node] : node;
+  const result = await collectOutput(spawn(cmd!, rest, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })).done;
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr);
+  return { ...result, rssMiB: rss ? Number(rss[1]) / 1024 : undefined };
+}
+
+async function main(): Promise<void> {
+  const n = intFlag('e2e_100k', 'n', 100_000);
+  const im = await startImitation({ recordBodies: false });
+  const dir = tempDir('e2e-bench');
+  mkdirSync(join(dir, 'output'));
+  // Stage 3 makes at most a few conversations per Q&A pair (conversationTarget): one pair per conversation asked.
+  writeQaPairs(join(dir, 'output', 'qa_pairs_validated_passed.jsonl'), n);
+  const env = stageEnv(im);
+  const steps: Array<[string, string, string[]]> = [
+    ['stage 3', '3_generate_conversations.ts', ['--num-conversations', String(n), '--quiet']],
+    ['stage 4', '4_judge_and_save.ts', ['--quiet']],
+    ['stage 5', '5_embed_conversations.ts', ['--quiet']],
+    ['stage 6', '6_deduplicate.ts', ['--quiet']],
+    ['stage 7', '7_select_top.ts', ['--quiet']],
+    ['make stats', 'scripts/stats.ts', []],
+    ['make report', 'scripts/report.ts', []],
+  ];
+  console.log(`e2e bench: ${n} conversations against the imitation, ${new Date().toISOString()}`);
+  console.log('step          requests   wall s  peak RSS MiB');
+  for (const [name, script, args] of steps) {
+    const before = paidRequests(im).length;
+    const r = await step(script, args, env, dir);
+    if (r.code !== 0) {
+      console.error(`${name} failed (exit ${r.code}):\n${r.stderr.slice(-1500)}`);
+      process.exit(1);
+    }
+    const calls = paidRequests(im).length - before;
+    console.log(
+      `${name.padEnd(12)} ${String(calls).padStart(9)}  ${(r.ms / 1000).toFixed(1).padStart(7)}  ${r.rssMiB?.toFixed(0) ?? '?'}`,
+    );
+  }
+  await im.close();
+  removeTempDirs();
+}
+
+main().catch((e: unknown) => {
+  console.error(`e2e_100k: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});
