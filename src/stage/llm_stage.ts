@@ -151,16 +151,14 @@ export async function runLlmCalls<T>(
     run,
     calls.map((c) => c.call.request),
   );
-  // Asked once per model before the first paid call (and before any batch job): a retired model costs nothing. A
-  // run whose answers are all saved pays nothing and asks nothing, not even the free look-up.
+  const keys = calls.map(({ call }) => requestKey(llm.name, call.request));
   // Saved answers pass the check a fresh answer gets (schema, then the stage's rule), or are asked again.
   run.checkpoint.recheck(
-    calls.map(({ call }) => ({
-      key: requestKey(llm.name, call.request),
-      problem: (stored) => void checked(call, stored),
-    })),
+    calls.map(({ call }, i) => ({ key: keys[i]!, problem: (stored) => void checked(call, stored) })),
   );
-  const pending = calls.filter((c) => !run.checkpoint.has(requestKey(llm.name, c.call.request)));
+  // Asked once per model before the first paid call (and before any batch job): a retired model costs nothing. A
+  // run whose answers are all saved pays nothing and asks nothing, not even the free look-up.
+  const pending = calls.filter((_, i) => !run.checkpoint.has(keys[i]!));
   for (const model of new Set(pending.map((c) => c.call.request.model))) await llm.checkModel?.(model);
   const batch = options.batch ? await runBatch(run, provider, calls) : undefined;
   const tasks = batch?.tasks ?? calls.map((c) => llmTask(run, llm, c.id, c.call));
