@@ -183,11 +183,15 @@ function parseFloats(
     let lo = 0;
     let loDigits = 0;
     let hi = 0;
-    let exp = 0;
+    // A leading zero stands alone (JSON): "01" would fail the check after the number anyway, so fail it here.
     if (c === ZERO) {
       c = b[++p];
-    } else {
-      do {
+      if (c >= ZERO && c <= NINE) return -1;
+    }
+    // One digit loop serves both parts: it runs over the integer digits, then once more over the fraction's.
+    let fracStart = -1;
+    for (;;) {
+      while (c >= ZERO && c <= NINE) {
         if (loDigits === 9) {
           hi = hi * 1e9 + lo;
           lo = 0;
@@ -196,23 +200,13 @@ function parseFloats(
         lo = (lo * 10 + (c - ZERO)) | 0;
         loDigits++;
         c = b[++p];
-      } while (c >= ZERO && c <= NINE);
-    }
-    if (c === DOT) {
+      }
+      if (c !== DOT || fracStart >= 0) break;
       c = b[++p];
       if (c < ZERO || c > NINE) return -1;
-      do {
-        if (loDigits === 9) {
-          hi = hi * 1e9 + lo;
-          lo = 0;
-          loDigits = 0;
-        }
-        lo = (lo * 10 + (c - ZERO)) | 0;
-        loDigits++;
-        exp++;
-        c = b[++p];
-      } while (c >= ZERO && c <= NINE);
+      fracStart = p;
     }
+    const exp = fracStart < 0 ? 0 : p - fracStart;
     // m < 2⁵³ means every step above was exact (rounding is monotonic, so an inexact m would be ≥ 2⁵³).
     const m = hi === 0 ? lo : hi * POW10[loDigits] + lo;
     let v: number;
