@@ -1,20 +1,13 @@
 // Renders a run as the plain-text block `make stats` prints: the stage table, funnel, pass rates, drops, notes.
 import type { RunData } from './collect.js';
-import {
-  dropReasons,
-  modelLines,
-  NUMERIC_COLUMNS,
-  percent,
-  STAGE_COLUMNS,
-  stageCells,
-  stageLabel,
-} from './stage_table.js';
+// The stage table's helpers are shared with the HTML page, so one namespace import names them all.
+import * as table from './stage_table.js';
 
 export function statsText(run: RunData): string {
   const out: string[] = [`${run.label} (${run.dir}/${run.prefix}*)`];
-  const { rows, total } = stageCells(run);
+  const { rows, total } = table.stageCells(run);
   out.push(
-    ...textTable([STAGE_COLUMNS, ...rows, total], NUMERIC_COLUMNS).map((line, i) =>
+    ...textTable([table.STAGE_COLUMNS, ...rows, total], table.NUMERIC_COLUMNS).map((line, i) =>
       i === rows.length + 1 ? `${rule(line)}\n${line}` : line,
     ),
   );
@@ -30,35 +23,35 @@ export function statsText(run: RunData): string {
     let last = -1;
     for (const c of run.criteria) {
       const stage = run.stages.find((s) => s.n === c.stage)!;
-      const head = c.stage === last ? '' : stageLabel(stage);
+      const head = c.stage === last ? '' : table.stageLabel(stage);
       last = c.stage;
       out.push(
-        `  ${head.padEnd(26)}${c.name.padEnd(width)}  ${`${c.passed}/${c.total}`.padStart(11)}  ${percent(c.passed, c.total).padStart(6)}`,
+        `  ${head.padEnd(26)}${c.name.padEnd(width)}  ${`${c.passed}/${c.total}`.padStart(11)}  ${table.percent(c.passed, c.total).padStart(6)}`,
       );
     }
   }
 
-  const models = modelLines(run);
+  const models = table.modelLines(run);
   if (models.length) {
     out.push('', 'models (requested → versions that answered):');
     for (const m of models) out.push(`  ${m.stage.padEnd(26)}${m.text}`);
   }
 
-  const drops = dropReasons(run);
+  const drops = table.dropReasons(run);
   if (drops.length) {
     out.push('', 'dropped:');
     for (const d of drops)
       out.push(`  ${d.stage.padEnd(26)}${d.count.toLocaleString('en-US').padStart(7)}  ${d.reason}`);
   }
 
-  const notes = run.stages.flatMap((s) => s.notes.map((note) => `  ${stageLabel(s).padEnd(26)}${note}`));
+  const notes = run.stages.flatMap((s) => s.notes.map((note) => `  ${table.stageLabel(s).padEnd(26)}${note}`));
   if (notes.length) out.push('', 'notes:', ...notes);
 
   const waiting = run.stages.filter((s) => s.status === 'not run');
   out.push(
     '',
     waiting.length
-      ? `not run yet: ${waiting.map((s) => `${stageLabel(s)} (npx tsx ${s.script})`).join(', ')}`
+      ? `not run yet: ${waiting.map((s) => `${table.stageLabel(s)} (npx tsx ${s.script})`).join(', ')}`
       : 'all seven stages have run',
   );
   return `${out.join('\n')}\n`;
