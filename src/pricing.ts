@@ -18,27 +18,40 @@ export interface Price {
 // - OpenAI: developers.openai.com model pages (gpt-6-luna $0.10 / cached $0.01 / $0.50; gpt-5-mini), PROVIDERS.md §8
 //   (gpt-4o-mini $0.15 / cached $0.075 / $0.60; text-embedding-3-small $0.02).
 // Aliases (gemini-flash-latest, …) are not priced: a call is billed by the concrete version that answered.
-export const DEFAULT_PRICES: Record<string, Price> = {
-  'gemini-3.8-flash': { input: 0.75, output: 3.75, cached: 0.075 },
-  'gemini-3.5-flash': { input: 1.5, output: 9, cached: 0.15 },
-  'gemini-3.5-flash-lite': { input: 0.3, output: 2.5, cached: 0.03 },
-  'gemini-3.1-flash-lite': { input: 0.25, output: 1.5, cached: 0.025 },
-  'gemini-3.1-pro-preview': { input: 2, output: 12, cached: 0.2 },
-  'gemini-2.5-flash': { input: 0.3, output: 2.5, cached: 0.075 },
-  'gemini-2.5-flash-lite': { input: 0.1, output: 0.4, cached: 0.025 },
-  'gemini-2.5-pro': { input: 1.25, output: 10, cached: 0.31 },
-  'gemini-embedding-001': { input: 0.15, output: 0 },
-  'gemini-embedding-2': { input: 0.2, output: 0 },
-  'gpt-6-luna': { input: 0.1, output: 0.5, cached: 0.01 },
-  'gpt-6-sol': { input: 2, output: 10, cached: 0.2 },
-  'gpt-5-mini': { input: 0.25, output: 2, cached: 0.025 },
-  'gpt-5-nano': { input: 0.05, output: 0.4, cached: 0.005 },
-  'gpt-4o-mini': { input: 0.15, output: 0.6, cached: 0.075 },
-  'gpt-4.1-mini': { input: 0.4, output: 1.6, cached: 0.1 },
-  'gpt-4o': { input: 2.5, output: 10, cached: 1.25 },
-  'text-embedding-3-small': { input: 0.02, output: 0 },
-  'text-embedding-3-large': { input: 0.13, output: 0 },
-};
+/** One row a model, columns as in the header; a table of data rather than 19 object literals of one shape. */
+const PRICE_ROWS = `
+// model                  input  output  cached (blank: no cached rate)
+gemini-3.8-flash         0.75   3.75    0.075
+gemini-3.5-flash         1.5    9       0.15
+gemini-3.5-flash-lite    0.3    2.5     0.03
+gemini-3.1-flash-lite    0.25   1.5     0.025
+gemini-3.1-pro-preview   2      12      0.2
+gemini-2.5-flash         0.3    2.5     0.075
+gemini-2.5-flash-lite    0.1    0.4     0.025
+gemini-2.5-pro           1.25   10      0.31
+gemini-embedding-001     0.15   0
+gemini-embedding-2       0.2    0
+gpt-6-luna               0.1    0.5     0.01
+gpt-6-sol                2      10      0.2
+gpt-5-mini               0.25   2       0.025
+gpt-5-nano               0.05   0.4     0.005
+gpt-4o-mini              0.15   0.6     0.075
+gpt-4.1-mini             0.4    1.6     0.1
+gpt-4o                   2.5    10      1.25
+text-embedding-3-small   0.02   0
+text-embedding-3-large   0.13   0
+`;
+
+export const DEFAULT_PRICES: Record<string, Price> = Object.fromEntries(
+  PRICE_ROWS.split('\n')
+    .filter((line) => line.trim() && !line.startsWith('//'))
+    .map((line) => {
+      const [model, input, output, cached] = line.trim().split(/\s+/);
+      const price: Price = { input: Number(input), output: Number(output) };
+      if (cached !== undefined) price.cached = Number(cached);
+      return [model!, price];
+    }),
+);
 
 /** Published price changes: 3.8 Flash's launch price holds through 2026-12-31 (same pricing page). */
 export const PRICE_CHANGES: Record<string, Array<{ from: string; price: Price }>> = {
