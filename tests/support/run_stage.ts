@@ -11,7 +11,7 @@ import { chunkMarkdown } from '../../src/chunking.js';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { isModelLookup, startImitation, type Imitation, type ImitationOptions } from './imitation_server.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // `node --import tsx` run directly (not the tsx CLI, which forks a second process): a SIGKILL or SIGINT then reaches
 // the stage itself.
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
