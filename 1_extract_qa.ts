@@ -21,6 +21,7 @@ import { qaExtractionPrompt, QA_BATCH_SCHEMA_NAME, QABatchOutput } from './src/p
 import type { QAPair } from './src/schemas.js';
 import { ON_BAD_FILE, readSources, type OnBadFile } from './src/sources/read_sources.js';
 import { llmStageFlags } from './src/stage/flags.js';
+import type { ChatProvider } from './src/llm/types.js';
 import { resolveLlmSettings, runLlmStage, structuredCall } from './src/stage/llm_stage.js';
 import { OUTPUT_TOKENS } from './src/stage/output_estimate.js';
 
@@ -44,8 +45,9 @@ export const FLAGS = {
 
 const SUMMARY = 'Stage 1: chunk the facts and extract 3 grounded Q&A pairs per chunk → qa_pairs.jsonl';
 
-export async function extractQa(flags: Flags<typeof FLAGS>): Promise<number> {
-  const llm = resolveLlmSettings('extract', flags);
+/** `client`: the model to call instead of the provider's API (unit tests pass a recording fake). */
+export async function extractQa(flags: Flags<typeof FLAGS>, client?: ChatProvider): Promise<number> {
+  const llm = { ...resolveLlmSettings('extract', flags), client };
 
   // 1. Chunk the facts; without a domain file they must be SWAP's, checked before anything is paid for.
   const inputs = flags.facts ?? flags.input;

@@ -25,6 +25,7 @@ import { MAX_SEED } from './src/random.js';
 import { conversationTarget, planConversations, type ConversationPlan } from './src/sampling.js';
 import { DIFFICULTIES, QAPair, type Conversation } from './src/schemas.js';
 import { ioFlags, llmStageFlags } from './src/stage/flags.js';
+import type { ChatProvider } from './src/llm/types.js';
 import { resolveLlmSettings, runLlmStage, structuredCall } from './src/stage/llm_stage.js';
 import { OUTPUT_TOKENS } from './src/stage/output_estimate.js';
 import { applyTextVariation } from './src/text_variation.js';
@@ -77,8 +78,9 @@ export function assembleConversation(
   };
 }
 
-export async function generateConversations(flags: Flags<typeof FLAGS>): Promise<number> {
-  const llm = resolveLlmSettings('generate', flags);
+/** `client`: the model to call instead of the provider's API (unit tests pass a recording fake). */
+export async function generateConversations(flags: Flags<typeof FLAGS>, client?: ChatProvider): Promise<number> {
+  const llm = { ...resolveLlmSettings('generate', flags), client };
   const { domain } = llm;
   // Free, before any call: pairs or conversations made for another company must not be paid for again under this one.
   assertSameDomain(flags.input, llm.domain, domainFilePath(flags.domain, DEFAULT_DOMAIN));

@@ -26,6 +26,7 @@ import {
 } from './src/prompts/conversation_judge.js';
 import { Conversation, JUDGE_CRITERIA, type JudgedConversation } from './src/schemas.js';
 import { ioFlags, llmStageFlags } from './src/stage/flags.js';
+import type { ChatProvider } from './src/llm/types.js';
 import { resolveLlmSettings, runLlmStage, structuredCall } from './src/stage/llm_stage.js';
 import { OUTPUT_TOKENS } from './src/stage/output_estimate.js';
 import { passRates } from './src/stage/pass_rates.js';
@@ -44,8 +45,9 @@ export const FLAGS = {
 const SUMMARY =
   'Stage 4: judge each conversation with a yes/no rubric → conversations_judged.jsonl (+ top-K passing → conversations_final.jsonl)';
 
-export async function judgeConversations(flags: Flags<typeof FLAGS>): Promise<number> {
-  const llm = resolveLlmSettings('judge', flags);
+/** `client`: the model to call instead of the provider's API (unit tests pass a recording fake). */
+export async function judgeConversations(flags: Flags<typeof FLAGS>, client?: ChatProvider): Promise<number> {
+  const llm = { ...resolveLlmSettings('judge', flags), client };
   // Free, before any call: pairs or conversations made for another company must not be paid for again under this one.
   assertSameDomain(flags.input, llm.domain, domainFilePath(flags.domain, DEFAULT_DOMAIN));
 

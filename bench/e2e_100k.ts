@@ -5,7 +5,7 @@
 // Each step runs as a child in a temporary folder holding `output/` (the scripts' default paths), under
 // `/usr/bin/time -v` when present, and the bench prints its wall time and peak RSS.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -16,6 +16,22 @@ import { collectOutput, removeTempDirs, stageEnv, tempDir, writeQaPairs } from '
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const TIME = '/usr/bin/time';
+
+/** Newlines in a file, read in 16 MiB chunks: stage 5's artifact at 100k (~1.5 GB) is past a string's limit. */
+function rowsIn(file: string): number {
+  if (!existsSync(file)) return 0;
+  const fd = openSync(file, 'r');
+  const chunk = Buffer.alloc(16 << 20);
+  let rows = 0;
+  try {
+    for (let read = readSync(fd, chunk); read > 0; read = readSync(fd, chunk)) {
+      for (let at = chunk.indexOf(10); at >= 0 && at < read; at = chunk.indexOf(10, at + 1)) rows++;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return rows;
+}
 
 async function step(script: string, args: string[], env: Record<string, string>, cwd: string) {
   const node = [process.execPath, '--import', TSX_LOADER, join(ROOT, script), ...args];
@@ -33,18 +49,19 @@ async function main(): Promise<void> {
   // Stage 3 makes at most a few conversations per Q&A pair (conversationTarget): one pair per conversation asked.
   writeQaPairs(join(dir, 'output', 'qa_pairs_validated_passed.jsonl'), n);
   const env = stageEnv(im);
-  const steps: Array<[string, string, string[]]> = [
-    ['stage 3', '3_generate_conversations.ts', ['--num-conversations', String(n), '--quiet']],
-    ['stage 4', '4_judge_and_save.ts', ['--quiet']],
-    ['stage 5', '5_embed_conversations.ts', ['--quiet']],
-    ['stage 6', '6_deduplicate.ts', ['--quiet']],
-    ['stage 7', '7_select_top.ts', ['--quiet']],
+  // The artifact each step writes, whose rows the table counts (the report and stats write none).
+  const steps: Array<[string, string, string[], string?]> = [
+    ['stage 3', '3_generate_conversations.ts', ['--num-conversations', String(n), '--quiet'], 'conversations_raw'],
+    ['stage 4', '4_judge_and_save.ts', ['--quiet'], 'conversations_judged'],
+    ['stage 5', '5_embed_conversations.ts', ['--quiet'], 'conversations_embedded'],
+    ['stage 6', '6_deduplicate.ts', ['--quiet'], 'conversations_deduplicated'],
+    ['stage 7', '7_select_top.ts', ['--quiet'], 'conversations_final'],
     ['make stats', 'scripts/stats.ts', []],
     ['make report', 'scripts/report.ts', []],
   ];
   console.log(`e2e bench: ${n} conversations against the imitation, ${new Date().toISOString()}`);
-  console.log('step          requests   wall s  peak RSS MiB');
-  for (const [name, script, args] of steps) {
+  console.log('step          requests   wall s  peak RSS MiB  rows written');
+  for (const [name, script, args, artifact] of steps) {
     const before = paidRequests(im).length;
     const r = await step(script, args, env, dir);
     if (r.code !== 0) {
@@ -53,7 +70,7 @@ async function main(): Promise<void> {
     }
     const calls = paidRequests(im).length - before;
     console.log(
-      `${name.padEnd(12)} ${String(calls).padStart(9)}  ${(r.ms / 1000).toFixed(1).padStart(7)}  ${r.rssMiB?.toFixed(0) ?? '?'}`,
+      `${name.padEnd(12)} ${String(calls).padStart(9)}  ${(r.ms / 1000).toFixed(1).padStart(7)}  ${(r.rssMiB?.toFixed(0) ?? '?').padStart(12)}  ${artifact ? rowsIn(join(dir, 'output', `${artifact}.jsonl`)).toLocaleString('en') : '-'}`,
     );
   }
   await im.close();

@@ -122,3 +122,16 @@ describe('rewrites of tricky shapes', () => {
     expect((json.properties as Node).count).toEqual({ type: 'integer' });
   });
 });
+
+describe('built once per schema', () => {
+  // A stage sends one schema thousands of times; rebuilding it was a fifth of a call's CPU.
+  it('gives the same JSON Schema object for the same zod schema, a new one for another schema', () => {
+    expect(openaiJsonSchema(JudgmentOutput)).toBe(openaiJsonSchema(JudgmentOutput));
+    expect(openaiJsonSchema(JudgmentOutput)).not.toBe(openaiJsonSchema(QAValidationOutput));
+    const gemini = geminiJsonSchema(JudgmentOutput, JUDGMENT_SCHEMA_NAME);
+    expect(geminiJsonSchema(JudgmentOutput, JUDGMENT_SCHEMA_NAME).properties).toBe(gemini.properties);
+    // The title is the caller's, not the cached body's.
+    expect(geminiJsonSchema(JudgmentOutput, 'other').title).toBe('other');
+    expect(gemini.title).toBe(JUDGMENT_SCHEMA_NAME);
+  });
+});

@@ -1,7 +1,7 @@
 // A run pays the slow start once: stage 4 opens at the concurrency stage 3 reached on the same model.
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startImitation, type Imitation } from './support/imitation_server.js';
+import { isModelLookup, startImitation, type Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
 import { generateArgs, judgeArgs, removeTempDirs, stageEnv, tempDir, writeQaPairs } from './support/run_stage.js';
 import { manifest } from './support/run_stages.js';
@@ -20,7 +20,7 @@ function openingBurst(im: Imitation, from: number): number {
 }
 
 describe('slow start across stages', () => {
-  it('stage 3 starts with one request alone; stage 4 on the same model starts at what stage 3 reached', async () => {
+  it('stage 3 sends its first paid request alone; stage 4 on the same model starts at what stage 3 reached', async () => {
     imitation = await startImitation({ seed: 4, latencyMs: LATENCY });
     const dir = tempDir('ramp');
     writeQaPairs(join(dir, 'pairs.jsonl'), 10);
@@ -31,6 +31,8 @@ describe('slow start across stages', () => {
       { env, cwd: dir },
     );
     expect(generate.code, generate.stderr).toBe(0);
+    // The free look-up first, then one paid request alone: an exhausted quota costs one request, not one per slot.
+    expect(isModelLookup(imitation.requests[0]!)).toBe(true);
     expect(openingBurst(imitation, 0)).toBe(1);
     const reached = manifest(dir, 'raw.jsonl').limiter.reached_concurrency;
     expect(reached).toBe(16);
@@ -42,11 +44,24 @@ describe('slow start across stages', () => {
       { env, cwd: dir },
     );
     expect(judge.code, judge.stderr).toBe(0);
+    // Stage 3 called the same model minutes ago: that stands for the look-up, which would cost a round trip.
+    expect(imitation.requests.slice(before).filter((r) => isModelLookup(r))).toHaveLength(0);
     expect(judge.stdout).toMatch(
       /judge: starting at concurrency 16, reached by .*raw\.meta\.json on gemini gemini-flash-latest/,
     );
     expect(openingBurst(imitation, before)).toBe(16);
     // Stage 4 ramped on from 16 towards its own ceiling (40 items: all of them in flight by the second round).
     expect(manifest(dir, 'judged.jsonl').limiter.reached_concurrency).toBeGreaterThan(16);
+
+    // Stage 3 run again from scratch opens where its own last run got to.
+    const again = imitation.requests.length;
+    const rerun = await runStageInProcess(
+      '3_generate_conversations.ts',
+      generateArgs(join(dir, 'pairs.jsonl'), join(dir, 'raw.jsonl'), 40, '--concurrency', '16', '--fresh'),
+      { env, cwd: dir },
+    );
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stdout).toMatch(/starting at concurrency 16, reached by .*raw\.meta\.json/);
+    expect(openingBurst(imitation, again)).toBe(16);
   });
 });

@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { FLAGS as EXTRACT_FLAGS, extractQa } from '../1_extract_qa.js';
 import { FLAGS, validateQa } from '../2_validate_qa.js';
+import { FLAGS as GENERATE_FLAGS, generateConversations } from '../3_generate_conversations.js';
+import { FLAGS as JUDGE_FLAGS, judgeConversations } from '../4_judge_and_save.js';
+import { CONVERSATION_SCHEMA_NAME } from '../src/prompts/conversation_generator.js';
+import { JUDGMENT_SCHEMA_NAME } from '../src/prompts/conversation_judge.js';
+import { QA_BATCH_SCHEMA_NAME } from '../src/prompts/qa_extractor.js';
 import { passedPath } from '../src/io/sidecars.js';
 import { QA_VALIDATION_SCHEMA_NAME } from '../src/prompts/qa_validator.js';
 import { parseFlags } from '../src/cli.js';
@@ -73,5 +79,71 @@ describe('stage 2 against a recording model', () => {
     ]);
     const validated = readRows<{ validation: { passed: boolean } }>(join(dir, 'validated.jsonl'));
     expect(validated.map((v) => v.validation.passed)).toEqual([true, false, true]);
+  });
+});
+
+describe('stages 1, 3 and 4 against a recording model', () => {
+  const flagsOf = <S extends Parameters<typeof parseFlags>[1]>(specs: S, args: string[]) =>
+    parseFlags([...args, '--quiet', '--concurrency', '2'], specs, '')!;
+
+  it('stage 1 asks once per chunk, with the chunk in the prompt; every pair is grounded in the chunk it came from', async () => {
+    const dir = tempDir('recording-1');
+    const model = new RecordingChatModel();
+    const output = join(dir, 'qa.jsonl');
+    const flags = flagsOf(EXTRACT_FLAGS, ['--facts', 'data/swap_facts.md', '--limit', '3', '--output', output]);
+    expect(await extractQa(flags, model)).toBe(0);
+    expect(model.requests).toHaveLength(3);
+    for (const request of model.requests)
+      expect(request).toMatchObject({ model: STAGES.extract.model, schemaName: QA_BATCH_SCHEMA_NAME });
+    const pairs = readRows<{ source_text: string }>(output);
+    expect(pairs.length).toBe(9);
+    // A chunk's text may stand in its neighbours' context too; as the main text, in exactly one request.
+    for (const pair of pairs)
+      expect(
+        model.requests.filter((r) => r.prompt.includes(`Source text:\n${pair.source_text}\n\nCONTEXT AFTER:`)),
+      ).toHaveLength(1);
+  });
+
+  it('stage 3 asks once per conversation with its pairs in the prompt; stage 4 once per conversation with its turns', async () => {
+    const dir = tempDir('recording-34');
+    writeQaPairs(join(dir, 'pairs.jsonl'), 6);
+    const raw = join(dir, 'raw.jsonl');
+    const writer = new RecordingChatModel();
+    const generate = flagsOf(GENERATE_FLAGS, [
+      '--input',
+      join(dir, 'pairs.jsonl'),
+      '--output',
+      raw,
+      '--num-conversations',
+      '4',
+    ]);
+    expect(await generateConversations(generate, writer)).toBe(0);
+    expect(writer.requests).toHaveLength(4);
+    const questions = readRows<{ question: string }>(join(dir, 'pairs.jsonl')).map((p) => p.question);
+    for (const request of writer.requests) {
+      expect(request).toMatchObject({ model: STAGES.generate.model, schemaName: CONVERSATION_SCHEMA_NAME });
+      expect(questions.some((q) => request.prompt.includes(q))).toBe(true);
+    }
+    const conversations = readRows<{ messages: Array<{ role: string; content: string }> }>(raw);
+    expect(conversations).toHaveLength(4);
+
+    const judge = new RecordingChatModel();
+    const judgeFlags = flagsOf(JUDGE_FLAGS, [
+      '--input',
+      raw,
+      '--output',
+      join(dir, 'judged.jsonl'),
+      '--final',
+      join(dir, 'final.jsonl'),
+    ]);
+    expect(await judgeConversations(judgeFlags, judge)).toBe(0);
+    expect(judge.requests).toHaveLength(4);
+    for (const conversation of conversations) {
+      const user = conversation.messages.find((m) => m.role === 'user')!.content;
+      expect(judge.requests.filter((r) => r.prompt.includes(user))).toHaveLength(1);
+    }
+    for (const request of judge.requests)
+      expect(request).toMatchObject({ model: STAGES.judge.model, schemaName: JUDGMENT_SCHEMA_NAME });
+    expect(readRows(join(dir, 'judged.jsonl'))).toHaveLength(4);
   });
 });

@@ -2,9 +2,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiError, type GoogleGenAI, type Operation, type OperationFromAPIResponseParameters } from '@google/genai';
+import type { GoogleGenAI, Operation, OperationFromAPIResponseParameters } from '@google/genai';
 import { classifyGeminiError, geminiGenerationConfig, geminiUsage, normaliseGeminiFinish } from '../llm/gemini.js';
 import { classify, type Failure } from '../llm/retry.js';
+import { geminiSdk } from '../llm/sdk_modules.js';
 import type { ChatRequest, ChatResponse } from '../llm/types.js';
 import type { BatchEngine, BatchRequest, BatchResult, JobPhase, JobRef, JobStatus } from './engine.js';
 
@@ -211,5 +212,8 @@ function chatResponse(raw: RawResponse): ChatResponse {
 
 /** A failed line carries the error the request would have had alone; classify it the same way. */
 function lineFailure(error: RawError): Failure {
-  return classify(new ApiError({ message: JSON.stringify({ error }), status: error.code ?? 500 }), classifyGeminiError);
+  return classify(
+    new (geminiSdk().ApiError)({ message: JSON.stringify({ error }), status: error.code ?? 500 }),
+    classifyGeminiError,
+  );
 }

@@ -1,8 +1,8 @@
 // OpenAI Batch API: the chat requests go up as a JSONL file, a job runs them, results come back as output and error files.
 import type OpenAI from 'openai';
-import { APIError, toFile } from 'openai';
 import { classifyOpenAIError, openaiChatBody, openaiChatResponse } from '../llm/openai.js';
 import { classify, type Failure } from '../llm/retry.js';
+import { openaiSdk } from '../llm/sdk_modules.js';
 import type { BatchEngine, BatchRequest, BatchResult, JobPhase, JobRef, JobStatus } from './engine.js';
 
 const ENDPOINT = '/v1/chat/completions';
@@ -38,7 +38,7 @@ export function openaiBatchEngine(client: OpenAI, stage: string): BatchEngine {
     async submit(_model, items, label, signal) {
       const text = `${items.map(encodeLine).join('\n')}\n`;
       const file = await client.files.create(
-        { file: await toFile(Buffer.from(text), `${label}.jsonl`), purpose: 'batch' },
+        { file: await openaiSdk().toFile(Buffer.from(text), `${label}.jsonl`), purpose: 'batch' },
         { signal },
       );
       const job = await client.batches.create(
@@ -130,5 +130,5 @@ function parseLine(text: string): BatchResult | undefined {
 
 /** A failed line carries the status and body the request would have had alone; classify it the same way. */
 function lineFailure(status: number, body: unknown): Failure {
-  return classify(APIError.generate(status, body as object, undefined, new Headers()), classifyOpenAIError);
+  return classify(openaiSdk().APIError.generate(status, body as object, undefined, new Headers()), classifyOpenAIError);
 }

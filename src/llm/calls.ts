@@ -10,13 +10,22 @@ import { callStructured, requestKey, type StructuredCall } from './structured.js
 import type { CallHost, Task } from './task.js';
 import type { ChatProvider, EmbeddingProvider } from './types.js';
 
-/** A structured call as a task of the stage: keyed for resume, metered, retried by policy. */
-export function llmTask<T>(run: CallHost, provider: ChatProvider, id: string, call: StructuredCall<T>): Task<T> {
+/**
+ * A structured call as a task of the stage: keyed for resume, metered, retried by policy. A stage that has already
+ * hashed the request (to recheck its checkpoint) passes the key: hashing a long prompt is most of a task's set-up.
+ */
+export function llmTask<T>(
+  run: CallHost,
+  provider: ChatProvider,
+  id: string,
+  call: StructuredCall<T>,
+  key = requestKey(provider.name, call.request),
+): Task<T> {
   const timeout = callTimeoutMs();
   const attempts = maxAttempts();
   return {
     id,
-    key: requestKey(provider.name, call.request),
+    key,
     run: async (signal) =>
       (
         await callStructured(provider, call, {

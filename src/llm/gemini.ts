@@ -1,5 +1,5 @@
 // Gemini through @google/genai: structured output with responseJsonSchema, an explicit thinking level, our own retries.
-import { GoogleGenAI } from '@google/genai';
+import type { GoogleGenAI } from '@google/genai';
 import { env } from '../env.js';
 import { tokensOf } from '../token_estimate.js';
 import { geminiJsonSchema } from './json_schema.js';
@@ -7,13 +7,14 @@ import { checkModel, geminiLister, isModelNotFound, modelGoneError } from './mod
 import { EMBEDDING } from '../config.js';
 import { geminiThinking, resolveGeminiLevel } from './model_rules.js';
 import { byStatus, type Answerer, type Failure } from './retry.js';
+import { geminiSdk } from './sdk_modules.js';
 import type { ChatProvider, ChatRequest, ChatResponse, EmbeddingProvider, ProviderModule, Usage } from './types.js';
 
 export function geminiClient(apiKey: string, timeoutMs: number): GoogleGenAI {
   // vertexai:false guards against GOOGLE_GENAI_USE_VERTEXAI in the environment; the base URL is passed explicitly so
   // GOOGLE_GEMINI_BASE_URL (a proxy or the local imitation) keeps working. The SDK retries nothing unless asked,
   // which is what we want: retries are a policy of the pipeline (src/llm/retry.ts).
-  return new GoogleGenAI({
+  return new (geminiSdk().GoogleGenAI)({
     apiKey,
     vertexai: false,
     httpOptions: { baseUrl: env('GOOGLE_GEMINI_BASE_URL'), timeout: timeoutMs },

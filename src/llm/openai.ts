@@ -1,5 +1,5 @@
 // OpenAI (and any OpenAI-compatible server) through the openai SDK: strict json_schema chat and embeddings.
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { env } from '../env.js';
 import { UsageError } from '../errors.js';
 import { openaiJsonSchema } from './json_schema.js';
@@ -7,11 +7,12 @@ import { checkModel, isModelNotFound, modelGoneError, openaiLister } from './mod
 import { EMBEDDING } from '../config.js';
 import { isReasoningModel, openaiReasoningEffort } from './model_rules.js';
 import { byStatus, type Answerer, type Failure } from './retry.js';
+import { openaiSdk } from './sdk_modules.js';
 import type { ChatProvider, ChatRequest, ChatResponse, EmbeddingProvider, ProviderModule } from './types.js';
 
 export function openaiClient(apiKey: string, timeoutMs: number): OpenAI {
   // maxRetries 0: the SDK would retry insufficient_quota like any 429 and ignore our limiter; retries are ours.
-  return new OpenAI({ apiKey, baseURL: env('OPENAI_BASE_URL'), timeout: timeoutMs, maxRetries: 0 });
+  return new (openaiSdk().OpenAI)({ apiKey, baseURL: env('OPENAI_BASE_URL'), timeout: timeoutMs, maxRetries: 0 });
 }
 
 /**

@@ -1,12 +1,13 @@
 // One structured model call made reliable: timeout, retries decided by the error, and answers checked with zod.
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { formatZodIssue } from '../format.js';
 import { InvalidAnswerError } from '../errors.js';
 import { tokensOf } from '../token_estimate.js';
 import { PROVIDERS, type Provider } from './providers.js';
 import { classify, withRetries, type CallEnvironment, type Failure } from './retry.js';
 import { redactSecrets } from '../secrets.js';
+import { schemaText } from './json_schema.js';
 import type { ChatProvider, ChatRequest, ChatResponse } from './types.js';
 
 export interface StructuredCall<T> {
@@ -21,14 +22,13 @@ export interface StructuredCall<T> {
  * reasoning models): a model whose request did not change keeps the key it had before thinking existed.
  */
 export function requestKey(provider: Provider, request: ChatRequest): string {
-  const schema = JSON.stringify(z.toJSONSchema(request.schema));
   const parts: unknown[] = [
     provider,
     request.model,
     request.system ?? '',
     request.prompt,
     request.schemaName,
-    schema,
+    schemaText(request.schema),
     request.temperature,
   ];
   const thinking = PROVIDERS[provider].thinkingSent(request.model, request.thinking);

@@ -94,6 +94,8 @@ interface LlmStage {
   llm: ChatProvider;
   /** "batch jobs" or "concurrency N", for the stage's opening line. */
   mode: string;
+  /** An earlier stage (or this stage's last run) called the same provider and model within hours. */
+  proven: boolean;
 }
 
 /**
@@ -102,8 +104,11 @@ interface LlmStage {
  */
 export function openLlmStage(flags: LlmStageFlags, setup: LlmStageSetup): LlmStage {
   const llm = setup.client ?? chatProvider(setup.provider, setup.why);
-  // Batch jobs have no ramp; interactive calls start where the last stage on this model got to.
-  const proof = flags.batch ? undefined : provenConcurrency(setup.inputs, setup.provider, setup.model);
+  // Batch jobs have no ramp; interactive calls start where the last stage on this model got to: this stage's own
+  // last run (a rerun, a resume) first, then the stages up the chain of inputs.
+  const proof = flags.batch
+    ? undefined
+    : provenConcurrency([setup.artifact, ...setup.inputs], setup.provider, setup.model);
   const run = new StageRun({
     stage: setup.stage,
     artifact: setup.artifact,
@@ -131,7 +136,12 @@ export function openLlmStage(flags: LlmStageFlags, setup: LlmStageSetup): LlmSta
     run.log(
       `${setup.stage}: starting at concurrency ${Math.min(proof.concurrency, flags.concurrency)}, reached by ${proof.manifest} on ${setup.provider} ${setup.model}`,
     );
-  return { run, llm, mode: flags.batch ? 'batch jobs' : `concurrency ${flags.concurrency}` };
+  return {
+    run,
+    llm,
+    mode: flags.batch ? 'batch jobs' : `concurrency ${flags.concurrency}`,
+    proven: proof !== undefined,
+  };
 }
 
 /**
@@ -159,9 +169,12 @@ export async function runLlmCalls<T>(
   // Asked once per model before the first paid call (and before any batch job): a retired model costs nothing. A
   // run whose answers are all saved pays nothing and asks nothing, not even the free look-up.
   const pending = calls.filter((_, i) => !run.checkpoint.has(keys[i]!));
-  for (const model of new Set(pending.map((c) => c.call.request.model))) await llm.checkModel?.(model);
+  // An earlier stage that called this model within hours (stage.proven) stands for the look-up: its answers
+  // showed the model is offered, and a model retired since is still reported, by the first call's 404, unbilled.
+  if (!stage.proven)
+    for (const model of new Set(pending.map((c) => c.call.request.model))) await llm.checkModel?.(model);
   const batch = options.batch ? await runBatch(run, provider, calls) : undefined;
-  const tasks = batch?.tasks ?? calls.map((c) => llmTask(run, llm, c.id, c.call));
+  const tasks = batch?.tasks ?? calls.map((c, i) => llmTask(run, llm, c.id, c.call, keys[i]));
   const results = await run.runTasks(
     label,
     options.unitsPerCall ? tasks.map((t) => ({ ...t, units: options.unitsPerCall })) : tasks,

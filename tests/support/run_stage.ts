@@ -13,7 +13,7 @@ export * from './stage_files.js';
 export * from './delay_proxy.js';
 import { startDelayProxy, type DelayProxy } from './delay_proxy.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // `node --import tsx` run directly (not the tsx CLI, which forks a second process): a SIGKILL or SIGINT then reaches
 // the stage itself.
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
