@@ -9,17 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { ArtifactLock } from '../src/io/artifact_lock.js';
 import { startImitation, type Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
-import {
-  generateArgs,
-  imitationPerFile,
-  runStage,
-  spawnStage,
-  stageEnv,
-  startDelayProxy,
-  tempDir,
-  waitFor,
-  writeQaPairs,
-} from './support/run_stage.js';
+import { startDelayProxy, waitFor } from './support/delay_proxy.js';
+import { generateArgs, imitationPerFile, runStage, spawnStage, stageEnv, tempDir } from './support/run_stage.js';
+import { writeQaPairs } from './support/stage_files.js';
 
 let imitation: Imitation;
 imitationPerFile({ seed: 3 }, (started) => (imitation = started));

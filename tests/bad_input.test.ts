@@ -4,12 +4,12 @@
 // and stderr of the process itself are what is checked.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startImitation, type Imitation } from './support/imitation_server.js';
+import { describe, expect, it } from 'vitest';
+import type { Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
 import {
   filesUnder,
-  removeTempDirs,
+  imitationPerFile,
   runStage,
   stageEnv,
   tempDir,
@@ -21,13 +21,10 @@ import {
 const KEYS = { GOOGLE_API_KEY: 'right-google-key', OPENAI_API_KEY: 'right-openai-key' };
 let imitation: Imitation;
 
-beforeAll(async () => {
-  imitation = await startImitation({ keys: { gemini: KEYS.GOOGLE_API_KEY, openai: KEYS.OPENAI_API_KEY } });
-});
-afterAll(async () => {
-  await imitation?.close();
-  removeTempDirs();
-});
+imitationPerFile(
+  { keys: { gemini: KEYS.GOOGLE_API_KEY, openai: KEYS.OPENAI_API_KEY } },
+  (started) => (imitation = started),
+);
 
 interface Row {
   name: string;

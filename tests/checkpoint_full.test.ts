@@ -4,20 +4,9 @@ import { linkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { paidRequests, type Imitation } from './support/imitation_server.js';
-import {
-  imitationPerFile,
-  judgeArgs,
-  lineCount,
-  readRows,
-  runStage,
-  savedEntries,
-  spawnStage,
-  stageEnv,
-  startDelayProxy,
-  tempDir,
-  waitFor,
-  writeJudged,
-} from './support/run_stage.js';
+import { startDelayProxy, waitFor } from './support/delay_proxy.js';
+import { imitationPerFile, judgeArgs, runStage, spawnStage, stageEnv, tempDir } from './support/run_stage.js';
+import { lineCount, readRows, savedEntries, writeJudged } from './support/stage_files.js';
 
 const N = 30;
 let imitation: Imitation;

@@ -5,15 +5,8 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Checkpoint } from '../src/io/checkpoint.js';
 import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
-import {
-  readRows,
-  removeTempDirs,
-  runStage,
-  stageEnv,
-  tempDir,
-  writeFacts,
-  writeQaPairs,
-} from './support/run_stage.js';
+import { removeTempDirs, runStage, stageEnv, tempDir } from './support/run_stage.js';
+import { readRows, writeFacts, writeQaPairs } from './support/stage_files.js';
 
 type Line = { key?: string; id?: string; result?: any; rejected?: string };
 const linesOf = (file: string): Line[] =>

@@ -5,16 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { paidRequests, type Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
-import {
-  filesUnder,
-  imitationPerFile,
-  readRows,
-  runStage,
-  stageEnv,
-  tempDir,
-  writeFacts,
-  writeQaPairs,
-} from './support/run_stage.js';
+import { imitationPerFile, runStage, stageEnv, tempDir } from './support/run_stage.js';
+import { filesUnder, readRows, writeFacts, writeQaPairs } from './support/stage_files.js';
 
 let imitation: Imitation;
 imitationPerFile({ seed: 5 }, (started) => (imitation = started));

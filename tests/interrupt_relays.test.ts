@@ -6,23 +6,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
+import { startDelayProxy, waitFor } from './support/delay_proxy.js';
 import {
   collectOutput,
   generateArgs,
   judgeArgs,
-  lineCount,
-  readRows,
   removeTempDirs,
-  savedEntries,
   spawnStage,
   stageEnv,
-  startDelayProxy,
   tempDir,
-  waitFor,
-  writeJudged,
-  writeQaPairs,
   type StageResult,
 } from './support/run_stage.js';
+import { lineCount, readRows, savedEntries, writeJudged, writeQaPairs } from './support/stage_files.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const N = 30;

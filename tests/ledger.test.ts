@@ -4,16 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startImitation } from './support/imitation_server.js';
-import {
-  removeTempDirs,
-  runStage,
-  spawnStage,
-  stageEnv,
-  startDelayProxy,
-  tempDir,
-  waitFor,
-  writeQaPairs,
-} from './support/run_stage.js';
+import { startDelayProxy, waitFor } from './support/delay_proxy.js';
+import { removeTempDirs, runStage, spawnStage, stageEnv, tempDir } from './support/run_stage.js';
+import { writeQaPairs } from './support/stage_files.js';
 
 afterAll(() => removeTempDirs());
 

@@ -7,16 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
-import {
-  filesUnder,
-  imitationPerFile,
-  readRows,
-  runStage,
-  stageEnv,
-  tempDir,
-  writeJudged,
-  writeQaPairs,
-} from './support/run_stage.js';
+import { imitationPerFile, runStage, stageEnv, tempDir } from './support/run_stage.js';
+import { filesUnder, readRows, writeJudged, writeQaPairs } from './support/stage_files.js';
 
 let imitation: Imitation;
 imitationPerFile({ seed: 7 }, (started) => (imitation = started));

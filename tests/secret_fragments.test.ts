@@ -1,19 +1,12 @@
 // Any 12 characters of a key in a row count as the key: redacted in answers, inputs, errors, logs and manifests.
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { redact, redactSecrets } from '../src/secrets.js';
 import { defaultAnswer } from './support/fake_answers.js';
-import { startImitation, type Imitation } from './support/imitation_server.js';
-import {
-  filesUnder,
-  removeTempDirs,
-  runStage,
-  stageEnv,
-  tempDir,
-  writeFacts,
-  type StageResult,
-} from './support/run_stage.js';
+import type { Imitation } from './support/imitation_server.js';
+import { keyedRun } from './support/keyed_run.js';
+import { filesUnder, imitationPerFile, writeFacts } from './support/run_stage.js';
 
 // The length the issue asks to redact from; spelled out, not imported, so the test holds the code to it.
 const FRAGMENT_CHARS = 12;
@@ -72,11 +65,8 @@ describe('redact', () => {
 
 describe('stages whose server echoes a key in part and whose model quotes one', () => {
   let imitation: Imitation;
-  const dir = tempDir('fragments');
-  const outputs: StageResult[] = [];
-
-  beforeAll(async () => {
-    imitation = await startImitation({
+  imitationPerFile(
+    {
       seed: 4,
       keys: { gemini: GOOGLE_KEY, openai: OPENAI_KEY },
       // Every answer quotes the key in its first text field: an answer, a conversation turn.
@@ -90,22 +80,20 @@ describe('stages whose server echoes a key in part and whose model quotes one', 
           ),
         );
       },
-    });
-    const env = (extra: Record<string, string> = {}) =>
-      stageEnv(imitation, { GOOGLE_API_KEY: GOOGLE_KEY, OPENAI_API_KEY: OPENAI_KEY, ...extra });
-    const out = (name: string) => join(dir, name);
+    },
+    (started) => (imitation = started),
+  );
+  const run = keyedRun('fragments', () => imitation, { GOOGLE_API_KEY: GOOGLE_KEY, OPENAI_API_KEY: OPENAI_KEY });
+  const { dir, outputs, out } = run;
+
+  beforeAll(async () => {
     writeFacts(out('facts.md'), 3);
     // A facts file that holds the key as well (pasted by mistake): its text reaches the artifact as source_text.
     appendFileSync(
       out('facts.md'),
       `\n- The integration uses the token ${GOOGLE_KEY.slice(2)} for every call to the carrier.\n`,
     );
-    outputs.push(
-      await runStage('1_extract_qa.ts', ['--facts', out('facts.md'), '--output', out('qa.jsonl')], {
-        env: env(),
-        cwd: dir,
-      }),
-    );
+    await run.stage('1_extract_qa.ts', ['--facts', out('facts.md'), '--output', out('qa.jsonl')]);
     // The server's error quotes the key without its first 3 characters; one attempt, so it is recorded.
     imitation.setFaults({
       script: [
@@ -121,35 +109,22 @@ describe('stages whose server echoes a key in part and whose model quotes one', 
         },
       ],
     });
-    outputs.push(
-      await runStage(
-        '2_validate_qa.ts',
-        ['--input', out('qa.jsonl'), '--output', out('validated.jsonl'), '--concurrency', '1'],
-        { env: env({ LLM_MAX_ATTEMPTS: '1' }), cwd: dir },
-      ),
+    await run.stage(
+      '2_validate_qa.ts',
+      ['--input', out('qa.jsonl'), '--output', out('validated.jsonl'), '--concurrency', '1'],
+      { LLM_MAX_ATTEMPTS: '1' },
     );
     imitation.setFaults({});
-    outputs.push(
-      await runStage(
-        '3_generate_conversations.ts',
-        [
-          '--input',
-          out('validated_passed.jsonl'),
-          '--output',
-          out('raw.jsonl'),
-          '--num-conversations',
-          '4',
-          '--provider',
-          'openai',
-        ],
-        { env: env(), cwd: dir },
-      ),
-    );
-  });
-
-  afterAll(async () => {
-    await imitation?.close();
-    removeTempDirs();
+    await run.stage('3_generate_conversations.ts', [
+      '--input',
+      out('validated_passed.jsonl'),
+      '--output',
+      out('raw.jsonl'),
+      '--num-conversations',
+      '4',
+      '--provider',
+      'openai',
+    ]);
   });
 
   it('ran as planned: the answers and the error really held the keys', () => {

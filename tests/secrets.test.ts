@@ -1,17 +1,10 @@
 // The keys a run used appear in none of its files or output, even when the provider's errors echo them back.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startImitation, type Imitation, type ScriptedFault } from './support/imitation_server.js';
-import {
-  filesUnder,
-  removeTempDirs,
-  runStage,
-  stageEnv,
-  tempDir,
-  writeFacts,
-  type StageResult,
-} from './support/run_stage.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Imitation, ScriptedFault } from './support/imitation_server.js';
+import { keyedRun } from './support/keyed_run.js';
+import { filesUnder, imitationPerFile, writeFacts } from './support/run_stage.js';
 
 const GOOGLE_KEY = 'test-key-SECRET-1234-google-q8Zr';
 const OPENAI_KEY = 'test-key-SECRET-5678-openai-W3xk';
@@ -27,19 +20,14 @@ const openaiError = (status: number, message: string): ScriptedFault => ({
 });
 
 let imitation: Imitation;
-const dir = tempDir('secrets');
-const outputs: StageResult[] = [];
+imitationPerFile({ seed: 9, keys: { gemini: GOOGLE_KEY, openai: OPENAI_KEY } }, (started) => (imitation = started));
+const run = keyedRun('secrets', () => imitation, { GOOGLE_API_KEY: GOOGLE_KEY, OPENAI_API_KEY: OPENAI_KEY });
+const { dir, outputs, out } = run;
 
 beforeAll(async () => {
-  imitation = await startImitation({ seed: 9, keys: { gemini: GOOGLE_KEY, openai: OPENAI_KEY } });
-  const env = (extra: Record<string, string> = {}) =>
-    stageEnv(imitation, { GOOGLE_API_KEY: GOOGLE_KEY, OPENAI_API_KEY: OPENAI_KEY, ...extra });
-  const out = (name: string) => join(dir, name);
-  const stage = async (script: string, args: string[], faults: ScriptedFault[], extra?: Record<string, string>) => {
+  const stage = (script: string, args: string[], faults: ScriptedFault[], extra?: Record<string, string>) => {
     imitation.setFaults({ script: faults });
-    const result = await runStage(script, args, { env: env(extra), cwd: dir });
-    outputs.push(result);
-    return result;
+    return run.stage(script, args, extra);
   };
   writeFacts(out('facts.md'), 6);
 
@@ -93,11 +81,6 @@ beforeAll(async () => {
   );
   await stage('6_deduplicate.ts', ['--input', out('embedded.jsonl'), '--output', out('deduplicated.jsonl')], []);
   await stage('7_select_top.ts', ['--input', out('deduplicated.jsonl'), '--output', out('final.jsonl')], []);
-});
-
-afterAll(async () => {
-  await imitation?.close();
-  removeTempDirs();
 });
 
 describe('a trial-sized run whose provider errors echo the API keys', () => {

@@ -1,15 +1,17 @@
 // Runs the real stage scripts as child processes against the imitation server, as a user's shell would.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chunkMarkdown } from '../../src/chunking.js';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { isModelLookup, startImitation, type Imitation, type ImitationOptions } from './imitation_server.js';
+import { startImitation, type Imitation, type ImitationOptions } from './imitation_server.js';
+
+// The artifact fixtures and the delay proxy live in their own modules; re-exported for the tests that import them here.
+export * from './stage_files.js';
+export * from './delay_proxy.js';
+import { startDelayProxy, type DelayProxy } from './delay_proxy.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 // `node --import tsx` run directly (not the tsx CLI, which forks a second process): a SIGKILL or SIGINT then reaches
@@ -186,170 +188,4 @@ export function generateArgs(input: string, output: string, conversations: numbe
 /** Stage 4's command line: conversations from `input`, judged.jsonl and final.jsonl written in `dir`, then `extra`. */
 export function judgeArgs(input: string, dir: string, ...extra: string[]): string[] {
   return ['--input', input, '--output', join(dir, 'judged.jsonl'), '--final', join(dir, 'final.jsonl'), ...extra];
-}
-
-/** The first lines of the SWAP facts holding `chunks` chunkable lines, written to `file`. */
-export function writeFacts(file: string, chunks: number): void {
-  const lines = readFileSync(join(ROOT, 'data/swap_facts.md'), 'utf8').split('\n');
-  const found = chunkMarkdown(lines.join('\n'));
-  const last = found[chunks - 1]!.line;
-  writeFileSync(file, `${lines.slice(0, last).join('\n')}\n`);
-}
-
-/** `n` distinct, schema-valid Q&A pairs (what stage 2 writes to its _passed file). */
-export function writeQaPairs(file: string, n: number): void {
-  const topics = [
-    'returns',
-    'duties',
-    'shipping labels',
-    'exchanges',
-    'tax registration',
-    'the analytics dashboard',
-    'QR drop-off',
-    'landed cost',
-  ];
-  const rows = Array.from({ length: n }, (_, i) => {
-    const topic = topics[i % topics.length]!;
-    return {
-      question: `Question ${i + 1}: how does Swap handle ${topic}?`,
-      answer: `Swap handles ${topic} through its merchant dashboard (fact ${i + 1}).`,
-      source_text: `* Fact ${i + 1}: Swap handles ${topic} for merchants in more than ${10 + i} countries.`,
-      context_before: '',
-      context_after: '',
-      difficulty: (['basic', 'intermediate', 'advanced'] as const)[i % 3],
-      categories: [topic],
-    };
-  });
-  writeFileSync(file, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
-}
-
-/** Judged conversations (what stage 4 writes): `n` short, distinct, schema-valid rows. */
-export function writeJudged(file: string, n: number): void {
-  const rows = Array.from({ length: n }, (_, i) => ({
-    conversation: {
-      messages: [
-        { role: 'system', content: 'You are the support assistant of Swap.' },
-        {
-          role: 'user',
-          content: `Conversation ${i + 1}: can I return order ${1000 + i} from ${['France', 'Japan', 'Canada', 'Brazil'][i % 4]}?`,
-        },
-        {
-          role: 'assistant',
-          content: `Yes: order ${1000 + i} can be returned with a prepaid label or a QR code (${i % 3} days left).`,
-        },
-      ],
-      metadata: { num_turns: 1, style: 'casual', user_persona: 'shopper', difficulty: 'basic' },
-    },
-    judgment: {
-      factually_accurate: true,
-      natural_conversation: true,
-      on_topic: true,
-      adds_value: i % 5 !== 0,
-      overall_pass: i % 5 !== 0,
-      feedback: 'fine',
-    },
-  }));
-  writeFileSync(file, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
-}
-
-/** Non-blank lines of a JSONL file (0 when it does not exist). */
-export function lineCount(file: string): number {
-  try {
-    return readFileSync(file, 'utf8')
-      .split('\n')
-      .filter((l) => l.trim()).length;
-  } catch {
-    return 0;
-  }
-}
-
-/** Entries of a checkpoint file that survived: a line cut short by kill -9 does not count. */
-export function savedEntries(file: string): number {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return 0;
-  }
-  return text.split('\n').filter((line) => {
-    try {
-      return typeof JSON.parse(line)?.key === 'string';
-    } catch {
-      return false;
-    }
-  }).length;
-}
-
-export function readRows<T = any>(file: string): T[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as T);
-}
-
-/** Every file under `dir`, recursively. */
-export function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
-/** Polls until `check` is true (or throws after `timeoutMs`). */
-export async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-export interface DelayProxy extends Endpoints {
-  /** Requests the stage sent (each counted on arrival, before the delay). */
-  readonly received: number;
-  close(): Promise<void>;
-}
-
-/**
- * A forwarding proxy that holds every request for `delayMs` before passing it on: makes the fast imitation slow
- * enough that a test can interrupt a stage mid-run.
- */
-export async function startDelayProxy(target: string, delayMs: number): Promise<DelayProxy> {
-  const upstream = new URL(target);
-  let received = 0;
-  const server = http.createServer((req, res) => {
-    // The free model look-up before the first paid call is not an answer the stage must keep.
-    if (!isModelLookup({ method: req.method, path: req.url ?? '/' })) received++;
-    const body: Buffer[] = [];
-    req.on('data', (d: Buffer) => body.push(d));
-    req.on('end', () => {
-      const timer = setTimeout(() => {
-        const forward = http.request(
-          { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-          (answer) => {
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(res);
-          },
-        );
-        forward.on('error', () => res.destroy());
-        res.on('close', () => forward.destroy());
-        forward.end(Buffer.concat(body));
-      }, delayMs);
-      res.on('close', () => clearTimeout(timer));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    geminiBaseUrl: url,
-    openaiBaseUrl: `${url}/v1`,
-    get received() {
-      return received;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
 }
