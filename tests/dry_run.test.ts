@@ -7,7 +7,8 @@ import { dryRun, type DryRunEstimate } from '../src/stage/dry_run.js';
 import { parseFlags } from '../src/cli.js';
 import { FLAGS as TRIAL_FLAGS, trialRun } from '../trial_run.js';
 import { startImitation, type Imitation } from './support/imitation_server.js';
-import { manifest, setEnv, stage } from './support/run_stages.js';
+import { callsWithOneSaved } from './support/dry_run_calls.js';
+import { manifest, setEnv, setImitationEnv, stage } from './support/run_stages.js';
 
 // The stages import dryRun from this module: wrapping it lets the test read the estimate it returned.
 vi.mock('../src/stage/dry_run.js', async (importOriginal) => {
@@ -73,13 +74,7 @@ describe.each(['gemini', 'openai'] as const)('--dry-run on %s, then the real run
   > = {};
 
   beforeAll(async () => {
-    setEnv({
-      GOOGLE_API_KEY: 'test-google-key',
-      OPENAI_API_KEY: 'test-openai-key',
-      GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl,
-      OPENAI_BASE_URL: imitation.openaiBaseUrl,
-      LLM_PROVIDER: provider,
-    });
+    setImitationEnv(imitation, provider);
     // Each dry run reads what the stage before it really wrote, as a user checking the cost stage by stage would.
     for (const s of STAGES) {
       const before = imitation.requests.length;
@@ -149,22 +144,7 @@ describe('trial_run.ts --dry-run', () => {
 
 describe('dryRun on repeated rows', () => {
   it('counts identical requests once, as the run asks them once, and leaves out what the checkpoint holds', async () => {
-    const { z } = await import('zod');
-    const { Checkpoint } = await import('../src/io/checkpoint.js');
-    const { requestKey } = await import('../src/llm/structured.js');
-    const dir = mkdtempSync(join(tmpdir(), 'dry-repeated-'));
-    const artifact = join(dir, 'out.jsonl');
-    const call = (prompt: string) => ({
-      request: {
-        model: 'gemini-2.5-flash',
-        prompt,
-        schema: z.object({ a: z.string() }),
-        schemaName: 'x',
-        temperature: 0,
-      },
-    });
-    const calls = ['one', 'two', 'one', 'three', 'two', 'one'].map(call);
-    new Checkpoint(`${artifact}.checkpoint.jsonl`).save(requestKey('gemini', calls[3]!.request), 'x', { a: 'saved' });
+    const { artifact, calls } = callsWithOneSaved('dry-repeated-', ['one', 'two', 'one', 'three', 'two', 'one'], 3);
     const estimate = await captured(async () => dryRun('s', 'gemini', 'gemini-2.5-flash', artifact, calls, 100));
     expect(estimate.calls).toBe(2);
     expect(estimate.outputTokens).toBe(200);

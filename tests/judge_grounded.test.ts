@@ -7,7 +7,7 @@ import { checkTurnVerdicts, judgePrompt } from '../src/prompts/conversation_judg
 import { SWAP_DOMAIN } from '../src/domain.js';
 import { JudgedConversation, type QAPair } from '../src/schemas.js';
 import { startImitation, type GenerateCall, type Imitation } from './support/imitation_server.js';
-import { setEnv, stage } from './support/run_stages.js';
+import { setImitationEnv, stage } from './support/run_stages.js';
 
 let imitation: Imitation;
 // When set, the first answer to a judgment request gives one verdict too few.
@@ -51,12 +51,7 @@ describe('grounded, per-turn judging through the imitation', () => {
   let prompts: string[];
 
   beforeAll(async () => {
-    setEnv({
-      GOOGLE_API_KEY: 'test-google-key',
-      GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl,
-      OPENAI_BASE_URL: imitation.openaiBaseUrl,
-      LLM_PROVIDER: 'gemini',
-    });
+    setImitationEnv(imitation);
     expect(await stage.extract(dir, ['--limit', '8'])).toBe(0);
     expect(await stage.validate(dir)).toBe(0);
     expect(await stage.generate(dir, ['--num-conversations', '40'])).toBe(0);

@@ -14,7 +14,7 @@ import type { MixDimension } from '../src/select/mix.js';
 import { factsCovered, firstK, selectConversations, type Candidate } from '../src/select/select.js';
 import { UniqueConversation } from '../src/schemas.js';
 import { startImitation, type Imitation } from './support/imitation_server.js';
-import { setEnv, stage } from './support/run_stages.js';
+import { setImitationEnv, stage } from './support/run_stages.js';
 
 /** Plain greedy maximum coverage (no lazy evaluation, no tie-breaks beyond input order): the reference. */
 function greedy(sets: string[][], k: number): number {
@@ -105,13 +105,7 @@ describe('7_select_top.ts --top-k 15 on a 40-chunk run through the imitation', (
 
   beforeAll(async () => {
     imitation = await startImitation({ seed: 3 });
-    setEnv({
-      GOOGLE_API_KEY: 'test-google-key',
-      OPENAI_API_KEY: 'test-openai-key',
-      GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl,
-      OPENAI_BASE_URL: imitation.openaiBaseUrl,
-      LLM_PROVIDER: 'gemini',
-    });
+    setImitationEnv(imitation);
     expect(await stage.extract(dir, ['--limit', '40'])).toBe(0);
     expect(await stage.validate(dir)).toBe(0);
     expect(await stage.generate(dir, ['--num-conversations', '300'])).toBe(0);

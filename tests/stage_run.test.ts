@@ -3,11 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { dryRun } from '../src/stage/dry_run.js';
-import { Checkpoint } from '../src/io/checkpoint.js';
-import { requestKey } from '../src/llm/structured.js';
 import { StageRun, type Task } from '../src/stage/stage_run.js';
+import { callsWithOneSaved } from './support/dry_run_calls.js';
 
 function stage(dir: string, fresh = false) {
   return new StageRun({
@@ -102,19 +100,7 @@ describe('StageRun counts', () => {
 
 describe('dryRun', () => {
   it('leaves out saved items, unless --fresh says the real run will redo them', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'dry-'));
-    const artifact = join(dir, 'out.jsonl');
-    const request = (prompt: string) => ({
-      request: {
-        model: 'gemini-2.5-flash',
-        prompt,
-        schema: z.object({ a: z.string() }),
-        schemaName: 's',
-        temperature: 0,
-      },
-    });
-    const calls = [request('one'), request('two')];
-    new Checkpoint(`${artifact}.checkpoint.jsonl`).save(requestKey('gemini', calls[0]!.request), 'x', { a: 'saved' });
+    const { artifact, calls } = callsWithOneSaved('dry-', ['one', 'two'], 0);
     const write = process.stdout.write;
     process.stdout.write = (() => true) as typeof process.stdout.write;
     try {

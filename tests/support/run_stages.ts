@@ -120,6 +120,22 @@ export function readRows(file: string): any[] {
     .map((l) => JSON.parse(l));
 }
 
+/** The imitation's base URLs and both test keys, with `provider` chosen: what a stage test against it runs under. */
+export function setImitationEnv(
+  imitation: { geminiBaseUrl: string; openaiBaseUrl: string },
+  provider = 'gemini',
+  extra: Record<string, string> = {},
+): void {
+  setEnv({
+    GOOGLE_API_KEY: 'test-google-key',
+    OPENAI_API_KEY: 'test-openai-key',
+    GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl,
+    OPENAI_BASE_URL: imitation.openaiBaseUrl,
+    LLM_PROVIDER: provider,
+    ...extra,
+  });
+}
+
 /** Only these variables are set for the test; the rest of the LLM environment is cleared. */
 export function setEnv(values: Record<string, string>): void {
   for (const name of [
