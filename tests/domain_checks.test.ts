@@ -1,13 +1,13 @@
 // A stage refuses, before any call, an input that an earlier stage made for another company (a forgotten --domain).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadDomain, SWAP_DOMAIN } from '../src/domain.js';
 import { assertSameDomain } from '../src/domain_checks.js';
 import { InputError } from '../src/errors.js';
-import { paidRequests, startImitation, type Imitation } from './support/imitation_server.js';
+import { paidRequests, type Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
-import { removeTempDirs, stageEnv, tempDir, writeQaPairs } from './support/run_stage.js';
+import { imitationPerFile, removeTempDirs, stageEnv, tempDir, writeQaPairs } from './support/run_stage.js';
 
 const manifest = (file: string, domain: string, outputs: string[] = []) =>
   writeFileSync(file, JSON.stringify({ stage: 'x', outputs, settings: { domain } }));
@@ -48,13 +48,7 @@ describe('assertSameDomain', () => {
 
 describe('stage 2 on pairs made for another company', () => {
   let im: Imitation;
-  beforeAll(async () => {
-    im = await startImitation({ seed: 2 });
-  });
-  afterAll(async () => {
-    await im.close();
-    removeTempDirs();
-  });
+  imitationPerFile({ seed: 2 }, (started) => (im = started));
 
   it('stops with that line and pays for nothing; with the same domain it runs', async () => {
     const cwd = tempDir('stage2-domain');

@@ -1,11 +1,11 @@
 // A key that cannot be real is refused before any request, with one line naming the variable; any value still works
 // for a server the user pointed the SDK at.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { keyProblem } from '../src/key_check.js';
-import { startImitation, type Imitation } from './support/imitation_server.js';
+import type { Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
-import { removeTempDirs, runStage, stageEnv, tempDir, writeFacts } from './support/run_stage.js';
+import { imitationPerFile, runStage, stageEnv, tempDir, writeFacts } from './support/run_stage.js';
 
 const official = (_name: string): string | undefined => undefined;
 const local = (name: string) =>
@@ -56,31 +56,38 @@ describe('keyProblem', () => {
 
 describe('a stage given a placeholder key', () => {
   let imitation: Imitation;
-  beforeAll(async () => {
-    imitation = await startImitation({ seed: 3 });
-  });
-  afterAll(async () => {
-    await imitation.close();
-    removeTempDirs();
-  });
+  imitationPerFile({ seed: 3 }, (started) => (imitation = started));
 
-  it('stops with one line naming the variable and sends no request', async () => {
+  /** Runs `script` on three chunks of facts with `key` swapped in; it must exit 1 with `stderr` and send nothing. */
+  async function refusedWith(
+    run: typeof runStageInProcess | typeof runStage,
+    script: string,
+    key: Record<string, string>,
+    stderr: RegExp,
+  ) {
     const dir = tempDir('key-');
     writeFacts(join(dir, 'facts.md'), 3);
-    const env = stageEnv(imitation, { GOOGLE_API_KEY: 'your_gemini_key' });
-    const result = await runStageInProcess('1_extract_qa.ts', ['--facts', 'facts.md', '--quiet'], { env, cwd: dir });
+    const result = await run(script, ['--facts', 'facts.md', '--quiet'], { env: stageEnv(imitation, key), cwd: dir });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^error: GOOGLE_API_KEY is still a placeholder[^\n]*\n$/);
+    expect(result.stderr).toMatch(stderr);
     expect(imitation.requests.length).toBe(0);
+  }
+
+  it('stops with one line naming the variable and sends no request', async () => {
+    await refusedWith(
+      runStageInProcess,
+      '1_extract_qa.ts',
+      { GOOGLE_API_KEY: 'your_gemini_key' },
+      /^error: GOOGLE_API_KEY is still a placeholder[^\n]*\n$/,
+    );
   });
 
   it('trial_run checks the embedding key too, before stage 1 spends anything', async () => {
-    const dir = tempDir('key-');
-    writeFacts(join(dir, 'facts.md'), 3);
-    const env = stageEnv(imitation, { OPENAI_API_KEY: 'your_openai_key' });
-    const result = await runStage('trial_run.ts', ['--facts', 'facts.md', '--quiet'], { env, cwd: dir });
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/error: OPENAI_API_KEY is still a placeholder/);
-    expect(imitation.requests.length).toBe(0);
+    await refusedWith(
+      runStage,
+      'trial_run.ts',
+      { OPENAI_API_KEY: 'your_openai_key' },
+      /error: OPENAI_API_KEY is still a placeholder/,
+    );
   });
 });
