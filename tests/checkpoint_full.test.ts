@@ -1,12 +1,12 @@
 // A checkpoint write that fails (a full disk: the checkpoint swapped for /dev/full, which answers every write with
 // ENOSPC) stops new calls at once with the path and the reason; what was saved is reused by the next run.
-import { linkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { paidRequests, type Imitation } from './support/imitation_server.js';
 import { startDelayProxy, waitFor } from './support/delay_proxy.js';
 import { imitationPerFile, judgeArgs, runStage, spawnStage, stageEnv, tempDir } from './support/run_stage.js';
-import { lineCount, readRows, savedEntries, writeJudged } from './support/stage_files.js';
+import { lineCount, savedEntries, writeRaw } from './support/stage_files.js';
 
 const N = 30;
 let imitation: Imitation;
@@ -17,13 +17,7 @@ describe('a failed checkpoint write', () => {
     const proxy = await startDelayProxy(imitation.url, 100);
     try {
       const dir = tempDir('checkpoint-full');
-      writeJudged(join(dir, 'judged.src'), N);
-      writeFileSync(
-        join(dir, 'raw.jsonl'),
-        `${readRows(join(dir, 'judged.src'))
-          .map((r) => JSON.stringify(r.conversation))
-          .join('\n')}\n`,
-      );
+      writeRaw(join(dir, 'raw.jsonl'), join(dir, 'judged.src'), N);
       const checkpoint = join(dir, 'judged.jsonl.checkpoint.jsonl');
       const args = judgeArgs(join(dir, 'raw.jsonl'), dir, '--concurrency', '2', '--quiet');
       const stage = spawnStage('4_judge_and_save.ts', args, { env: stageEnv(proxy), cwd: dir });

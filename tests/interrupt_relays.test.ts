@@ -1,7 +1,7 @@
 // One Ctrl-C reaches the stage several times (the terminal signals the whole group; npx and tsx relay it again):
 // it is still one press — calls in flight finish and are kept — and only a press a second later stops at once.
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ import {
   tempDir,
   type StageResult,
 } from './support/run_stage.js';
-import { lineCount, readRows, savedEntries, writeJudged, writeQaPairs } from './support/stage_files.js';
+import { lineCount, savedEntries, writeQaPairs, writeRaw } from './support/stage_files.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const N = 30;
@@ -27,13 +27,7 @@ const source = tempDir('relays-input');
 beforeAll(async () => {
   imitation = await startImitation({ seed: 5 });
   writeQaPairs(join(source, 'pairs.jsonl'), 5);
-  writeJudged(join(source, 'judged.jsonl'), N);
-  writeFileSync(
-    join(source, 'raw.jsonl'),
-    `${readRows(join(source, 'judged.jsonl'))
-      .map((r) => JSON.stringify(r.conversation))
-      .join('\n')}\n`,
-  );
+  writeRaw(join(source, 'raw.jsonl'), join(source, 'judged.jsonl'), N);
 });
 afterAll(async () => {
   await imitation?.close();

@@ -8,22 +8,14 @@ import { describe, expect, it } from 'vitest';
 import type { Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
 import { imitationPerFile, runStage, stageEnv, tempDir } from './support/run_stage.js';
-import { filesUnder, readRows, writeJudged, writeQaPairs } from './support/stage_files.js';
+import { filesUnder, readRows, writeJudged, writeQaPairs, writeRaw } from './support/stage_files.js';
 
 let imitation: Imitation;
 imitationPerFile({ seed: 7 }, (started) => (imitation = started));
 
 const j = join;
 /** Stage 3's output: the conversations of `writeJudged` without their judgment. */
-function writeRaw(file: string, n: number): void {
-  writeJudged(`${file}.judged`, n);
-  writeFileSync(
-    file,
-    `${readRows(`${file}.judged`)
-      .map((r) => JSON.stringify(r.conversation))
-      .join('\n')}\n`,
-  );
-}
+const writeRawBeside = (file: string, n: number) => writeRaw(file, `${file}.judged`, n);
 function writeEmbedded(file: string, n: number): void {
   writeJudged(`${file}.judged`, n);
   const rows = readRows(`${file}.judged`).map((r, i) => ({ ...r, embedding: [1, i + 1, 2, 3], text_preview: `c${i}` }));
@@ -72,7 +64,7 @@ const CASES: Case[] = [
   {
     name: 'stage 4 --final equal to --output',
     script: '4_judge_and_save.ts',
-    setup: (d) => writeRaw(j(d, 'raw.jsonl'), 4),
+    setup: (d) => writeRawBeside(j(d, 'raw.jsonl'), 4),
     args: (d) => ['--input', j(d, 'raw.jsonl'), '--output', j(d, 'judged.jsonl'), '--final', j(d, 'judged.jsonl')],
     message: /judged\.jsonl: --final is the same file as --output/,
   },
@@ -87,7 +79,7 @@ const CASES: Case[] = [
     name: 'stage 4 --output an existing folder',
     script: '4_judge_and_save.ts',
     setup: (d) => {
-      writeRaw(j(d, 'raw.jsonl'), 4);
+      writeRawBeside(j(d, 'raw.jsonl'), 4);
       mkdirSync(j(d, 'judged.jsonl'));
     },
     args: (d) => ['--input', j(d, 'raw.jsonl'), '--output', j(d, 'judged.jsonl'), '--final', j(d, 'final.jsonl')],
@@ -125,7 +117,7 @@ const CASES: Case[] = [
     name: 'stage 4 errors file of --output a folder',
     script: '4_judge_and_save.ts',
     setup: (d) => {
-      writeRaw(j(d, 'raw.jsonl'), 4);
+      writeRawBeside(j(d, 'raw.jsonl'), 4);
       mkdirSync(j(d, 'judged.errors.jsonl'));
     },
     args: (d) => ['--input', j(d, 'raw.jsonl'), '--output', j(d, 'judged.jsonl'), '--final', j(d, 'final.jsonl')],

@@ -70,6 +70,17 @@ export function writeJudged(file: string, n: number): void {
   writeFileSync(file, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
 }
 
+/** Stage 3's output in `file`: the conversations of `writeJudged(judged, n)` without their judgment. */
+export function writeRaw(file: string, judged: string, n: number): void {
+  writeJudged(judged, n);
+  writeFileSync(
+    file,
+    `${readRows(judged)
+      .map((r) => JSON.stringify(r.conversation))
+      .join('\n')}\n`,
+  );
+}
+
 /** Non-blank lines of a JSONL file (0 when it does not exist). */
 export function lineCount(file: string): number {
   try {
