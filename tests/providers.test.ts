@@ -55,7 +55,7 @@ describe.each([
 ] as const)('one provider alone, %s', (_mode, extra) => {
   it('OpenAI: with only OPENAI_API_KEY set, stages 1–5 complete and nothing is sent to Gemini', async () => {
     const imitation = await start();
-    setEnv({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: imitation.openaiBaseUrl, LLM_PROVIDER: 'openai' });
+    useOnly(imitation, 'openai');
     const dir = tempDir();
     expect(await stages1to4(dir, [...extra])).toEqual([0, 0, 0, 0]);
     expect(await stage.embed(dir)).toBe(0);
@@ -89,14 +89,24 @@ describe.each([
   });
 });
 
+/** Only `provider`'s key and base URL (the imitation's) are set, and LLM_PROVIDER names it; `extra` is added. */
+function useOnly(imitation: Imitation, provider: 'gemini' | 'openai', extra: Record<string, string> = {}): void {
+  setEnv(
+    provider === 'openai'
+      ? { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: imitation.openaiBaseUrl, LLM_PROVIDER: 'openai', ...extra }
+      : {
+          GOOGLE_API_KEY: 'test-gemini-key',
+          GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl,
+          LLM_PROVIDER: 'gemini',
+          ...extra,
+        },
+  );
+}
+
 describe('choosing the provider and model', () => {
   it('LLM_PROVIDER=gemini is also the default of stage 5', async () => {
     const imitation = await start();
-    setEnv({
-      GOOGLE_API_KEY: 'test-gemini-key',
-      GOOGLE_GEMINI_BASE_URL: imitation.geminiBaseUrl,
-      LLM_PROVIDER: 'gemini',
-    });
+    useOnly(imitation, 'gemini');
     const dir = tempDir();
     expect(await stages1to4(dir)).toEqual([0, 0, 0, 0]);
     expect(await stage.embed(dir)).toBe(0);
@@ -154,12 +164,7 @@ describe('OpenAI-compatible servers', () => {
       respond: (call: GenerateCall) =>
         call.schemaName === undefined && call.system.includes('JSON Schema') ? verdict : undefined,
     });
-    setEnv({
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: imitation.openaiBaseUrl,
-      LLM_PROVIDER: 'openai',
-      LLM_MAX_ATTEMPTS: '2',
-    });
+    useOnly(imitation, 'openai', { LLM_MAX_ATTEMPTS: '2' });
     const dir = tempDir();
     expect(await stage.extract(dir, ['--limit', '2'])).toBe(0);
     process.env.OPENAI_JSON_MODE = 'json_object';
@@ -188,12 +193,7 @@ describe('OpenAI-compatible servers', () => {
 
   it('an unknown OPENAI_JSON_MODE is named in a one-line error', async () => {
     const imitation = await start();
-    setEnv({
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: imitation.openaiBaseUrl,
-      LLM_PROVIDER: 'openai',
-      OPENAI_JSON_MODE: 'strict',
-    });
+    useOnly(imitation, 'openai', { OPENAI_JSON_MODE: 'strict' });
     await expect(stage.extract(tempDir(), ['--limit', '1'])).rejects.toThrow(
       'Expected OPENAI_JSON_MODE to be json_schema or json_object, got "strict"',
     );
@@ -201,7 +201,7 @@ describe('OpenAI-compatible servers', () => {
 
   it('stage 5 reads embeddings a compatible server sends as plain floats although base64 was asked for', async () => {
     const imitation = await start();
-    setEnv({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: imitation.openaiBaseUrl, LLM_PROVIDER: 'openai' });
+    useOnly(imitation, 'openai');
     const dir = tempDir();
     expect(await stages1to4(dir)).toEqual([0, 0, 0, 0]);
 
