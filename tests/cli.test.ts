@@ -32,6 +32,13 @@ const errorOf = (...argv: string[]): UsageError => {
   throw new Error(`parseFlags(${argv.join(' ')}) did not throw`);
 };
 
+/** Each of `values` after `flag` is refused with the one line naming the flag, what it expects and the value. */
+function refusesEach(flag: string, expected: string, values: string[]): void {
+  for (const value of values) {
+    expect(errorOf(flag, value).message).toBe(`Expected \`${flag}\` to be ${expected}, got ${value}`);
+  }
+}
+
 describe('parseFlags', () => {
   afterEach(() => vi.restoreAllMocks());
 
@@ -80,18 +87,7 @@ describe('parseFlags', () => {
   });
 
   it('rejects a negative, zero or non-numeric --concurrency', () => {
-    expect(errorOf('--concurrency', '-3').message).toMatchInlineSnapshot(
-      `"Expected \`--concurrency\` to be an integer ≥ 1, got -3"`,
-    );
-    expect(errorOf('--concurrency', '0').message).toMatchInlineSnapshot(
-      `"Expected \`--concurrency\` to be an integer ≥ 1, got 0"`,
-    );
-    expect(errorOf('--concurrency', 'abc').message).toMatchInlineSnapshot(
-      `"Expected \`--concurrency\` to be an integer ≥ 1, got abc"`,
-    );
-    expect(errorOf('--concurrency', '2.5').message).toMatchInlineSnapshot(
-      `"Expected \`--concurrency\` to be an integer ≥ 1, got 2.5"`,
-    );
+    refusesEach('--concurrency', 'an integer ≥ 1', ['-3', '0', 'abc', '2.5']);
     expect(errorOf('--concurrency=').message).toMatchInlineSnapshot(
       `"Expected \`--concurrency\` to be an integer ≥ 1, got """`,
     );
@@ -112,15 +108,7 @@ describe('parseFlags', () => {
   });
 
   it('treats exclusiveMin as strictly greater', () => {
-    expect(errorOf('--threshold', '0').message).toMatchInlineSnapshot(
-      `"Expected \`--threshold\` to be a number > 0 and ≤ 1, got 0"`,
-    );
-    expect(errorOf('--threshold', '1.5').message).toMatchInlineSnapshot(
-      `"Expected \`--threshold\` to be a number > 0 and ≤ 1, got 1.5"`,
-    );
-    expect(errorOf('--threshold', 'NaN').message).toMatchInlineSnapshot(
-      `"Expected \`--threshold\` to be a number > 0 and ≤ 1, got NaN"`,
-    );
+    refusesEach('--threshold', 'a number > 0 and ≤ 1', ['0', '1.5', 'NaN']);
     expect(parse('--threshold', '0.000001')?.threshold).toBe(0.000001);
   });
 
