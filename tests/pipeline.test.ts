@@ -5,16 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trialRun, FLAGS } from '../trial_run.js';
 import { parseFlags } from '../src/cli.js';
-import { artifactPaths } from '../src/pipeline.js';
+import type { z } from 'zod';
+import { ARTIFACTS, artifactPaths, type ArtifactName } from '../src/pipeline.js';
 import { SWAP_DOMAIN } from '../src/domain.js';
-import {
-  Conversation,
-  EmbeddedConversation,
-  JudgedConversation,
-  QAPair,
-  TrainingExample,
-  ValidatedQAPair,
-} from '../src/schemas.js';
 import { startImitation, type Imitation } from './support/imitation_server.js';
 
 let imitation: Imitation;
@@ -56,6 +49,9 @@ describe('the seven stages on SWAP facts', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pipeline-'));
   const paths = artifactPaths('trial_', dir);
   let code: number;
+  /** The rows of artifact `name`, each parsed with the schema the pipeline table gives that artifact. */
+  const read = <N extends ArtifactName>(name: N) =>
+    rows(paths[name], (v) => ARTIFACTS[name].schema.parse(v) as z.infer<(typeof ARTIFACTS)[N]['schema']>);
 
   beforeAll(async () => {
     code = await trial(['--chunks', '8', '--num-conversations', '60', '--output-dir', dir]);
@@ -66,7 +62,7 @@ describe('the seven stages on SWAP facts', () => {
   });
 
   it('writes Q&A pairs grounded in the chunk text set by code, 3 per chunk minus future years', () => {
-    const pairs = rows(paths.qaPairs, (v) => QAPair.parse(v));
+    const pairs = read('qaPairs');
     const meta = JSON.parse(readFileSync(paths.qaPairs.replace('.jsonl', '.meta.json'), 'utf8'));
     expect(meta.counts.read).toBe(24);
     expect(pairs.length + (meta.counts.filtered.future_year ?? 0) + meta.counts.failed).toBe(24);
@@ -75,9 +71,9 @@ describe('the seven stages on SWAP facts', () => {
   });
 
   it('validates every pair and computes passed from the three booleans', () => {
-    const pairs = rows(paths.qaPairs, (v) => QAPair.parse(v));
-    const validated = rows(paths.qaValidated, (v) => ValidatedQAPair.parse(v));
-    const passed = rows(paths.qaPassed, (v) => QAPair.parse(v));
+    const pairs = read('qaPairs');
+    const validated = read('qaValidated');
+    const passed = read('qaPassed');
     expect(validated).toHaveLength(pairs.length);
     for (const v of validated)
       expect(v.validation.passed).toBe(
@@ -87,8 +83,8 @@ describe('the seven stages on SWAP facts', () => {
   });
 
   it('generates min(requested, 10 × passing pairs) conversations with correct roles and sampled metadata', () => {
-    const passed = rows(paths.qaPassed, (v) => QAPair.parse(v));
-    const conversations = rows(paths.conversationsRaw, (v) => Conversation.parse(v));
+    const passed = read('qaPassed');
+    const conversations = read('conversationsRaw');
     expect(conversations).toHaveLength(Math.min(60, 10 * passed.length));
     for (const c of conversations) {
       const template = SWAP_DOMAIN.systemPrompts.find((s) => s.name === c.metadata.system_prompt)!;
@@ -106,7 +102,7 @@ describe('the seven stages on SWAP facts', () => {
 
   it('puts every sampled dimension into the conversation prompts', () => {
     const prompts = promptsFor('conversation');
-    const conversations = rows(paths.conversationsRaw, (v) => Conversation.parse(v));
+    const conversations = read('conversationsRaw');
     expect(prompts.length).toBeGreaterThanOrEqual(conversations.length);
     for (const c of conversations) {
       const m = c.metadata;
@@ -126,24 +122,24 @@ describe('the seven stages on SWAP facts', () => {
   });
 
   it('judges every conversation, computes overall_pass, and keeps only passing ones in the final set', () => {
-    const conversations = rows(paths.conversationsRaw, (v) => Conversation.parse(v));
-    const judged = rows(paths.conversationsJudged, (v) => JudgedConversation.parse(v));
+    const conversations = read('conversationsRaw');
+    const judged = read('conversationsJudged');
     expect(judged).toHaveLength(conversations.length);
     for (const j of judged) {
       const { factually_accurate, natural_conversation, on_topic, adds_value } = j.judgment;
       expect(j.judgment.overall_pass).toBe(factually_accurate && natural_conversation && on_topic && adds_value);
     }
-    const embedded = rows(paths.conversationsEmbedded, (v) => EmbeddedConversation.parse(v));
+    const embedded = read('conversationsEmbedded');
     expect(embedded).toHaveLength(judged.length);
     for (const e of embedded) {
       expect(e.embedding).toHaveLength(1024);
       expect(Math.hypot(...e.embedding)).toBeCloseTo(1, 3);
       expect(e.text_preview.length).toBeLessThanOrEqual(200);
     }
-    const deduplicated = rows(paths.conversationsDeduplicated, (v) => JudgedConversation.parse(v));
+    const deduplicated = read('conversationsDeduplicated');
     expect(deduplicated.length).toBeLessThanOrEqual(embedded.length);
     for (const d of deduplicated) expect(d).not.toHaveProperty('embedding');
-    const final = rows(paths.conversationsFinal, (v) => TrainingExample.parse(v));
+    const final = read('conversationsFinal');
     const passingKept = deduplicated.filter((d) => d.judgment.overall_pass);
     expect(final).toEqual(passingKept.slice(0, 1000).map((d) => ({ messages: d.conversation.messages })));
   });
