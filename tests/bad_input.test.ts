@@ -72,6 +72,24 @@ const selectArgs = (dir: string, ...extra: string[]) => [
   ...extra,
 ];
 
+/** Stage 1's command line on `facts.md` in `dir`, then `extra`. */
+const factsArgs = (dir: string, ...extra: string[]) => [
+  '--facts',
+  j(dir, 'facts.md'),
+  '--output',
+  j(dir, 'qa.jsonl'),
+  ...extra,
+];
+
+/** `script` on the input `setup` writes, with `variable` unset: exit 1, and the message names the variable. */
+const missingKey = (
+  variable: string,
+  script: string,
+  setup: (dir: string) => void,
+  args: (dir: string) => string[],
+  message: RegExp,
+): Row => ({ name: `${variable} missing`, script, setup, env: { [variable]: undefined }, args, code: 1, message });
+
 /** `script` given `flag value` out of its range: exit 2, and the message says what the flag expects. */
 const outOfRange = (name: string, script: string, flag: string, value: string, expected: string): Row => ({
   name,
@@ -93,7 +111,7 @@ const ROWS: Row[] = [
     name: 'facts file empty',
     script: '1_extract_qa.ts',
     setup: (d) => write(j(d, 'facts.md'), '\n\n'),
-    args: (d) => ['--facts', j(d, 'facts.md'), '--output', j(d, 'qa.jsonl')],
+    args: factsArgs,
     code: 1,
     message: /facts\.md: the facts file is empty/,
   },
@@ -101,7 +119,7 @@ const ROWS: Row[] = [
     name: 'facts with no chunkable line',
     script: '1_extract_qa.ts',
     setup: (d) => write(j(d, 'facts.md'), 'Swap\n\nshort line\n---\n'),
-    args: (d) => ['--facts', j(d, 'facts.md'), '--output', j(d, 'qa.jsonl')],
+    args: factsArgs,
     code: 1,
     message: /facts\.md: no chunkable line \(expected lines starting with \* or -/,
   },
@@ -164,7 +182,7 @@ const ROWS: Row[] = [
     name: '--limit 0',
     script: '1_extract_qa.ts',
     setup: (d) => writeFacts(j(d, 'facts.md'), 3),
-    args: (d) => ['--facts', j(d, 'facts.md'), '--output', j(d, 'qa.jsonl'), '--limit', '0'],
+    args: (d) => factsArgs(d, '--limit', '0'),
     code: 2,
     message: /Expected `--limit` to be an integer ≥ 1, got 0/,
   },
@@ -191,30 +209,26 @@ const ROWS: Row[] = [
     code: 2,
     message: /at least 10 with --format openai/,
   },
-  {
-    name: 'GOOGLE_API_KEY missing',
-    script: '1_extract_qa.ts',
-    setup: (d) => writeFacts(j(d, 'facts.md'), 3),
-    env: { GOOGLE_API_KEY: undefined },
-    args: (d) => ['--facts', j(d, 'facts.md'), '--output', j(d, 'qa.jsonl')],
-    code: 1,
-    message: /GOOGLE_API_KEY is not set .*\.env/,
-  },
-  {
-    name: 'OPENAI_API_KEY missing',
-    script: '5_embed_conversations.ts',
-    setup: (d) => writeJudged(j(d, 'judged.jsonl'), 3),
-    env: { OPENAI_API_KEY: undefined },
-    args: (d) => ['--input', j(d, 'judged.jsonl'), '--output', j(d, 'out.jsonl')],
-    code: 1,
-    message: /OPENAI_API_KEY is not set/,
-  },
+  missingKey(
+    'GOOGLE_API_KEY',
+    '1_extract_qa.ts',
+    (d) => writeFacts(j(d, 'facts.md'), 3),
+    factsArgs,
+    /GOOGLE_API_KEY is not set .*\.env/,
+  ),
+  missingKey(
+    'OPENAI_API_KEY',
+    '5_embed_conversations.ts',
+    (d) => writeJudged(j(d, 'judged.jsonl'), 3),
+    (d) => ['--input', j(d, 'judged.jsonl'), '--output', j(d, 'out.jsonl')],
+    /OPENAI_API_KEY is not set/,
+  ),
   {
     name: 'a wrong key',
     script: '1_extract_qa.ts',
     setup: (d) => writeFacts(j(d, 'facts.md'), 3),
     env: { GOOGLE_API_KEY: 'a-wrong-google-key' },
-    args: (d) => ['--facts', j(d, 'facts.md'), '--output', j(d, 'qa.jsonl')],
+    args: factsArgs,
     code: 1,
     message: /Gemini rejected the API key \(401\): check GOOGLE_API_KEY/,
   },
