@@ -35,6 +35,18 @@ interface Case {
   inChild?: true;
 }
 
+/** Stage 4 on four raw conversations, writing `judged.jsonl`, with a folder in the place of `folder`. */
+const stage4WithFolder = (name: string, folder: string, message: RegExp): Case => ({
+  name,
+  script: '4_judge_and_save.ts',
+  setup: (d) => {
+    writeRawBeside(j(d, 'raw.jsonl'), 4);
+    mkdirSync(j(d, folder));
+  },
+  args: (d) => ['--input', j(d, 'raw.jsonl'), '--output', j(d, 'judged.jsonl'), '--final', j(d, 'final.jsonl')],
+  message,
+});
+
 const CASES: Case[] = [
   {
     name: 'stage 2 --output equal to --input',
@@ -75,16 +87,11 @@ const CASES: Case[] = [
     args: (d) => ['--input', j(d, 'embedded.jsonl'), '--output', j(d, 'embedded.jsonl')],
     message: /embedded\.jsonl: --output is the same file as the input/,
   },
-  {
-    name: 'stage 4 --output an existing folder',
-    script: '4_judge_and_save.ts',
-    setup: (d) => {
-      writeRawBeside(j(d, 'raw.jsonl'), 4);
-      mkdirSync(j(d, 'judged.jsonl'));
-    },
-    args: (d) => ['--input', j(d, 'raw.jsonl'), '--output', j(d, 'judged.jsonl'), '--final', j(d, 'final.jsonl')],
-    message: /judged\.jsonl: --output is a folder, expected a file/,
-  },
+  stage4WithFolder(
+    'stage 4 --output an existing folder',
+    'judged.jsonl',
+    /judged\.jsonl: --output is a folder, expected a file/,
+  ),
   {
     name: 'stage 3 --output ending in /',
     script: '3_generate_conversations.ts',
@@ -113,16 +120,11 @@ const CASES: Case[] = [
     message: /raw\.jsonl\.checkpoint\.jsonl: the checkpoint of --output is a FIFO, expected a regular file/,
     inChild: true,
   },
-  {
-    name: 'stage 4 errors file of --output a folder',
-    script: '4_judge_and_save.ts',
-    setup: (d) => {
-      writeRawBeside(j(d, 'raw.jsonl'), 4);
-      mkdirSync(j(d, 'judged.errors.jsonl'));
-    },
-    args: (d) => ['--input', j(d, 'raw.jsonl'), '--output', j(d, 'judged.jsonl'), '--final', j(d, 'final.jsonl')],
-    message: /judged\.errors\.jsonl: the errors file of --output is a folder/,
-  },
+  stage4WithFolder(
+    'stage 4 errors file of --output a folder',
+    'judged.errors.jsonl',
+    /judged\.errors\.jsonl: the errors file of --output is a folder/,
+  ),
 ];
 
 describe('outputs are checked before the first call', () => {
