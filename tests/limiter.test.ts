@@ -173,6 +173,13 @@ describe('with an injected clock', { timeout: 5_000 }, () => {
     clock += ms;
     await vi.advanceTimersByTimeAsync(ms);
   };
+  /** `waiting` is granted exactly `ms` from now, and not a millisecond earlier. */
+  const grantedIn = async (waiting: { granted: boolean }, ms: number) => {
+    await advance(ms - 1);
+    expect(waiting.granted).toBe(false);
+    await advance(1);
+    expect(waiting.granted).toBe(true);
+  };
   beforeEach(() => {
     clock = 1_000_000;
     // Only the limiter's timers: setImmediate stays real so `flush` works.
@@ -185,22 +192,14 @@ describe('with an injected clock', { timeout: 5_000 }, () => {
     await limiter.acquire();
     limiter.onRateLimited(500);
     limiter.release();
-    const waiting = track(limiter.acquire());
-    await advance(499);
-    expect(waiting.granted).toBe(false);
-    await advance(1);
-    expect(waiting.granted).toBe(true);
+    await grantedIn(track(limiter.acquire()), 500);
   });
 
   it('keeps the longest pause when several 429s arrive', async () => {
     const limiter = new AdaptiveLimiter({ max: 4, now: () => clock });
     limiter.onRateLimited(2000);
     limiter.onRateLimited(300);
-    const waiting = track(limiter.acquire());
-    await advance(1999);
-    expect(waiting.granted).toBe(false);
-    await advance(1);
-    expect(waiting.granted).toBe(true);
+    await grantedIn(track(limiter.acquire()), 2000);
   });
 
   it('holds to the rpm budget over a sliding 60 s window', async () => {
@@ -213,10 +212,7 @@ describe('with an injected clock', { timeout: 5_000 }, () => {
     await flush();
     expect([first.granted, second.granted, third.granted]).toEqual([true, true, false]);
     // The first start leaves the window 60 s after it happened (t = 60 s), the second at t = 70 s.
-    await advance(49_999);
-    expect(third.granted).toBe(false);
-    await advance(1);
-    expect(third.granted).toBe(true);
+    await grantedIn(third, 50_000);
     expect(fourth.granted).toBe(false);
     await advance(10_000);
     expect(fourth.granted).toBe(true);
