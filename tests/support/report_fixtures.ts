@@ -154,6 +154,14 @@ const FAILURES: Array<[keyof Judgment, string, string]> = [
 ];
 
 const FLASH = { input: 0.3, output: 2.5 };
+/** The usage of `calls` gemini-2.5-flash calls of `input` and `output` tokens each (stages 1, 3 and 4). */
+const flash = (calls: number, input: number, output: number) => ({
+  calls,
+  model: 'gemini-2.5-flash',
+  inputTokens: calls * input,
+  outputTokens: calls * output,
+  price: FLASH,
+});
 const LITE = { input: 0.1, output: 0.4 };
 
 export async function writeFixtureRun(options: FixtureOptions): Promise<FixtureCounts> {
@@ -200,6 +208,18 @@ export async function writeFixtureRun(options: FixtureOptions): Promise<FixtureC
     writeFileSync(`${artifact.replace(/\.jsonl$/, '')}.meta.json`, `${JSON.stringify(body, null, 2)}\n`);
   };
 
+  /** Stages 3 and 4: `n` rows read and written, one gemini-2.5-flash call of `input` and `output` tokens per row. */
+  const oneCallPerRow = (
+    stage: string,
+    artifact: string,
+    seconds: number,
+    n: number,
+    input: number,
+    output: number,
+    extra: Record<string, unknown> = {},
+    outputs: string[] = [],
+  ) => manifest(stage, artifact, seconds, { read: n, written: n }, flash(n, input, output), extra, outputs);
+
   // Stage 1: three pairs per chunk; a few mention a future year and are dropped.
   const pairs: QAPair[] = [];
   let futureYear = 0;
@@ -238,13 +258,7 @@ export async function writeFixtureRun(options: FixtureOptions): Promise<FixtureC
     paths.qaPairs,
     4 + chunkCount * 0.4,
     { read: chunkCount * 3, written: pairs.length, filtered: futureYear ? { future_year: futureYear } : {} },
-    {
-      calls: chunkCount,
-      model: 'gemini-2.5-flash',
-      inputTokens: chunkCount * 820,
-      outputTokens: chunkCount * 390,
-      price: FLASH,
-    },
+    flash(chunkCount, 820, 390),
     { settings: { chunks: chunkCount } },
     [],
   );
@@ -351,15 +365,7 @@ export async function writeFixtureRun(options: FixtureOptions): Promise<FixtureC
   }
   counts.conversations = n;
   await writeJsonl(paths.conversationsRaw, conversations);
-  manifest(
-    'generate_conversations',
-    paths.conversationsRaw,
-    10 + n * 0.3,
-    { read: n, written: n },
-    { calls: n, model: 'gemini-2.5-flash', inputTokens: n * 1450, outputTokens: n * 520, price: FLASH },
-    {},
-    [],
-  );
+  oneCallPerRow('generate_conversations', paths.conversationsRaw, 10 + n * 0.3, n, 1450, 520);
   if (stages < 4) return { ...counts, costUsd };
 
   // Stage 4: about four in five pass.
@@ -395,12 +401,13 @@ export async function writeFixtureRun(options: FixtureOptions): Promise<FixtureC
   const judgeRates = Object.fromEntries(
     Object.entries(counts.judgeCriteria).map(([k, v]) => [k, { passed: v, total: n, rate: v / n }]),
   );
-  manifest(
+  oneCallPerRow(
     'judge',
     paths.conversationsJudged,
     8 + n * 0.08,
-    { read: n, written: n },
-    { calls: n, model: 'gemini-2.5-flash', inputTokens: n * 1320, outputTokens: n * 85, price: FLASH },
+    n,
+    1320,
+    85,
     { pass_rates: judgeRates, passing: passing.length },
     [paths.conversationsFinal],
   );
