@@ -9,15 +9,20 @@ import { dedupExact } from '../src/dedup/reference.js';
 // the Float64 reference checks in about a second.
 const SIZE = { count: 1500, dim: 1024, dupFraction: 0.2 };
 
+/** `run` keeps and removes exactly the rows the Float64 reference does at `threshold`. */
+function expectReference(fx: Parameters<typeof dedupExact>[0], run: ReturnType<typeof dedupGreedy>, threshold: number) {
+  const exact = dedupExact(fx, threshold);
+  expect(run.kept).toEqual(exact.kept);
+  expect(run.removed).toEqual(exact.removed);
+}
+
 describe('dedupGreedy picks its path from a sample', () => {
   it('keeps the narrow principal prefix on clustered (embedding-like) data', () => {
     const fx = generateFixture({ ...SIZE, seed: 31, geometry: 'clustered' });
     const run = dedupGreedy(fx, { threshold: 0.95, workers: 0, basisSample: 256 });
     expect(run.stats.method).toContain('pruned exact (PCA 16/64');
     expect(run.stats.detail?.pass1_16_64).toBeLessThan(0.05);
-    const exact = dedupExact(fx, 0.95);
-    expect(run.kept).toEqual(exact.kept);
-    expect(run.removed).toEqual(exact.removed);
+    expectReference(fx, run, 0.95);
   });
 
   it('widens the prefix on isotropic data, where 16 principal dimensions prune nothing', () => {
@@ -25,10 +30,8 @@ describe('dedupGreedy picks its path from a sample', () => {
     const run = dedupGreedy(fx, { threshold: 0.95, workers: 0, basisSample: 256 });
     expect(run.stats.detail?.pass1_16_64).toBeGreaterThan(0.9);
     expect(run.stats.method).toContain('64/128');
-    const exact = dedupExact(fx, 0.95);
     expect(run.removed.length).toBeGreaterThan(SIZE.count * 0.1);
-    expect(run.kept).toEqual(exact.kept);
-    expect(run.removed).toEqual(exact.removed);
+    expectReference(fx, run, 0.95);
   });
 
   it('runs brute force on isotropic data when no prefix would prune (a threshold far below 1 − k/dim)', () => {
@@ -37,9 +40,7 @@ describe('dedupGreedy picks its path from a sample', () => {
     expect(run.stats.method).toContain('brute-force exact');
     expect(run.stats.method).toContain('the prefix bounds would prune too little');
     expect(run.stats.detail?.pass2_16_64).toBeGreaterThan(0.9);
-    const exact = dedupExact(fx, 0.5);
-    expect(run.kept).toEqual(exact.kept);
-    expect(run.removed).toEqual(exact.removed);
+    expectReference(fx, run, 0.5);
   });
 
   it('runs brute force when there are too few rows for the basis to pay, on either geometry', () => {
@@ -47,9 +48,7 @@ describe('dedupGreedy picks its path from a sample', () => {
       const fx = generateFixture({ count: 600, dim: 256, seed: 34, geometry, dupFraction: 0.2 });
       const run = dedupGreedy(fx, { threshold: 0.95, workers: 0 });
       expect(run.stats.method).toContain('too few rows for the basis to pay');
-      const exact = dedupExact(fx, 0.95);
-      expect(run.kept).toEqual(exact.kept);
-      expect(run.removed).toEqual(exact.removed);
+      expectReference(fx, run, 0.95);
     }
   });
 
