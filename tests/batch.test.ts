@@ -347,15 +347,23 @@ describe('interrupted batch runs', () => {
   });
 });
 
+/** Stage 1 with --batch in two fresh folders, `variable=value` set before the second; `between` runs after it is set. */
+async function extractBatchTwice(variable: string, value: string, between?: (first: string, second: string) => void) {
+  const first = tempDir();
+  const second = tempDir();
+  expect(await stage.extract(first, ['--batch'])).toBe(0);
+  process.env[variable] = value;
+  between?.(first, second);
+  expect(await stage.extract(second, ['--batch'])).toBe(0);
+  return [first, second] as const;
+}
+
 describe('batch job shapes', () => {
   it('Gemini: requests beyond the inline limit go as an uploaded JSONL file, with the same answers', async () => {
     const imitation = await start('gemini');
-    const inline = tempDir();
-    const file = tempDir();
-    expect(await stage.extract(inline, ['--batch'])).toBe(0);
-    process.env.GEMINI_BATCH_INLINE_MAX_BYTES = '1000';
-    copyFileSync(join(inline, 'qa_pairs.jsonl'), join(file, 'qa_pairs.jsonl'));
-    expect(await stage.extract(file, ['--batch'])).toBe(0);
+    const [inline, file] = await extractBatchTwice('GEMINI_BATCH_INLINE_MAX_BYTES', '1000', (inline, file) =>
+      copyFileSync(join(inline, 'qa_pairs.jsonl'), join(file, 'qa_pairs.jsonl')),
+    );
     const creations = imitation.requests.filter(isCreation);
     expect(creations[0]!.body.batch.inputConfig.requests).toBeDefined();
     expect(creations[1]!.body.batch.inputConfig.fileName).toMatch(/^files\//);
@@ -368,11 +376,7 @@ describe('batch job shapes', () => {
 
   it('OpenAI: BATCH_MAX_REQUESTS splits a stage into several jobs, each saved and collected', async () => {
     const imitation = await start('openai');
-    const one = tempDir();
-    const split = tempDir();
-    expect(await stage.extract(one, ['--batch'])).toBe(0);
-    process.env.BATCH_MAX_REQUESTS = '2';
-    expect(await stage.extract(split, ['--batch'])).toBe(0);
+    const [one, split] = await extractBatchTwice('BATCH_MAX_REQUESTS', '2');
     expect(imitation.count(isCreation)).toBe(1 + 3);
     expect(manifest(split, 'qa_pairs.jsonl').batch.jobs.map((j: { requests: number }) => j.requests)).toEqual([
       2, 2, 1,
