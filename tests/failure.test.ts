@@ -27,6 +27,17 @@ const QUOTA = (quotaId: string) => ({
   ],
 });
 
+/** classify() of a Gemini 429 RESOURCE_EXHAUSTED carrying `details` and `message` when they are given. */
+function exhausted(details: unknown[] | undefined, message?: string) {
+  return classify(
+    geminiError(429, {
+      ...(message === undefined ? {} : { message }),
+      status: 'RESOURCE_EXHAUSTED',
+      ...(details === undefined ? {} : { details }),
+    }),
+  );
+}
+
 /** An error the way the openai SDK builds it from a response. */
 function openaiError(status: number, body: Record<string, unknown> | undefined, headers: Record<string, string> = {}) {
   return APIError.generate(status, body ? { error: body } : undefined, undefined, new Headers(headers));
@@ -34,55 +45,32 @@ function openaiError(status: number, body: Record<string, unknown> | undefined, 
 
 describe('Gemini errors', () => {
   it('a 429 with RetryInfo "0.5s" is transient and waits 500 ms', () => {
-    const failure = classify(
-      geminiError(429, {
-        message: 'Resource has been exhausted',
-        status: 'RESOURCE_EXHAUSTED',
-        details: [RETRY_INFO('0.5s')],
-      }),
-    );
+    const failure = exhausted([RETRY_INFO('0.5s')], 'Resource has been exhausted');
     expect(failure).toMatchObject({ kind: 'transient', errorClass: 'rate_limited', status: 429, retryAfterMs: 500 });
     expect(failure.message).toBe('RESOURCE_EXHAUSTED Resource has been exhausted');
   });
 
   it('reads fractional and whole-second retry delays', () => {
+    expect(exhausted([RETRY_INFO('3.957525076s')]).retryAfterMs).toBe(3958);
     expect(
-      classify(geminiError(429, { status: 'RESOURCE_EXHAUSTED', details: [RETRY_INFO('3.957525076s')] })).retryAfterMs,
-    ).toBe(3958);
-    expect(
-      classify(
-        geminiError(429, {
-          status: 'RESOURCE_EXHAUSTED',
-          details: [QUOTA('GenerateRequestsPerMinutePerProjectPerModel-FreeTier'), RETRY_INFO('26s')],
-        }),
-      ).retryAfterMs,
+      exhausted([QUOTA('GenerateRequestsPerMinutePerProjectPerModel-FreeTier'), RETRY_INFO('26s')]).retryAfterMs,
     ).toBe(26_000);
   });
 
   it('a 429 without details is transient with no server delay', () => {
-    const failure = classify(
-      geminiError(429, { message: 'Resource has been exhausted (e.g. check quota).', status: 'RESOURCE_EXHAUSTED' }),
-    );
+    const failure = exhausted(undefined, 'Resource has been exhausted (e.g. check quota).');
     expect(failure).toMatchObject({ kind: 'transient', errorClass: 'rate_limited' });
     expect(failure.retryAfterMs).toBeUndefined();
   });
 
   it('a per-day QuotaFailure is fatal, a per-minute one is not', () => {
-    const daily = classify(
-      geminiError(429, {
-        message: 'You exceeded your current quota',
-        status: 'RESOURCE_EXHAUSTED',
-        details: [QUOTA('GenerateRequestsPerDayPerProjectPerModel-FreeTier'), RETRY_INFO('26s')],
-      }),
+    const daily = exhausted(
+      [QUOTA('GenerateRequestsPerDayPerProjectPerModel-FreeTier'), RETRY_INFO('26s')],
+      'You exceeded your current quota',
     );
     expect(daily).toMatchObject({ kind: 'fatal', errorClass: 'daily_quota', status: 429 });
     expect(daily.message).toMatch(/^Gemini daily quota exhausted: /);
-    const perMinute = classify(
-      geminiError(429, {
-        status: 'RESOURCE_EXHAUSTED',
-        details: [QUOTA('GenerateRequestsPerMinutePerProjectPerModel-FreeTier')],
-      }),
-    );
+    const perMinute = exhausted([QUOTA('GenerateRequestsPerMinutePerProjectPerModel-FreeTier')]);
     expect(perMinute.kind).toBe('transient');
   });
 
