@@ -181,6 +181,12 @@ describe('the brute-force path is exact', () => {
   });
 });
 
+/** The pruned greedy pass and the exact reference on `data` at `threshold`: the cases assert the same of both. */
+const prunedAndExact = (data: Parameters<typeof dedupExact>[0], threshold: number) => [
+  dedupGreedy(data, { threshold, workers: 0, method: 'pruned' }),
+  dedupExact(data, threshold),
+];
+
 describe('greedy semantics', () => {
   it('removes a pair whose similarity equals the threshold exactly', () => {
     const data = input(
@@ -191,7 +197,7 @@ describe('greedy semantics', () => {
       [1, 1],
     );
     const s = canonical([1, 0, 0, 0], [0.6, 0.8, 0, 0]);
-    for (const run of [dedupGreedy(data, { threshold: s, workers: 0, method: 'pruned' }), dedupExact(data, s)]) {
+    for (const run of prunedAndExact(data, s)) {
       expect(run.kept).toEqual([0]);
       expect(run.removed).toEqual([{ index: 1, duplicateOf: 0, similarity: s }]);
     }
@@ -206,7 +212,7 @@ describe('greedy semantics', () => {
       ],
       [0, 1, 0],
     );
-    for (const run of [dedupGreedy(data, { threshold: 0.95, workers: 0, method: 'pruned' }), dedupExact(data, 0.95)]) {
+    for (const run of prunedAndExact(data, 0.95)) {
       expect(run.kept).toEqual([1, 2]);
       expect(run.removed).toEqual([{ index: 0, duplicateOf: 1, similarity: expect.closeTo(1, 6) }]);
     }
@@ -224,7 +230,7 @@ describe('greedy semantics', () => {
     );
     const s = canonical([1, 1, 0, 0], [0, 1, 0, 0]);
     expect(canonical([1, 1, 0, 0], [1, 0, 0, 0])).toBe(s);
-    for (const run of [dedupGreedy(data, { threshold: 0.7, workers: 0, method: 'pruned' }), dedupExact(data, 0.7)]) {
+    for (const run of prunedAndExact(data, 0.7)) {
       expect(run.kept).toEqual([0, 2]);
       expect(run.removed).toEqual([{ index: 1, duplicateOf: 2, similarity: s }]);
     }
