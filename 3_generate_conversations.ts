@@ -24,14 +24,13 @@ import {
 import { MAX_SEED } from './src/random.js';
 import { conversationTarget, planConversations, type ConversationPlan } from './src/sampling.js';
 import { DIFFICULTIES, QAPair, type Conversation } from './src/schemas.js';
-import { ioFlags, llmStageFlags } from './src/stage/flags.js';
+import { llmStageFlagSet } from './src/stage/flags.js';
 import type { ChatProvider } from './src/llm/types.js';
 import { resolveLlmSettings, runLlmStage, structuredCall } from './src/stage/llm_stage.js';
 import { OUTPUT_TOKENS } from './src/stage/output_estimate.js';
 import { applyTextVariation } from './src/text_variation.js';
 
-export const FLAGS = {
-  ...ioFlags(PATHS.qaPassed, PATHS.conversationsRaw),
+export const FLAGS = llmStageFlagSet(STAGES.generate, [PATHS.qaPassed, PATHS.conversationsRaw], {
   'num-conversations': {
     kind: 'int',
     help: `conversations to generate (capped at ${PARAMS.conversationsPerQa} per Q&A pair)`,
@@ -39,8 +38,7 @@ export const FLAGS = {
     min: 1,
   },
   seed: { kind: 'int', help: 'random seed of the sampling', default: PARAMS.seed, min: 0, max: MAX_SEED },
-  ...llmStageFlags(STAGES.generate),
-} as const;
+});
 
 const SUMMARY =
   'Stage 3: sample conversation configurations and write multi-turn conversations → conversations_raw.jsonl';

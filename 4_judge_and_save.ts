@@ -25,22 +25,20 @@ import {
   judgePrompt,
 } from './src/prompts/conversation_judge.js';
 import { Conversation, JUDGE_CRITERIA, type JudgedConversation } from './src/schemas.js';
-import { ioFlags, llmStageFlags } from './src/stage/flags.js';
+import { llmStageFlagSet } from './src/stage/flags.js';
 import type { ChatProvider } from './src/llm/types.js';
 import { resolveLlmSettings, runLlmStage, structuredCall } from './src/stage/llm_stage.js';
 import { OUTPUT_TOKENS } from './src/stage/output_estimate.js';
 import { passRates } from './src/stage/pass_rates.js';
 
-export const FLAGS = {
-  ...ioFlags(PATHS.conversationsRaw, PATHS.conversationsJudged),
+export const FLAGS = llmStageFlagSet(STAGES.judge, [PATHS.conversationsRaw, PATHS.conversationsJudged], {
   final: {
     kind: 'string',
     help: 'training-format file of the passing conversations',
     default: PATHS.conversationsFinal,
   },
   'top-k': { kind: 'int', help: 'passing conversations written to --final', default: PARAMS.topK, min: 1 },
-  ...llmStageFlags(STAGES.judge),
-} as const;
+});
 
 const SUMMARY =
   'Stage 4: judge each conversation with a yes/no rubric → conversations_judged.jsonl (+ top-K passing → conversations_final.jsonl)';
