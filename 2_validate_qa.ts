@@ -17,16 +17,14 @@ import { PATHS } from './src/pipeline.js';
 import { QA_VALIDATION_SCHEMA_NAME, QAValidationOutput, qaValidationPrompt } from './src/prompts/qa_validator.js';
 import type { ChatProvider } from './src/llm/types.js';
 import { QA_CRITERIA, QAPair, type ValidatedQAPair } from './src/schemas.js';
-import { ioFlags, llmStageFlags } from './src/stage/flags.js';
+import { llmStageFlagSet } from './src/stage/flags.js';
 import { resolveLlmSettings, runLlmStage, structuredCall } from './src/stage/llm_stage.js';
 import { OUTPUT_TOKENS } from './src/stage/output_estimate.js';
 import { passRates } from './src/stage/pass_rates.js';
 
-export const FLAGS = {
-  ...ioFlags(PATHS.qaPairs, PATHS.qaValidated),
+export const FLAGS = llmStageFlagSet(STAGES.validate, [PATHS.qaPairs, PATHS.qaValidated], {
   passed: { kind: 'string', help: 'passing pairs file (default: OUTPUT with _passed before .jsonl)' },
-  ...llmStageFlags(STAGES.validate),
-} as const;
+});
 
 const SUMMARY = 'Stage 2: validate each Q&A pair (grounded, realistic, sensible) → qa_pairs_validated.jsonl + _passed';
 

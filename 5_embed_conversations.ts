@@ -16,42 +16,16 @@ import { embeddingsProblem } from './src/embedding_check.js';
 import { EMBEDDINGS_CODEC } from './src/io/embedding_codec.js';
 import { AtomicJsonlWriter, readJsonl } from './src/io/jsonl.js';
 import { embeddingTask } from './src/llm/calls.js';
-import {
-  DEFAULT_EMBEDDING_PROVIDER,
-  embeddingProvider,
-  PROVIDER_CHOICES,
-  PROVIDER_NAMES,
-} from './src/llm/providers.js';
+import { DEFAULT_EMBEDDING_PROVIDER, embeddingProvider } from './src/llm/providers.js';
 import { OrderedWriter } from './src/io/ordered_writer.js';
 import { JudgedConversation, type EmbeddedConversation } from './src/schemas.js';
-import {
-  concurrencyFlag,
-  ioFlags,
-  MAX_FAILURE_RATE_FLAG,
-  resolveEmbeddingModel,
-  resolveProvider,
-  RUN_FLAGS,
-} from './src/stage/flags.js';
+import { embeddingStageFlagSet, resolveEmbeddingModel, resolveProvider } from './src/stage/flags.js';
 import { StageRun } from './src/stage/stage_run.js';
 
-export const FLAGS = {
-  ...ioFlags(PATHS.conversationsJudged, PATHS.conversationsEmbedded),
-  provider: {
-    kind: 'string',
-    help: `${PROVIDER_CHOICES} (default: $LLM_PROVIDER, else openai; gemini needs only GOOGLE_API_KEY)`,
-    choices: PROVIDER_NAMES,
-  },
-  model: {
-    kind: 'string',
-    value: 'NAME',
-    help: `embedding model (default $${EMBEDDING.modelEnv}, else ${EMBEDDING.openaiModel} / ${EMBEDDING.geminiModel})`,
-  },
+export const FLAGS = embeddingStageFlagSet([PATHS.conversationsJudged, PATHS.conversationsEmbedded], {
   dimensions: { kind: 'int', help: 'embedding size', default: EMBEDDING.dimensions, min: 1 },
   'batch-size': { kind: 'int', help: 'texts per request', default: EMBEDDING.batchSize, min: 1, max: 2048 },
-  ...concurrencyFlag(EMBEDDING.concurrency),
-  ...MAX_FAILURE_RATE_FLAG,
-  ...RUN_FLAGS,
-} as const;
+});
 
 const SUMMARY = 'Stage 5: embed each judged conversation for deduplication → conversations_embedded.jsonl';
 

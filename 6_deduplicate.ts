@@ -24,11 +24,10 @@ import { JsonlLineError } from './src/errors.js';
 import { formatZodIssue } from './src/format.js';
 import { iterateJsonl, writeJsonl } from './src/io/jsonl.js';
 import { JudgedConversation } from './src/schemas.js';
-import { ioFlags, QUIET_FLAG } from './src/stage/flags.js';
+import { offlineStageFlagSet } from './src/stage/flags.js';
 import { StageRun } from './src/stage/stage_run.js';
 
-export const FLAGS = {
-  ...ioFlags(PATHS.conversationsEmbedded, PATHS.conversationsDeduplicated),
+export const FLAGS = offlineStageFlagSet([PATHS.conversationsEmbedded, PATHS.conversationsDeduplicated], {
   threshold: {
     kind: 'number',
     help: 'cosine similarity at or above which a conversation is a duplicate, in (0, 1]',
@@ -52,8 +51,7 @@ export const FLAGS = {
     max: 1,
   },
   report: { kind: 'string', help: 'removed-duplicates report (default: OUTPUT with .report.jsonl)' },
-  ...QUIET_FLAG,
-} as const;
+});
 
 const SUMMARY = 'Stage 6: remove near-duplicate conversations → conversations_deduplicated.jsonl (+ .report.jsonl)';
 

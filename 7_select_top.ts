@@ -43,11 +43,10 @@ import { crowding, readDedupReport } from './src/select/dedup_report.js';
 import { effectiveTargets, mixCounts, mixDistance } from './src/select/mix.js';
 import { factsCovered, firstK, selectConversations, type Candidate } from './src/select/select.js';
 import { UniqueConversation } from './src/schemas.js';
-import { ioFlags, QUIET_FLAG } from './src/stage/flags.js';
+import { offlineStageFlagSet } from './src/stage/flags.js';
 import { StageRun } from './src/stage/stage_run.js';
 
-export const FLAGS = {
-  ...ioFlags(PATHS.conversationsDeduplicated, PATHS.conversationsFinal),
+export const FLAGS = offlineStageFlagSet([PATHS.conversationsDeduplicated, PATHS.conversationsFinal], {
   'top-k': { kind: 'int', help: 'conversations in the training set', default: PARAMS.topK, min: 1 },
   format: {
     kind: 'string',
@@ -80,8 +79,7 @@ export const FLAGS = {
     kind: 'boolean',
     help: 'also write <output>.parquet (messages: list of role/content) and <output>.README.md, a Hub dataset card',
   },
-  ...QUIET_FLAG,
-} as const;
+});
 
 const SUMMARY =
   'Stage 7: keep passing conversations, take the top K and write the training set → conversations_final.jsonl';

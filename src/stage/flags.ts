@@ -1,5 +1,5 @@
 // Flags shared by the stage scripts, so every stage spells and validates them the same way.
-import type { FlagSpec } from '../cli.js';
+import type { FlagSpec, FlagSpecs } from '../cli.js';
 import { EMBEDDING, type LlmStageDefaults, type ThinkingLevel } from '../config.js';
 import { env } from '../env.js';
 import { UsageError } from '../errors.js';
@@ -82,6 +82,52 @@ export const LLM_FLAGS = {
 /** The flags every LLM stage ends with: --concurrency (the stage's default), the model and run flags. */
 export function llmStageFlags(defaults: LlmStageDefaults) {
   return { ...concurrencyFlag(defaults.concurrency), ...LLM_FLAGS, ...RUN_FLAGS } satisfies Record<string, FlagSpec>;
+}
+
+/** A stage's default --input and --output paths. */
+type IoPaths = readonly [input: string, output: string];
+
+// A stage's whole flag set, in --help order: --input and --output, the flags that are the stage's own, then the
+// flags its kind of stage shares. A script passes only what is its own, so a shared flag is changed here once.
+
+/** Stages 2–4: one file in, one out, then llmStageFlags (stage 1 reads a list of facts files instead). */
+export function llmStageFlagSet<const Own extends FlagSpecs>(
+  defaults: LlmStageDefaults,
+  [input, output]: IoPaths,
+  own: Own,
+) {
+  return { ...ioFlags(input, output), ...own, ...llmStageFlags(defaults) };
+}
+
+/** Stage 5's --provider and --model: its default provider is OpenAI and its models are embedding models. */
+const EMBEDDING_MODEL_FLAGS = {
+  provider: {
+    kind: 'string',
+    help: `${PROVIDER_CHOICES} (default: $LLM_PROVIDER, else openai; gemini needs only GOOGLE_API_KEY)`,
+    choices: PROVIDER_NAMES,
+  },
+  model: {
+    kind: 'string',
+    value: 'NAME',
+    help: `embedding model (default $${EMBEDDING.modelEnv}, else ${EMBEDDING.openaiModel} / ${EMBEDDING.geminiModel})`,
+  },
+} satisfies Record<string, FlagSpec>;
+
+/** Stage 5: the embedding model, the stage's own, then the flags of a stage that calls an API (no --dry-run). */
+export function embeddingStageFlagSet<const Own extends FlagSpecs>([input, output]: IoPaths, own: Own) {
+  return {
+    ...ioFlags(input, output),
+    ...EMBEDDING_MODEL_FLAGS,
+    ...own,
+    ...concurrencyFlag(EMBEDDING.concurrency),
+    ...MAX_FAILURE_RATE_FLAG,
+    ...RUN_FLAGS,
+  };
+}
+
+/** Stages 6 and 7 make no calls: the stage's own flags, then --quiet. */
+export function offlineStageFlagSet<const Own extends FlagSpecs>([input, output]: IoPaths, own: Own) {
+  return { ...ioFlags(input, output), ...own, ...QUIET_FLAG };
 }
 
 /** The flag, else LLM_PROVIDER, else the stage's own default (gemini for chat, openai for embeddings as the original). */
