@@ -2,23 +2,23 @@
 // whether asking again could help (`isRetryable`, as vercel/ai's APICallError in packages/provider/src/errors). The
 // CLI prints their message as one line.
 
-/** The shared part of the errors that end the CLI: a fixed exit code, and asking again never helps. */
-abstract class ExitingError extends Error {
-  abstract readonly exitCode: number;
-  readonly isRetryable = false;
+/**
+ * The base of an error that ends the CLI: a fixed exit code, and asking again never helps. One function makes each,
+ * so an exiting error is a name and a code.
+ */
+function exitingError(name: string, exitCode: number) {
+  return class extends Error {
+    override name = name;
+    readonly exitCode = exitCode;
+    readonly isRetryable = false;
+  };
 }
 
 /** A bad flag value, unknown flag or bad setting in the environment: the message names it and what was expected. */
-export class UsageError extends ExitingError {
-  override name = 'UsageError';
-  readonly exitCode = 2;
-}
+export class UsageError extends exitingError('UsageError', 2) {}
 
 /** Bad input data: a missing or malformed file. The message starts with the file (and line). */
-export class InputError extends ExitingError {
-  override name = 'InputError';
-  readonly exitCode = 1;
-}
+export class InputError extends exitingError('InputError', 1) {}
 
 /** A JSONL line that is not JSON or fails its schema. */
 export class JsonlLineError extends InputError {
@@ -34,16 +34,10 @@ export class JsonlLineError extends InputError {
 }
 
 /** Something the whole stage cannot go on after: a missing key, a rejected key, an exhausted quota. */
-export class FatalError extends ExitingError {
-  override name = 'FatalError';
-  readonly exitCode = 1;
-}
+export class FatalError extends exitingError('FatalError', 1) {}
 
 /** Raised when the user interrupts a stage; finished items are already saved. */
-export class InterruptedError extends ExitingError {
-  override name = 'InterruptedError';
-  readonly exitCode = 130;
-}
+export class InterruptedError extends exitingError('InterruptedError', 130) {}
 
 /** What an answer that arrived but cannot be used can be wrong with. */
 export const INVALID_ANSWER_CLASSES = ['not_json', 'schema', 'truncated', 'refused', 'blocked', 'invalid'] as const;
