@@ -43,12 +43,10 @@ export class InterruptedError extends exitingError('InterruptedError', 130) {}
 export const INVALID_ANSWER_CLASSES = ['not_json', 'schema', 'truncated', 'refused', 'blocked', 'invalid'] as const;
 export type InvalidAnswerClass = (typeof INVALID_ANSWER_CLASSES)[number];
 
-/** An answer that arrived but cannot be used; retried at once, with the reason told to the model. */
-export class InvalidAnswerError extends Error {
-  override name = 'InvalidAnswerError';
-  readonly isRetryable = true;
+/** An error about one item, with the class its failure is counted under (the ledger's `error_class`). */
+abstract class ItemError<Class extends string> extends Error {
   constructor(
-    readonly errorClass: InvalidAnswerClass,
+    readonly errorClass: Class,
     message: string,
     options?: ErrorOptions,
   ) {
@@ -56,18 +54,21 @@ export class InvalidAnswerError extends Error {
   }
 }
 
+/** An answer that arrived but cannot be used; retried at once, with the reason told to the model. */
+export class InvalidAnswerError extends ItemError<InvalidAnswerClass> {
+  override name = 'InvalidAnswerError';
+  readonly isRetryable = true;
+}
+
 /** A failure after every attempt was spent; recorded for the item, the stage goes on. `cause`: the last attempt's error. */
-export class ItemFailedError extends Error {
+export class ItemFailedError extends ItemError<string> {
   override name = 'ItemFailedError';
   /** Its attempts are spent: a rerun of the stage asks again, this run does not. */
   readonly isRetryable = false;
-  constructor(
-    readonly errorClass: string,
-    message: string,
-    readonly attempts: number,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
+  readonly attempts: number;
+  constructor(errorClass: string, message: string, attempts: number, options?: ErrorOptions) {
+    super(errorClass, message, options);
+    this.attempts = attempts;
   }
 }
 
