@@ -13,7 +13,7 @@ import { runIfMain, type Flags } from './src/cli.js';
 import { DEFAULT_DOMAIN, PARAMS, STAGES } from './src/config.js';
 import { domainFilePath } from './src/domain.js';
 import { assertSameDomain } from './src/domain_checks.js';
-import { readJsonl, writeJsonl } from './src/io/jsonl.js';
+import { readJsonl } from './src/io/jsonl.js';
 import { PATHS } from './src/pipeline.js';
 import {
   checkRoles,
@@ -106,7 +106,8 @@ export async function generateConversations(flags: Flags<typeof FLAGS>, client?:
     ),
   }));
 
-  // 3. Write the conversations (with --dry-run: estimate, and stop).
+  // 3. Write the conversations as they come, in plan order (with --dry-run: estimate, and stop).
+  let sample: Conversation | undefined;
   const stage = await runLlmStage(flags, llm, calls, {
     artifact: flags.output,
     inputs: [flags.input],
@@ -121,13 +122,14 @@ export async function generateConversations(flags: Flags<typeof FLAGS>, client?:
     outputTokens: (i) => OUTPUT_TOKENS.generate(plans[i]!.config.num_turns),
     opening: () =>
       `${target} conversations from ${pairs.length} Q&A pairs (requested ${flags['num-conversations']}) · seed ${flags.seed} · ${llm.provider} ${llm.model}`,
+    rows: (i, out) => {
+      const conversation = assembleConversation(plans[i]!, out, pairs);
+      sample ??= conversation;
+      return [conversation];
+    },
   });
   if (!stage) return 0;
-  const { run, results, manifest } = stage;
-
-  const conversations = results.flatMap((out, i) => (out ? [assembleConversation(plans[i]!, out, pairs)] : []));
-  run.setWritten(await writeJsonl(flags.output, conversations));
-  const sample = conversations[0];
+  const { run, manifest } = stage;
   if (sample)
     run.log(
       `sample (${sample.metadata.user_persona}, ${sample.metadata.style}, ${sample.metadata.num_turns} turns):\n${sample.messages.map((m) => `  ${m.role.toUpperCase()}: ${m.content.slice(0, 160)}`).join('\n')}`,

@@ -24,7 +24,7 @@ import {
   JudgmentOutput,
   judgePrompt,
 } from './src/prompts/conversation_judge.js';
-import { Conversation, JUDGE_CRITERIA, type JudgedConversation } from './src/schemas.js';
+import { Conversation, JUDGE_CRITERIA, type JudgedConversation, type Judgment } from './src/schemas.js';
 import { ioFlags, llmStageFlags } from './src/stage/flags.js';
 import type { ChatProvider } from './src/llm/types.js';
 import { resolveLlmSettings, runLlmStage, structuredCall } from './src/stage/llm_stage.js';
@@ -63,7 +63,11 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>, client?: Ch
     ),
   }));
 
-  // 2. Judge them (with --dry-run: estimate, and stop).
+  // 2. Judge them, each judged conversation written as its verdict comes (with --dry-run: estimate, and stop).
+  // factually_accurate (every assistant turn supported) and overall_pass are computed here, never trusted. Only
+  // the verdicts and the first top-K passing conversations are held for the end.
+  const judgments: Judgment[] = [];
+  const top: Array<Pick<Conversation, 'messages'>> = [];
   const stage = await runLlmStage(flags, llm, calls, {
     artifact: flags.output,
     inputs: [flags.input],
@@ -73,37 +77,26 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>, client?: Ch
     outputTokens: (i) => OUTPUT_TOKENS.judge(assistantTurns(conversations[i]!)),
     opening: (mode) =>
       `${conversations.length} conversations from ${flags.input} · ${llm.provider} ${llm.model} · ${mode}`,
+    rows: (i, j): JudgedConversation[] => {
+      const { assistant_turns: turn_verdicts, ...rubric } = j;
+      const factually_accurate = turn_verdicts.every((t) => t.supported);
+      const overall_pass = factually_accurate && j.natural_conversation && j.on_topic && j.adds_value;
+      const judgment = { factually_accurate, ...rubric, overall_pass, turn_verdicts };
+      judgments.push(judgment);
+      if (overall_pass && top.length < flags['top-k']) top.push({ messages: conversations[i]!.messages });
+      return [{ conversation: conversations[i]!, judgment }];
+    },
   });
   if (!stage) return 0;
-  const { run, results, manifest } = stage;
+  const { run, manifest } = stage;
 
-  // 3. factually_accurate (every assistant turn supported) and overall_pass are computed here, never trusted.
-  const judged: JudgedConversation[] = [];
-  results.forEach((j, i) => {
-    if (!j) return;
-    const { assistant_turns: turn_verdicts, ...rubric } = j;
-    const factually_accurate = turn_verdicts.every((t) => t.supported);
-    const overall_pass = factually_accurate && j.natural_conversation && j.on_topic && j.adds_value;
-    judged.push({
-      conversation: conversations[i]!,
-      judgment: { factually_accurate, ...rubric, overall_pass, turn_verdicts },
-    });
-  });
-
-  // 4. Write all judged conversations, and the first top-K passing ones in training format.
-  run.setWritten(await writeJsonl(flags.output, judged));
-  const passing = judged.filter((j) => j.judgment.overall_pass);
-  await writeJsonl(
-    flags.final,
-    passing.slice(0, flags['top-k']).map((j) => ({ messages: j.conversation.messages })),
-  );
-  const rates = passRates(
-    judged.map((j) => j.judgment),
-    [...JUDGE_CRITERIA, 'overall_pass'],
-  );
+  // 3. The first top-K passing conversations in training format.
+  await writeJsonl(flags.final, top);
+  const passing = judgments.filter((j) => j.overall_pass).length;
+  const rates = passRates(judgments, [...JUDGE_CRITERIA, 'overall_pass']);
   run.log(rates.table);
-  run.log(`top ${Math.min(flags['top-k'], passing.length)} passing conversations written to ${flags.final}`);
-  return run.finish({ pass_rates: rates.rates, passing: passing.length, ...manifest });
+  run.log(`top ${top.length} passing conversations written to ${flags.final}`);
+  return run.finish({ pass_rates: rates.rates, passing, ...manifest });
 }
 
 runIfMain(import.meta.url, '4_judge_and_save.ts', SUMMARY, FLAGS, judgeConversations);

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { FLAGS as EXTRACT_FLAGS, extractQa } from '../1_extract_qa.js';
 import { FLAGS, validateQa } from '../2_validate_qa.js';
@@ -11,7 +12,7 @@ import { passedPath } from '../src/io/sidecars.js';
 import { QA_VALIDATION_SCHEMA_NAME } from '../src/prompts/qa_validator.js';
 import { parseFlags } from '../src/cli.js';
 import { STAGES } from '../src/config.js';
-import { RecordingChatModel } from './support/recording_model.js';
+import { RecordingChatModel, schemaAnswer } from './support/recording_model.js';
 import { setEnv } from './support/run_stages.js';
 import { readRows, removeTempDirs, tempDir, writeQaPairs } from './support/run_stage.js';
 
@@ -82,10 +83,10 @@ describe('stage 2 against a recording model', () => {
   });
 });
 
-describe('stages 1, 3 and 4 against a recording model', () => {
-  const flagsOf = <S extends Parameters<typeof parseFlags>[1]>(specs: S, args: string[]) =>
-    parseFlags([...args, '--quiet', '--concurrency', '2'], specs, '')!;
+const flagsOf = <S extends Parameters<typeof parseFlags>[1]>(specs: S, args: string[], concurrency = 2) =>
+  parseFlags([...args, '--quiet', '--concurrency', String(concurrency)], specs, '')!;
 
+describe('stages 1, 3 and 4 against a recording model', () => {
   it('stage 1 asks once per chunk, with the chunk in the prompt; every pair is grounded in the chunk it came from', async () => {
     const dir = tempDir('recording-1');
     const model = new RecordingChatModel();
@@ -145,5 +146,60 @@ describe('stages 1, 3 and 4 against a recording model', () => {
     for (const request of judge.requests)
       expect(request).toMatchObject({ model: STAGES.judge.model, schemaName: JUDGMENT_SCHEMA_NAME });
     expect(readRows(join(dir, 'judged.jsonl'))).toHaveLength(4);
+  });
+});
+
+/** Lines in the artifact's temporary file (`<file>.<pid>.tmp`, src/io/jsonl.ts) so far; 0 while it does not exist. */
+function linesWritten(file: string): number {
+  const tmp = `${file}.${process.pid}.tmp`;
+  return existsSync(tmp) ? readFileSync(tmp, 'utf8').split('\n').length - 1 : 0;
+}
+
+/** Waits (up to 3 s) for `n` lines in the artifact's temporary file: true once they are there. */
+async function awaitLines(file: string, n: number): Promise<boolean> {
+  for (const end = Date.now() + 3000; Date.now() < end; await new Promise((r) => setTimeout(r, 10)))
+    if (linesWritten(file) >= n) return true;
+  return false;
+}
+
+/** A model whose 4th answer first waits for the first three rows in `file`, and records whether they came. */
+function fourthWaitsForRows(file: string, seen: boolean[]): RecordingChatModel {
+  return new RecordingChatModel({
+    answer: async (request, index) => {
+      if (index === 3) seen.push(await awaitLines(file, 3));
+      return schemaAnswer('gemini', request);
+    },
+  });
+}
+
+describe('stages 3 and 4 write each answer as it comes', () => {
+  // Held until the end, 100k conversations and their answers cost gigabytes (BENCHMARKS.md, the 100k table).
+  it('the rows of earlier answers are in the file while the last request is still unanswered, in call order', async () => {
+    const dir = tempDir('recording-stream');
+    writeQaPairs(join(dir, 'pairs.jsonl'), 6);
+    const raw = join(dir, 'raw.jsonl');
+    const seen: boolean[] = [];
+    // Concurrency 1: one request at a time, so the 4th is sent only after the first three are answered.
+    const writer = fourthWaitsForRows(raw, seen);
+    const generate = flagsOf(
+      GENERATE_FLAGS,
+      ['--input', join(dir, 'pairs.jsonl'), '--output', raw, '--num-conversations', '4'],
+      1,
+    );
+    expect(await generateConversations(generate, writer)).toBe(0);
+    expect(seen).toEqual([true]);
+    expect(readRows(raw)).toHaveLength(4);
+
+    const judged = join(dir, 'judged.jsonl');
+    const judge = fourthWaitsForRows(judged, seen);
+    const judgeFlags = flagsOf(
+      JUDGE_FLAGS,
+      ['--input', raw, '--output', judged, '--final', join(dir, 'final.jsonl')],
+      1,
+    );
+    expect(await judgeConversations(judgeFlags, judge)).toBe(0);
+    expect(seen).toEqual([true, true]);
+    // In call order: the nth judged row is the nth conversation.
+    expect(readRows<{ conversation: unknown }>(judged).map((r) => r.conversation)).toEqual(readRows(raw));
   });
 });

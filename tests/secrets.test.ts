@@ -1,6 +1,5 @@
 // The keys a run used appear in none of its files or output, even when the provider's errors echo them back.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Imitation, ScriptedFault } from './support/imitation_server.js';
 import { keyedRun } from './support/keyed_run.js';

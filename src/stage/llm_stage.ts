@@ -14,6 +14,9 @@ import type { ChatProvider, ChatRequest } from '../llm/types.js';
 import { dryRun, type OutputTokens } from './dry_run.js';
 import { resolveModel, resolveProvider, resolveThinking } from './flags.js';
 import { StageRun } from './stage_run.js';
+import type { RunTasksOptions } from './tasks.js';
+import { AtomicJsonlWriter } from '../io/jsonl.js';
+import { OrderedWriter } from '../io/ordered_writer.js';
 
 export type LlmStageKey = keyof typeof STAGES;
 
@@ -154,7 +157,7 @@ export async function runLlmCalls<T>(
   label: string,
   provider: Provider,
   calls: Array<{ id: string; call: StructuredCall<T> }>,
-  options: { batch?: boolean; unitsPerCall?: number } = {},
+  options: { batch?: boolean; unitsPerCall?: number; onResult?: RunTasksOptions<T>['onResult'] } = {},
 ): Promise<{ results: Array<T | undefined>; manifest: Record<string, unknown> }> {
   const { run, llm } = stage;
   warnTpmBelowOneRequest(
@@ -178,6 +181,7 @@ export async function runLlmCalls<T>(
   const results = await run.runTasks(
     label,
     options.unitsPerCall ? tasks.map((t) => ({ ...t, units: options.unitsPerCall })) : tasks,
+    { onResult: options.onResult },
   );
   return { results, manifest: { ...batch?.manifest } };
 }
@@ -197,7 +201,7 @@ function warnTpmBelowOneRequest(run: StageRun, requests: ChatRequest[]): void {
 }
 
 /** What a stage adds to its settings: where it reads and writes, what it counts, what its opening line says. */
-export interface LlmStagePlan extends Pick<LlmStageSetup, 'artifact' | 'inputs' | 'outputs' | 'settings'> {
+export interface LlmStagePlan<T = unknown> extends Pick<LlmStageSetup, 'artifact' | 'inputs' | 'outputs' | 'settings'> {
   /** Items the stage sets out to produce (stage 1: pairs asked for); the summary balances against it. */
   read: number;
   /** How many counted items one call stands for (stage 1: a chunk's 3 pairs). */
@@ -206,11 +210,17 @@ export interface LlmStagePlan extends Pick<LlmStageSetup, 'artifact' | 'inputs' 
   outputTokens: OutputTokens;
   /** The opening line after the stage's name: what is read, from where, with which model. */
   opening(mode: string): string;
+  /**
+   * The artifact's rows for one answer. Given, the rows are written to the artifact in call order as answers come
+   * in, and no answer is held once written, so memory does not grow with the run; the artifact is in place, and its
+   * rows counted as written, when runLlmStage returns.
+   */
+  rows?: (index: number, result: T) => unknown[];
 }
 
 export interface LlmStageRun<T> {
   run: StageRun;
-  /** The answers in call order, undefined for failed calls. */
+  /** The answers in call order, undefined for failed calls; empty when the plan writes its rows (plan.rows). */
   results: Array<T | undefined>;
   /** What batch mode adds to the manifest. */
   manifest: Record<string, unknown>;
@@ -224,7 +234,7 @@ export async function runLlmStage<T>(
   flags: LlmStageFlags,
   llm: LlmSettings,
   calls: Array<{ id: string; call: StructuredCall<T> }>,
-  plan: LlmStagePlan,
+  plan: LlmStagePlan<T>,
 ): Promise<LlmStageRun<T> | undefined> {
   const { key, provider, model } = llm;
   const name = llmStageName(key);
@@ -256,9 +266,24 @@ export async function runLlmStage<T>(
   });
   stage.run.setRead(plan.read);
   stage.run.log(`${name}: ${plan.opening(stage.mode)}`);
-  const { results, manifest } = await runLlmCalls(stage, key, provider, calls, {
-    batch: flags.batch,
-    unitsPerCall: plan.unitsPerCall,
-  });
-  return { run: stage.run, results, manifest };
+  const options = { batch: flags.batch, unitsPerCall: plan.unitsPerCall };
+  if (!plan.rows) {
+    const { results, manifest } = await runLlmCalls(stage, key, provider, calls, options);
+    return { run: stage.run, results, manifest };
+  }
+  const writer = new AtomicJsonlWriter(artifact);
+  const ordered = new OrderedWriter<T>(writer, plan.rows);
+  try {
+    const { manifest } = await runLlmCalls(stage, key, provider, calls, {
+      ...options,
+      onResult: (i, result) => ordered.put(i, result),
+    });
+    await writer.commit();
+    stage.run.setWritten(writer.count);
+    return { run: stage.run, results: [], manifest };
+  } catch (error) {
+    // Stopped or failed: no half-written artifact; the answers so far are in the checkpoint.
+    await writer.abort();
+    throw error;
+  }
 }

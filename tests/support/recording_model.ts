@@ -48,7 +48,7 @@ export class RecordingChatModel implements ChatProvider {
 }
 
 /** What the imitation answers to the same request, built from its schema (as the provider would receive it). */
-function schemaAnswer(provider: Provider, request: ChatRequest): Record<string, unknown> {
+export function schemaAnswer(provider: Provider, request: ChatRequest): Record<string, unknown> {
   const call = {
     provider,
     model: request.model,
