@@ -121,6 +121,8 @@ export async function trialRun(flags: Flags<typeof FLAGS>): Promise<number> {
     tpm: flags.tpm,
     batch: flags.batch,
   };
+  // Stage 1's flags, the same for the dry run's estimate and the real run.
+  const extract = { ...llm, facts, 'on-bad-file': flags['on-bad-file'], output: paths.qaPairs, limit: flags.chunks };
   const embeddingProvider = flags['embedding-provider'] ?? flags.provider;
 
   if (flags['dry-run']) {
@@ -144,16 +146,7 @@ export async function trialRun(flags: Flags<typeof FLAGS>): Promise<number> {
     process.stdout.write(
       `${'total'.padEnd(24)} ${String(estimates.reduce((n, e) => n + e.calls, 0)).padStart(6)} calls  ~${formatUsd(total)} (stages 2–4 assume typical answer sizes and an 85% Q&A pass rate; stage 5 costs cents)\n\n`,
     );
-    return extractQa(
-      stageFlags(EXTRACT, {
-        ...llm,
-        facts,
-        'on-bad-file': flags['on-bad-file'],
-        output: paths.qaPairs,
-        limit: flags.chunks,
-        'dry-run': true,
-      }),
-    );
+    return extractQa(stageFlags(EXTRACT, { ...extract, 'dry-run': true }));
   }
 
   // Both keys before stage 1: a placeholder OpenAI key must not be found at stage 5, after stages 1-4 were paid for.
@@ -163,16 +156,7 @@ export async function trialRun(flags: Flags<typeof FLAGS>): Promise<number> {
 
   // How the trial calls each stage of the table (src/pipeline.ts): a missing or extra stage is a type error.
   const runStage: Record<PipelineStageName, () => Promise<number>> = {
-    extract_qa: () =>
-      extractQa(
-        stageFlags(EXTRACT, {
-          ...llm,
-          facts,
-          'on-bad-file': flags['on-bad-file'],
-          output: paths.qaPairs,
-          limit: flags.chunks,
-        }),
-      ),
+    extract_qa: () => extractQa(stageFlags(EXTRACT, extract)),
     validate_qa: () =>
       validateQa(
         stageFlags(VALIDATE, { ...llm, input: paths.qaPairs, output: paths.qaValidated, passed: paths.qaPassed }),

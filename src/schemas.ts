@@ -37,11 +37,19 @@ export const QAPair = z.object({
 });
 export type QAPair = z.infer<typeof QAPair>;
 
+// The criteria a verdict scores, each a boolean field of it, named once here for the schemas, the report and the
+// HTML filters.
+export const QA_CRITERIA = ['uses_source_fact', 'realistic_question', 'sensible_answer'] as const;
+export const JUDGE_CRITERIA = ['factually_accurate', 'natural_conversation', 'on_topic', 'adds_value'] as const;
+
+/** One `z.boolean()` field per criterion, in the list's order. */
+function criteriaFields<K extends string>(criteria: readonly K[]): Record<K, z.ZodBoolean> {
+  return Object.fromEntries(criteria.map((name) => [name, z.boolean()])) as Record<K, z.ZodBoolean>;
+}
+
 // Stage 2 → qa_pairs_validated.jsonl. `passed` is computed in code as all three booleans.
 export const QAValidation = z.object({
-  uses_source_fact: z.boolean(),
-  realistic_question: z.boolean(),
-  sensible_answer: z.boolean(),
+  ...criteriaFields(QA_CRITERIA),
   passed: z.boolean(),
   feedback: z.string(),
 });
@@ -89,10 +97,7 @@ export type TurnVerdict = z.infer<typeof TurnVerdict>;
 // Stage 4 → conversations_judged.jsonl. `overall_pass` is computed in code as all four booleans, and
 // `factually_accurate` as "every assistant turn supported".
 export const Judgment = z.object({
-  factually_accurate: z.boolean(),
-  natural_conversation: z.boolean(),
-  on_topic: z.boolean(),
-  adds_value: z.boolean(),
+  ...criteriaFields(JUDGE_CRITERIA),
   overall_pass: z.boolean(),
   feedback: z.string(),
   issues: z.array(z.string()).default([]),
@@ -121,6 +126,3 @@ export type UniqueConversation = JudgedConversation;
 // Stage 7 → conversations_final.jsonl in the original's chat training format.
 export const TrainingExample = z.object({ messages: z.array(Message).min(2) });
 export type TrainingExample = z.infer<typeof TrainingExample>;
-
-export const QA_CRITERIA = ['uses_source_fact', 'realistic_question', 'sensible_answer'] as const;
-export const JUDGE_CRITERIA = ['factually_accurate', 'natural_conversation', 'on_topic', 'adds_value'] as const;

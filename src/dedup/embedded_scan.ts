@@ -12,27 +12,18 @@ export interface VectorColumns {
   dim: number;
 }
 
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const MINUS = 0x2d;
-const DOT = 0x2e;
-const ZERO = 0x30;
-const NINE = 0x39;
-const LBRACKET = 0x5b;
-const RBRACKET = 0x5d;
-const LBRACE = 0x7b;
-const RBRACE = 0x7d;
-const BACKSLASH = 0x5c;
-export const SPACE = 0x20;
-export const TAB = 0x09;
-export const CR = 0x0d;
-const E_LOWER = 0x65;
-const E_UPPER = 0x45;
+// The bytes the scan compares against, named once from the characters they stand for.
+const [QUOTE, COMMA, COLON, MINUS, DOT, ZERO, NINE, LBRACKET, RBRACKET, LBRACE, RBRACE, BACKSLASH, E_LOWER, E_UPPER] =
+  asciiCodes('",:-.09[]{}\\eE');
+export const [SPACE, TAB, CR] = asciiCodes(' \t\r');
 const EMBEDDING_KEY = Buffer.from('embedding');
 const TWO_53 = 9007199254740992;
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+function asciiCodes(chars: string): number[] {
+  return Array.from(chars, (c) => c.charCodeAt(0));
+}
 
 /** Counts commas in the first line's embedding to size the first allocation (exactness is checked later). */
 export function guessDim(buf: Buffer, s: number, e: number): number {

@@ -39,14 +39,11 @@ export { wasm } from './wasm_asm.js';
 function buildGemmNT(): Fn {
   const f = new Fn([I32, I32, I32, I32, I32, I32], []);
   const [a, rows, b, cols, len, out] = [0, 1, 2, 3, 4, 5];
-  const r = f.local(I32);
-  const c = f.local(I32);
-  const l = f.local(I32);
-  const rowPtr = f.local(I32);
-  const colPtr = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
+  const [r, c, l, rowPtr] = f.localsOf(I32, 4);
+  const colPtr = f.localsOf(I32, 4);
   const rowBytes = f.local(I32);
   const x = f.local(V128);
-  const acc = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  const acc = f.localsOf(V128, 4);
   f.get(len).i32(2).op(Op.i32Shl).set(rowBytes);
   f.get(rows).op(Op.i32Eqz).op(Op.if, VOID).op(Op.return).op(Op.end);
   f.get(cols).op(Op.i32Eqz).op(Op.if, VOID).op(Op.return).op(Op.end);
@@ -110,25 +107,9 @@ export interface KernelLayout {
 function buildScan(L: KernelLayout): Fn {
   const f = new Fn([I32, I32, I32, I32, I32], [I32]);
   const [q, g0, g1, out, stats] = [0, 1, 2, 3, 4];
-  const g = f.local(I32);
-  const gEnd = f.local(I32);
-  const qb1 = f.local(I32);
-  const qb2 = f.local(I32);
-  const base = f.local(I32);
-  const mask = f.local(I32);
-  const j = f.local(I32);
-  const count = f.local(I32);
-  const n2 = f.local(I32);
-  const n3 = f.local(I32);
-  const pa = f.local(I32);
-  const pb = f.local(I32);
-  const l = f.local(I32);
-  const acc = f.local(V128);
-  const tq1 = f.local(V128);
-  const tq2 = f.local(V128);
-  const lim1 = f.local(V128);
-  const lim2 = f.local(V128);
-  const dacc = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  const [g, gEnd, qb1, qb2, base, mask, j, count, n2, n3, pa, pb, l] = f.localsOf(I32, 13);
+  const [acc, tq1, tq2, lim1, lim2] = f.localsOf(V128, 5);
+  const dacc = f.localsOf(V128, 4);
   const dsum = f.local(V128);
   const c1 = L.k1 / 2;
   const c2 = (L.k2 - L.k1) / 2;
@@ -285,16 +266,13 @@ function buildBruteTile(L: { dp: number }): Fn {
   const f = new Fn([I32, I32, I32, I32, F32], [I32]);
   const [a, b, nb, out, limit] = [0, 1, 2, 3, 4];
   const rowBytes = L.dp * 4;
-  const j = f.local(I32);
-  const l = f.local(I32);
-  const pa = f.local(I32);
-  const pb = [f.local(I32), f.local(I32)];
-  const count = f.local(I32);
-  const mask = f.local(I32);
+  const [j, l, pa] = f.localsOf(I32, 3);
+  const pb = f.localsOf(I32, 2);
+  const [count, mask] = f.localsOf(I32, 2);
   const lim = f.local(V128);
-  const av = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  const av = f.localsOf(V128, 4);
   const bv = f.local(V128);
-  const acc = Array.from({ length: 8 }, () => f.local(V128)); // acc[i * 2 + jj]
+  const acc = f.localsOf(V128, 8); // acc[i * 2 + jj]
   f.i32(0).set(count);
   f.get(nb).op(Op.i32Eqz).op(Op.if, VOID).i32(0).op(Op.return).op(Op.end);
   f.get(limit).simd(Simd.f32x4Splat).set(lim);

@@ -102,6 +102,11 @@ export class Fn {
     return this.params.length + this.locals.length - 1;
   }
 
+  /** `count` locals of one type, declared in order (so the module's bytes are as if declared one by one). */
+  localsOf(type: number, count: number): number[] {
+    return Array.from({ length: count }, () => this.local(type));
+  }
+
   op(...bytes: number[]): this {
     this.code.push(...bytes);
     return this;

@@ -4,6 +4,22 @@ import { EXPORT_FORMATS, type ExportFormat } from './formats.js';
 
 type Turn = { role: unknown; content: unknown };
 
+/** What a format calls its list of turns, a turn's two fields and the user and assistant roles. */
+interface TurnNames {
+  field: string;
+  role: string;
+  content: string;
+  user: string;
+  assistant: string;
+}
+
+// Both formats call the system role "system".
+const SYSTEM = 'system';
+const TURN_NAMES = {
+  messages: { field: 'messages', role: 'role', content: 'content', user: 'user', assistant: 'assistant' },
+  sharegpt: { field: 'conversations', role: 'from', content: 'value', user: 'human', assistant: 'gpt' },
+} as const satisfies Record<string, TurnNames>;
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -40,12 +56,9 @@ function checkNanochat(row: unknown): string | null {
  * accept: system only as the first turn, then user/assistant alternating from the user ("Invalid role tag"),
  * and an even number of turns, i.e. ending with the assistant ("Invalid message count").
  */
-function checkTurns(
-  turns: readonly Turn[],
-  names: { field: string; role: string; content: string; system: string; user: string; assistant: string },
-): string | null {
-  const { field, role, content, system, user, assistant } = names;
-  const allowed = [system, user, assistant];
+function checkTurns(turns: readonly Turn[], names: TurnNames): string | null {
+  const { field, role, content, user, assistant } = names;
+  const allowed = [SYSTEM, user, assistant];
   let offset = 0;
   for (const [i, turn] of turns.entries()) {
     if (typeof turn.role !== 'string' || !allowed.includes(turn.role)) {
@@ -53,8 +66,8 @@ function checkTurns(
     }
     if (typeof turn.content !== 'string')
       return `${field}[${i}].${content} must be a string, got ${describe(turn.content)}`;
-    if (turn.role === system) {
-      if (i !== 0) return `${field}[${i}] is a ${system} turn; ${system} is allowed only as the first turn`;
+    if (turn.role === SYSTEM) {
+      if (i !== 0) return `${field}[${i}] is a ${SYSTEM} turn; ${SYSTEM} is allowed only as the first turn`;
       offset = 1;
       continue;
     }
@@ -73,21 +86,19 @@ function checkTurns(
  * alternate user/assistant/user/assistant/..." on anything else, so the turn rules above apply.
  */
 function checkMessages(row: unknown): string | null {
-  if (!isObject(row) || !Array.isArray(row.messages))
-    return `Expected an object with a "messages" array, got ${describe(row)}`;
+  return checkTurnList(row, TURN_NAMES.messages);
+}
+
+/** A row that holds its turns, each an object, under `names.field`; the turn rules above apply to them. */
+function checkTurnList(row: unknown, names: TurnNames): string | null {
+  const list = isObject(row) ? row[names.field] : undefined;
+  if (!Array.isArray(list)) return `Expected an object with a "${names.field}" array, got ${describe(row)}`;
   const turns: Turn[] = [];
-  for (const [i, message] of row.messages.entries()) {
-    if (!isObject(message)) return `messages[${i}] must be an object, got ${describe(message)}`;
-    turns.push({ role: message.role, content: message.content });
+  for (const [i, message] of list.entries()) {
+    if (!isObject(message)) return `${names.field}[${i}] must be an object, got ${describe(message)}`;
+    turns.push({ role: message[names.role], content: message[names.content] });
   }
-  return checkTurns(turns, {
-    field: 'messages',
-    role: 'role',
-    content: 'content',
-    system: 'system',
-    user: 'user',
-    assistant: 'assistant',
-  });
+  return checkTurns(turns, names);
 }
 
 // Keys the OpenAI cookbook's `Chat_finetuning_data_prep.ipynb` accepts in a message (its "message_unrecognized_key").
@@ -119,22 +130,7 @@ function checkOpenai(row: unknown): string | null {
 export const OPENAI_MIN_EXAMPLES = 10;
 
 function checkSharegpt(row: unknown): string | null {
-  if (!isObject(row) || !Array.isArray(row.conversations)) {
-    return `Expected an object with a "conversations" array, got ${describe(row)}`;
-  }
-  const turns: Turn[] = [];
-  for (const [i, message] of row.conversations.entries()) {
-    if (!isObject(message)) return `conversations[${i}] must be an object, got ${describe(message)}`;
-    turns.push({ role: message.from, content: message.value });
-  }
-  return checkTurns(turns, {
-    field: 'conversations',
-    role: 'from',
-    content: 'value',
-    system: 'system',
-    user: 'human',
-    assistant: 'gpt',
-  });
+  return checkTurnList(row, TURN_NAMES.sharegpt);
 }
 
 /** null when the target loader will accept the row, otherwise the rule it breaks, in one line. */

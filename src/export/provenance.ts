@@ -1,7 +1,7 @@
 // What the earlier stages of a run recorded in their manifests (models, pass rates, dedup settings), for the card.
-import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { z } from 'zod';
+import { readManifestFile } from '../io/manifest_file.js';
 import { manifestPath } from '../io/sidecars.js';
 import { artifactPaths } from '../pipeline.js';
 
@@ -57,7 +57,7 @@ export function readProvenance(input: string): Provenance {
   }
   const provenance: Provenance = { stages: [], models: [], passRates: [], settings: {} };
   for (const artifact of files) {
-    const manifest = readStageManifest(manifestPath(artifact));
+    const manifest = readManifestFile(manifestPath(artifact), StageManifest);
     if (!manifest) continue;
     provenance.stages.push(manifest.stage);
     provenance.settings[manifest.stage] = manifest.settings ?? {};
@@ -69,14 +69,4 @@ export function readProvenance(input: string): Provenance {
       provenance.passRates.push({ stage: manifest.stage, criterion, passed, total });
   }
   return provenance;
-}
-
-function readStageManifest(file: string): z.output<typeof StageManifest> | undefined {
-  if (!existsSync(file)) return undefined;
-  try {
-    const parsed = StageManifest.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }

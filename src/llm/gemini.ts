@@ -3,7 +3,7 @@ import type { GoogleGenAI } from '@google/genai';
 import { env } from '../env.js';
 import { tokensOf } from '../token_estimate.js';
 import { geminiJsonSchema } from './json_schema.js';
-import { checkModel, geminiLister, isModelNotFound, modelGoneError } from './model_check.js';
+import { checkedChat, checkedEmbeddings, geminiLister } from './model_check.js';
 import { EMBEDDING } from '../config.js';
 import { geminiThinking, resolveGeminiLevel } from './model_rules.js';
 import { byStatus, type Answerer, type Failure } from './retry.js';
@@ -63,23 +63,15 @@ export function normaliseGeminiFinish(reason: string | undefined, blocked: boole
 const scope = () => env('GOOGLE_GEMINI_BASE_URL') ?? '';
 
 export function geminiChat(client: GoogleGenAI): ChatProvider {
-  const lister = geminiLister(client);
-  return {
+  return checkedChat(geminiLister(client), scope, {
     name: 'gemini',
     async complete(request, signal): Promise<ChatResponse> {
-      let response: Awaited<ReturnType<typeof client.models.generateContent>>;
-      try {
-        response = await client.models.generateContent({
-          model: request.model,
-          contents: request.prompt,
-          // automaticContinuation off: a stray continuationToken must never turn one call into a loop.
-          config: { ...geminiGenerationConfig(request), abortSignal: signal, automaticContinuation: false } as never,
-        });
-      } catch (error) {
-        // A model retired while the stage runs (or past a skipped check) stops it with the same line as the check.
-        if (isModelNotFound(error, request.model)) throw await modelGoneError(lister, request.model, 'generate');
-        throw error;
-      }
+      const response = await client.models.generateContent({
+        model: request.model,
+        contents: request.prompt,
+        // automaticContinuation off: a stray continuationToken must never turn one call into a loop.
+        config: { ...geminiGenerationConfig(request), abortSignal: signal, automaticContinuation: false } as never,
+      });
       const candidate = response.candidates?.[0];
       return {
         text: response.text,
@@ -91,35 +83,26 @@ export function geminiChat(client: GoogleGenAI): ChatProvider {
         modelVersion: response.modelVersion,
       };
     },
-    checkModel: (model) => checkModel(lister, model, 'generate', scope()),
-  };
+  });
 }
 
 export function geminiEmbeddings(client: GoogleGenAI, model: string): EmbeddingProvider {
-  const lister = geminiLister(client);
-  return {
+  return checkedEmbeddings(geminiLister(client), scope, {
     name: 'gemini',
     model,
-    checkModel: () => checkModel(lister, model, 'embed', scope()),
     async embed(texts, dimensions, signal) {
-      let response: Awaited<ReturnType<typeof client.models.embedContent>>;
-      try {
-        // Content objects, not bare strings: newer embedding models merge a string array into one embedding.
-        response = await client.models.embedContent({
-          model,
-          contents: texts.map((text) => ({ role: 'user', parts: [{ text }] })),
-          config: { outputDimensionality: dimensions, taskType: 'SEMANTIC_SIMILARITY', abortSignal: signal },
-        });
-      } catch (error) {
-        if (isModelNotFound(error, model)) throw await modelGoneError(lister, model, 'embed');
-        throw error;
-      }
+      // Content objects, not bare strings: newer embedding models merge a string array into one embedding.
+      const response = await client.models.embedContent({
+        model,
+        contents: texts.map((text) => ({ role: 'user', parts: [{ text }] })),
+        config: { outputDimensionality: dimensions, taskType: 'SEMANTIC_SIMILARITY', abortSignal: signal },
+      });
       const vectors = (response.embeddings ?? []).map((e) => e.values ?? []);
       // Gemini bills embeddings by input tokens and reports none: estimated.
       const inputTokens = tokensOf(texts);
       return { vectors, usage: { inputTokens, outputTokens: 0 } };
     },
-  };
+  });
 }
 
 const GEMINI_ANSWERER = { label: 'Gemini', keyName: 'GOOGLE_API_KEY' } as const satisfies Answerer;

@@ -3,6 +3,7 @@
 import type { GoogleGenAI } from '@google/genai';
 import type OpenAI from 'openai';
 import { FatalError } from '../errors.js';
+import type { ChatProvider, EmbeddingProvider } from './types.js';
 
 export type ModelPurpose = 'generate' | 'embed';
 
@@ -177,8 +178,54 @@ function goneMessage(
 }
 
 /** The FatalError a stage stops with when the model is gone: one line, current models named. */
-export async function modelGoneError(lister: ModelLister, model: string, purpose: ModelPurpose): Promise<FatalError> {
+async function modelGoneError(lister: ModelLister, model: string, purpose: ModelPurpose): Promise<FatalError> {
   return new FatalError(goneMessage(lister.service, model, purpose, await lister.list()));
+}
+
+type UncheckedChat = Omit<ChatProvider, 'checkModel'>;
+type UncheckedEmbeddings = Omit<EmbeddingProvider, 'checkModel'>;
+
+/**
+ * The chat provider with the model check added: the free look-up before the first call, and, when a call finds the
+ * model retired while the stage runs (or past a skipped check), the same one-line error as the check. `scope` names
+ * the server: the same model name on another base URL is another question.
+ */
+export function checkedChat(lister: ModelLister, scope: () => string, chat: UncheckedChat): ChatProvider {
+  return {
+    name: chat.name,
+    complete: (request, signal) => stopIfGone(lister, request.model, 'generate', () => chat.complete(request, signal)),
+    checkModel: (model) => checkModel(lister, model, 'generate', scope()),
+  };
+}
+
+/** The embedding provider with the same model check as `checkedChat`. */
+export function checkedEmbeddings(
+  lister: ModelLister,
+  scope: () => string,
+  embed: UncheckedEmbeddings,
+): EmbeddingProvider {
+  const { name, model } = embed;
+  return {
+    name,
+    model,
+    embed: (texts, dimensions, signal) =>
+      stopIfGone(lister, model, 'embed', () => embed.embed(texts, dimensions, signal)),
+    checkModel: () => checkModel(lister, model, 'embed', scope()),
+  };
+}
+
+async function stopIfGone<T>(
+  lister: ModelLister,
+  model: string,
+  purpose: ModelPurpose,
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isModelNotFound(error, model)) throw await modelGoneError(lister, model, purpose);
+    throw error;
+  }
 }
 
 const checked = new Map<string, Promise<void>>();

@@ -3,7 +3,7 @@ import type OpenAI from 'openai';
 import { env } from '../env.js';
 import { UsageError } from '../errors.js';
 import { openaiJsonSchema } from './json_schema.js';
-import { checkModel, isModelNotFound, modelGoneError, openaiLister } from './model_check.js';
+import { checkedChat, checkedEmbeddings, openaiLister } from './model_check.js';
 import { EMBEDDING } from '../config.js';
 import { isReasoningModel, openaiReasoningEffort } from './model_rules.js';
 import { byStatus, type Answerer, type Failure } from './retry.js';
@@ -74,40 +74,24 @@ export function openaiChatResponse(body: OpenAI.Chat.Completions.ChatCompletion)
 const scope = () => env('OPENAI_BASE_URL') ?? '';
 
 export function openaiChat(client: OpenAI): ChatProvider {
-  const lister = openaiLister(client);
-  return {
+  return checkedChat(openaiLister(client), scope, {
     name: 'openai',
-    async complete(request, signal) {
-      try {
-        return openaiChatResponse(await client.chat.completions.create(openaiChatBody(request), { signal }));
-      } catch (error) {
-        if (isModelNotFound(error, request.model)) throw await modelGoneError(lister, request.model, 'generate');
-        throw error;
-      }
-    },
-    checkModel: (model) => checkModel(lister, model, 'generate', scope()),
-  };
+    complete: async (request, signal) =>
+      openaiChatResponse(await client.chat.completions.create(openaiChatBody(request), { signal })),
+  });
 }
 
 export function openaiEmbeddings(client: OpenAI, model: string): EmbeddingProvider {
-  const lister = openaiLister(client);
-  return {
+  return checkedEmbeddings(openaiLister(client), scope, {
     name: 'openai',
     model,
-    checkModel: () => checkModel(lister, model, 'embed', scope()),
     async embed(texts, dimensions, signal) {
-      let response: Awaited<ReturnType<typeof client.embeddings.create>>;
-      try {
-        // base64 asked for explicitly, so the SDK passes the answer through and a compatible server that sends plain
-        // floats instead (some do) is read correctly rather than decoded into garbage.
-        response = await client.embeddings.create(
-          { model, input: texts, dimensions, encoding_format: 'base64' },
-          { signal },
-        );
-      } catch (error) {
-        if (isModelNotFound(error, model)) throw await modelGoneError(lister, model, 'embed');
-        throw error;
-      }
+      // base64 asked for explicitly, so the SDK passes the answer through and a compatible server that sends plain
+      // floats instead (some do) is read correctly rather than decoded into garbage.
+      const response = await client.embeddings.create(
+        { model, input: texts, dimensions, encoding_format: 'base64' },
+        { signal },
+      );
       const vectors = [...response.data]
         .sort((a, b) => a.index - b.index)
         .map((d) => decodeEmbedding(d.embedding as unknown));
@@ -117,7 +101,7 @@ export function openaiEmbeddings(client: OpenAI, model: string): EmbeddingProvid
         modelVersion: response.model || undefined,
       };
     },
-  };
+  });
 }
 
 /** base64 of little-endian float32 (what OpenAI sends when asked), or a plain float array. */

@@ -1,7 +1,8 @@
 // Finds the concurrency an earlier stage reached on the same provider and model, so a run ramps up once, not per stage.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { readManifestFile } from '../io/manifest_file.js';
 import { manifestPath } from '../io/sidecars.js';
 
 /** What this module needs of a manifest (StageRun.finish writes it); anything else in it may change freely. */
@@ -63,7 +64,7 @@ export function provenConcurrency(
 /** The manifest beside `file`, else those in its folder that list it among their outputs (stage 2's _passed file). */
 function manifestsOf(file: string): Array<[string, Manifest]> {
   const own = manifestPath(file);
-  const mine = own !== file ? read(own) : undefined;
+  const mine = own !== file ? readManifestFile(own, Manifest) : undefined;
   if (mine) return [[own, mine]];
   let names: string[];
   try {
@@ -73,17 +74,7 @@ function manifestsOf(file: string): Array<[string, Manifest]> {
   }
   return names.flatMap((name): Array<[string, Manifest]> => {
     const path = join(dirname(file), name);
-    const manifest = read(path);
+    const manifest = readManifestFile(path, Manifest);
     return manifest?.outputs.includes(file) ? [[path, manifest]] : [];
   });
-}
-
-function read(path: string): Manifest | undefined {
-  if (!existsSync(path)) return undefined;
-  try {
-    const parsed = Manifest.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }
