@@ -14,7 +14,7 @@ import { PATHS } from './src/pipeline.js';
 import { embeddingText } from './src/conversation_text.js';
 import { embeddingsProblem } from './src/embedding_check.js';
 import { EMBEDDINGS_CODEC } from './src/io/embedding_codec.js';
-import { AtomicJsonlWriter, readJsonl } from './src/io/jsonl.js';
+import { readJsonl, writeAtomically } from './src/io/jsonl.js';
 import { embeddingTask } from './src/llm/calls.js';
 import { DEFAULT_EMBEDDING_PROVIDER, embeddingProvider } from './src/llm/providers.js';
 import { OrderedWriter } from './src/io/ordered_writer.js';
@@ -72,18 +72,17 @@ export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<nu
   run.log(
     `embed: ${judged.length} conversations in ${batches.length} requests · ${provider} ${model} at ${flags.dimensions} dimensions`,
   );
-  const writer = new AtomicJsonlWriter(flags.output);
-  const ordered = new OrderedWriter<number[][]>(writer, (b, vectors) =>
-    batches[b]!.map(
-      (i, k): EmbeddedConversation => ({
-        conversation: judged[i]!.conversation,
-        judgment: judged[i]!.judgment,
-        embedding: normalise(vectors[k]!),
-        text_preview: texts[i]!.slice(0, EMBEDDING.previewChars),
-      }),
-    ),
-  );
-  try {
+  const written = await writeAtomically(flags.output, async (writer) => {
+    const ordered = new OrderedWriter<number[][]>(writer, (b, vectors) =>
+      batches[b]!.map(
+        (i, k): EmbeddedConversation => ({
+          conversation: judged[i]!.conversation,
+          judgment: judged[i]!.judgment,
+          embedding: normalise(vectors[k]!),
+          text_preview: texts[i]!.slice(0, EMBEDDING.previewChars),
+        }),
+      ),
+    );
     // Free, before the first paid request: a retired embedding model stops here with the current ones named.
     // A run whose batches are all saved asks nothing, not even the look-up.
     const tasks = batches.map((indices, b) => ({
@@ -105,12 +104,8 @@ export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<nu
     );
     if (tasks.some((t) => !run.checkpoint.has(t.key))) await embedder.checkModel?.();
     await run.runTasks('embed', tasks, { onResult: (b, vectors) => ordered.put(b, vectors) });
-    await writer.commit();
-  } catch (error) {
-    await writer.abort();
-    throw error;
-  }
-  run.setWritten(writer.count);
+  });
+  run.setWritten(written);
   return run.finish();
 }
 

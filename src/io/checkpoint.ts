@@ -1,7 +1,7 @@
 // Durable per-item results keyed by request hash: what makes a stage resumable after a crash, kill -9 or Ctrl-C.
 import { appendFileSync, existsSync, rmSync } from 'node:fs';
 import { FatalError } from '../errors.js';
-import { AtomicJsonlWriter, writeFailureReason } from './jsonl.js';
+import { writeAtomically, writeFailureReason } from './jsonl.js';
 import { DEFAULT_CHUNK_BYTES, forEachLine, forEachLineSync } from './line_reader.js';
 import { redact, redactSecrets } from '../secrets.js';
 import { checkRegularFile } from './file_checks.js';
@@ -151,13 +151,13 @@ export class Checkpoint {
    */
   async compact(): Promise<void> {
     if (!existsSync(this.file)) return;
-    const writer = new AtomicJsonlWriter(this.file);
     const seen = new Set<string>();
     // A rejected key's lines up to its last rejection are dead; the rejection lines themselves are not copied.
     const dead = new Map(this.rejections);
-    try {
+    // On failure the checkpoint stays as it was; only the temporary copy goes.
+    await writeAtomically(this.file, (writer) =>
       // Lines are copied as they are, not parsed and serialised again: a stage-5 checkpoint is hundreds of MB.
-      await forEachLine(
+      forEachLine(
         this.file,
         async (bytes) => {
           const quick = quickKey(bytes);
@@ -175,14 +175,9 @@ export class Checkpoint {
           await writer.writeLine(bytes);
         },
         this.chunkBytes,
-      );
-      await writer.commit();
-      this.rejections.clear();
-    } catch (error) {
-      // The checkpoint stays as it was; only the temporary copy goes.
-      await writer.abort();
-      throw error;
-    }
+      ),
+    );
+    this.rejections.clear();
   }
 }
 

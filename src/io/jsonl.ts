@@ -136,16 +136,29 @@ export class AtomicJsonlWriter {
   }
 }
 
-export async function writeJsonl(file: string, rows: Iterable<unknown>): Promise<number> {
+/**
+ * Runs `fill` with a writer for `file` and returns the lines written: the file is in place, whole, once `fill`
+ * resolves, and untouched when it throws (only the temporary copy goes), so no reader ever sees half an artifact.
+ */
+export async function writeAtomically(
+  file: string,
+  fill: (writer: AtomicJsonlWriter) => Promise<unknown>,
+): Promise<number> {
   const writer = new AtomicJsonlWriter(file);
   try {
-    for (const row of rows) await writer.write(row);
+    await fill(writer);
     await writer.commit();
   } catch (error) {
     await writer.abort();
     throw error;
   }
   return writer.count;
+}
+
+export async function writeJsonl(file: string, rows: Iterable<unknown>): Promise<number> {
+  return writeAtomically(file, async (writer) => {
+    for (const row of rows) await writer.write(row);
+  });
 }
 
 /**

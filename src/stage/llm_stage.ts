@@ -15,7 +15,7 @@ import { dryRun, type OutputTokens } from './dry_run.js';
 import { resolveModel, resolveProvider, resolveThinking } from './flags.js';
 import { StageRun } from './stage_run.js';
 import type { RunTasksOptions } from './tasks.js';
-import { AtomicJsonlWriter } from '../io/jsonl.js';
+import { writeAtomically } from '../io/jsonl.js';
 import { OrderedWriter } from '../io/ordered_writer.js';
 
 export type LlmStageKey = keyof typeof STAGES;
@@ -212,8 +212,8 @@ export interface LlmStagePlan<T = unknown> extends Pick<LlmStageSetup, 'artifact
   opening(mode: string): string;
   /**
    * The artifact's rows for one answer. Given, the rows are written to the artifact in call order as answers come
-   * in, and no answer is held once written, so memory does not grow with the run; the artifact is in place, and its
-   * rows counted as written, when runLlmStage returns.
+   * in, and no answer is held once written; the artifact is in place, and its rows counted as written, when
+   * runLlmStage returns.
    */
   rows?: (index: number, result: T) => unknown[];
 }
@@ -271,19 +271,16 @@ export async function runLlmStage<T>(
     const { results, manifest } = await runLlmCalls(stage, key, provider, calls, options);
     return { run: stage.run, results, manifest };
   }
-  const writer = new AtomicJsonlWriter(artifact);
-  const ordered = new OrderedWriter<T>(writer, plan.rows);
-  try {
-    const { manifest } = await runLlmCalls(stage, key, provider, calls, {
+  const rows = plan.rows;
+  let manifest: Record<string, unknown> = {};
+  // Stopped or failed: no half-written artifact; the answers so far are in the checkpoint.
+  const written = await writeAtomically(artifact, async (writer) => {
+    const ordered = new OrderedWriter<T>(writer, rows);
+    ({ manifest } = await runLlmCalls(stage, key, provider, calls, {
       ...options,
       onResult: (i, result) => ordered.put(i, result),
-    });
-    await writer.commit();
-    stage.run.setWritten(writer.count);
-    return { run: stage.run, results: [], manifest };
-  } catch (error) {
-    // Stopped or failed: no half-written artifact; the answers so far are in the checkpoint.
-    await writer.abort();
-    throw error;
-  }
+    }));
+  });
+  stage.run.setWritten(written);
+  return { run: stage.run, results: [], manifest };
 }
