@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -415,19 +415,51 @@ describe('readEmbedded', () => {
     ['a JSON array row', `[1,2]\n`, /:1: expected a JSON object/],
   ];
   for (const [what, text, message] of bad) {
-    it(`names the file and line of ${what}`, () => {
-      const p = file('bad.jsonl', text);
-      let caught: unknown;
-      try {
-        readEmbedded(p);
-      } catch (err) {
-        caught = err;
-      }
-      expect(caught).toBeInstanceOf(JsonlLineError);
-      expect((caught as Error).message).toMatch(message);
-      expect((caught as JsonlLineError).file).toBe(p);
-    });
+    for (const workers of [0, 2]) {
+      it(`names the file and line of ${what} (${workers} scan threads)`, () => {
+        // Rows ahead of the bad one put it in a later chunk, scanned by the threads before it is reached (an empty
+        // embedding is only that error on the first row, which fixes the dimension).
+        const ahead = what === 'an empty embedding' ? 0 : 30;
+        const lead = Array.from({ length: ahead }, () => `${row([1, 2])}\n`).join('');
+        const p = file('bad.jsonl', `${lead}${text}`);
+        let caught: unknown;
+        try {
+          readEmbedded(p, { workers, chunkBytes: 1024 });
+        } catch (err) {
+          caught = err;
+        }
+        expect(caught).toBeInstanceOf(JsonlLineError);
+        const shifted = new RegExp(message.source.replace(/:(\d+):/, (_, n: string) => `:${Number(n) + ahead}:`));
+        expect((caught as Error).message).toMatch(shifted);
+        expect((caught as JsonlLineError).file).toBe(p);
+      });
+    }
   }
+
+  it('gives the same rows on scan threads, across many chunks, as on one thread and as JSON.parse', () => {
+    const path = join(dir, 'threads.jsonl');
+    writeEmbeddedJsonl(path, { count: 300, dim: 64, seed: 5 });
+    // A long first row makes the size estimate short, so the shared vectors grow while the threads run.
+    const first = row(
+      Array.from({ length: 64 }, (_, i) => i / 3),
+      true,
+      `,"pad":"${'x'.repeat(20_000)}"`,
+    );
+    const text = `${first}\n\n${readFileSync(path, 'utf8')}`;
+    writeFileSync(path, text);
+    const one = readEmbedded(path, { workers: 0 });
+    const json = readEmbedded(path, { parser: 'json' });
+    for (const chunkBytes of [1024, 5000, 1 << 16]) {
+      const threaded = readEmbedded(path, { workers: 2, chunkBytes });
+      expect(threaded.count).toBe(301);
+      expect(threaded.vectors.every((v, k) => Object.is(v, json.vectors[k]))).toBe(true);
+      expect(threaded.vectors.length).toBe(json.vectors.length);
+      expect(threaded.rows).toEqual(one.rows);
+      expect(Array.from(threaded.passing)).toEqual(Array.from(json.passing));
+      expect(Array.from(threaded.lineNumber)).toEqual(Array.from(one.lineNumber));
+      expect(threaded.lineNumber[1]).toBe(3);
+    }
+  });
 
   it('passes each row to validateRow and reports its rejection at the line', () => {
     const p = file('hook.jsonl', `${row([1, 2])}\n${row([3, 4])}\n`);

@@ -21,6 +21,51 @@ const TWO_53 = 9007199254740992;
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
+/*
+ * Spans of one chunk's rows, SPAN_INTS to a row: the line's trimmed [start, end) in the chunk, then what the scan
+ * found — the embedding length (or -1: hand the line to the slow path) and the cut span of the member.
+ */
+export const SPAN_INTS = 5;
+
+/** Scans rows [from, to) of a chunk into cols (row r of the chunk is row rowBase + r), filling in their spans. */
+export function scanRows(
+  b: Buffer,
+  spans: Int32Array,
+  from: number,
+  to: number,
+  cols: VectorColumns,
+  rowBase: number,
+): void {
+  const scratch = { value: [0] };
+  for (let r = from; r < to; r++) {
+    const at = r * SPAN_INTS;
+    const found = scanLine(b, spans[at], spans[at + 1], cols, rowBase + r, scratch);
+    if (found) {
+      spans[at + 2] = found.dim;
+      spans[at + 3] = found.cutStart;
+      spans[at + 4] = found.cutEnd;
+    } else spans[at + 2] = -1;
+  }
+}
+
+/**
+ * The scan as script source, for the reader's eval worker threads (they cannot import a TypeScript module): the
+ * constants, then the functions' own text, so there is one implementation. tsx compiles with keepNames, which may
+ * wrap nested functions in `__name(...)`; the shim makes that a no-op.
+ */
+export function scanSource(): string {
+  const numbers = { QUOTE, COMMA, COLON, MINUS, DOT, ZERO, NINE, LBRACKET, RBRACKET, LBRACE, RBRACE, BACKSLASH };
+  const more = { E_LOWER, E_UPPER, SPACE, TAB, CR, TWO_53, SPAN_INTS };
+  return [
+    'const __name = (f) => f;',
+    ...Object.entries({ ...numbers, ...more }).map(([k, v]) => `const ${k} = ${v};`),
+    `const EMBEDDING_KEY = Buffer.from(${JSON.stringify(EMBEDDING_KEY.toString('latin1'))}, 'latin1');`,
+    `const POW10 = ${JSON.stringify(POW10)};`,
+    `const JSON_NUMBER = ${JSON_NUMBER};`,
+    ...[isKey, skipString, skipValue, parseFloats, scanLine, scanRows].map((f) => f.toString()),
+  ].join('\n');
+}
+
 function asciiCodes(chars: string): number[] {
   return Array.from(chars, (c) => c.charCodeAt(0));
 }
