@@ -1,8 +1,9 @@
 // Stage 6's automatic path choice: the prefix or brute force a sample favours, and the reference's set either way.
 import { describe, expect, it } from 'vitest';
 import { generateFixture } from '../bench/fixtures.js';
+import { Rng } from '../bench/rng.js';
 import { dedupGreedy } from '../src/dedup/greedy.js';
-import { estimateRows } from '../src/dedup/path_choice.js';
+import { estimateRows, scanTile } from '../src/dedup/path_choice.js';
 import { dedupExact } from '../src/dedup/reference.js';
 
 // A 256-row basis sample lets 1,500 rows pay for the basis, so the choice between prefixes is made at a size
@@ -22,6 +23,34 @@ describe('dedupGreedy picks its path from a sample', () => {
     const run = dedupGreedy(fx, { threshold: 0.95, workers: 0, basisSample: 256 });
     expect(run.stats.method).toContain('pruned exact (PCA 16/64');
     expect(run.stats.detail?.pass1_16_64).toBeLessThan(0.05);
+    expectReference(fx, run, 0.95);
+  });
+
+  it('scans in narrow column tiles when many pairs reach the full dot (rows from a few templates)', () => {
+    // Like the end-to-end bench's text-derived embeddings: rows around 10 template directions at cosine ~0.9 to
+    // each other, a fifth of them near copies. Pairs of one template pass the prefix bounds (~1 in 10), so the
+    // full dots dominate and their rows must stay in cache.
+    const rng = new Rng(36);
+    const { count, dim } = SIZE;
+    const unit = (v: Float64Array): Float64Array => v.map((x, _, a) => x / Math.hypot(...a));
+    const means = Array.from({ length: 10 }, () => unit(Float64Array.from({ length: dim }, () => rng.normal())));
+    const vectors = new Float32Array(count * dim);
+    for (let i = 0; i < count; i++) {
+      const copy = i > 0 && rng.next() < 0.2 ? rng.int(i) : -1;
+      const noise = copy >= 0 ? 0.1 / Math.sqrt(dim) : Math.sqrt(0.11 / dim);
+      for (let d = 0; d < dim; d++) {
+        const base = copy >= 0 ? vectors[copy * dim + d] : means[i % 10][d];
+        vectors[i * dim + d] = base + noise * rng.normal();
+      }
+    }
+    const fx = { vectors, dim, count, passing: Uint8Array.from({ length: count }, () => (rng.next() < 0.85 ? 1 : 0)) };
+    const run = dedupGreedy(fx, { threshold: 0.95, workers: 0, basisSample: 256 });
+    expect(run.stats.method).toContain('pruned exact');
+    expect(run.stats.detail?.pass2_16_64).toBeGreaterThan(0.01);
+    expect(run.stats.detail?.tileGroups).toBe(64);
+    // Where almost nothing reaches the full dot (the bench's fixtures at 20k: pass2 0 to 1e-4), the wide tile.
+    expect([scanTile(0), scanTile(1e-4), scanTile(undefined), scanTile(0.05)]).toEqual([1024, 1024, 1024, 64]);
+    expect(run.removed.length).toBeGreaterThan(count * 0.1);
     expectReference(fx, run, 0.95);
   });
 

@@ -21,6 +21,8 @@ import {
   PREFIXES,
   prunedFloor,
   samplePassRates,
+  scanTile,
+  WIDE_TILE,
   type PathChoice,
   type Prefix,
 } from './path_choice.js';
@@ -65,7 +67,6 @@ export interface GreedyOptions {
 }
 
 const QUERY_BLOCK = 128;
-const TILE_GROUPS = 1024;
 
 /** Exact greedy dedup (see the header); synchronous, even when it uses worker threads. */
 export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult {
@@ -103,7 +104,7 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
   const kPrincipal = prefixes[0].k2;
   const kOver = Math.min(roundUp(kPrincipal + 16, 4), dp);
   const basisRows = Math.max(kOver, maxK2);
-  const outBytes = TILE_GROUPS * 4 * 8;
+  const outBytes = WIDE_TILE * 4 * 8;
   const lanes = Math.max(1, workers);
 
   const alloc = new Allocator();
@@ -239,13 +240,14 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
     lap('quantize');
 
     // 4. Scan all pairs; survivors of the three bound stages come back as candidate (q, j) pairs.
+    const tile = scanTile(choice?.estimates.find((e) => e.k1 === k1 && e.k2 === k2)?.pass2);
     const nBlocks = Math.ceil(n / QUERY_BLOCK);
     new Int32Array(memory.buffer, at.counter, 4).fill(0);
     const scanParams = (lane: number): ScanParams => ({
       counter: at.counter,
       nBlocks,
       qb: QUERY_BLOCK,
-      tile: TILE_GROUPS,
+      tile,
       n,
       out: at.out[lane],
       stats: at.stats[lane],
@@ -285,6 +287,7 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
         ...timings,
         ...choiceDetail(choice),
         pairs: (n * (n - 1)) / 2,
+        tileGroups: tile,
         stage2Groups,
         stage3Dots,
         candidates,

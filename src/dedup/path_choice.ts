@@ -58,6 +58,26 @@ const BRUTE_LOCAL = 1.5; // below ~2 × 2048 rows the brute path runs mostly on 
 const PROJECT = 250 / 1024; // per row, basis row and dimension
 const BASIS = 550e6 / (2048 * 80 * 1024); // per sample row, basis row (k2 + 16) and dimension
 
+/*
+ * Column tile of the scan, in 4-row groups. A tile's int16 prefix data should stay in L2 while every query of a
+ * block passes over it, and 1,024 groups (4,096 rows) does that at ~1 ns a group. But when many pairs reach the
+ * full Float32 dot (stage 3), the tile's rows themselves are read: 4,096 rows × 4 kB is 16 MB, far past L2, so
+ * each full dot waits on L3 or memory. 64 groups (256 rows, 1 MB at 1024 dims) keeps them in L2 and is reused
+ * by every query of the block. Measured 2026-12-03 (20k rows, shared machine, load 5, scan time with 2 workers):
+ * text-derived embeddings of the end-to-end bench (8.7% of pairs reach stage 3) 9.9–13.9 s at 1,024 groups,
+ * 6.5–7.1 s at 64, 6.5 s at 32; the clustered bench fixture (~10⁻⁵ reach stage 3) 0.54–0.57 s at 1,024 and
+ * 0.70–0.87 s at 64; the isotropic one at 64/128 level (2.8–3.8 s either way).
+ */
+export const WIDE_TILE = 1024;
+export const NARROW_TILE = 64;
+/** Share of pairs reaching the full dot above which the narrow tile pays. */
+const NARROW_TILE_PASS2 = 1e-3;
+
+/** The scan's column tile for the chosen prefix's estimated stage-3 rate (the wide tile without an estimate). */
+export function scanTile(pass2: number | undefined): number {
+  return pass2 !== undefined && pass2 >= NARROW_TILE_PASS2 ? NARROW_TILE : WIDE_TILE;
+}
+
 /** Cost of the brute-force path: every visited row against the rows kept before it (at most all of them). */
 export function bruteForceCost(n: number, dp: number): number {
   return ((n * (n - 1)) / 2) * BRUTE_DOT * dp * (n < 4096 ? BRUTE_LOCAL : 1);
