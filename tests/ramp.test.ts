@@ -46,12 +46,14 @@ describe('slow start across stages', () => {
     expect(judge.code, judge.stderr).toBe(0);
     // Stage 3 called the same model minutes ago: that stands for the look-up, which would cost a round trip.
     expect(imitation.requests.slice(before).filter((r) => isModelLookup(r))).toHaveLength(0);
+    // Stage 3 met no 429 at 16 (its own ceiling), so its ramp would have doubled next: stage 4 takes that step.
+    expect(manifest(dir, 'raw.jsonl').limiter.rate_limit_events).toBe(0);
     expect(judge.stdout).toMatch(
-      /judge: starting at concurrency 16, reached by .*raw\.meta\.json on gemini gemini-flash-latest/,
+      /judge: starting at concurrency 32, twice the 16 reached by .*raw\.meta\.json on gemini gemini-flash-latest without a 429/,
     );
-    expect(openingBurst(imitation, before)).toBe(16);
-    // Stage 4 ramped on from 16 towards its own ceiling (40 items: all of them in flight by the second round).
-    expect(manifest(dir, 'judged.jsonl').limiter.reached_concurrency).toBeGreaterThan(16);
+    expect(openingBurst(imitation, before)).toBe(32);
+    // Stage 4 ramped on from 32 towards its own ceiling (40 items: all of them in flight by the second round).
+    expect(manifest(dir, 'judged.jsonl').limiter.reached_concurrency).toBeGreaterThan(32);
 
     // Stage 3 run again from scratch opens where its own last run got to.
     const again = imitation.requests.length;
