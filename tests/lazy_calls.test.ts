@@ -1,8 +1,9 @@
-// Stages 3 and 4 build each call's request when it is sent, not all before the first call (issue 15: at 100,000
+// Stages 2, 3 and 4 build each call's request when it is sent, not all before the first call (issue 15: at 100,000
 // conversations the prompts held up front were most of the stages' memory), with the resume keys unchanged.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FLAGS as VALIDATE_FLAGS, validateQa } from '../2_validate_qa.js';
 import { FLAGS as GENERATE_FLAGS, generateConversations } from '../3_generate_conversations.js';
 import { FLAGS as JUDGE_FLAGS, judgeConversations } from '../4_judge_and_save.js';
 import { parseFlags } from '../src/cli.js';
@@ -104,5 +105,17 @@ describe('stages 3 and 4 build each request when it is sent', () => {
       expect(second.requests).toHaveLength(0);
       expect(readFileSync(artifact, 'utf8')).toBe(rows);
     }
+  });
+
+  it('stage 2 too: each request is the latest built, and a second run asks nothing', async () => {
+    const dir = tempDir('lazy-calls-2');
+    writeQaPairs(join(dir, 'qa.jsonl'), 4);
+    const flags = flagsOf(VALIDATE_FLAGS, ['--input', join(dir, 'qa.jsonl'), '--output', join(dir, 'validated.jsonl')]);
+    const latest: boolean[] = [];
+    expect(await validateQa(flags, latestBuiltModel(latest))).toBe(0);
+    expect(latest).toEqual([true, true, true, true]);
+    const second = new RecordingChatModel();
+    expect(await validateQa(flags, second)).toBe(0);
+    expect(second.requests).toHaveLength(0);
   });
 });
