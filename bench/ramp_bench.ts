@@ -33,7 +33,7 @@ function manifestOf(file: string): { concurrency?: number; reached?: number; dur
 
 /** Where the stage's limiter opened: the concurrency an earlier stage proved, or one request alone. */
 function openedAt(stdout: string): string {
-  const proof = /starting at concurrency (\d+), reached by (\S+)/.exec(stdout);
+  const proof = /starting at concurrency (\d+), (?:twice the \d+ )?reached by (\S+)/.exec(stdout);
   return proof ? `${proof[1]} (${basename(proof[2]!)})` : '1 (nothing proven)';
 }
 

@@ -21,6 +21,7 @@ const start = imitationPerTest();
 interface Manifest {
   counts: { read: number; written: number; failed: number; filtered: Record<string, number>; reused: number };
   errors_file: string | null;
+  limiter?: { reached_concurrency: number; rate_limit_events: number };
 }
 
 const manifestOf = (artifact: string): Manifest =>
@@ -162,6 +163,8 @@ describe('the limiter under a quota', () => {
     // Slow start, halving and the server's pause keep it near one 429 per success (measured 53–87); without
     // them every waiting item tries again each window and the same run draws 290–400.
     expect(refused).toBeLessThanOrEqual(150);
+    // The manifest says the quota was met, so the next stage opens at what was reached instead of doubling it.
+    expect(manifestOf(join(dir, 'raw.jsonl')).limiter?.rate_limit_events).toBeGreaterThan(0);
     // The quota really held: 60 successes at 6 a second cannot take less than 9 s.
     expect(result.ms).toBeGreaterThan(9000);
     console.log(

@@ -14,6 +14,7 @@ function manifest(
     provider: string;
     model: string;
     reached?: number;
+    rateLimited?: number;
     inputs?: string[];
     outputs?: string[];
     finishedAgoMs?: number;
@@ -29,7 +30,14 @@ function manifest(
       inputs: (m.inputs ?? []).map((f) => join(dir, f)),
       outputs: [join(dir, artifact), ...(m.outputs ?? []).map((f) => join(dir, f))],
       settings: { provider: m.provider, model: m.model },
-      ...(m.reached ? { limiter: { reached_concurrency: m.reached } } : {}),
+      ...(m.reached
+        ? {
+            limiter: {
+              reached_concurrency: m.reached,
+              ...(m.rateLimited !== undefined ? { rate_limit_events: m.rateLimited } : {}),
+            },
+          }
+        : {}),
     }),
   );
 }
@@ -40,10 +48,25 @@ describe('provenConcurrency', () => {
     manifest(dir, 'raw.jsonl', { provider: 'gemini', model: 'gemini-2.5-flash', reached: 30 });
     expect(provenConcurrency([join(dir, 'raw.jsonl')], 'gemini', 'gemini-2.5-flash', NOW)).toEqual({
       concurrency: 30,
+      reached: 30,
       manifest: join(dir, 'raw.meta.json'),
     });
     expect(provenConcurrency([join(dir, 'raw.jsonl')], 'openai', 'gemini-2.5-flash', NOW)).toBeUndefined();
     expect(provenConcurrency([join(dir, 'raw.jsonl')], 'gemini', 'gemini-2.5-pro', NOW)).toBeUndefined();
+  });
+
+  it('opens at twice what was reached when the earlier stage saw no 429, and at what was reached after one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proof-'));
+    const at = (rateLimited: number | undefined) => {
+      manifest(dir, 'raw.jsonl', { provider: 'gemini', model: 'm', reached: 30, rateLimited });
+      return provenConcurrency([join(dir, 'raw.jsonl')], 'gemini', 'm', NOW);
+    };
+    // No 429: the ramp was held by the stage's own ceiling, and would have doubled on its next round trip.
+    expect(at(0)).toMatchObject({ concurrency: 60, reached: 30 });
+    // A 429 found the quota's edge: open there.
+    expect(at(3)).toMatchObject({ concurrency: 30, reached: 30 });
+    // A manifest from before the count was kept says nothing either way.
+    expect(at(undefined)).toMatchObject({ concurrency: 30, reached: 30 });
   });
 
   it('finds the stage that listed the input among its outputs, and walks on to its inputs for the same model', () => {

@@ -7,17 +7,23 @@ import { checkedChat, checkedEmbeddings, geminiLister } from './model_check.js';
 import { EMBEDDING } from '../config.js';
 import { geminiThinking, resolveGeminiLevel } from './model_rules.js';
 import { byStatus, type Answerer, type Failure } from './retry.js';
+import { httpFetch } from './http_fetch.js';
 import { geminiSdk } from './sdk_modules.js';
 import type { ChatProvider, ChatRequest, ChatResponse, EmbeddingProvider, ProviderModule, Usage } from './types.js';
 
-export function geminiClient(apiKey: string, timeoutMs: number): GoogleGenAI {
+/** `batch`: the client of batch mode, whose result files are large: the global fetch, which streams them. */
+export function geminiClient(apiKey: string, timeoutMs: number, { batch = false } = {}): GoogleGenAI {
   // vertexai:false guards against GOOGLE_GENAI_USE_VERTEXAI in the environment; the base URL is passed explicitly so
   // GOOGLE_GEMINI_BASE_URL (a proxy or the local imitation) keeps working. The SDK retries nothing unless asked,
   // which is what we want: retries are a policy of the pipeline (src/llm/retry.ts).
   return new (geminiSdk().GoogleGenAI)({
     apiKey,
     vertexai: false,
-    httpOptions: { baseUrl: env('GOOGLE_GEMINI_BASE_URL'), timeout: timeoutMs },
+    httpOptions: {
+      baseUrl: env('GOOGLE_GEMINI_BASE_URL'),
+      timeout: timeoutMs,
+      ...(batch ? {} : { fetch: httpFetch }),
+    },
   });
 }
 

@@ -7,12 +7,20 @@ import { checkedChat, checkedEmbeddings, openaiLister } from './model_check.js';
 import { EMBEDDING } from '../config.js';
 import { isReasoningModel, openaiReasoningEffort } from './model_rules.js';
 import { byStatus, type Answerer, type Failure } from './retry.js';
+import { httpFetch } from './http_fetch.js';
 import { openaiSdk } from './sdk_modules.js';
 import type { ChatProvider, ChatRequest, ChatResponse, EmbeddingProvider, ProviderModule } from './types.js';
 
-export function openaiClient(apiKey: string, timeoutMs: number): OpenAI {
+/** `batch`: the client of batch mode, whose result files are large: the global fetch, which streams them. */
+export function openaiClient(apiKey: string, timeoutMs: number, { batch = false } = {}): OpenAI {
   // maxRetries 0: the SDK would retry insufficient_quota like any 429 and ignore our limiter; retries are ours.
-  return new (openaiSdk().OpenAI)({ apiKey, baseURL: env('OPENAI_BASE_URL'), timeout: timeoutMs, maxRetries: 0 });
+  return new (openaiSdk().OpenAI)({
+    apiKey,
+    baseURL: env('OPENAI_BASE_URL'),
+    timeout: timeoutMs,
+    maxRetries: 0,
+    ...(batch ? {} : { fetch: httpFetch }),
+  });
 }
 
 /**

@@ -26,13 +26,13 @@ export const PROVIDERS: Record<Provider, ProviderEntry> = {
   gemini: {
     ...GEMINI,
     batchEngine: (key, timeout) =>
-      geminiBatchEngine(geminiClient(key, timeout), {
+      geminiBatchEngine(geminiClient(key, timeout, { batch: true }), {
         inlineMaxBytes: envInt('GEMINI_BATCH_INLINE_MAX_BYTES', GEMINI_INLINE_MAX_BYTES, 0),
       }),
   },
   openai: {
     ...OPENAI,
-    batchEngine: (key, timeout, stage) => openaiBatchEngine(openaiClient(key, timeout), stage),
+    batchEngine: (key, timeout, stage) => openaiBatchEngine(openaiClient(key, timeout, { batch: true }), stage),
   },
 };
 

@@ -136,10 +136,15 @@ export function openLlmStage(flags: LlmStageFlags, setup: LlmStageSetup): LlmSta
     maxFailureRate: flags['max-failure-rate'],
     batch: flags.batch,
   });
-  if (proof)
+  if (proof) {
+    const opening = Math.min(proof.concurrency, flags.concurrency);
+    const doubled = opening > proof.reached;
     run.log(
-      `${setup.stage}: starting at concurrency ${Math.min(proof.concurrency, flags.concurrency)}, reached by ${proof.manifest} on ${setup.provider} ${setup.model}`,
+      `${setup.stage}: starting at concurrency ${opening}, ` +
+        `${doubled ? `twice the ${proof.reached} ` : ''}reached by ${proof.manifest} on ${setup.provider} ${setup.model}` +
+        (doubled ? ' without a 429' : ''),
     );
+  }
   return {
     run,
     llm,

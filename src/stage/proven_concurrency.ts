@@ -12,7 +12,13 @@ const Manifest = z.object({
   inputs: z.array(z.string()).default([]),
   outputs: z.array(z.string()).default([]),
   settings: z.object({ provider: z.string().optional(), model: z.string().optional() }).loose().default({}),
-  limiter: z.object({ reached_concurrency: z.number().int().min(1) }).optional(),
+  limiter: z
+    .object({
+      reached_concurrency: z.number().int().min(1),
+      /** Absent in manifests written before it was recorded: then nobody knows, and nothing is doubled. */
+      rate_limit_events: z.number().int().min(0).optional(),
+    })
+    .optional(),
 });
 type Manifest = z.infer<typeof Manifest>;
 
@@ -25,14 +31,28 @@ export const PROOF_MAX_AGE_MS = 6 * 3600_000;
 const MAX_DEPTH = 8;
 
 export interface Proof {
+  /** Where this stage opens: see `openingConcurrency`. */
   concurrency: number;
+  /** The concurrency the earlier stage's limiter had reached when it finished. */
+  reached: number;
   manifest: string;
 }
 
 /**
+ * The ramp doubles every round trip until a 429 says where the quota is. An earlier stage that finished without a
+ * single 429 had its ramp still free to double (it was held by its own --concurrency or its item count), so this
+ * stage takes the step that ramp would have taken next: twice what was reached. After a 429 the reached value is the
+ * quota's edge as the limiter found it, and the stage opens there.
+ */
+export function openingConcurrency(reached: number, rateLimitEvents: number | undefined): number {
+  return rateLimitEvents === 0 ? reached * 2 : reached;
+}
+
+/**
  * The nearest manifest up the chain of inputs (the input's own, or the one listing it among its outputs, then that
- * stage's inputs…) written by a stage that called the same provider and model recently, and the concurrency its
- * limiter had reached when it finished. Unreadable manifests are skipped: this only saves a ramp.
+ * stage's inputs…) written by a stage that called the same provider and model recently, the concurrency its limiter
+ * had reached when it finished, and where this stage therefore opens. Unreadable manifests are skipped: this only
+ * saves a ramp.
  */
 export function provenConcurrency(
   inputs: string[],
@@ -51,7 +71,8 @@ export function provenConcurrency(
         const finished = Date.parse(manifest.started_at) + manifest.duration_s * 1000;
         const fresh = now - finished <= PROOF_MAX_AGE_MS;
         if (fresh && manifest.limiter && manifest.settings.provider === provider && manifest.settings.model === model) {
-          return { concurrency: manifest.limiter.reached_concurrency, manifest: path };
+          const { reached_concurrency: reached, rate_limit_events: limited } = manifest.limiter;
+          return { concurrency: openingConcurrency(reached, limited), reached, manifest: path };
         }
         next.push(...manifest.inputs);
       }

@@ -268,7 +268,10 @@ export class StageRun {
       ledger: this.ledger,
       meter: this.meter,
       // What the next stage on the same provider and model may start at; only interactive calls prove it.
-      reachedConcurrency: this.meter.totals.calls && !this.options.batch ? this.limiter.reached : undefined,
+      limiter:
+        this.meter.totals.calls && !this.options.batch
+          ? { reached: this.limiter.reached, rateLimited: this.limiter.rateLimitEvents }
+          : undefined,
     });
     this.releaseLocks();
     await this.span.end(this.figures());

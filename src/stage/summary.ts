@@ -63,8 +63,11 @@ export interface ManifestInput {
   counts: CountsView;
   ledger: FailureLedger;
   meter: UsageMeter;
-  /** What the next stage on the same provider and model may start at (interactive calls only). */
-  reachedConcurrency?: number;
+  /**
+   * What the next stage on the same provider and model may start from (interactive calls only): the concurrency the
+   * limiter reached, and how many 429s it saw on the way (none: the ramp was still free to double).
+   */
+  limiter?: { reached: number; rateLimited: number };
   extra: Record<string, unknown>;
 }
 
@@ -94,7 +97,9 @@ export function writeManifest(m: ManifestInput): void {
     },
     usage: { ...totals, by_model: m.meter.byModel, unpriced_models: [...m.meter.unpriced] },
     errors_file: m.ledger.records.length ? m.ledger.file : null,
-    ...(m.reachedConcurrency !== undefined ? { limiter: { reached_concurrency: m.reachedConcurrency } } : {}),
+    ...(m.limiter
+      ? { limiter: { reached_concurrency: m.limiter.reached, rate_limit_events: m.limiter.rateLimited } }
+      : {}),
     ...m.extra,
   };
   writeFileSync(manifestPath(m.artifact), `${redact(JSON.stringify(manifest, null, 2))}\n`);
