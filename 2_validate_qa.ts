@@ -18,6 +18,7 @@ import { QA_VALIDATION_SCHEMA_NAME, QAValidationOutput, qaValidationPrompt } fro
 import type { ChatProvider } from './src/llm/types.js';
 import { QA_CRITERIA, QAPair, type ValidatedQAPair } from './src/schemas.js';
 import { llmStageFlagSet } from './src/stage/flags.js';
+import { buildOnDemand } from './src/stage/call_list.js';
 import { resolveLlmSettings, runLlmStage, structuredCall } from './src/stage/llm_stage.js';
 import { OUTPUT_TOKENS } from './src/stage/output_estimate.js';
 import { passRates } from './src/stage/pass_rates.js';
@@ -38,9 +39,10 @@ export async function validateQa(flags: Flags<typeof FLAGS>, client?: ChatProvid
   // 1. Read the pairs stage 1 wrote.
   const pairs = await readJsonl(flags.input, QAPair, { missingHint: 'run stage 1 first: npx tsx 1_extract_qa.ts' });
   const output = { schema: QAValidationOutput, schemaName: QA_VALIDATION_SCHEMA_NAME };
-  const calls = pairs.map((pair, i) => ({
+  // Each prompt is built when it is needed and not held: the calls grow with the pairs, as stage 3's do.
+  const calls = buildOnDemand(pairs.length, (i) => ({
     id: `qa-${i}`,
-    call: structuredCall(llm, qaValidationPrompt(llm.domain, pair), output),
+    call: structuredCall(llm, qaValidationPrompt(llm.domain, pairs[i]!), output),
   }));
 
   // 2. Validate every pair (with --dry-run: estimate, and stop).

@@ -24,6 +24,7 @@ import {
 import { MAX_SEED } from './src/random.js';
 import { conversationTarget, planConversations, type ConversationPlan } from './src/sampling.js';
 import { DIFFICULTIES, QAPair, type Conversation } from './src/schemas.js';
+import { buildOnDemand } from './src/stage/call_list.js';
 import { llmStageFlagSet } from './src/stage/flags.js';
 import type { ChatProvider } from './src/llm/types.js';
 import { resolveLlmSettings, runLlmStage, structuredCall } from './src/stage/llm_stage.js';
@@ -90,19 +91,24 @@ export async function generateConversations(flags: Flags<typeof FLAGS>, client?:
   // 2. Sample every conversation up front (seeded), so each request — and its resume key — is the same on a re-run.
   const plans = planConversations(target, pairs, domain, flags.seed);
   const output = { schema: ConversationOutput, schemaName: CONVERSATION_SCHEMA_NAME };
-  const calls = plans.map((plan, i) => ({
-    id: `conversation-${i}`,
-    call: structuredCall(
-      llm,
-      conversationPrompt(
-        domain,
-        plan.config,
-        plan.qaIds.map((id) => pairs[id]!),
+  // Each prompt is built when it is needed, from its plan, and not held: at 100,000 conversations the prompts
+  // were most of the stage's memory.
+  const calls = buildOnDemand(plans.length, (i) => {
+    const plan = plans[i]!;
+    return {
+      id: `conversation-${i}`,
+      call: structuredCall(
+        llm,
+        conversationPrompt(
+          domain,
+          plan.config,
+          plan.qaIds.map((id) => pairs[id]!),
+        ),
+        output,
+        (out) => checkRoles(out.messages, plan.config.num_turns),
       ),
-      output,
-      (out) => checkRoles(out.messages, plan.config.num_turns),
-    ),
-  }));
+    };
+  });
 
   // 3. Write the conversations as they come, in plan order (with --dry-run: estimate, and stop).
   let sample: Conversation | undefined;

@@ -25,6 +25,7 @@ import {
   judgePrompt,
 } from './src/prompts/conversation_judge.js';
 import { Conversation, JUDGE_CRITERIA, type JudgedConversation, type Judgment } from './src/schemas.js';
+import { buildOnDemand } from './src/stage/call_list.js';
 import { llmStageFlagSet } from './src/stage/flags.js';
 import type { ChatProvider } from './src/llm/types.js';
 import { resolveLlmSettings, runLlmStage, structuredCall } from './src/stage/llm_stage.js';
@@ -54,12 +55,16 @@ export async function judgeConversations(flags: Flags<typeof FLAGS>, client?: Ch
     missingHint: 'run stage 3 first: npx tsx 3_generate_conversations.ts',
   });
   const output = { schema: JudgmentOutput, schemaName: JUDGMENT_SCHEMA_NAME };
-  const calls = conversations.map((conversation, i) => ({
-    id: `conversation-${i}`,
-    call: structuredCall(llm, judgePrompt(llm.domain, conversation), output, (out) =>
-      checkTurnVerdicts(out.assistant_turns, assistantTurns(conversation)),
-    ),
-  }));
+  // Each prompt is built when it is needed and not held (the conversations are, for the rows).
+  const calls = buildOnDemand(conversations.length, (i) => {
+    const conversation = conversations[i]!;
+    return {
+      id: `conversation-${i}`,
+      call: structuredCall(llm, judgePrompt(llm.domain, conversation), output, (out) =>
+        checkTurnVerdicts(out.assistant_turns, assistantTurns(conversation)),
+      ),
+    };
+  });
 
   // 2. Judge them, each judged conversation written as its verdict comes (with --dry-run: estimate, and stop).
   // factually_accurate (every assistant turn supported) and overall_pass are computed here, never trusted. Only

@@ -1,7 +1,9 @@
 // Issue 15's end-to-end table: stages 3–7, `make stats` and `make report` on N conversations against the imitation.
 //
-//   npx tsx bench/e2e_100k.ts [--n 100000]
+//   npx tsx bench/e2e_100k.ts [--n 100000] [--steps 7] [--heap-mib 150]
 //
+// --steps runs only the first N steps (2: stages 3 and 4); --heap-mib caps each child's V8 heap
+// (--max-old-space-size), which shows the live set apart from garbage V8 had no reason to collect yet.
 // Each step runs as a child in a temporary folder holding `output/` (the scripts' default paths), under
 // `/usr/bin/time -v` when present, and the bench prints its wall time and peak RSS.
 import { spawn } from 'node:child_process';
@@ -33,8 +35,9 @@ function rowsIn(file: string): number {
   return rows;
 }
 
-async function step(script: string, args: string[], env: Record<string, string>, cwd: string) {
-  const node = [process.execPath, '--import', TSX_LOADER, join(ROOT, script), ...args];
+async function step(script: string, args: string[], env: Record<string, string>, cwd: string, heapMib?: number) {
+  const heap = heapMib ? [`--max-old-space-size=${heapMib}`] : [];
+  const node = [process.execPath, ...heap, '--import', TSX_LOADER, join(ROOT, script), ...args];
   const [cmd, ...rest] = existsSync(TIME) ? [TIME, '-v', ...node] : node;
   const result = await collectOutput(spawn(cmd!, rest, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })).done;
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr);
@@ -43,6 +46,7 @@ async function step(script: string, args: string[], env: Record<string, string>,
 
 async function main(): Promise<void> {
   const n = intFlag('e2e_100k', 'n', 100_000);
+  const heapMib = process.argv.includes('--heap-mib') ? intFlag('e2e_100k', 'heap-mib', 0) : undefined;
   const im = await startImitation({ recordBodies: false });
   const dir = tempDir('e2e-bench');
   mkdirSync(join(dir, 'output'));
@@ -59,11 +63,14 @@ async function main(): Promise<void> {
     ['make stats', 'scripts/stats.ts', []],
     ['make report', 'scripts/report.ts', []],
   ];
-  console.log(`e2e bench: ${n} conversations against the imitation, ${new Date().toISOString()}`);
+  const count = intFlag('e2e_100k', 'steps', steps.length);
+  console.log(
+    `e2e bench: ${n} conversations against the imitation${heapMib ? `, heap capped at ${heapMib} MiB` : ''}, ${new Date().toISOString()}`,
+  );
   console.log('step          requests   wall s  peak RSS MiB  rows written');
-  for (const [name, script, args, artifact] of steps) {
+  for (const [name, script, args, artifact] of steps.slice(0, count)) {
     const before = paidRequests(im).length;
-    const r = await step(script, args, env, dir);
+    const r = await step(script, args, env, dir, heapMib);
     if (r.code !== 0) {
       console.error(`${name} failed (exit ${r.code}):\n${r.stderr.slice(-1500)}`);
       process.exit(1);

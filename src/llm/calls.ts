@@ -6,28 +6,30 @@ import { InvalidAnswerError } from '../errors.js';
 import { tokensOf } from '../token_estimate.js';
 import { PROVIDERS } from './providers.js';
 import { callTimeoutMs, maxAttempts, withRetries } from './retry.js';
-import { callStructured, requestKey, type StructuredCall } from './structured.js';
+import { callStructured, type StructuredCall } from './structured.js';
 import type { CallHost, Task } from './task.js';
 import type { ChatProvider, EmbeddingProvider } from './types.js';
 
 /**
- * A structured call as a task of the stage: keyed for resume, metered, retried by policy. A stage that has already
- * hashed the request (to recheck its checkpoint) passes the key: hashing a long prompt is most of a task's set-up.
+ * A structured call as a task of the stage: keyed for resume, metered, retried by policy. The call is built by
+ * `build` when the task runs, so a stage of many calls holds each prompt only while it is asked; `key` is its
+ * requestKey, which the stage has already computed (to recheck its checkpoint) and `build` must keep matching.
  */
 export function llmTask<T>(
   run: CallHost,
   provider: ChatProvider,
   id: string,
-  call: StructuredCall<T>,
-  key = requestKey(provider.name, call.request),
+  build: () => StructuredCall<T>,
+  key: string,
 ): Task<T> {
   const timeout = callTimeoutMs();
   const attempts = maxAttempts();
   return {
     id,
     key,
-    run: async (signal) =>
-      (
+    run: async (signal) => {
+      const call = build();
+      return (
         await callStructured(provider, call, {
           limiter: run.limiter,
           signal,
@@ -39,7 +41,8 @@ export function llmTask<T>(
           onUsage: (usage, model, version) => run.meter.add(model, usage, version),
           onRetry: () => run.addRetries(1),
         })
-      ).value,
+      ).value;
+    },
   };
 }
 

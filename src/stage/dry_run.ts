@@ -4,6 +4,7 @@ import { checkpointPath } from '../io/sidecars.js';
 import type { Provider } from '../llm/providers.js';
 import { checked, requestKey, type StructuredCall } from '../llm/structured.js';
 import type { ChatRequest } from '../llm/types.js';
+import { buildOnDemand, type CallList } from './call_list.js';
 import { TYPICAL_THINKING_TOKENS } from './output_estimate.js';
 import { tokensOf } from '../token_estimate.js';
 import { costOf } from '../pricing.js';
@@ -22,18 +23,24 @@ export type OutputTokens = number | ((i: number) => number);
 /**
  * Input is measured: the prompt each call would send, four characters a token, as providers bill English text.
  * Output cannot be measured before the model writes it: it is a typical answer's size (src/output_estimate.ts).
+ * One pass over the calls, so a list that builds them on demand (CallList) builds each once.
  */
 export function estimateCalls(
-  calls: Array<{ request: ChatRequest }>,
+  calls: CallList<{ request: ChatRequest }>,
   outputTokens: OutputTokens,
   model: string,
   batch = false,
 ): DryRunEstimate {
-  const inputTokens = calls.reduce((n, c) => n + tokensOf([c.request.system ?? '', c.request.prompt]), 0);
-  const answers =
-    typeof outputTokens === 'number' ? calls.length * outputTokens : calls.reduce((n, _, i) => n + outputTokens(i), 0);
-  const output =
-    answers + calls.reduce((n, c) => n + (c.request.thinking ? TYPICAL_THINKING_TOKENS[c.request.thinking] : 0), 0);
+  let inputTokens = 0;
+  let answers = typeof outputTokens === 'number' ? calls.length * outputTokens : 0;
+  let thinking = 0;
+  for (let i = 0; i < calls.length; i++) {
+    const { request } = calls.at(i)!;
+    inputTokens += tokensOf([request.system ?? '', request.prompt]);
+    if (typeof outputTokens !== 'number') answers += outputTokens(i);
+    thinking += request.thinking ? TYPICAL_THINKING_TOKENS[request.thinking] : 0;
+  }
+  const output = answers + thinking;
   return { calls: calls.length, inputTokens, outputTokens: output, costUsd: costOf(model, inputTokens, output, batch) };
 }
 
@@ -41,7 +48,7 @@ export function printDryRun(
   stage: string,
   provider: Provider,
   model: string,
-  calls: Array<{ request: ChatRequest }>,
+  calls: CallList<{ request: ChatRequest }>,
   estimate: DryRunEstimate,
   reused: number,
   batch = false,
@@ -57,7 +64,7 @@ export function printDryRun(
       ` · ~${formatTokens(estimate.inputTokens)} input + ~${formatTokens(estimate.outputTokens)} output tokens · ~${cost}${batch ? ' at the batch price (half)' : ''}\n` +
       `  (input measured from the prompts; output assumes answers of typical length; retries would add to both)\n`,
   );
-  const first = calls[0];
+  const first = calls.at(0);
   if (first)
     process.stdout.write(
       `--- first prompt ---\n${first.request.system ? `[system] ${first.request.system}\n\n` : ''}${first.request.prompt}\n--- end ---\n`,
@@ -70,7 +77,7 @@ export function dryRun<T>(
   provider: Provider,
   model: string,
   artifact: string,
-  calls: Array<StructuredCall<T>>,
+  calls: CallList<StructuredCall<T>>,
   outputTokens: OutputTokens,
   options: { batch?: boolean; fresh?: boolean } = {},
 ): DryRunEstimate {
@@ -80,32 +87,21 @@ export function dryRun<T>(
   // Identical requests are asked once by the run (StageRun.runTasks groups them by key): count them once here too.
   const seen = new Set<string>();
   let reused = 0;
-  const todo = [...calls.keys()].filter((i) => {
-    const key = requestKey(provider, calls[i]!.request);
-    if (seen.has(key)) return false;
+  const todo: number[] = [];
+  for (let i = 0; i < calls.length; i++) {
+    const call = calls.at(i)!;
+    const key = requestKey(provider, call.request);
+    if (seen.has(key)) continue;
     seen.add(key);
     // A saved answer that fails its check is asked again by the run (Checkpoint.recheck): it counts as a call.
-    if (!saved?.reusable(key, (stored) => void checked(calls[i]!, stored))) return true;
-    reused++;
-    return false;
-  });
+    if (saved?.reusable(key, (stored) => void checked(call, stored))) reused++;
+    else todo.push(i);
+  }
   const repeated = calls.length - seen.size;
   const perCall = typeof outputTokens === 'number' ? outputTokens : (k: number) => outputTokens(todo[k]!);
-  const estimate = estimateCalls(
-    todo.map((i) => calls[i]!),
-    perCall,
-    model,
-    batch,
-  );
-  printDryRun(
-    stage,
-    provider,
-    model,
-    todo.map((i) => calls[i]!),
-    estimate,
-    reused,
-    batch,
-    repeated,
-  );
+  // Built again as the estimate and the printout read them, rather than held from the pass above.
+  const asked = buildOnDemand(todo.length, (k) => calls.at(todo[k]!)!);
+  const estimate = estimateCalls(asked, perCall, model, batch);
+  printDryRun(stage, provider, model, asked, estimate, reused, batch, repeated);
   return estimate;
 }

@@ -10,7 +10,8 @@ import { llmTask } from '../llm/calls.js';
 import { chatProvider, type Provider } from '../llm/providers.js';
 import { provenConcurrency } from './proven_concurrency.js';
 import { checked, estimatedTokens, requestKey, type StructuredCall } from '../llm/structured.js';
-import type { ChatProvider, ChatRequest } from '../llm/types.js';
+import type { ChatProvider } from '../llm/types.js';
+import { buildOnDemand, type CallList } from './call_list.js';
 import { dryRun, type OutputTokens } from './dry_run.js';
 import { resolveModel, resolveProvider, resolveThinking } from './flags.js';
 import { StageRun } from './stage_run.js';
@@ -155,34 +156,48 @@ export function openLlmStage(flags: LlmStageFlags, setup: LlmStageSetup): LlmSta
 /**
  * Runs the calls and returns their answers in call order (undefined for failed ones), plus what batch mode adds to
  * the manifest. In batch mode the jobs run first; the tasks then hand over their answers (or failures) like
- * interactive calls, so resume, counting and the artifact are the same either way.
+ * interactive calls, so resume, counting and the artifact are the same either way. Each call is built twice: once
+ * up front for its resume key (then let go), and again when its task runs — so no prompt is held for the stage.
  */
 export async function runLlmCalls<T>(
   stage: LlmStage,
   label: string,
   provider: Provider,
-  calls: Array<{ id: string; call: StructuredCall<T> }>,
+  calls: CallList<{ id: string; call: StructuredCall<T> }>,
   options: { batch?: boolean; unitsPerCall?: number; onResult?: RunTasksOptions<T>['onResult'] } = {},
 ): Promise<{ results: Array<T | undefined>; manifest: Record<string, unknown> }> {
   const { run, llm } = stage;
-  warnTpmBelowOneRequest(
-    run,
-    calls.map((c) => c.call.request),
-  );
-  const keys = calls.map(({ call }) => requestKey(llm.name, call.request));
-  // Saved answers pass the check a fresh answer gets (schema, then the stage's rule), or are asked again.
-  run.checkpoint.recheck(
-    calls.map(({ call }, i) => ({ key: keys[i]!, problem: (stored) => void checked(call, stored) })),
-  );
+  const ids: string[] = new Array(calls.length);
+  const keys: string[] = new Array(calls.length);
+  // The model of each call is the settings' one string, so holding it per call costs a pointer.
+  const models: string[] = new Array(calls.length);
+  let largest = 0;
+  for (let i = 0; i < calls.length; i++) {
+    const { id, call } = calls.at(i)!;
+    ids[i] = id;
+    keys[i] = requestKey(llm.name, call.request);
+    models[i] = call.request.model;
+    largest = Math.max(largest, estimatedTokens(call.request));
+  }
+  warnTpmBelowOneRequest(run, largest);
+  // Saved answers pass the check a fresh answer gets (schema, then the stage's rule), or are asked again. The call
+  // is built again only for a key the checkpoint holds.
+  run.checkpoint.recheck(keys.map((key, i) => ({ key, problem: (stored) => void checked(calls.at(i)!.call, stored) })));
   // Asked once per model before the first paid call (and before any batch job): a retired model costs nothing. A
   // run whose answers are all saved pays nothing and asks nothing, not even the free look-up.
-  const pending = calls.filter((_, i) => !run.checkpoint.has(keys[i]!));
+  const pending = models.filter((_, i) => !run.checkpoint.has(keys[i]!));
   // An earlier stage that called this model within hours (stage.proven) stands for the look-up: its answers
   // showed the model is offered, and a model retired since is still reported, by the first call's 404, unbilled.
-  if (!stage.proven)
-    for (const model of new Set(pending.map((c) => c.call.request.model))) await llm.checkModel?.(model);
-  const batch = options.batch ? await runBatch(run, provider, calls) : undefined;
-  const tasks = batch?.tasks ?? calls.map((c, i) => llmTask(run, llm, c.id, c.call, keys[i]));
+  if (!stage.proven) for (const model of new Set(pending)) await llm.checkModel?.(model);
+  // A batch file holds every request anyway, so batch mode builds them all at once.
+  const batch = options.batch
+    ? await runBatch(
+        run,
+        provider,
+        Array.from({ length: calls.length }, (_, i) => calls.at(i)!),
+      )
+    : undefined;
+  const tasks = batch?.tasks ?? keys.map((key, i) => llmTask(run, llm, ids[i]!, () => calls.at(i)!.call, key));
   const results = await run.runTasks(
     label,
     options.unitsPerCall ? tasks.map((t) => ({ ...t, units: options.unitsPerCall })) : tasks,
@@ -192,13 +207,13 @@ export async function runLlmCalls<T>(
 }
 
 /**
- * A --tpm below one request's size cannot be kept: the limiter lets such a request go alone once the window is
- * empty, so the stage runs one request a minute. Said once, up front, instead of leaving the user to wonder.
+ * A --tpm below one request's size (`largest`, in estimated tokens) cannot be kept: the limiter lets such a request
+ * go alone once the window is empty, so the stage runs one request a minute. Said once, up front, instead of
+ * leaving the user to wonder.
  */
-function warnTpmBelowOneRequest(run: StageRun, requests: ChatRequest[]): void {
+function warnTpmBelowOneRequest(run: StageRun, largest: number): void {
   const tpm = run.options.tpm;
   if (!tpm || run.options.batch) return;
-  const largest = requests.reduce((n, r) => Math.max(n, estimatedTokens(r)), 0);
   if (largest <= tpm) return;
   process.stderr.write(
     `warning: --tpm ${tpm} is below one request's estimated ${largest} tokens: such a request goes alone once a minute (raise --tpm to your quota, or leave it out)\n`,
@@ -232,13 +247,13 @@ export interface LlmStageRun<T> {
 }
 
 /**
- * The skeleton of an LLM stage once its calls are built: with --dry-run, the estimate and nothing else (undefined:
+ * The skeleton of an LLM stage once it knows its calls (built when needed: see CallList): with --dry-run, the estimate and nothing else (undefined:
  * the stage exits 0); otherwise the stage opened, its opening line logged and its calls run.
  */
 export async function runLlmStage<T>(
   flags: LlmStageFlags,
   llm: LlmSettings,
-  calls: Array<{ id: string; call: StructuredCall<T> }>,
+  calls: CallList<{ id: string; call: StructuredCall<T> }>,
   plan: LlmStagePlan<T>,
 ): Promise<LlmStageRun<T> | undefined> {
   const { key, provider, model } = llm;
@@ -249,7 +264,7 @@ export async function runLlmStage<T>(
       provider,
       model,
       plan.artifact,
-      calls.map((c) => c.call),
+      buildOnDemand(calls.length, (i) => calls.at(i)!.call),
       plan.outputTokens,
       { batch: flags.batch, fresh: flags.fresh },
     );
