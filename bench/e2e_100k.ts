@@ -52,7 +52,9 @@ async function main(): Promise<void> {
   mkdirSync(join(dir, 'output'));
   // Stage 3 makes at most a few conversations per Q&A pair (conversationTarget): one pair per conversation asked.
   writeQaPairs(join(dir, 'output', 'qa_pairs_validated_passed.jsonl'), n);
-  const env = stageEnv(im);
+  // The product's per-request timeout, not the tests' 10 s: the in-process imitation computes each 100-text
+  // embeddings request on this process's one thread, and stage 5's 20 in flight can queue past 10 s there.
+  const { LLM_TIMEOUT_MS: _testTimeout, ...env } = stageEnv(im);
   // The artifact each step writes, whose rows the table counts (the report and stats write none).
   const steps: Array<[string, string, string[], string?]> = [
     ['stage 3', '3_generate_conversations.ts', ['--num-conversations', String(n), '--quiet'], 'conversations_raw'],
