@@ -22,7 +22,9 @@ import type { DedupResult } from './src/dedup/reference.js';
 import { similarityHistogram } from './src/dedup/histogram.js';
 import { JsonlLineError } from './src/errors.js';
 import { formatZodIssue } from './src/format.js';
-import { iterateJsonl, writeJsonl } from './src/io/jsonl.js';
+import { iterateJsonl, writeAtomically, writeJsonl } from './src/io/jsonl.js';
+import { stringifyEscapes } from './src/io/json_text.js';
+import { redactSecrets } from './src/secrets.js';
 import { JudgedConversation } from './src/schemas.js';
 import { offlineStageFlagSet } from './src/stage/flags.js';
 import { StageRun } from './src/stage/stage_run.js';
@@ -53,6 +55,9 @@ export const FLAGS = offlineStageFlagSet([PATHS.conversationsEmbedded, PATHS.con
   report: { kind: 'string', help: 'removed-duplicates report (default: OUTPUT with .report.jsonl)' },
 });
 
+/** What a deduplicated row holds (UniqueConversation), in this order. */
+const KEPT_MEMBERS = ['conversation', 'judgment'] as const;
+
 const SUMMARY = 'Stage 6: remove near-duplicate conversations → conversations_deduplicated.jsonl (+ .report.jsonl)';
 
 export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
@@ -77,6 +82,8 @@ export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
   if (flags.method === 'cosine') {
     const embedded = await readEmbedded(flags.input, {
       missingHint,
+      // Only the judged row goes on: the embedding and its preview have done their job.
+      keep: KEPT_MEMBERS,
       validateRow: (row, line) => {
         run.throwIfInterrupted();
         const parsed = JudgedConversation.safeParse(row);
@@ -111,14 +118,13 @@ export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
 
   // 2. Write the kept rows in input order, and what was removed and why — unless Ctrl-C came during the dedup.
   await run.stopIfInterrupted();
-  const kept = function* () {
-    // Only the judged row goes on: the embedding and its preview have done their job.
-    for (const i of run.untilInterrupted(result.kept)) {
-      const { conversation, judgment } = JSON.parse(rows[i]!);
-      yield { conversation, judgment };
-    }
-  };
-  run.setWritten(await writeJsonl(flags.output, kept()));
+  // The rows hold the judged row's text already: written as it is, with JSON.stringify's escapes, not parsed again.
+  run.setWritten(
+    await writeAtomically(flags.output, async (writer) => {
+      for (const i of run.untilInterrupted(result.kept))
+        await writer.writeLine(redactSecrets(stringifyEscapes(rows[i]!)));
+    }),
+  );
   await writeJsonl(
     reportFile,
     result.removed.map((r) => ({

@@ -57,6 +57,16 @@ describe('6_deduplicate.ts on 400 conversations with planted near-copies', () =>
     });
   });
 
+  it('writes each kept row as JSON.stringify writes {conversation, judgment}: the same bytes, non-ASCII as it was', () => {
+    const raw = readFileSync(output, 'utf8').split('\n').filter(Boolean);
+    const expected = reference();
+    expect(raw.some((line) => /[^\x00-\x7f]/.test(line))).toBe(true);
+    raw.forEach((line, k) => {
+      const { conversation, judgment } = embedded[expected.kept[k]!]!;
+      expect(line).toBe(JSON.stringify({ conversation, judgment }));
+    });
+  });
+
   it('reports each removed conversation with the kept one it duplicates and their similarity', () => {
     const report = lines(output.replace('.jsonl', '.report.jsonl'));
     const expected = reference();

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { InputError, JsonlLineError } from '../errors.js';
 import { vectorProblem } from '../embedding_check.js';
 import { assertReadable } from '../io/jsonl.js';
+import { onlyMembers } from '../io/json_text.js';
 import { CR, guessDim, SPAN_INTS, scanLine, scanRows, SPACE, TAB } from './embedded_scan.js';
 import { ReadWorkers } from './read_workers.js';
 
@@ -32,6 +33,8 @@ export interface ReadEmbeddedOptions {
   chunkBytes?: number;
   /** Threads that scan the embeddings; 0 scans on the calling thread. Default: up to 2 for files ≥ 8 MiB. */
   workers?: number;
+  /** The members each row's text keeps, in this order (default: all but the embedding). */
+  keep?: readonly string[];
 }
 
 export interface EmbeddedRows {
@@ -42,7 +45,10 @@ export interface EmbeddedRows {
   count: number;
   /** judgment.overall_pass per row. */
   passing: Uint8Array;
-  /** Each row's JSON text without the embedding member (original bytes, minus the member), for writing kept rows. */
+  /**
+   * Each row's JSON text without the embedding member (original bytes, minus the member; only the `keep` members
+   * when given), non-ASCII characters as \u escapes, for writing kept rows.
+   */
   rows: string[];
   /** 1-based line number of each row (blank lines are skipped but counted). */
   lineNumber: Uint32Array;
@@ -277,7 +283,7 @@ export function readEmbedded(file: string, opts: ReadEmbeddedOptions = {}): Embe
         }
         cols.passing[row] = pass ? 1 : 0;
         cols.lineNumber[row] = line;
-        rows.push(text);
+        rows.push(opts.keep ? compactText(onlyMembers(text, obj, opts.keep)) : text);
       }
     };
 
