@@ -9,6 +9,7 @@ import {
   type Judgment,
   type Message,
 } from './fixture_text.js';
+import { embedText } from '../tests/support/fake_answers.js';
 import { Rng } from './rng.js';
 
 export { Rng } from './rng.js';
@@ -22,10 +23,17 @@ export { Rng } from './rng.js';
  * method gets energy concentration for free. Planted duplicates are built with an exact cosine to their base row:
  * half clearly above the threshold, half within ±0.002 of it.
  *
+ * The text geometry is what the end-to-end run against the tests' imitation produces: each row's own conversation
+ * text embedded by the imitation's model (tests/support/fake_answers.ts embedText), so a planted copy is only as
+ * close to its base as its perturbed words make it. Its energy is spread over the hashed buckets, not a few
+ * principal directions, and rows of one topic share words: more pairs reach the full dot than on either other.
+ *
  * The isotropic geometry is the worst case for stage 6's principal-prefix bounds: unit vectors drawn from a standard
  * normal (no shared direction, a flat spectrum, unrelated rows at cos ~ ±0.03), with planted copies half at
  * cos 0.985–0.995 and half at 0.93–0.97 (around the 0.95 threshold, but wider than the clustered band).
  */
+
+export type Geometry = 'clustered' | 'isotropic' | 'text';
 
 export interface FixtureOptions {
   count: number;
@@ -37,8 +45,11 @@ export interface FixtureOptions {
   /** Half-width of the "at the threshold" band. */
   atBand?: number;
   passRate?: number;
-  /** 'clustered' (default): embedding-like; 'isotropic': standard-normal directions. */
-  geometry?: 'clustered' | 'isotropic';
+  /**
+   * 'clustered' (default): embedding-like; 'isotropic': standard-normal directions; 'text': each row's conversation
+   * embedded as the tests' imitation embeds text (hashed words and bigrams plus one shared direction).
+   */
+  geometry?: Geometry;
 }
 
 export interface PlantedDuplicate {
@@ -74,6 +85,7 @@ export class FixtureGenerator {
   private readonly atBand: number;
   private readonly passRate: number;
   private readonly isotropic: boolean;
+  private readonly textDerived: boolean;
   private readonly pow2: number;
   private readonly sqrtLambda: Float64Array;
   private readonly signs: Float64Array;
@@ -93,6 +105,7 @@ export class FixtureGenerator {
     this.atBand = opts.atBand ?? 0.002;
     this.passRate = opts.passRate ?? 0.85;
     this.isotropic = opts.geometry === 'isotropic';
+    this.textDerived = opts.geometry === 'text';
     this.families = Math.max(1, Math.round(this.count / MEAN_FAMILY_SIZE));
     let p = 1;
     while (p < this.dim) p *= 2;
@@ -210,6 +223,20 @@ export class FixtureGenerator {
     } else {
       ({ vector, family, topic } = this.originalVector(index));
       conversation = buildConversation(new Rng(this.seed, 0x30000000 + index), index, family, topic);
+    }
+    if (this.textDerived) {
+      const own = Float64Array.from(embedText(conversationText(conversation), this.dim));
+      if (plant) {
+        // The base's own text vector, for the cosine the plant really has.
+        const baseText = embedText(
+          conversationText(buildConversation(new Rng(this.seed, 0x30000000 + plant.base), plant.base, family, topic)),
+          this.dim,
+        );
+        let c = 0;
+        for (let j = 0; j < this.dim; j++) c += own[j] * baseText[j]!;
+        plant.cosine = c;
+      }
+      vector = own;
     }
     const judgment = buildJudgment(rng, passing);
     const textPreview = conversation.messages
