@@ -1,6 +1,6 @@
 // Kept rows written from the text stage 6 already holds: the same bytes JSON.stringify would write, or a fallback.
 import { describe, expect, it } from 'vitest';
-import { onlyMembers, stringifyEscapes } from '../src/io/json_text.js';
+import { onlyMembers, stringifiedShape, stringifyEscapes } from '../src/io/json_text.js';
 import { Rng } from '../bench/rng.js';
 
 /** What the stage-6 reader keeps: every non-ASCII character as a lower-case \u escape. */
@@ -53,6 +53,29 @@ describe('onlyMembers', () => {
   it('cuts one trailing string member (the preview) off the text', () => {
     const text = JSON.stringify({ ...row, text_preview: 'he said "hi" \\ ,"text_preview":"x' });
     expect(onlyMembers(text, JSON.parse(text), keep)).toBe(expected);
+  });
+
+  it('serialises again when the text is not what JSON.stringify writes: keys twice, numbers spelt otherwise, spaces', () => {
+    const cases = [
+      // The text would keep both; JSON.parse keeps the last (and a first-wins reader would see the other).
+      '{"conversation":{"m":"a"},"judgment":{"p":true},"text_preview":"first","text_preview":"second"}',
+      '{"conversation":{"m":"a"},"judgment":{"p":false},"judgment":{"p":true}}',
+      '{"conversation":{"m":"a","m":"b"},"judgment":{"p":true}}',
+      // 1e400 parses to Infinity (JSON.stringify writes null); -0 is written 0; 1.0 and 1e2 are written 1 and 100.
+      '{"conversation":{"m":"a"},"judgment":{"p":true,"s":1e400}}',
+      '{"conversation":{"m":"a"},"judgment":{"p":true,"s":-0}}',
+      '{"conversation":{"m":"a"},"judgment":{"p":true,"s":[1.0,1e2]}}',
+      '{"conversation":{"m":"a"},"judgment":{ "p" : true }}',
+    ];
+    for (const text of cases) {
+      const obj = JSON.parse(text);
+      expect(onlyMembers(text, obj, keep)).toBe(
+        JSON.stringify({ conversation: obj.conversation, judgment: obj.judgment }),
+      );
+    }
+    // An escaped backslash, then an escaped quote: the string ends at the third quote, not the second.
+    const shaped = String.raw`{"a":[1,0.5,-2,true,null,"x\\\"y"],"b":{}}`;
+    expect(stringifiedShape(shaped, JSON.parse(shaped))).toBe(true);
   });
 
   it('serialises again when the text cannot be cut safely', () => {

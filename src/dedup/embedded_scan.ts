@@ -3,7 +3,8 @@
 /*
  * Numbers take the exact Clinger fast path (integer mantissa < 2⁵³ divided by an exact power of ten, correctly
  * rounded), else Number() on the validated literal, so every value equals JSON.parse's. Anything unusual (odd
- * whitespace, duplicate keys, invalid JSON) makes `scanLine` return undefined, and the reader falls back to JSON.parse.
+ * whitespace, a second "embedding" key, invalid JSON) makes `scanLine` return undefined, and the reader falls back
+ * to JSON.parse. Other keys written twice are the writer's concern (src/io/json_text.ts stringifiedShape).
  */
 
 /** Where parsed values go: row r's values at vectors[r·dim …]; values beyond dim are counted, not stored. */

@@ -16,8 +16,8 @@ import { ReadWorkers } from './read_workers.js';
  * Measured on the bench fixture this is faster than JSON.parse per line (see BENCHMARKS.md), allocates no
  * 1024-element JS array per row, and yields the embedding's byte span, so the row minus its embedding is cut from
  * the original bytes and kept as text (~2 kB a row instead of ~15 kB) for the writer.
- * The byte scan is in embedded_scan.ts; anything it does not take (odd whitespace, duplicate keys, invalid JSON)
- * goes to a JSON.parse slow path here, which also produces the error text.
+ * The byte scan is in embedded_scan.ts; anything it does not take (odd whitespace, a second embedding key, invalid
+ * JSON) goes to a JSON.parse slow path here, which also produces the error text.
  */
 
 export interface ReadEmbeddedOptions {
