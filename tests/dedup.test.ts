@@ -118,6 +118,58 @@ describe('dedupGreedy is exact', () => {
   });
 });
 
+describe('the pruned scan against the rows kept so far is exact', () => {
+  // Small chunks, so every fixture is scanned in many: a chunk's rows meet only the rows kept before it, rows move
+  // as the kept ones are packed, and passing and failing rows are mixed so the visit order is not the input order.
+  const cases = [
+    { count: 600, dim: 64, seed: 31, geometry: 'clustered' as const, passRate: 0.5, chunkRows: 37 },
+    { count: 700, dim: 1024, seed: 32, geometry: 'isotropic' as const, passRate: 0.3, chunkRows: 128 },
+    { count: 500, dim: 96, seed: 33, geometry: 'text' as const, passRate: 0.85, chunkRows: 1 },
+    { count: 450, dim: 40, seed: 34, geometry: 'clustered' as const, passRate: 1, chunkRows: 450 },
+  ];
+  for (const { chunkRows, ...c } of cases) {
+    it(`matches the reference on the ${c.geometry} fixture in chunks of ${chunkRows} (n=${c.count})`, () => {
+      const fx = generateFixture({ ...c, dupFraction: 0.4, atBand: 0.0005 });
+      const exact = dedupExact(fx, 0.95);
+      expect(exact.removed.length).toBeGreaterThan(c.count * 0.1);
+      for (const workers of [0, 2]) {
+        const pruned = dedupGreedy(fx, { threshold: 0.95, workers, method: 'pruned', chunkRows });
+        expect(pruned.kept).toEqual(exact.kept);
+        expect(pruned.removed).toEqual(exact.removed);
+      }
+    });
+  }
+
+  it('keeps a row whose only earlier neighbour was removed, and removes the next one for it (a chain)', () => {
+    // Rows on an arc (12 steps of 14°, less than half a turn): neighbours at cos 0.97, rows two apart at cos 0.88.
+    // Greedy keeps every other row; a scan that dropped a row from the kept set merely for having a neighbour would
+    // keep the row after it too.
+    const n = 12;
+    const dim = 32;
+    const theta = Math.acos(0.97);
+    const vectors = new Float32Array(n * dim);
+    for (let k = 0; k < n; k++) {
+      vectors[k * dim] = Math.cos(k * theta);
+      vectors[k * dim + 1] = Math.sin(k * theta);
+      vectors[k * dim + 2 + (k % (dim - 2))] = 0.01;
+    }
+    const input = { vectors, dim, count: n, passing: new Uint8Array(n).fill(1) };
+    const exact = dedupExact(input, 0.95);
+    expect(exact.kept).toEqual(Array.from({ length: n / 2 }, (_, k) => 2 * k));
+    for (const chunkRows of [1, 2, 5, 12])
+      for (const workers of [0, 2]) {
+        const pruned = dedupGreedy(input, { threshold: 0.95, workers, method: 'pruned', chunkRows });
+        expect(pruned.kept).toEqual(exact.kept);
+        expect(pruned.removed).toEqual(exact.removed);
+      }
+  });
+
+  it('refuses a chunk size that is not a positive integer', () => {
+    const fx = generateFixture({ count: 50, dim: 16, seed: 35 });
+    expect(() => dedupGreedy(fx, { threshold: 0.95, method: 'pruned', chunkRows: 0 })).toThrow(/chunkRows/);
+  });
+});
+
 describe('the brute-force path is exact', () => {
   const cases = [
     { count: 700, dim: 1024, seed: 21, geometry: 'isotropic' as const },

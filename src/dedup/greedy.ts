@@ -3,15 +3,8 @@ import { availableParallelism } from 'node:os';
 import { extendBasis, principalBasis, storeBasis } from './basis.js';
 import { quantize } from './bounds.js';
 import { BRUTE_SCRATCH_BYTES, bruteForceGreedy } from './brute_force.js';
-import {
-  checkInput,
-  finishResult,
-  normalizeInto,
-  similarity,
-  visitOrder,
-  type DedupInput,
-  type DedupResult,
-} from './reference.js';
+import { checkInput, finishResult, normalizeInto, visitOrder, type DedupInput, type DedupResult } from './reference.js';
+import { chunkRows, scanKept } from './kept_scan.js';
 import { resolveGreedy } from './resolve.js';
 import { Allocator, roundUp } from './shared_memory.js';
 import {
@@ -27,7 +20,7 @@ import {
   type Prefix,
 } from './path_choice.js';
 import { compileKernels, instantiateKernels, type KernelLayout } from './simd_kernels.js';
-import { scanBlocks, WorkerPool, type ScanParams } from './worker_pool.js';
+import { scanBlocks, WorkerPool, type ScanParams, type ScanPart } from './worker_pool.js';
 
 export type { DedupInput, DedupResult, Removal } from './reference.js';
 
@@ -64,6 +57,8 @@ export interface GreedyOptions {
   stage2Dims?: number;
   /** Rows sampled to find principal directions. Default 2048. */
   basisSample?: number;
+  /** Rows of the visit order scanned together against the rows kept before them (see scanKept). Default: n/32, at least 2048. */
+  chunkRows?: number;
 }
 
 const QUERY_BLOCK = 128;
@@ -133,10 +128,12 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
   // Workers boot (tens of ms each) while this thread normalises.
   const pool = workers > 0 && n >= 2 ? WorkerPool.start(workers, memory, at.sync) : undefined;
   try {
-    // 1. Canonical normalisation, straight into kernel memory.
+    // 1. Canonical normalisation, straight into kernel memory, each row at its place in the visit order: the scan
+    // walks that order so that it can leave out the rows already removed (see scanKept).
+    const order = visitOrder(input.passing);
     const x = f32.subarray(at.x / 4, at.x / 4 + n * dp);
     const normSq = new Float64Array(n);
-    normalizeInto(input.vectors, n, dim, x, dp, normSq);
+    normalizeInto(input.vectors, n, dim, x, dp, normSq, order);
     lap('normalize');
 
     if (n < 2) {
@@ -165,6 +162,8 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
     const probeModule = compileKernels(probe);
     const local = instantiateKernels(probeModule, memory);
     const bruteForce = (choice?: PathChoice): DedupResult => {
+      // The rows are in visit order already: brute force walks them as they are, and its places map back.
+      const places = Int32Array.from({ length: n }, (_, r) => r);
       const bf = bruteForceGreedy({
         kernels: local,
         module: probeModule,
@@ -174,12 +173,15 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
         n,
         dp,
         dim,
-        order: visitOrder(input.passing),
+        order: places,
         threshold,
         out: at.brute,
       });
       lap('brute');
-      return finishResult(n, bf.isKept, bf.removed, {
+      const isKept = new Uint8Array(n);
+      for (let r = 0; r < n; r++) isKept[order[r]!] = bf.isKept[r]!;
+      const removed = bf.removed.map((m) => ({ ...m, index: order[m.index]!, duplicateOf: order[m.duplicateOf]! }));
+      return finishResult(n, isKept, removed, {
         comparisons: bf.dots,
         method: `brute-force exact (blocked f32 filter, ${workers || 'no'} workers${choice ? `; chosen: ${choice.reason}` : ''})`,
         detail: { ...timings, ...choiceDetail(choice), dots: bf.dots, candidates: bf.candidates, margin: bf.margin },
@@ -239,46 +241,35 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
     const module = compileKernels(layout);
     lap('quantize');
 
-    // 4. Scan all pairs; survivors of the three bound stages come back as candidate (q, j) pairs.
+    // 4. Scan the pairs the greedy needs, chunk by chunk of the visit order; survivors of the three bound stages
+    // get the canonical similarity, and the pairs at or above the threshold are kept (in input indices).
     const tile = scanTile(choice?.estimates.find((e) => e.k1 === k1 && e.k2 === k2)?.pass2);
-    const nBlocks = Math.ceil(n / QUERY_BLOCK);
-    new Int32Array(memory.buffer, at.counter, 4).fill(0);
-    const scanParams = (lane: number): ScanParams => ({
-      counter: at.counter,
-      nBlocks,
-      qb: QUERY_BLOCK,
-      tile,
-      n,
-      out: at.out[lane],
-      stats: at.stats[lane],
-    });
-    const parts = pool
-      ? pool.scan(module, scanParams)
-      : [scanBlocks(instantiateKernels(module, memory), memory, scanParams(0))];
-    lap('scan');
-
-    // 5. Canonical similarity on the candidates; keep the pairs at or above the threshold.
-    let candidates = 0;
-    let stage2Groups = 0;
-    let stage3Dots = 0;
-    const near: number[] = [];
-    const nearSim: number[] = [];
-    for (const part of parts) {
-      stage2Groups += part.stage2;
-      stage3Dots += part.stage3;
-      const p = part.pairs;
-      candidates += p.length / 2;
-      for (let k = 0; k < p.length; k += 2) {
-        const s = similarity(x, p[k] * dp, p[k + 1] * dp, dim);
-        if (s >= threshold) {
-          near.push(p[k], p[k + 1]);
-          nearSim.push(s);
-        }
-      }
+    const kernels = pool ? undefined : instantiateKernels(module, memory);
+    const scanRange = (base: number, end: number): ScanPart[] => {
+      new Int32Array(memory.buffer, at.counter, 4).fill(0);
+      const params = (lane: number): ScanParams => ({
+        counter: at.counter,
+        nBlocks: Math.ceil((end - base) / QUERY_BLOCK),
+        qb: QUERY_BLOCK,
+        tile,
+        base,
+        n: end,
+        out: at.out[lane],
+        stats: at.stats[lane],
+      });
+      return pool ? pool.scan(module, params) : [scanBlocks(kernels!, memory, params(0))];
+    };
+    const chunk = opts.chunkRows ?? chunkRows(n, QUERY_BLOCK);
+    if (!Number.isInteger(chunk) || chunk < 1) {
+      throw new RangeError(`Expected \`chunkRows\` to be an integer ≥ 1, got ${chunk}`);
     }
+    const scanned = scanKept({ f32, at, n, dp, k1, k2, dim, threshold, x, order, chunk }, scanRange);
     lap('verify');
+    timings.ms_scan = Math.round(scanned.scanMs);
+    timings.ms_verify -= timings.ms_scan;
+    const { near, nearSim, candidates, stage2Groups, stage3Dots } = scanned;
 
-    const result = resolveGreedy(n, visitOrder(input.passing), near, nearSim);
+    const result = resolveGreedy(n, order, near, nearSim);
     lap('resolve');
     return finishResult(n, result.isKept, result.removed, {
       comparisons: stage3Dots + candidates,

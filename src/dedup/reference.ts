@@ -66,7 +66,8 @@ export function checkInput(input: DedupInput, threshold: number): void {
 
 /**
  * Normalises rows of `src` into `dst` (row stride `dstStride`, padding left untouched) per the canonical rule;
- * optionally also reports each stored row's squared norm (Float64 sum of its Float32 values).
+ * optionally also reports each stored row's squared norm (Float64 sum of its Float32 values). With `rows`, dst row
+ * r (and storedNormSq[r]) is src row rows[r].
  */
 export function normalizeInto(
   src: Float32Array,
@@ -75,21 +76,23 @@ export function normalizeInto(
   dst: Float32Array,
   dstStride: number,
   storedNormSq?: Float64Array,
+  rows?: Int32Array,
 ): void {
-  for (let i = 0; i < count; i++) {
+  for (let r = 0; r < count; r++) {
+    const i = rows ? rows[r]! : r;
     const o = i * dim;
     let s = 0;
     for (let j = 0; j < dim; j++) {
       const v = src[o + j];
       s += v * v;
     }
-    const d = i * dstStride;
+    const d = r * dstStride;
     if (!Number.isFinite(s)) {
       throw new DedupInputError(`Row ${i} holds a non-finite value`, 'vectors');
     }
     if (s === 0) {
       for (let j = 0; j < dim; j++) dst[d + j] = 0;
-      if (storedNormSq) storedNormSq[i] = 0;
+      if (storedNormSq) storedNormSq[r] = 0;
       continue;
     }
     const norm = Math.sqrt(s);
@@ -103,7 +106,7 @@ export function normalizeInto(
       dst[d + j] = v;
       stored += v * v;
     }
-    storedNormSq[i] = stored;
+    storedNormSq[r] = stored;
   }
 }
 

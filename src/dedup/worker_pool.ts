@@ -10,6 +10,8 @@ export interface ScanParams {
   nBlocks: number;
   qb: number;
   tile: number;
+  /** The query rows are [base, n); each is scanned against the rows before it. */
+  base: number;
   n: number;
   out: number;
   stats: number;
@@ -37,7 +39,7 @@ const SCAN_DRIVER_SOURCE = `function scanBlocks(k, memory, p) {
     const b = Atomics.add(i32, p.counter >> 2, 1);
     if (b >= p.nBlocks) break;
     const blk = p.nBlocks - 1 - b;
-    const q0 = blk * p.qb;
+    const q0 = p.base + blk * p.qb;
     const q1 = Math.min(p.n, q0 + p.qb);
     const gLast = (q1 + 2) >> 2;
     i32[st] = 0;
