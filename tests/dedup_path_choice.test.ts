@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { generateFixture } from '../bench/fixtures.js';
 import { Rng } from '../bench/rng.js';
 import { dedupGreedy } from '../src/dedup/greedy.js';
-import { estimateRows, scanTile } from '../src/dedup/path_choice.js';
+import { choosePath, estimateRows, PREFIXES, scanTile } from '../src/dedup/path_choice.js';
 import { dedupExact } from '../src/dedup/reference.js';
 
 // A 256-row basis sample lets 1,500 rows pay for the basis, so the choice between prefixes is made at a size
@@ -99,5 +99,20 @@ describe('dedupGreedy picks its path from a sample', () => {
     expect(new Set(rows).size).toBe(256);
     // With every row in the basis sample there is nothing else to take.
     expect(estimateRows(300, 2048).length).toBe(256);
+  });
+});
+
+describe('the cost of a full dot follows the tile', () => {
+  it('takes 16/64 on the end-to-end distribution, where most of the scan is full dots in narrow tiles', () => {
+    // The sample's pass rates of the 100k end-to-end file (2026-12-03). Priced at the wide tile's full-dot cost,
+    // 128/256 looked cheapest (its stage 1 is 4× the work); measured, 16/64 took 22.9 s of dedup and 128/256 28.8 s.
+    const rates: Record<string, { pass1: number; pass2: number }> = {
+      '16/64': { pass1: 0.1096, pass2: 0.0853 },
+      '64/128': { pass1: 0.0853, pass2: 0.0701 },
+      '128/256': { pass1: 0.0701, pass2: 0.0447 },
+    };
+    const choice = choosePath(100_000, 1024, PREFIXES, (p) => rates[`${p.k1}/${p.k2}`]!, true);
+    expect(choice.path).toBe('pruned');
+    expect(choice.prefix).toEqual({ k1: 16, k2: 64 });
   });
 });
