@@ -25,7 +25,7 @@ import { formatZodIssue } from './src/format.js';
 import { iterateJsonl, writeAtomically, writeJsonl } from './src/io/jsonl.js';
 import { stringifyEscapes } from './src/io/json_text.js';
 import { redactSecrets } from './src/secrets.js';
-import { JudgedConversation } from './src/schemas.js';
+import { JudgedConversation, UNIQUE_CONVERSATION_MEMBERS } from './src/schemas.js';
 import { offlineStageFlagSet } from './src/stage/flags.js';
 import { StageRun } from './src/stage/stage_run.js';
 
@@ -55,9 +55,6 @@ export const FLAGS = offlineStageFlagSet([PATHS.conversationsEmbedded, PATHS.con
   report: { kind: 'string', help: 'removed-duplicates report (default: OUTPUT with .report.jsonl)' },
 });
 
-/** What a deduplicated row holds (UniqueConversation), in this order. */
-const KEPT_MEMBERS = ['conversation', 'judgment'] as const;
-
 const SUMMARY = 'Stage 6: remove near-duplicate conversations → conversations_deduplicated.jsonl (+ .report.jsonl)';
 
 export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
@@ -83,7 +80,7 @@ export async function deduplicate(flags: Flags<typeof FLAGS>): Promise<number> {
     const embedded = await readEmbedded(flags.input, {
       missingHint,
       // Only the judged row goes on: the embedding and its preview have done their job.
-      keep: KEPT_MEMBERS,
+      keep: UNIQUE_CONVERSATION_MEMBERS,
       validateRow: (row, line) => {
         run.throwIfInterrupted();
         const parsed = JudgedConversation.safeParse(row);

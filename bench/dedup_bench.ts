@@ -47,6 +47,7 @@ import {
 import { conversationText } from '../src/conversation_text.js';
 import { Rng, writeEmbeddedJsonl, type Geometry } from './fixtures.js';
 import { stringifyEscapes } from '../src/io/json_text.js';
+import { UNIQUE_CONVERSATION_MEMBERS } from '../src/schemas.js';
 import { compareKept, numpyAvailable, runNumpy, type NumpyRun } from './numpy_peer.js';
 
 const THRESHOLD = 0.95;
@@ -118,7 +119,7 @@ function intFlag(args: Record<string, string | boolean>, name: string, fallback:
 
 function runChild(task: ChildTask): ChildReport {
   const t0 = performance.now();
-  const rows = readEmbedded(task.file, { keep: ['conversation', 'judgment'] });
+  const rows = readEmbedded(task.file, { keep: UNIQUE_CONVERSATION_MEMBERS });
   const readS = seconds(t0);
 
   const t1 = performance.now();

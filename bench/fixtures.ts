@@ -204,6 +204,8 @@ export class FixtureGenerator {
     let family: number;
     let topic: number;
     let conversation: Conversation;
+    // A plant's base conversation, which the text geometry embeds too.
+    let baseConv: Conversation | undefined;
     if (plant) {
       const base = this.originalVector(plant.base);
       family = base.family;
@@ -218,7 +220,7 @@ export class FixtureGenerator {
       const s = Math.sqrt(1 - plant.cosine * plant.cosine);
       vector = new Float64Array(this.dim);
       for (let j = 0; j < this.dim; j++) vector[j] = plant.cosine * b[j] + s * w[j];
-      const baseConv = buildConversation(new Rng(this.seed, 0x30000000 + plant.base), plant.base, family, topic);
+      baseConv = buildConversation(new Rng(this.seed, 0x30000000 + plant.base), plant.base, family, topic);
       conversation = perturbConversation(baseConv, rng, index, plant.kind === 'clear' ? 0.02 : 0.08);
     } else {
       ({ vector, family, topic } = this.originalVector(index));
@@ -226,12 +228,9 @@ export class FixtureGenerator {
     }
     if (this.textDerived) {
       const own = Float64Array.from(embedText(conversationText(conversation), this.dim));
-      if (plant) {
+      if (plant && baseConv) {
         // The base's own text vector, for the cosine the plant really has.
-        const baseText = embedText(
-          conversationText(buildConversation(new Rng(this.seed, 0x30000000 + plant.base), plant.base, family, topic)),
-          this.dim,
-        );
+        const baseText = embedText(conversationText(baseConv), this.dim);
         let c = 0;
         for (let j = 0; j < this.dim; j++) c += own[j] * baseText[j]!;
         plant.cosine = c;

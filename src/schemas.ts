@@ -122,6 +122,10 @@ export type EmbeddedConversation = z.infer<typeof EmbeddedConversation>;
 // Stage 6 → conversations_deduplicated.jsonl: the judged row without its embedding.
 export const UniqueConversation = JudgedConversation;
 export type UniqueConversation = JudgedConversation;
+/** Its members in order: what stage 6 keeps of each embedded row (readEmbedded's `keep`). */
+export const UNIQUE_CONVERSATION_MEMBERS = Object.keys(UniqueConversation.shape) as ReadonlyArray<
+  keyof UniqueConversation
+>;
 
 // Stage 7 → conversations_final.jsonl in the original's chat training format.
 export const TrainingExample = z.object({ messages: z.array(Message).min(2) });
