@@ -1,7 +1,7 @@
 // The company a run is about: built-in SWAP Commerce defaults, overridable by a validated JSON file; another company's
 // file gets generic defaults for what it leaves out.
 import { existsSync } from 'node:fs';
-import { z } from 'zod';
+import { z } from './zod.js';
 import { GENERIC_TOPICS, genericDescription, genericPersonas, genericSystemPrompts } from './generic_domain.js';
 import { readJsonFile } from './io/jsonl.js';
 

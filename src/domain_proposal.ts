@@ -1,7 +1,7 @@
 // Proposing a domain file from the facts: the schema the model answers (derived from the domain file's), the one
 // prompt, the checks a schema cannot say, and the atomic write of data/domain.json.
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { z } from 'zod';
+import { z } from './zod.js';
 import { builtInTextIn, DomainFile, Persona, SWAP_DOMAIN } from './domain.js';
 import { namesBuiltInCompany } from './domain_checks.js';
 import { InputError } from './errors.js';

@@ -1,6 +1,6 @@
 // Stable ids of facts (one chunk = one fact line), so a fact can be followed from stage 1 to the final training set.
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import { z } from './zod.js';
 
 /**
  * Whitespace and case do not change a fact: "* Swap  ships" and "* swap ships" get one id, so an edit that only

@@ -1,5 +1,5 @@
 // Prices per million tokens, in one place; a user's PRICES_FILE (JSON of the same shape) overrides entries.
-import { z } from 'zod';
+import { z } from './zod.js';
 import { env } from './env.js';
 import { readJsonFile } from './io/jsonl.js';
 import { GEMINI_ALIASES } from './llm/model_rules.js';

@@ -1,6 +1,6 @@
 // Zod schemas for every artifact the pipeline writes: the single source of truth for their shape.
 // Field names are the Python original's snake_case, so artifacts load in either implementation.
-import { z } from 'zod';
+import { z } from './zod.js';
 
 export const DIFFICULTIES = ['basic', 'intermediate', 'advanced'] as const;
 export const STYLES = ['formal', 'casual', 'technical'] as const;

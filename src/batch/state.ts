@@ -1,6 +1,6 @@
 // The batch jobs a stage has paid for, saved the moment each is created, so a re-run polls them instead of paying twice.
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { InputError } from '../errors.js';
 import { formatZodIssue } from '../format.js';
 import { PROVIDER_NAMES } from '../llm/providers.js';

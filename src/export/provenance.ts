@@ -1,6 +1,6 @@
 // What the earlier stages of a run recorded in their manifests (models, pass rates, dedup settings), for the card.
 import { basename, dirname } from 'node:path';
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { readManifestFile } from '../io/manifest_file.js';
 import { manifestPath } from '../io/sidecars.js';
 import { artifactPaths } from '../pipeline.js';

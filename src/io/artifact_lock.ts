@@ -2,7 +2,7 @@
 // refuses instead of paying for every item again; a lock left by a process that is gone is taken over.
 import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { InputError } from '../errors.js';
 import { processAlive } from './process_alive.js';
 import { lockPath } from './sidecars.js';

@@ -1,5 +1,5 @@
 // Turns a zod output schema into the JSON Schema each provider accepts.
-import { z } from 'zod';
+import { z } from '../zod.js';
 
 // Keywords Gemini's responseJsonSchema documents (PROVIDERS.md §2.2); anything else is dropped rather than risked.
 const GEMINI_KEYWORDS = new Set([

@@ -1,5 +1,5 @@
 // Stage 3's prompt and answer schema: one multi-turn conversation from sampled Q&A pairs, every sampled dimension in it.
-import { z } from 'zod';
+import { z } from '../zod.js';
 import type { Domain } from '../domain.js';
 import type { ConversationConfig } from '../sampling.js';
 import type { QAPair } from '../schemas.js';

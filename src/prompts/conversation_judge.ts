@@ -1,6 +1,6 @@
 // Stage 4's prompt and answer schema: a verdict per assistant turn, checked against the source fact lines, plus a three-criterion
 // yes/no rubric; `factually_accurate` (every turn supported) and `overall_pass` are computed in code.
-import { z } from 'zod';
+import { z } from '../zod.js';
 import type { Domain } from '../domain.js';
 import { pairFactId } from '../facts.js';
 import { Judgment, TurnVerdict, type Conversation, type QAPair } from '../schemas.js';

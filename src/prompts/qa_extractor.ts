@@ -1,5 +1,5 @@
 // Stage 1's prompt and answer schema: asks for exactly three grounded Q&A pairs about one chunk of the facts.
-import { z } from 'zod';
+import { z } from '../zod.js';
 import type { Chunk } from '../chunking.js';
 import type { Domain } from '../domain.js';
 import { QAPair } from '../schemas.js';

@@ -1,7 +1,7 @@
 // How varied a run's training set is, streamed from its artifacts: distinct-1 and distinct-2 of user and assistant
 // messages, the most repeated openings of user messages, and the mean nearest-neighbour similarity of its embeddings.
 import { existsSync } from 'node:fs';
-import { z } from 'zod';
+import { z } from '../zod.js';
 import type { ArtifactPaths } from '../pipeline.js';
 import { dedupReportPath } from '../io/sidecars.js';
 import { JsonlLineError } from '../errors.js';

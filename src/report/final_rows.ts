@@ -1,5 +1,5 @@
 // A row of the final training file in any of stage 7's export formats, and its messages with their roles back.
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { Message, TrainingExample } from '../schemas.js';
 
 // Stage 7 may write any export format; stats only needs to know each line is one of them.

@@ -1,7 +1,7 @@
 // Reads the `<artifact>.meta.json` a stage writes when it finishes (see StageRun.finish), leniently: a manifest
 // from an older or newer version of a stage still loads, and only a broken one stops stats and the report.
 import { existsSync, readFileSync } from 'node:fs';
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { InputError } from '../errors.js';
 import { formatZodIssue } from '../format.js';
 import { manifestPath } from '../io/sidecars.js';

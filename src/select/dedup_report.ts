@@ -1,7 +1,7 @@
 // Stage 6's report of removed duplicates (`conversations_deduplicated.report.jsonl`), read for what it says about
 // the kept rows: which embedded row each kept row is, and how many near-copies were removed in its favour.
 import { existsSync } from 'node:fs';
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { iterateJsonl } from '../io/jsonl.js';
 
 /** One removed conversation; both indices are rows of the embedded file (stage 5's output). */

@@ -1,7 +1,7 @@
 // Finds the concurrency an earlier stage reached on the same provider and model, so a run ramps up once, not per stage.
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { z } from 'zod';
+import { z } from '../zod.js';
 import { readManifestFile } from '../io/manifest_file.js';
 import { manifestPath } from '../io/sidecars.js';
 
