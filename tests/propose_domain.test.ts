@@ -124,7 +124,7 @@ describe('an existing domain file', () => {
 });
 
 describe('propose_domain checks what the stages check', () => {
-  it('a placeholder key or a retired model stops it before the paid call, writing nothing', async () => {
+  it('a placeholder key stops it before any request, a retired model at its unbilled 404, writing nothing', async () => {
     const cwd = tempDir('lumora-checks');
     const key = await recorded(() =>
       runStageInProcess('scripts/propose_domain.ts', ['--input', FACTS], {
@@ -137,8 +137,11 @@ describe('propose_domain checks what the stages check', () => {
     expect(key.sent).toHaveLength(0);
     const retired = await recorded(() => propose(cwd, ['--model', 'gemini-2.0-flash']));
     expect(retired.result.code).toBe(1);
-    expect(retired.result.stderr).toMatch(/gemini-2\.0-flash/);
-    expect(retired.paid).toBe(0);
+    expect(retired.result.stderr).toMatch(/gemini-2\.0-flash is not offered/);
+    // The look-up goes beside the one call, which the retired model answers with a 404: nothing is billed.
+    const calls = retired.sent.filter((r) => r.path.includes(':generateContent'));
+    expect(calls.length).toBeLessThanOrEqual(1);
+    for (const call of calls) expect(call.status).toBe(404);
     expect(existsSync(join(cwd, 'data', 'domain.json'))).toBe(false);
   }, 60_000);
 });

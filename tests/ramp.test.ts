@@ -1,9 +1,18 @@
 // A run pays the slow start once: stage 4 opens at the concurrency stage 3 reached on the same model.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isModelLookup, startImitation, type Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
-import { generateArgs, judgeArgs, removeTempDirs, stageEnv, tempDir, writeQaPairs } from './support/run_stage.js';
+import {
+  generateArgs,
+  judgeArgs,
+  removeTempDirs,
+  stageEnv,
+  startDelayProxy,
+  tempDir,
+  writeQaPairs,
+} from './support/run_stage.js';
 import { manifest } from './support/run_stages.js';
 
 const LATENCY = 400;
@@ -34,8 +43,12 @@ describe('slow start across stages', () => {
       { env, cwd: dir },
     );
     expect(generate.code, generate.stderr).toBe(0);
-    // The free look-up first, then one paid request alone: an exhausted quota costs one request, not one per slot.
-    expect(isModelLookup(imitation.requests[0]!)).toBe(true);
+    // The free look-up goes beside one paid request alone: an exhausted quota costs one request, not one per slot,
+    // and the look-up costs no round trip of its own (both arrive before either is answered).
+    const lookups = imitation.requests.filter((r) => isModelLookup(r));
+    const firstCall = imitation.requests.find((r) => r.path.includes(':generateContent'))!;
+    expect(lookups).toHaveLength(1);
+    expect(Math.abs(firstCall.at - lookups[0]!.at)).toBeLessThan(LATENCY);
     expect(openingBurst(imitation, 0)).toBe(1);
     const reached = manifest(dir, 'raw.jsonl').limiter.reached_concurrency;
     expect(reached).toBe(16);
@@ -69,4 +82,40 @@ describe('slow start across stages', () => {
     expect(rerun.stdout).toMatch(/starting at concurrency 16, reached by .*raw\.meta\.json/);
     expect(openingBurst(imitation, again)).toBe(16);
   });
+});
+
+describe('the model look-up beside the first call', () => {
+  const cases = [
+    {
+      model: 'gemini-2.5-flash',
+      message: /gemini-2\.5-flash is not offered by the Gemini API \(retired\?\) — current: .*gemini-flash-latest/,
+    },
+    {
+      model: 'gemini-embedding-001',
+      message: /gemini-embedding-001 is offered by the Gemini API but not for generateContent/,
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.model}: one line in the look-up's words, exit 1, at most one generate request, no artifact`, async () => {
+      const im = await startImitation({ seed: 5 });
+      // The look-up answers last, so the first call's own 404 is in first: the stage still speaks the look-up's words.
+      const proxy = await startDelayProxy(im.geminiBaseUrl, 300, { lookupsOnly: true });
+      const dir = tempDir('lookup');
+      writeQaPairs(join(dir, 'pairs.jsonl'), 10);
+      const result = await runStageInProcess(
+        '3_generate_conversations.ts',
+        generateArgs(join(dir, 'pairs.jsonl'), join(dir, 'raw.jsonl'), 40, '--concurrency', '16', '--model', c.model),
+        { env: stageEnv(proxy), cwd: dir },
+      );
+      await proxy.close();
+      await im.close();
+      expect(result.code).toBe(1);
+      const errors = result.stderr.split('\n').filter((l) => l.startsWith('error:'));
+      expect(errors, result.stderr).toHaveLength(1);
+      expect(errors[0]).toMatch(c.message);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+      expect(im.requests.filter((r) => r.path.includes(':generateContent')).length).toBeLessThanOrEqual(1);
+      expect(existsSync(join(dir, 'raw.jsonl'))).toBe(false);
+    });
+  }
 });

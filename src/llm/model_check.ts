@@ -260,3 +260,22 @@ async function decide(lister: ModelLister, model: string, purpose: ModelPurpose)
   }
   throw new FatalError(goneMessage(lister.service, model, purpose, listed));
 }
+
+/**
+ * The chat provider for a stage whose model look-up is still out when its first call goes: a call that fails waits
+ * for the look-up's verdict, so a model the look-up finds gone, or offered but not for generateContent, is reported
+ * in the look-up's words rather than as the call's 404 or 400 (neither is billed).
+ */
+export function besideLookup(chat: ChatProvider, lookup: Promise<void>): ChatProvider {
+  return {
+    ...chat,
+    complete: async (request, signal) => {
+      try {
+        return await chat.complete(request, signal);
+      } catch (error) {
+        await lookup;
+        throw error;
+      }
+    },
+  };
+}

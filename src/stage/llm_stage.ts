@@ -10,6 +10,7 @@ import { llmTask } from '../llm/calls.js';
 import { chatProvider, type Provider } from '../llm/providers.js';
 import { provenConcurrency } from './proven_concurrency.js';
 import { checked, estimatedTokens, requestKey, type StructuredCall } from '../llm/structured.js';
+import { besideLookup } from '../llm/model_check.js';
 import type { ChatProvider } from '../llm/types.js';
 import { buildOnDemand, type CallList } from './call_list.js';
 import { dryRun, type OutputTokens } from './dry_run.js';
@@ -183,12 +184,22 @@ export async function runLlmCalls<T>(
   // Saved answers pass the check a fresh answer gets (schema, then the stage's rule), or are asked again. The call
   // is built again only for a key the checkpoint holds.
   run.checkpoint.recheck(keys.map((key, i) => ({ key, problem: (stored) => void checked(calls.at(i)!.call, stored) })));
-  // Asked once per model before the first paid call (and before any batch job): a retired model costs nothing. A
-  // run whose answers are all saved pays nothing and asks nothing, not even the free look-up.
+  // The free look-up of each model still to be called. A run whose answers are all saved pays nothing and asks
+  // nothing, not even the look-up. An earlier stage that called this model within hours (stage.proven) stands for
+  // it: its answers showed the model is offered, and a model retired since is still reported, by the first call's
+  // 404, unbilled.
   const pending = models.filter((_, i) => !run.checkpoint.has(keys[i]!));
-  // An earlier stage that called this model within hours (stage.proven) stands for the look-up: its answers
-  // showed the model is offered, and a model retired since is still reported, by the first call's 404, unbilled.
-  if (!stage.proven) for (const model of new Set(pending)) await llm.checkModel?.(model);
+  const lookup =
+    stage.proven || !llm.checkModel || pending.length === 0
+      ? undefined
+      : Promise.all([...new Set(pending)].map((model) => llm.checkModel!(model))).then(() => undefined);
+  // A batch job is created only for a model the service offers. Interactive calls do not wait: the look-up goes out
+  // beside the first paid request, which goes alone (the limiter's slow start), so a retired model costs that one
+  // request, a 404 that is not billed, and the ramp does not lose a round trip. A look-up that finds the model gone
+  // stops the stage at once.
+  if (options.batch) await lookup;
+  else lookup?.catch((error: Error) => run.abort(error));
+  const caller = lookup && !options.batch ? besideLookup(llm, lookup) : llm;
   // A batch file holds every request anyway, so batch mode builds them all at once.
   const batch = options.batch
     ? await runBatch(
@@ -197,7 +208,7 @@ export async function runLlmCalls<T>(
         Array.from({ length: calls.length }, (_, i) => calls.at(i)!),
       )
     : undefined;
-  const tasks = batch?.tasks ?? keys.map((key, i) => llmTask(run, llm, ids[i]!, () => calls.at(i)!.call, key));
+  const tasks = batch?.tasks ?? keys.map((key, i) => llmTask(run, caller, ids[i]!, () => calls.at(i)!.call, key));
   const results = await run.runTasks(
     label,
     options.unitsPerCall ? tasks.map((t) => ({ ...t, units: options.unitsPerCall })) : tasks,

@@ -168,6 +168,11 @@ export class StageRun {
     this.extraOutputs.push(path);
   }
 
+  /** Stops the stage with a fatal error found outside its tasks (the model look-up beside the first call). */
+  abort(error: Error): void {
+    this.stop.abortWith(error);
+  }
+
   /** A Ctrl-C press (or SIGTERM): see StageStop.interrupt. */
   interrupt(): void {
     this.stop.interrupt();

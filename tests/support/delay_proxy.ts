@@ -21,29 +21,38 @@ export interface DelayProxy extends Endpoints {
 
 /**
  * A forwarding proxy that holds every request for `delayMs` before passing it on: makes the fast imitation slow
- * enough that a test can interrupt a stage mid-run.
+ * enough that a test can interrupt a stage mid-run. `lookupsOnly` holds only the model look-ups, so a test can make
+ * the look-up the slower of the two requests a stage opens with.
  */
-export async function startDelayProxy(target: string, delayMs: number): Promise<DelayProxy> {
+export async function startDelayProxy(
+  target: string,
+  delayMs: number,
+  { lookupsOnly = false } = {},
+): Promise<DelayProxy> {
   const upstream = new URL(target);
   let received = 0;
   const server = http.createServer((req, res) => {
     // The free model look-up before the first paid call is not an answer the stage must keep.
-    if (!isModelLookup({ method: req.method, path: req.url ?? '/' })) received++;
+    const lookup = isModelLookup({ method: req.method, path: req.url ?? '/' });
+    if (!lookup) received++;
     const body: Buffer[] = [];
     req.on('data', (d: Buffer) => body.push(d));
     req.on('end', () => {
-      const timer = setTimeout(() => {
-        const forward = http.request(
-          { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-          (answer) => {
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(res);
-          },
-        );
-        forward.on('error', () => res.destroy());
-        res.on('close', () => forward.destroy());
-        forward.end(Buffer.concat(body));
-      }, delayMs);
+      const timer = setTimeout(
+        () => {
+          const forward = http.request(
+            { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+            (answer) => {
+              res.writeHead(answer.statusCode ?? 502, answer.headers);
+              answer.pipe(res);
+            },
+          );
+          forward.on('error', () => res.destroy());
+          res.on('close', () => forward.destroy());
+          forward.end(Buffer.concat(body));
+        },
+        lookupsOnly && !lookup ? 0 : delayMs,
+      );
       res.on('close', () => clearTimeout(timer));
     });
   });
