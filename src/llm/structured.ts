@@ -1,5 +1,5 @@
 // One structured model call made reliable: timeout, retries decided by the error, and answers checked with zod.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { z } from 'zod';
 import { formatZodIssue } from '../format.js';
 import { InvalidAnswerError } from '../errors.js';
@@ -20,20 +20,43 @@ export interface StructuredCall<T> {
  * The resume key of a request: a change to the model, prompt, schema, temperature or thinking sent gives a new key,
  * so only the items it affects are asked again. Thinking counts only where it is sent (every Gemini call, OpenAI
  * reasoning models): a model whose request did not change keeps the key it had before thinking existed.
+ *
+ * The key is the SHA-256 of `JSON.stringify([provider, model, system, prompt, schemaName, schema, temperature,
+ * thinking?])`, byte for byte, so checkpoints written before stay valid. It is built in pieces because every call of
+ * a stage repeats its system prompt and schema (kilobytes each): their JSON is escaped once, and the hash of the
+ * prefix up to the system prompt is copied rather than computed again. tests/request_key.test.ts holds it to the
+ * plain JSON.stringify.
  */
 export function requestKey(provider: Provider, request: ChatRequest): string {
-  const parts: unknown[] = [
-    provider,
-    request.model,
-    request.system ?? '',
-    request.prompt,
-    request.schemaName,
-    schemaText(request.schema),
-    request.temperature,
-  ];
+  const system = request.system ?? '';
+  if (!opening || opening.provider !== provider || opening.model !== request.model || opening.system !== system) {
+    const text = `[${jsonInArray(provider)},${jsonInArray(request.model)},${JSON.stringify(system)},`;
+    opening = { provider, model: request.model, system, hash: createHash('sha256').update(text) };
+  }
   const thinking = PROVIDERS[provider].thinkingSent(request.model, request.thinking);
-  if (thinking !== undefined) parts.push(thinking);
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+  const rest =
+    `${jsonInArray(request.prompt)},${jsonInArray(request.schemaName)},${quotedSchema(request.schema)},` +
+    `${jsonInArray(request.temperature)}${thinking === undefined ? '' : `,${jsonInArray(thinking)}`}]`;
+  return opening.hash.copy().update(rest).digest('hex').slice(0, 32);
+}
+
+/** The hash of the last key's opening (provider, model, system prompt): a stage's calls share it. */
+let opening: { provider: string; model: string; system: string; hash: Hash } | undefined;
+
+const quotedSchemas = new WeakMap<z.ZodType, string>();
+
+function quotedSchema(schema: z.ZodType): string {
+  let text = quotedSchemas.get(schema);
+  if (text === undefined) {
+    text = JSON.stringify(schemaText(schema));
+    quotedSchemas.set(schema, text);
+  }
+  return text;
+}
+
+/** What JSON.stringify writes for a value inside an array: `null` where it would leave a member out. */
+function jsonInArray(value: unknown): string {
+  return JSON.stringify(value) ?? 'null';
 }
 
 /** Turns a response into a checked value, or says (as an InvalidAnswerError) why it cannot be used. */
