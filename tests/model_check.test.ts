@@ -1,7 +1,8 @@
 // A model that disappears while a stage runs stops it with the check's one-line error; other errors pass through.
 import { describe, expect, it } from 'vitest';
 import { FatalError } from '../src/errors.js';
-import { checkedChat, checkedEmbeddings, type ModelLister } from '../src/llm/model_check.js';
+import { besideLookup, checkedChat, checkedEmbeddings, type ModelLister } from '../src/llm/model_check.js';
+import type { ChatResponse } from '../src/llm/types.js';
 
 const lister: ModelLister = {
   service: 'the Test API',
@@ -32,5 +33,50 @@ describe('checkedChat and checkedEmbeddings', () => {
     const busy = Object.assign(new Error('overloaded'), { status: 503 });
     const chat = checkedChat(lister, () => '', { name: 'gemini', complete: () => Promise.reject(busy) });
     await expect(chat.complete({ model: 'model-a' } as never, signal)).rejects.toBe(busy);
+  });
+});
+
+describe('besideLookup', () => {
+  const answer = { text: '{}', usage: { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0 } } as ChatResponse;
+  const request = { model: 'model-a' } as never;
+  const verdict = () => {
+    let settle!: (error?: Error) => void;
+    const lookup = new Promise<void>((resolve, reject) => {
+      settle = (error) => (error ? reject(error) : resolve());
+    });
+    return { lookup, settle };
+  };
+
+  it('stops the stage when the look-up finds the model gone before any call was answered', async () => {
+    const { lookup, settle } = verdict();
+    const stopped: Error[] = [];
+    besideLookup({ name: 'gemini', complete: () => new Promise(() => {}) }, lookup, (e) => stopped.push(e));
+    settle(new FatalError('model-a is not offered'));
+    await lookup.catch(() => undefined);
+    expect(stopped.map((e) => e.message)).toEqual(['model-a is not offered']);
+  });
+
+  it('lets a failed call wait for the verdict and speak in its words', async () => {
+    const { lookup, settle } = verdict();
+    const chat = besideLookup({ name: 'gemini', complete: () => Promise.reject(gone) }, lookup, () => undefined);
+    const failing = chat.complete(request, signal).catch((e: unknown) => e);
+    settle(new FatalError('model-a is offered by the Test API but not for generateContent'));
+    expect(((await failing) as Error).message).toMatch(/but not for generateContent/);
+    // A look-up that found nothing wrong leaves the call's own error as it was.
+    const fine = verdict();
+    const other = besideLookup({ name: 'gemini', complete: () => Promise.reject(gone) }, fine.lookup, () => undefined);
+    fine.settle();
+    await expect(other.complete(request, signal)).rejects.toBe(gone);
+  });
+
+  it('ignores a failed look-up once a call was answered: the model evidently works', async () => {
+    const { lookup, settle } = verdict();
+    const stopped: Error[] = [];
+    const chat = besideLookup({ name: 'gemini', complete: async () => answer }, lookup, (e) => stopped.push(e));
+    expect(await chat.complete(request, signal)).toBe(answer);
+    settle(new FatalError('model-a is not offered'));
+    await lookup.catch(() => undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stopped).toEqual([]);
   });
 });

@@ -262,16 +262,23 @@ async function decide(lister: ModelLister, model: string, purpose: ModelPurpose)
 }
 
 /**
- * The chat provider for a stage whose model look-up is still out when its first call goes: a call that fails waits
+ * The chat provider for a stage whose model look-up is still out when its first call goes. A call that fails waits
  * for the look-up's verdict, so a model the look-up finds gone, or offered but not for generateContent, is reported
- * in the look-up's words rather than as the call's 404 or 400 (neither is billed).
+ * in the look-up's words rather than as the call's 404 or 400 (neither is billed). A look-up that fails before any
+ * call was answered stops the stage through `stop`; once one was, the model evidently works and the verdict is moot.
  */
-export function besideLookup(chat: ChatProvider, lookup: Promise<void>): ChatProvider {
+export function besideLookup(chat: ChatProvider, lookup: Promise<void>, stop: (error: Error) => void): ChatProvider {
+  let answered = false;
+  lookup.catch((error: Error) => {
+    if (!answered) stop(error);
+  });
   return {
     ...chat,
     complete: async (request, signal) => {
       try {
-        return await chat.complete(request, signal);
+        const response = await chat.complete(request, signal);
+        answered = true;
+        return response;
       } catch (error) {
         await lookup;
         throw error;

@@ -195,11 +195,9 @@ export async function runLlmCalls<T>(
       : Promise.all([...new Set(pending)].map((model) => llm.checkModel!(model))).then(() => undefined);
   // A batch job is created only for a model the service offers. Interactive calls do not wait: the look-up goes out
   // beside the first paid request, which goes alone (the limiter's slow start), so a retired model costs that one
-  // request, a 404 that is not billed, and the ramp does not lose a round trip. A look-up that finds the model gone
-  // stops the stage at once.
+  // request, a 404 that is not billed, and the ramp does not lose a round trip.
   if (options.batch) await lookup;
-  else lookup?.catch((error: Error) => run.abort(error));
-  const caller = lookup && !options.batch ? besideLookup(llm, lookup) : llm;
+  const caller = lookup && !options.batch ? besideLookup(llm, lookup, (error) => run.abort(error)) : llm;
   // A batch file holds every request anyway, so batch mode builds them all at once.
   const batch = options.batch
     ? await runBatch(
