@@ -1,5 +1,6 @@
-// Asks the provider, before the first paid call, whether it offers the model (Gemini models.get, OpenAI GET
-// /v1/models/{id}: both free), and words the one-line error that names current models when it does not.
+// Asks the provider whether it offers the model (Gemini models.get, OpenAI GET /v1/models/{id}: both free), beside
+// a chat stage's first paid call or before stage 5's and any batch job, and words the one-line error that names
+// current models when it does not.
 import type { GoogleGenAI } from '@google/genai';
 import type OpenAI from 'openai';
 import { FatalError } from '../errors.js';
@@ -186,7 +187,7 @@ type UncheckedChat = Omit<ChatProvider, 'checkModel'>;
 type UncheckedEmbeddings = Omit<EmbeddingProvider, 'checkModel'>;
 
 /**
- * The chat provider with the model check added: the free look-up before the first call, and, when a call finds the
+ * The chat provider with the model check added: the free look-up (see besideLookup), and, when a call finds the
  * model retired while the stage runs (or past a skipped check), the same one-line error as the check. `scope` names
  * the server: the same model name on another base URL is another question.
  */
