@@ -69,6 +69,13 @@ describe('besideLookup', () => {
     await expect(other.complete(request, signal)).rejects.toBe(gone);
   });
 
+  it('does not hold a retried failure (a 503) for a look-up that is still out', async () => {
+    const busy = Object.assign(new Error('overloaded'), { status: 503 });
+    const never = new Promise<void>(() => {});
+    const chat = besideLookup({ name: 'gemini', complete: () => Promise.reject(busy) }, never, () => undefined);
+    await expect(chat.complete(request, signal)).rejects.toBe(busy);
+  });
+
   it('ignores a failed look-up once a call was answered: the model evidently works', async () => {
     const { lookup, settle } = verdict();
     const stopped: Error[] = [];

@@ -263,8 +263,8 @@ async function decide(lister: ModelLister, model: string, purpose: ModelPurpose)
 }
 
 /**
- * The chat provider for a stage whose model look-up is still out when its first call goes. A call that fails waits
- * for the look-up's verdict, so a model the look-up finds gone, or offered but not for generateContent, is reported
+ * The chat provider for a stage whose model look-up is still out when its first call goes. A call that fails for
+ * good (the model gone, a 400 or 404) waits for the look-up's verdict, so a model the look-up finds gone, or offered but not for generateContent, is reported
  * in the look-up's words rather than as the call's 404 or 400 (neither is billed). A look-up that fails before any
  * call was answered stops the stage through `stop`; once one was, the model evidently works and the verdict is moot.
  */
@@ -281,7 +281,9 @@ export function besideLookup(chat: ChatProvider, lookup: Promise<void>, stop: (e
         answered = true;
         return response;
       } catch (error) {
-        await lookup;
+        // Only an answer that stops the stage needs the look-up's words. One that is retried (a 429, a 503, a
+        // timeout) goes back at once: a look-up the server is slow to answer must not hold up the retries.
+        if (error instanceof FatalError || statusOf(error) === 400 || statusOf(error) === 404) await lookup;
         throw error;
       }
     },
