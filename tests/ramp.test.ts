@@ -85,6 +85,27 @@ describe('slow start across stages', () => {
 });
 
 describe('the model look-up beside the first call', () => {
+  it('a look-up the server never answers holds nothing up: the stage runs and exits on its calls alone', async () => {
+    const im = await startImitation({ seed: 6 });
+    const proxy = await startDelayProxy(im.geminiBaseUrl, 60_000, { lookupsOnly: true });
+    const dir = tempDir('lookup-hangs');
+    writeQaPairs(join(dir, 'pairs.jsonl'), 10);
+    const started = Date.now();
+    const result = await runStageInProcess(
+      '3_generate_conversations.ts',
+      generateArgs(join(dir, 'pairs.jsonl'), join(dir, 'raw.jsonl'), 20, '--concurrency', '8', '--quiet'),
+      { env: stageEnv(proxy), cwd: dir },
+    );
+    const took = Date.now() - started;
+    await proxy.close();
+    await im.close();
+    expect(result.code, result.stderr).toBe(0);
+    // Waiting for the look-up would have taken the whole request timeout (LLM_TIMEOUT_MS, 10 s) first.
+    expect(took).toBeLessThan(8_000);
+    expect(im.requests.filter((r) => isModelLookup(r))).toHaveLength(0);
+    expect(im.requests.filter((r) => r.path.includes(':generateContent')).length).toBeGreaterThanOrEqual(20);
+  });
+
   const cases = [
     {
       model: 'gemini-2.5-flash',
