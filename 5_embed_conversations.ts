@@ -16,7 +16,9 @@ import { embeddingsProblem } from './src/embedding_check.js';
 import { EMBEDDINGS_CODEC } from './src/io/embedding_codec.js';
 import { readJsonl, writeAtomically } from './src/io/jsonl.js';
 import { embeddingTask } from './src/llm/calls.js';
+import { besideLookup } from './src/llm/model_check.js';
 import { DEFAULT_EMBEDDING_PROVIDER, embeddingProvider } from './src/llm/providers.js';
+import type { EmbeddingProvider } from './src/llm/types.js';
 import { OrderedWriter } from './src/io/ordered_writer.js';
 import { JudgedConversation, type EmbeddedConversation } from './src/schemas.js';
 import { embeddingStageFlagSet, resolveEmbeddingModel, resolveProvider } from './src/stage/flags.js';
@@ -83,12 +85,18 @@ export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<nu
         }),
       ),
     );
-    // Free, before the first paid request: a retired embedding model stops here with the current ones named.
-    // A run whose batches are all saved asks nothing, not even the look-up.
+    // The free look-up goes beside the first paid request (see runLlmCalls): a retired embedding model stops the
+    // stage with the current ones named, at the cost of that one unbilled 404. A run whose batches are all saved
+    // asks nothing, not even the look-up. `embed` is settled once the checkpoint says whether anything is asked.
+    let embed: EmbeddingProvider['embed'] = (texts, dimensions, signal) => embedder.embed(texts, dimensions, signal);
+    const caller: EmbeddingProvider = {
+      ...embedder,
+      embed: (texts, dimensions, signal) => embed(texts, dimensions, signal),
+    };
     const tasks = batches.map((indices, b) => ({
       ...embeddingTask(
         run,
-        embedder,
+        caller,
         `batch-${b}`,
         indices.map((i) => texts[i]!),
         flags.dimensions,
@@ -102,7 +110,8 @@ export async function embedConversations(flags: Flags<typeof FLAGS>): Promise<nu
         problem: (stored) => embeddingsProblem(EMBEDDINGS_CODEC.decode(stored), batches[b]!.length, flags.dimensions),
       })),
     );
-    if (tasks.some((t) => !run.checkpoint.has(t.key))) await embedder.checkModel?.();
+    const lookup = tasks.some((t) => !run.checkpoint.has(t.key)) ? embedder.checkModel?.() : undefined;
+    if (lookup) embed = besideLookup(embed, lookup, (error) => run.abort(error));
     await run.runTasks('embed', tasks, { onResult: (b, vectors) => ordered.put(b, vectors) });
   });
   run.setWritten(written);

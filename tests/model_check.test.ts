@@ -38,7 +38,6 @@ describe('checkedChat and checkedEmbeddings', () => {
 
 describe('besideLookup', () => {
   const answer = { text: '{}', usage: { inputTokens: 1, outputTokens: 1, cachedInputTokens: 0 } } as ChatResponse;
-  const request = { model: 'model-a' } as never;
   const verdict = () => {
     let settle!: (error?: Error) => void;
     const lookup = new Promise<void>((resolve, reject) => {
@@ -50,7 +49,11 @@ describe('besideLookup', () => {
   it('stops the stage when the look-up finds the model gone before any call was answered', async () => {
     const { lookup, settle } = verdict();
     const stopped: Error[] = [];
-    besideLookup({ name: 'gemini', complete: () => new Promise(() => {}) }, lookup, (e) => stopped.push(e));
+    besideLookup(
+      () => new Promise(() => {}),
+      lookup,
+      (e) => stopped.push(e),
+    );
     settle(new FatalError('model-a is not offered'));
     await lookup.catch(() => undefined);
     expect(stopped.map((e) => e.message)).toEqual(['model-a is not offered']);
@@ -58,29 +61,44 @@ describe('besideLookup', () => {
 
   it('lets a failed call wait for the verdict and speak in its words', async () => {
     const { lookup, settle } = verdict();
-    const chat = besideLookup({ name: 'gemini', complete: () => Promise.reject(gone) }, lookup, () => undefined);
-    const failing = chat.complete(request, signal).catch((e: unknown) => e);
+    const call = besideLookup(
+      () => Promise.reject(gone),
+      lookup,
+      () => undefined,
+    );
+    const failing = call().catch((e: unknown) => e);
     settle(new FatalError('model-a is offered by the Test API but not for generateContent'));
     expect(((await failing) as Error).message).toMatch(/but not for generateContent/);
     // A look-up that found nothing wrong leaves the call's own error as it was.
     const fine = verdict();
-    const other = besideLookup({ name: 'gemini', complete: () => Promise.reject(gone) }, fine.lookup, () => undefined);
+    const other = besideLookup(
+      () => Promise.reject(gone),
+      fine.lookup,
+      () => undefined,
+    );
     fine.settle();
-    await expect(other.complete(request, signal)).rejects.toBe(gone);
+    await expect(other()).rejects.toBe(gone);
   });
 
   it('does not hold a retried failure (a 503) for a look-up that is still out', async () => {
     const busy = Object.assign(new Error('overloaded'), { status: 503 });
-    const never = new Promise<void>(() => {});
-    const chat = besideLookup({ name: 'gemini', complete: () => Promise.reject(busy) }, never, () => undefined);
-    await expect(chat.complete(request, signal)).rejects.toBe(busy);
+    const call = besideLookup(
+      () => Promise.reject(busy),
+      new Promise<void>(() => {}),
+      () => undefined,
+    );
+    await expect(call()).rejects.toBe(busy);
   });
 
   it('ignores a failed look-up once a call was answered: the model evidently works', async () => {
     const { lookup, settle } = verdict();
     const stopped: Error[] = [];
-    const chat = besideLookup({ name: 'gemini', complete: async () => answer }, lookup, (e) => stopped.push(e));
-    expect(await chat.complete(request, signal)).toBe(answer);
+    const call = besideLookup(
+      async (text: string) => ({ ...answer, text }),
+      lookup,
+      (e) => stopped.push(e),
+    );
+    expect((await call('{"a":1}')).text).toBe('{"a":1}');
     settle(new FatalError('model-a is not offered'));
     await lookup.catch(() => undefined);
     await new Promise((resolve) => setImmediate(resolve));

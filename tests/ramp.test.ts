@@ -5,12 +5,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isModelLookup, startImitation, type Imitation } from './support/imitation_server.js';
 import { runStageInProcess } from './support/run_in_process.js';
 import {
+  type Endpoints,
   generateArgs,
   judgeArgs,
   removeTempDirs,
   stageEnv,
   startDelayProxy,
   tempDir,
+  readRows,
+  writeJudged,
   writeQaPairs,
 } from './support/run_stage.js';
 import { manifest } from './support/run_stages.js';
@@ -116,6 +119,34 @@ describe('the model look-up beside the first call', () => {
       message: /gemini-embedding-001 is offered by the Gemini API but not for generateContent/,
     },
   ];
+  it('stage 5 too: its embedding look-up goes beside the first request, and a retired model is still one line', async () => {
+    const im = await startImitation({ seed: 7 });
+    const proxy = await startDelayProxy(im.geminiBaseUrl, 60_000, { lookupsOnly: true });
+    const dir = tempDir('lookup-embed');
+    writeJudged(join(dir, 'judged.jsonl'), 12);
+    const embed = (endpoints: Endpoints, ...extra: string[]) =>
+      runStageInProcess(
+        '5_embed_conversations.ts',
+        ['--input', join(dir, 'judged.jsonl'), '--output', join(dir, 'embedded.jsonl'), '--batch-size', '2', ...extra],
+        { env: stageEnv(endpoints), cwd: dir },
+      );
+    const started = Date.now();
+    const held = await embed(proxy, '--quiet');
+    expect(held.code, held.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(readRows(join(dir, 'embedded.jsonl'))).toHaveLength(12);
+    await proxy.close();
+    const retired = await embed(im, '--model', 'text-embedding-9-tiny', '--fresh');
+    await im.close();
+    expect(retired.code).toBe(1);
+    const errors = retired.stderr.split('\n').filter((l) => l.startsWith('error:'));
+    expect(errors, retired.stderr).toHaveLength(1);
+    expect(errors[0]).toMatch(/text-embedding-9-tiny is not offered by the OpenAI API/);
+    expect(
+      im.requests.filter((r) => r.path.endsWith('/embeddings') && r.body?.model === 'text-embedding-9-tiny').length,
+    ).toBeLessThanOrEqual(1);
+  });
+
   for (const c of cases) {
     it(`${c.model}: one line in the look-up's words, exit 1, at most one generate request, no artifact`, async () => {
       const im = await startImitation({ seed: 5 });

@@ -263,29 +263,31 @@ async function decide(lister: ModelLister, model: string, purpose: ModelPurpose)
 }
 
 /**
- * The chat provider for a stage whose model look-up is still out when its first call goes. A call that fails for
- * good (the model gone, a 400 or 404) waits for the look-up's verdict, so a model the look-up finds gone, or offered but not for generateContent, is reported
- * in the look-up's words rather than as the call's 404 or 400 (neither is billed). A look-up that fails before any
- * call was answered stops the stage through `stop`; once one was, the model evidently works and the verdict is moot.
+ * A provider call (chat `complete`, `embed`) for a stage whose model look-up is still out when its first call goes.
+ * A call that fails for good (the model gone, a 400 or 404) waits for the look-up's verdict, so a model the look-up
+ * finds gone, or offered but not for this purpose, is reported in the look-up's words rather than as the call's 404
+ * or 400 (neither is billed). A look-up that fails before any call was answered stops the stage through `stop`; once
+ * one was, the model evidently works and the verdict is moot.
  */
-export function besideLookup(chat: ChatProvider, lookup: Promise<void>, stop: (error: Error) => void): ChatProvider {
+export function besideLookup<A extends unknown[], R>(
+  call: (...args: A) => Promise<R>,
+  lookup: Promise<void>,
+  stop: (error: Error) => void,
+): (...args: A) => Promise<R> {
   let answered = false;
   lookup.catch((error: Error) => {
     if (!answered) stop(error);
   });
-  return {
-    ...chat,
-    complete: async (request, signal) => {
-      try {
-        const response = await chat.complete(request, signal);
-        answered = true;
-        return response;
-      } catch (error) {
-        // Only an answer that stops the stage needs the look-up's words. One that is retried (a 429, a 503, a
-        // timeout) goes back at once: a look-up the server is slow to answer must not hold up the retries.
-        if (error instanceof FatalError || statusOf(error) === 400 || statusOf(error) === 404) await lookup;
-        throw error;
-      }
-    },
+  return async (...args) => {
+    try {
+      const response = await call(...args);
+      answered = true;
+      return response;
+    } catch (error) {
+      // Only an answer that stops the stage needs the look-up's words. One that is retried (a 429, a 503, a
+      // timeout) goes back at once: a look-up the server is slow to answer must not hold up the retries.
+      if (error instanceof FatalError || statusOf(error) === 400 || statusOf(error) === 404) await lookup;
+      throw error;
+    }
   };
 }

@@ -197,7 +197,17 @@ export async function runLlmCalls<T>(
   // beside the first paid request, which goes alone (the limiter's slow start), so a retired model costs that one
   // request, a 404 that is not billed, and the ramp does not lose a round trip.
   if (options.batch) await lookup;
-  const caller = lookup && !options.batch ? besideLookup(llm, lookup, (error) => run.abort(error)) : llm;
+  const caller: ChatProvider =
+    lookup && !options.batch
+      ? {
+          ...llm,
+          complete: besideLookup(
+            (r, s) => llm.complete(r, s),
+            lookup,
+            (error) => run.abort(error),
+          ),
+        }
+      : llm;
   // A batch file holds every request anyway, so batch mode builds them all at once.
   const batch = options.batch
     ? await runBatch(
