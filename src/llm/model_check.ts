@@ -1,6 +1,6 @@
 // Asks the provider whether it offers the model (Gemini models.get, OpenAI GET /v1/models/{id}: both free), beside
-// a chat stage's first paid call or before stage 5's and any batch job, and words the one-line error that names
-// current models when it does not.
+// a stage's first paid call (before any batch job), and words the one-line error that names current models when it
+// does not.
 import type { GoogleGenAI } from '@google/genai';
 import type OpenAI from 'openai';
 import { FatalError } from '../errors.js';
