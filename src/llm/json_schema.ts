@@ -46,6 +46,9 @@ function memo<T>(build: (schema: z.ZodType) => T): (schema: z.ZodType) => T {
 /** The schema as zod writes it, as text: part of every resume key. */
 export const schemaText = memo((schema) => JSON.stringify(z.toJSONSchema(schema)));
 
+/** schemaText as a JSON string literal, as it appears inside the JSON a resume key hashes (requestKey). */
+export const quotedSchemaText = memo((schema) => JSON.stringify(schemaText(schema)));
+
 const geminiBody = memo((schema) => sanitize(z.toJSONSchema(schema)) as Record<string, unknown>);
 
 /** JSON Schema for Gemini: no `$schema`, nullable type arrays as anyOf, only documented keywords. */

@@ -7,7 +7,7 @@ import { tokensOf } from '../token_estimate.js';
 import { PROVIDERS, type Provider } from './providers.js';
 import { classify, withRetries, type CallEnvironment, type Failure } from './retry.js';
 import { redactSecrets } from '../secrets.js';
-import { schemaText } from './json_schema.js';
+import { quotedSchemaText } from './json_schema.js';
 import type { ChatProvider, ChatRequest, ChatResponse } from './types.js';
 
 export interface StructuredCall<T> {
@@ -35,24 +35,13 @@ export function requestKey(provider: Provider, request: ChatRequest): string {
   }
   const thinking = PROVIDERS[provider].thinkingSent(request.model, request.thinking);
   const rest =
-    `${jsonInArray(request.prompt)},${jsonInArray(request.schemaName)},${quotedSchema(request.schema)},` +
+    `${jsonInArray(request.prompt)},${jsonInArray(request.schemaName)},${quotedSchemaText(request.schema)},` +
     `${jsonInArray(request.temperature)}${thinking === undefined ? '' : `,${jsonInArray(thinking)}`}]`;
   return opening.hash.copy().update(rest).digest('hex').slice(0, 32);
 }
 
 /** The hash of the last key's opening (provider, model, system prompt): a stage's calls share it. */
 let opening: { provider: string; model: string; system: string; hash: Hash } | undefined;
-
-const quotedSchemas = new WeakMap<z.ZodType, string>();
-
-function quotedSchema(schema: z.ZodType): string {
-  let text = quotedSchemas.get(schema);
-  if (text === undefined) {
-    text = JSON.stringify(schemaText(schema));
-    quotedSchemas.set(schema, text);
-  }
-  return text;
-}
 
 /** What JSON.stringify writes for a value inside an array: `null` where it would leave a member out. */
 function jsonInArray(value: unknown): string {
