@@ -33,7 +33,7 @@ export { Rng } from './rng.js';
  * cos 0.985–0.995 and half at 0.93–0.97 (around the 0.95 threshold, but wider than the clustered band).
  */
 
-export type Geometry = 'clustered' | 'isotropic' | 'text';
+export type Geometry = 'clustered' | 'isotropic' | 'text' | 'cone';
 
 export interface FixtureOptions {
   count: number;
@@ -69,6 +69,8 @@ export interface FixtureRow {
 }
 
 const MEAN_FAMILY_SIZE = 10;
+/** The cone geometry's cosine between unrelated rows: just below the 0.95 threshold, so no bound has room. */
+const CONE_COSINE = 0.9;
 // Energy split (sums to 1 + MEAN_WEIGHT²): unrelated ≈ 0.30, same topic ≈ 0.50, same source fact ≈ 0.80.
 const MEAN_WEIGHT = Math.sqrt(0.43);
 const TOPIC_SCALE = Math.sqrt(0.29);
@@ -85,6 +87,7 @@ export class FixtureGenerator {
   private readonly atBand: number;
   private readonly passRate: number;
   private readonly isotropic: boolean;
+  private readonly cone: boolean;
   private readonly textDerived: boolean;
   private readonly pow2: number;
   private readonly sqrtLambda: Float64Array;
@@ -104,7 +107,8 @@ export class FixtureGenerator {
     this.threshold = opts.threshold ?? 0.95;
     this.atBand = opts.atBand ?? 0.002;
     this.passRate = opts.passRate ?? 0.85;
-    this.isotropic = opts.geometry === 'isotropic';
+    this.cone = opts.geometry === 'cone';
+    this.isotropic = opts.geometry === 'isotropic' || this.cone;
     this.textDerived = opts.geometry === 'text';
     this.families = Math.max(1, Math.round(this.count / MEAN_FAMILY_SIZE));
     let p = 1;
@@ -184,7 +188,12 @@ export class FixtureGenerator {
     const family = rng.int(this.families);
     const topic = this.topicOf(family);
     const v = new Float64Array(this.dim);
-    if (this.isotropic) {
+    if (this.cone) {
+      // Every row at cos ≈ CONE_COSINE from every other: one shared direction plus an isotropic residual.
+      const r = Math.sqrt((1 - CONE_COSINE) / this.dim);
+      const m = Math.sqrt(CONE_COSINE);
+      for (let j = 0; j < this.dim; j++) v[j] = m * this.mean[j] + r * rng.normal();
+    } else if (this.isotropic) {
       for (let j = 0; j < this.dim; j++) v[j] = rng.normal();
     } else {
       const t = this.cached(this.topicCache, topic, 0x50000000, TOPIC_SCALE);
