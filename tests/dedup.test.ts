@@ -170,68 +170,97 @@ describe('the pruned scan against the rows kept so far is exact', () => {
   });
 });
 
-describe('the brute-force path is exact', () => {
-  const cases = [
-    { count: 700, dim: 1024, seed: 21, geometry: 'isotropic' as const },
-    { count: 600, dim: 1024, seed: 22, geometry: 'clustered' as const },
-    { count: 523, dim: 40, seed: 23, geometry: 'clustered' as const },
-    { count: 301, dim: 97, seed: 24, geometry: 'isotropic' as const },
-  ];
-  for (const c of cases) {
-    it(`matches the brute-force reference on the ${c.geometry} fixture (n=${c.count}, dim=${c.dim})`, () => {
-      const fx = generateFixture({ ...c, dupFraction: 0.3, atBand: 0.0005 });
+for (const bruteFilter of ['int16', 'f32'] as const) {
+  describe(`the brute-force path is exact (${bruteFilter} filter)`, () => {
+    const brute = { method: 'brute-force', bruteFilter } as const;
+    const cases = [
+      { count: 700, dim: 1024, seed: 21, geometry: 'isotropic' as const },
+      { count: 600, dim: 1024, seed: 22, geometry: 'clustered' as const },
+      { count: 523, dim: 40, seed: 23, geometry: 'clustered' as const },
+      { count: 301, dim: 97, seed: 24, geometry: 'isotropic' as const },
+    ];
+    for (const c of cases) {
+      it(`matches the brute-force reference on the ${c.geometry} fixture (n=${c.count}, dim=${c.dim})`, () => {
+        const fx = generateFixture({ ...c, dupFraction: 0.3, atBand: 0.0005 });
+        const exact = dedupExact(fx, 0.95);
+        expect(exact.removed.length).toBeGreaterThan(c.count * 0.1);
+        for (const workers of [0, 2]) {
+          const bf = dedupGreedy(fx, { threshold: 0.95, workers, ...brute });
+          expect(bf.stats.method).toContain(`brute-force exact (blocked ${bruteFilter} filter`);
+          expect(bf.kept).toEqual(exact.kept);
+          expect(bf.removed).toEqual(exact.removed);
+        }
+      });
+    }
+
+    it('uses the workers once the kept set is large, with the same result', () => {
+      const fx = generateFixture({ count: 5000, dim: 64, seed: 25, geometry: 'isotropic', dupFraction: 0.2 });
       const exact = dedupExact(fx, 0.95);
-      expect(exact.removed.length).toBeGreaterThan(c.count * 0.1);
-      for (const workers of [0, 2]) {
-        const bf = dedupGreedy(fx, { threshold: 0.95, workers, method: 'brute-force' });
-        expect(bf.stats.method).toContain('brute-force');
-        expect(bf.kept).toEqual(exact.kept);
-        expect(bf.removed).toEqual(exact.removed);
+      const bf = dedupGreedy(fx, { threshold: 0.95, workers: 2, ...brute });
+      expect(bf.removed).toEqual(exact.removed);
+      expect(bf.kept).toEqual(exact.kept);
+    });
+
+    it('decides a pair exactly at the threshold like the reference, and not one ulp above', () => {
+      // Each pair's threshold is its own similarity: a filter whose margin falls short of its rounding drops about
+      // half of such pairs, so twelve of them catch it.
+      for (const geometry of ['isotropic', 'clustered'] as const)
+        for (const seed of [26, 27, 28, 29, 30, 31]) {
+          const fx = generateFixture({ count: 300, dim: 96, seed, dupFraction: 0, geometry });
+          const v = fx.vectors;
+          const row = (i: number) => Array.from(v.subarray(i * 96, (i + 1) * 96));
+          const other = row(7).map((x, j) => x + 0.02 * Math.sin(j + seed));
+          v.set(other, 250 * 96);
+          fx.passing[7] = 1;
+          fx.passing[250] = 1;
+          const s = canonical(row(7), other);
+          const at = dedupGreedy(fx, { threshold: s, workers: 0, ...brute });
+          expect(at.removed).toContainEqual({ index: 250, duplicateOf: 7, similarity: s });
+          expect(at.removed).toEqual(dedupExact(fx, s).removed);
+          expect(dedupGreedy(fx, { threshold: nextUp(s), workers: 0, ...brute }).kept).toContain(250);
+        }
+    });
+
+    it('follows the greedy order within a block: a row removed earlier in the block cannot remove a later one', () => {
+      // a, b at cos ≥ t, b, c at cos ≥ t, a, c below: b goes, so c stays (it only duplicates a removed row).
+      const data = input(
+        [
+          [1, 0, 0, 0],
+          [0.96, 0.28, 0, 0],
+          [0.8432, 0.5376, 0, 0],
+        ],
+        [1, 1, 1],
+      );
+      const exact = dedupExact(data, 0.95);
+      expect(exact.kept).toEqual([0, 2]);
+      expect(dedupGreedy(data, { threshold: 0.95, workers: 0, ...brute }).removed).toEqual(exact.removed);
+      expect(dedupGreedy(data, { threshold: 0.95, workers: 0, ...brute }).kept).toEqual([0, 2]);
+    });
+
+    it('finds the duplicates whose integer dots come nearest the i32 limit: flat rows and one-hot rows', () => {
+      // Flat rows put every int16 coordinate at the norm limit (‖q‖ ≈ 46,336, a dot of ≈ 2.147·10⁹); one-hot rows
+      // put one at 32,767. A dot that wrapped past 2³¹ would turn negative and the copy would be kept. Each kind
+      // alone, since the step is shared by all rows.
+      for (const dim of [1024, 97, 3072]) {
+        const flat = Array.from({ length: dim }, () => 1);
+        const hot = Array.from({ length: dim }, (_, j) => (j === 3 ? 5 : 0));
+        for (const rows of [
+          [flat, flat.slice(), flat.map((x, j) => (j === 0 ? -x : x))],
+          [hot, hot.slice()],
+        ]) {
+          const data = input(
+            rows,
+            rows.map(() => 1),
+          );
+          const exact = dedupExact(data, 0.95);
+          const bf = dedupGreedy(data, { threshold: 0.95, workers: 0, ...brute });
+          expect(exact.removed.map((r) => r.index)).toContain(1);
+          expect(bf.removed).toEqual(exact.removed);
+        }
       }
     });
-  }
-
-  it('uses the workers once the kept set is large, with the same result', () => {
-    const fx = generateFixture({ count: 5000, dim: 64, seed: 25, geometry: 'isotropic', dupFraction: 0.2 });
-    const exact = dedupExact(fx, 0.95);
-    const bf = dedupGreedy(fx, { threshold: 0.95, workers: 2, method: 'brute-force' });
-    expect(bf.removed).toEqual(exact.removed);
-    expect(bf.kept).toEqual(exact.kept);
   });
-
-  it('decides a pair exactly at the threshold like the reference, and not one ulp above', () => {
-    for (const geometry of ['isotropic', 'clustered'] as const) {
-      const fx = generateFixture({ count: 300, dim: 96, seed: 26, dupFraction: 0, geometry });
-      const v = fx.vectors;
-      const row = (i: number) => Array.from(v.subarray(i * 96, (i + 1) * 96));
-      const other = row(7).map((x, j) => x + 0.02 * Math.sin(j));
-      v.set(other, 250 * 96);
-      fx.passing[7] = 1;
-      fx.passing[250] = 1;
-      const s = canonical(row(7), other);
-      const at = dedupGreedy(fx, { threshold: s, workers: 0, method: 'brute-force' });
-      expect(at.removed).toContainEqual({ index: 250, duplicateOf: 7, similarity: s });
-      expect(at.removed).toEqual(dedupExact(fx, s).removed);
-      expect(dedupGreedy(fx, { threshold: nextUp(s), workers: 0, method: 'brute-force' }).kept).toContain(250);
-    }
-  });
-
-  it('follows the greedy order within a block: a row removed earlier in the block cannot remove a later one', () => {
-    // a, b at cos ≥ t, b, c at cos ≥ t, a, c below: b goes, so c stays (it only duplicates a removed row).
-    const data = input(
-      [
-        [1, 0, 0, 0],
-        [0.96, 0.28, 0, 0],
-        [0.8432, 0.5376, 0, 0],
-      ],
-      [1, 1, 1],
-    );
-    const exact = dedupExact(data, 0.95);
-    expect(exact.kept).toEqual([0, 2]);
-    expect(dedupGreedy(data, { threshold: 0.95, workers: 0, method: 'brute-force' }).removed).toEqual(exact.removed);
-    expect(dedupGreedy(data, { threshold: 0.95, workers: 0, method: 'brute-force' }).kept).toEqual([0, 2]);
-  });
-});
+}
 
 /** The pruned greedy pass and the exact reference on `data` at `threshold`: the cases assert the same of both. */
 const prunedAndExact = (data: Parameters<typeof dedupExact>[0], threshold: number) => [

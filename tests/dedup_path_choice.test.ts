@@ -6,9 +6,9 @@ import { dedupGreedy } from '../src/dedup/greedy.js';
 import { choosePath, estimateRows, PREFIXES, scanTile } from '../src/dedup/path_choice.js';
 import { dedupExact } from '../src/dedup/reference.js';
 
-// A 256-row basis sample lets 1,500 rows pay for the basis, so the choice between prefixes is made at a size
-// the Float64 reference checks in about a second.
-const SIZE = { count: 1500, dim: 1024, dupFraction: 0.2 };
+// A 256-row basis sample lets 2,200 rows pay for the basis, so the choice between prefixes is made at a size
+// the Float64 reference checks in a few seconds.
+const SIZE = { count: 2200, dim: 1024, dupFraction: 0.2 };
 
 /** `run` keeps and removes exactly the rows the Float64 reference does at `threshold`. */
 function expectReference(fx: Parameters<typeof dedupExact>[0], run: ReturnType<typeof dedupGreedy>, threshold: number) {
@@ -114,5 +114,29 @@ describe('the cost of a full dot follows the tile', () => {
     const choice = choosePath(100_000, 1024, PREFIXES, (p) => rates[`${p.k1}/${p.k2}`]!, true);
     expect(choice.path).toBe('pruned');
     expect(choice.prefix).toEqual({ k1: 16, k2: 64 });
+  });
+});
+
+describe('the choice stops estimating once brute force is cheaper', () => {
+  it('does not project the sample for a prefix whose stage-1 pass alone costs more than brute force', () => {
+    // Nothing prunes: at 4,500 rows 128/256's floor (projection + stage 1) is above brute force's cost, so only the
+    // two narrower prefixes are estimated (each estimate widens the basis and projects the sample: ~0.1 s).
+    const asked: string[] = [];
+    const choice = choosePath(
+      4500,
+      1024,
+      PREFIXES,
+      (p) => (asked.push(`${p.k1}/${p.k2}`), { pass1: 1, pass2: 1 }),
+      true,
+    );
+    expect(choice.path).toBe('brute-force');
+    expect(asked).toEqual(['16/64', '64/128']);
+  });
+
+  it('prices brute force with the f32 filter higher than with the int16 one', () => {
+    const rates = () => ({ pass1: 1, pass2: 1 });
+    expect(choosePath(4500, 1024, PREFIXES, rates, true, 'f32').bruteCost).toBeGreaterThan(
+      choosePath(4500, 1024, PREFIXES, rates, true, 'int16').bruteCost * 1.5,
+    );
   });
 });

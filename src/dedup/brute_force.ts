@@ -1,4 +1,4 @@
-// Exact greedy by brute force: blocks of candidates against the kept set, a blocked f32 kernel as a proven filter.
+// Exact greedy by brute force: blocks of candidates against the kept set, a blocked int16 (or f32) kernel as a proven filter.
 import { f32Below } from './bounds.js';
 import { similarity, type Removal } from './reference.js';
 import { gammaF32, type DedupKernels } from './simd_kernels.js';
@@ -12,6 +12,14 @@ import { bruteBlock, type BruteParams, type WorkerPool } from './worker_pool.js'
  * t − γ − 1e-9 has canonical similarity < t and can be skipped; every other pair gets the canonical similarity,
  * which alone decides. The greedy order is kept by blocks: a block of candidates is compared with every row kept
  * before the block (the heavy part, split across workers), then within the block in visit order.
+ *
+ * The int16 filter, when the memory has room for it, does the same at twice the rate (`bruteTile16`). Rows are
+ * quantised with one step s: x = s·q + e, |e_i| ≤ h = 0.502·s (the product x·(1/s) is rounded to f32 first). Then
+ *   |x_a·x_b − s²·(q_a·q_b)| ≤ |s·q_a·e_b| + |e_a·x_b| ≤ h·(‖x_a‖₁ + dp·h) + h·‖x_b‖₁ ≤ h·(2·L + dp·h),
+ * with L the largest ‖x‖₁, and q_a·q_b is exact in i32. So a pair whose integer dot is below
+ * (t − h·(2L + dp·h) − 10⁻⁹)/s² has canonical similarity < t. The step keeps |q_i| ≤ 32,767 and every ‖q‖₂ ≤ 46,339,
+ * which is what the kernel needs for its i32 sums not to overflow. On unit rows it is ~2·10⁻⁵, so the filter
+ * passes the pairs within ~7·10⁻⁴ of t (1024 dims): the near-duplicates, not the bulk.
  */
 
 /** Candidates resolved together: large enough that a kept chunk loaded into cache serves many rows. */
@@ -35,6 +43,13 @@ export interface BruteForceArgs {
   threshold: number;
   /** One scratch area per lane (workers, plus one for the calling thread), each ≥ (4·KEPT_CHUNK + 8)·8 bytes. */
   out: number[];
+  /** Byte address of room for the rows in int16 ((n + 4)·dp·2 bytes), when the memory had it: the faster filter. */
+  q?: number;
+}
+
+/** Bytes the int16 copy of the rows needs (the 4 spare rows included). */
+export function int16RowBytes(n: number, dp: number): number {
+  return (n + 4) * dp * 2;
 }
 
 export const BRUTE_SCRATCH_BYTES = (4 * (KEPT_CHUNK + 2) + 8) * 8;
@@ -45,14 +60,21 @@ export function bruteForceGreedy(args: BruteForceArgs): {
   dots: number;
   candidates: number;
   margin: number;
+  filter: 'int16' | 'f32';
 } {
-  const { kernels, module, memory, pool, x, n, dp, dim, order, threshold } = args;
+  const { kernels, module, memory, pool, x, n, dp, dim, order, threshold, q } = args;
   const f32 = new Float32Array(memory.buffer);
-  const rowBytes = dp * 4;
   const base = x / 4;
-  const margin = gammaF32(dp / 4 + 3) * (1 + 2 ** -20);
-  const limit = f32Below(threshold - margin - 1e-9);
   permuteRows(f32, base, dp, n, order);
+  // The filter reads its own copy of the rows (int16) or the stored rows themselves (f32); both follow the kept
+  // compaction below.
+  const i16 = q === undefined ? undefined : new Int16Array(memory.buffer);
+  const quantised = q === undefined ? undefined : quantiseRows(kernels, x, q, n, dp, dim, threshold);
+  const margin = quantised?.margin ?? gammaF32(dp / 4 + 3) * (1 + 2 ** -20);
+  const limit = quantised?.limit ?? f32Below(threshold - margin - 1e-9);
+  const tiles = quantised && q !== undefined ? q : x;
+  const rowBytes = quantised ? dp * 2 : dp * 4;
+  const int16 = quantised !== undefined;
 
   // Kept rows are compacted to the front in visit order: the kept position of a row is its rank among kept rows,
   // which always trails its visit position, so moving it down never overwrites a row not yet visited.
@@ -66,12 +88,19 @@ export function bruteForceGreedy(args: BruteForceArgs): {
   const bestSim = new Float64Array(BLOCK);
   const blockPos = new Int32Array(BLOCK);
   const within: number[][] = Array.from({ length: BLOCK }, () => []);
-  const local = (p: Omit<BruteParams, 'out' | 'limit' | 'chunk' | 'rowBytes'>): Int32Array =>
-    bruteBlock(kernels, memory, { ...p, out: args.out[args.out.length - 1], limit, chunk: KEPT_CHUNK, rowBytes });
+  const local = (p: Omit<BruteParams, 'out' | 'limit' | 'chunk' | 'rowBytes' | 'int16'>): Int32Array =>
+    bruteBlock(kernels, memory, {
+      ...p,
+      out: args.out[args.out.length - 1],
+      limit,
+      chunk: KEPT_CHUNK,
+      rowBytes,
+      int16,
+    });
 
   for (let r0 = 0; r0 < n; r0 += BLOCK) {
     const bn = Math.min(BLOCK, n - r0);
-    const a = x + r0 * rowBytes;
+    const a = tiles + r0 * rowBytes;
     bestPos.fill(-1);
     bestSim.fill(-Infinity);
 
@@ -84,17 +113,18 @@ export function bruteForceGreedy(args: BruteForceArgs): {
           return {
             a,
             bn,
-            b: x,
+            b: tiles,
             kFrom: Math.min(kept, lane * per),
             kTo: Math.min(kept, (lane + 1) * per),
             chunk: KEPT_CHUNK,
             rowBytes,
             out: args.out[lane],
             limit,
+            int16,
           };
         });
       } else {
-        parts = [local({ a, bn, b: x, kFrom: 0, kTo: kept })];
+        parts = [local({ a, bn, b: tiles, kFrom: 0, kTo: kept })];
       }
     }
     dots += bn * kept;
@@ -145,10 +175,15 @@ export function bruteForceGreedy(args: BruteForceArgs): {
     // 4. Compact the block's kept rows down to their kept positions.
     for (let i = 0; i < bn; i++) {
       const p = blockPos[i];
-      if (p >= 0 && p !== r0 + i) f32.copyWithin(base + p * dp, base + (r0 + i) * dp, base + (r0 + i + 1) * dp);
+      if (p < 0 || p === r0 + i) continue;
+      f32.copyWithin(base + p * dp, base + (r0 + i) * dp, base + (r0 + i + 1) * dp);
+      if (i16 && q !== undefined) {
+        const qb = q / 2;
+        i16.copyWithin(qb + p * dp, qb + (r0 + i) * dp, qb + (r0 + i + 1) * dp);
+      }
     }
   }
-  return { isKept, removed, dots, candidates, margin };
+  return { isKept, removed, dots, candidates, margin, filter: int16 ? 'int16' : 'f32' };
 }
 
 /** Puts row order[r] at position r, in place (cycle by cycle, one spare row). */
@@ -174,4 +209,36 @@ function permuteRows(f32: Float32Array, base: number, dp: number, n: number, ord
       pos = from;
     }
   }
+}
+
+/** Largest integer dot an int16 row pair may have: ‖q‖₂ ≤ 46,339 for both, so q_a·q_b < 2³¹ (see the header). */
+const Q_NORM = 46_339;
+/** The stored rows are unit or zero: normalizeInto rounds each value once, so ‖x‖ ≤ (1 + 2⁻²⁴)·(1 + ε). */
+const STORED_NORM = 1 + 1e-6;
+
+/**
+ * Writes the n rows at byte address `x` (f32, stride dp) as int16 at `q` (kernel `quantise16`: one f32 product and
+ * a rounding to nearest, so |q_i − x_i/s| ≤ ½ + 32,767·2⁻²⁴ < 0.502), and returns the kernel's integer limit and
+ * the margin it stands for (see the header; ‖x‖₁ ≤ √dim·‖x‖ stands for L).
+ */
+export function quantiseRows(
+  kernels: DedupKernels,
+  x: number,
+  q: number,
+  n: number,
+  dp: number,
+  dim: number,
+  threshold: number,
+): { limit: number; margin: number; step: number } {
+  const maxAbs = kernels.maxAbs(x, n * dp);
+  // |x·scale|·(1 + 2⁻²⁴) + ½ must stay below 32,767.5, and ‖x‖·scale·(1 + 2⁻²⁴) + √dp/2 at most Q_NORM.
+  const byNorm = (Q_NORM - Math.sqrt(dp) / 2 - 1) / (STORED_NORM * (1 + 2 ** -23));
+  const scale = Math.fround(Math.min(maxAbs > 0 ? 32_766 / maxAbs : byNorm, byNorm) * (1 - 2 ** -20));
+  kernels.quantise16(x, q, n * dp, scale);
+  const step = 1 / scale;
+  const h = step * 0.502;
+  const margin = h * (2 * Math.sqrt(dim) * STORED_NORM + dp * h) * (1 + 1e-6);
+  const y = (threshold - margin - 1e-9) * scale * scale;
+  const limit = Math.min(2 ** 31 - 1, Math.max(-(2 ** 31), Math.floor(y) - 1));
+  return { limit, margin, step };
 }

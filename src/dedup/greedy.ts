@@ -2,11 +2,11 @@
 import { availableParallelism } from 'node:os';
 import { extendBasis, principalBasis, storeBasis } from './basis.js';
 import { quantize } from './bounds.js';
-import { BRUTE_SCRATCH_BYTES, bruteForceGreedy } from './brute_force.js';
+import { BRUTE_SCRATCH_BYTES, bruteForceGreedy, int16RowBytes } from './brute_force.js';
 import { checkInput, finishResult, normalizeInto, visitOrder, type DedupInput, type DedupResult } from './reference.js';
 import { chunkRows, scanKept } from './kept_scan.js';
 import { resolveGreedy } from './resolve.js';
-import { Allocator, roundUp } from './shared_memory.js';
+import { Allocator, MAX_PAGES, roundUp } from './shared_memory.js';
 import {
   bruteForceCost,
   choosePath,
@@ -46,7 +46,7 @@ export interface GreedyOptions {
   threshold: number;
   /**
    * 'auto' (default): the cheapest path by a sample's estimate (path_choice.ts); 'pruned': the prefix-bound scan;
-   * 'brute-force': blocks of candidates against the kept set with the blocked f32 filter (brute_force.ts). All are
+   * 'brute-force': blocks of candidates against the kept set with a blocked int16 or f32 filter (brute_force.ts). All are
    * exact and give the same result.
    */
   method?: 'auto' | 'pruned' | 'brute-force';
@@ -59,6 +59,11 @@ export interface GreedyOptions {
   basisSample?: number;
   /** Rows of the visit order scanned together against the rows kept before them (see scanKept). Default: n/32, at least 2048. */
   chunkRows?: number;
+  /**
+   * The brute-force path's filter: 'int16' (default) quantises a copy of the rows, twice the f32 rate, where the
+   * 4 GiB memory has room for it; 'f32' reads the stored rows. Both are exact.
+   */
+  bruteFilter?: 'int16' | 'f32';
 }
 
 const QUERY_BLOCK = 128;
@@ -122,6 +127,11 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
     out: Array.from({ length: lanes }, () => alloc.take(outBytes)),
     stats: Array.from({ length: lanes }, () => alloc.take(16)),
     brute: Array.from({ length: lanes + 1 }, () => alloc.take(BRUTE_SCRATCH_BYTES)),
+    // The int16 rows of the brute-force filter, where the 4 GiB memory has room (untouched unless that path runs).
+    q:
+      opts.bruteFilter !== 'f32' && alloc.size + int16RowBytes(n, dp) < (MAX_PAGES - 2) * 65536
+        ? alloc.take(int16RowBytes(n, dp))
+        : undefined,
   };
   const memory = alloc.memory();
   const f32 = new Float32Array(memory.buffer);
@@ -176,6 +186,7 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
         order: places,
         threshold,
         out: at.brute,
+        q: at.q,
       });
       lap('brute');
       const isKept = new Uint8Array(n);
@@ -183,17 +194,18 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
       const removed = bf.removed.map((m) => ({ ...m, index: order[m.index]!, duplicateOf: order[m.duplicateOf]! }));
       return finishResult(n, isKept, removed, {
         comparisons: bf.dots,
-        method: `brute-force exact (blocked f32 filter, ${workers || 'no'} workers${choice ? `; chosen: ${choice.reason}` : ''})`,
+        method: `brute-force exact (blocked ${bf.filter} filter, ${workers || 'no'} workers${choice ? `; chosen: ${choice.reason}` : ''})`,
         detail: { ...timings, ...choiceDetail(choice), dots: bf.dots, candidates: bf.candidates, margin: bf.margin },
       });
     };
     if (method === 'brute-force') return bruteForce();
-    if (method === 'auto' && bruteForceCost(n, dp) < prunedFloor(n, dp, prefixes[0], sampleRows)) {
+    const bruteFilter = at.q === undefined ? 'f32' : 'int16';
+    if (method === 'auto' && bruteForceCost(n, dp, bruteFilter) < prunedFloor(n, dp, prefixes[0], sampleRows)) {
       return bruteForce({
         path: 'brute-force',
         reason: 'too few rows for the basis to pay',
         estimates: [],
-        bruteCost: bruteForceCost(n, dp),
+        bruteCost: bruteForceCost(n, dp, bruteFilter),
       });
     }
     // The basis products are split across the workers too: at 10k rows they are the largest fixed cost.
@@ -219,7 +231,7 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
         local.gemmNT(at.sample, rows.length, at.basis, p.k2, dp, at.proj);
         return samplePassRates(f32.subarray(at.proj / 4, at.proj / 4 + rows.length * p.k2), norm, p, threshold);
       };
-      choice = choosePath(n, dp, prefixes, rates, true);
+      choice = choosePath(n, dp, prefixes, rates, true, bruteFilter);
       lap('choose');
       if (choice.path === 'brute-force') return bruteForce(choice);
       prefix = choice.prefix!;

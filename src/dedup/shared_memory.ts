@@ -5,9 +5,16 @@ export function roundUp(v: number, m: number): number {
   return Math.ceil(v / m) * m;
 }
 
+/** WebAssembly's 32-bit memories end at 4 GiB. */
+export const MAX_PAGES = 65536;
+
 /** Bump allocator for the one shared memory a dedup call uses; every block is 64-byte aligned. */
 export class Allocator {
   private top = 64;
+  /** Bytes taken so far. */
+  get size(): number {
+    return this.top;
+  }
   take(bytes: number): number {
     const at = this.top;
     this.top = roundUp(this.top + Math.max(bytes, 0), 64);
@@ -15,7 +22,7 @@ export class Allocator {
   }
   memory(): WasmMemory {
     const pages = Math.ceil(this.top / 65536) + 1;
-    if (pages > 65536) {
+    if (pages > MAX_PAGES) {
       throw new RangeError(`dedup needs ${(this.top / 2 ** 30).toFixed(1)} GiB of working memory; the limit is 4 GiB`);
     }
     return new wasm.Memory({ initial: pages, maximum: pages, shared: true });

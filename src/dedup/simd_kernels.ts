@@ -28,6 +28,8 @@ import {
   type WasmModule,
 } from './wasm_asm.js';
 
+import { buildMaxAbs, buildQuantise16 } from './row_kernels.js';
+
 export type { WasmMemory, WasmModule } from './wasm_asm.js';
 export { wasm } from './wasm_asm.js';
 
@@ -261,11 +263,18 @@ function buildScan(L: KernelLayout): Fn {
  * in 4×2 register tiles (8 accumulators, 4 + 1 loaded rows: it fits the 16 vector registers, and each loaded
  * 16-byte slice feeds 2 or 4 multiply-adds). Emits (i, j) u32 pairs, i < 4 and j < nb, whose dot ≥ limit; at most
  * 4·nb pairs. Each lane sums dp/4 products in order, then reduce4's two levels: error bound γ_{dp/4+3}, as gemmNT.
+ *
+ * bruteTile16 is the same on int16 rows (dp values, 2·dp bytes a row), the dots exact in i32:
+ * `i32x4.dot_i16x8_s` does 8 multiply-adds where f32x4 does 4 in two instructions, on half the bytes. The caller's
+ * quantisation keeps every row's ‖q‖₂ ≤ 46,339, so no partial sum can leave i32 (Cauchy–Schwarz on any subset of
+ * dims); `limit` is in the same integer units.
  */
-function buildBruteTile(L: { dp: number }): Fn {
-  const f = new Fn([I32, I32, I32, I32, F32], [I32]);
+function buildBruteTile(L: { dp: number }, kind: 'f32' | 'int16'): Fn {
+  const f32 = kind === 'f32';
+  const f = new Fn([I32, I32, I32, I32, f32 ? F32 : I32], [I32]);
   const [a, b, nb, out, limit] = [0, 1, 2, 3, 4];
-  const rowBytes = L.dp * 4;
+  const rowBytes = L.dp * (f32 ? 4 : 2);
+  const splat = f32 ? Simd.f32x4Splat : Simd.i32x4Splat;
   const [j, l, pa] = f.localsOf(I32, 3);
   const pb = f.localsOf(I32, 2);
   const [count, mask] = f.localsOf(I32, 2);
@@ -275,12 +284,12 @@ function buildBruteTile(L: { dp: number }): Fn {
   const acc = f.localsOf(V128, 8); // acc[i * 2 + jj]
   f.i32(0).set(count);
   f.get(nb).op(Op.i32Eqz).op(Op.if, VOID).i32(0).op(Op.return).op(Op.end);
-  f.get(limit).simd(Simd.f32x4Splat).set(lim);
+  f.get(limit).simd(splat).set(lim);
   f.i32(0).set(j);
   f.op(Op.loop, VOID);
   {
     f.get(b).get(j).i32(rowBytes).op(Op.i32Mul).op(Op.i32Add).tee(pb[0]).i32(rowBytes).op(Op.i32Add).set(pb[1]);
-    for (const q of acc) f.f32(0).simd(Simd.f32x4Splat).set(q);
+    for (const q of acc) (f32 ? f.f32(0) : f.i32(0)).simd(splat).set(q);
     f.i32(0).set(l);
     f.op(Op.loop, VOID);
     {
@@ -295,8 +304,8 @@ function buildBruteTile(L: { dp: number }): Fn {
           f.get(acc[i * 2 + jj])
             .get(av[i])
             .get(bv)
-            .simd(Simd.f32x4Mul)
-            .simd(Simd.f32x4Add)
+            .simd(f32 ? Simd.f32x4Mul : Simd.i32x4DotI16x8S)
+            .simd(f32 ? Simd.f32x4Add : Simd.i32x4Add)
             .set(acc[i * 2 + jj]);
         }
       }
@@ -304,8 +313,11 @@ function buildBruteTile(L: { dp: number }): Fn {
     }
     f.op(Op.end);
     for (let jj = 0; jj < 2; jj++) {
-      reduce4(f, [acc[jj], acc[2 + jj], acc[4 + jj], acc[6 + jj]]);
-      f.get(lim).simd(Simd.f32x4Ge).simd(Simd.i32x4Bitmask).set(mask);
+      reduce4(f, [acc[jj], acc[2 + jj], acc[4 + jj], acc[6 + jj]], f32 ? Simd.f32x4Add : Simd.i32x4Add);
+      f.get(lim)
+        .simd(f32 ? Simd.f32x4Ge : Simd.i32x4GeS)
+        .simd(Simd.i32x4Bitmask)
+        .set(mask);
       f.op(Op.block, VOID).op(Op.loop, VOID);
       {
         f.get(mask).op(Op.i32Eqz).op(Op.brIf, 1);
@@ -328,6 +340,9 @@ export interface DedupKernels {
   gemmNT(a: number, rows: number, b: number, cols: number, len: number, out: number): void;
   scan(q: number, g0: number, g1: number, out: number, stats: number): number;
   bruteTile(a: number, b: number, nb: number, out: number, limit: number): number;
+  bruteTile16(a: number, b: number, nb: number, out: number, limit: number): number;
+  maxAbs(p: number, count: number): number;
+  quantise16(src: number, dst: number, count: number, scale: number): void;
 }
 
 /** Compiles the kernels for one layout; the Module can be posted to workers and instantiated there on the same memory. */
@@ -335,7 +350,10 @@ export function compileKernels(layout: KernelLayout): WasmModule {
   const bytes = assemble([
     { name: 'gemmNT', fn: buildGemmNT() },
     { name: 'scan', fn: buildScan(layout) },
-    { name: 'bruteTile', fn: buildBruteTile(layout) },
+    { name: 'bruteTile', fn: buildBruteTile(layout, 'f32') },
+    { name: 'bruteTile16', fn: buildBruteTile(layout, 'int16') },
+    { name: 'maxAbs', fn: buildMaxAbs() },
+    { name: 'quantise16', fn: buildQuantise16() },
   ]);
   return new wasm.Module(bytes);
 }

@@ -40,13 +40,19 @@ export const Simd = {
   i32x4Splat: 0x11,
   f32x4Splat: 0x13,
   f32x4ExtractLane: 0x1f,
+  f32x4Nearest: 0x6a,
+  i16x8NarrowI32x4S: 0x85,
+  i32x4GeS: 0x3f,
   f32x4Ge: 0x46,
   anyTrue: 0x53,
   i32x4Bitmask: 0xa4,
   i32x4Add: 0xae,
   i32x4DotI16x8S: 0xba,
+  f32x4Abs: 0xe0,
   f32x4Add: 0xe4,
   f32x4Mul: 0xe6,
+  f32x4Max: 0xe9,
+  i32x4TruncSatF32x4S: 0xf8,
   f32x4ConvertI32x4S: 0xfa,
 } as const;
 
@@ -190,17 +196,17 @@ export function assemble(fns: { name: string; fn: Fn }[]): Uint8Array {
 }
 
 /** Sums four f32x4 accumulators horizontally: leaves (Σa0, Σa1, Σa2, Σa3) on the stack as (l0+l2)+(l1+l3). */
-export function reduce4(f: Fn, a: number[]): void {
+export function reduce4(f: Fn, a: number[], add: number = Simd.f32x4Add): void {
   const p = [f.local(V128), f.local(V128)];
   for (let h = 0; h < 2; h++) {
     const [x, y] = [a[2 * h], a[2 * h + 1]];
     f.get(x).get(y).shuffle32(0, 1, 4, 5);
     f.get(x).get(y).shuffle32(2, 3, 6, 7);
-    f.simd(Simd.f32x4Add).set(p[h]);
+    f.simd(add).set(p[h]);
   }
   f.get(p[0]).get(p[1]).shuffle32(0, 2, 4, 6);
   f.get(p[0]).get(p[1]).shuffle32(1, 3, 5, 7);
-  f.simd(Simd.f32x4Add);
+  f.simd(add);
 }
 
 // The project compiles without the DOM lib, whose types are the only WebAssembly typings; this is the slice used here.

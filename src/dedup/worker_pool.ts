@@ -83,9 +83,11 @@ export interface BruteParams {
   kTo: number;
   chunk: number;
   rowBytes: number;
-  /** Scratch for one bruteTile call (4·(chunk+1) pairs) and the lowered f32 limit. */
+  /** Scratch for one bruteTile call (4·(chunk+1) pairs) and the lowered limit: f32, or integer with int16 rows. */
   out: number;
   limit: number;
+  /** The rows are int16 (bruteTile16), not f32. */
+  int16: boolean;
 }
 
 /*
@@ -97,10 +99,11 @@ const BRUTE_DRIVER_SOURCE = `function bruteBlock(k, memory, p) {
   const o = p.out >> 2;
   let pairs = new Int32Array(256);
   let len = 0;
+  const tile = p.int16 ? k.bruteTile16 : k.bruteTile;
   for (let k0 = p.kFrom; k0 < p.kTo; k0 += p.chunk) {
     const kc = Math.min(p.chunk, p.kTo - k0);
     for (let t = 0; t < p.bn; t += 4) {
-      const c = k.bruteTile(p.a + t * p.rowBytes, p.b + k0 * p.rowBytes, kc + (kc & 1), p.out, p.limit);
+      const c = tile(p.a + t * p.rowBytes, p.b + k0 * p.rowBytes, kc + (kc & 1), p.out, p.limit);
       for (let e = 0; e < c; e++) {
         const i = t + i32[o + 2 * e];
         const j = i32[o + 2 * e + 1];
