@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { generateFixture } from '../bench/fixtures.js';
 import { Rng } from '../bench/rng.js';
 import { dedupGreedy } from '../src/dedup/greedy.js';
-import { choosePath, estimateRows, PREFIXES, scanTile } from '../src/dedup/path_choice.js';
+import { extendBasis } from '../src/dedup/basis.js';
+import {
+  choosePath,
+  estimateRows,
+  PREFIXES,
+  randomCompletionRates,
+  samplePassRates,
+  scanTile,
+} from '../src/dedup/path_choice.js';
 import { dedupExact } from '../src/dedup/reference.js';
 
 // A 256-row basis sample lets 2,200 rows pay for the basis, so the choice between prefixes is made at a size
@@ -138,5 +146,77 @@ describe('the choice stops estimating once brute force is cheaper', () => {
     expect(choosePath(4500, 1024, PREFIXES, rates, true, 'f32').bruteCost).toBeGreaterThan(
       choosePath(4500, 1024, PREFIXES, rates, true, 'int16').bruteCost * 1.5,
     );
+  });
+});
+
+describe('a prefix completed with random directions is predicted when the principal one prunes nothing', () => {
+  it('predicts the pass rates a measured random completion has, on cone-like and isotropic rows', () => {
+    // The principal prefix is the first kp coordinates; extendBasis completes it with seeded random directions, as
+    // dedupGreedy does. The prediction only sees the rows' first kp coordinates and their norms.
+    const [m, dp, kp] = [200, 512, 64];
+    const rng = new Rng(41);
+    for (const [shared, threshold] of [
+      [0.9, 0.95],
+      [0, 0.95],
+      [0, 0.5],
+    ] as const) {
+      const mean = Float64Array.from({ length: dp }, () => rng.normal());
+      const rows = Array.from({ length: m }, () => {
+        const v = Float64Array.from(
+          { length: dp },
+          (_, j) => (Math.sqrt(shared) * mean[j]!) / Math.sqrt(dp) + Math.sqrt((1 - shared) / dp) * rng.normal(),
+        );
+        const len = Math.hypot(...v);
+        return v.map((x) => x / len);
+      });
+      // The first coordinate carries the shared direction, so a principal prefix would find it.
+      if (shared)
+        for (const v of rows) {
+          const along = v.reduce((a, x, j) => a + x * mean[j]!, 0) / Math.hypot(...mean);
+          v[0] = along;
+        }
+      const norm = Float64Array.from(rows, (v) => v.reduce((a, x) => a + x * x, 0));
+      const identity = new Float64Array(kp * dp);
+      for (let c = 0; c < kp; c++) identity[c * dp + c] = 1;
+      const basis = extendBasis(identity, kp, 256, dp);
+      const project = (k: number) =>
+        Float32Array.from({ length: m * k }, (_, i) => {
+          const [s, c] = [Math.floor(i / k), i % k];
+          let d = 0;
+          for (let j = 0; j < dp; j++) d += rows[s]![j]! * basis[c * dp + j]!;
+          return d;
+        });
+      const principal = project(kp);
+      for (const p of [
+        { k1: 64, k2: 128 },
+        { k1: 128, k2: 256 },
+      ]) {
+        const guess = randomCompletionRates(principal, norm, kp, p, dp, threshold);
+        const measured = samplePassRates(project(p.k2), norm, p, threshold);
+        expect(Math.abs(guess.pass1 - measured.pass1)).toBeLessThan(0.1);
+        expect(Math.abs(guess.pass2 - measured.pass2)).toBeLessThan(0.1);
+      }
+    }
+  });
+
+  it('runs brute force on a cone without widening the basis, with the reference set', () => {
+    const fx = generateFixture({ ...SIZE, seed: 37, geometry: 'cone' });
+    const run = dedupGreedy(fx, { threshold: 0.95, workers: 0, basisSample: 256 });
+    expect(run.stats.method).toContain('the prefix bounds would prune too little');
+    expect(run.stats.detail?.pass2_16_64).toBeGreaterThan(0.99);
+    // Every wider prefix the choice looked at (128/256's floor is above brute force's cost at this size) was
+    // predicted, none measured.
+    const wider = Object.keys(run.stats.detail ?? {}).filter((k) => k.startsWith('pass1_') && k !== 'pass1_16_64');
+    expect(wider).toEqual(['pass1_64_128']);
+    for (const k of wider) expect(run.stats.detail?.[k.replace('pass1_', 'predicted_')]).toBe(1);
+    expectReference(fx, run, 0.95);
+    // Where the principal prefix prunes, the wider one is measured.
+    const iso = dedupGreedy(generateFixture({ ...SIZE, seed: 32, geometry: 'isotropic' }), {
+      threshold: 0.95,
+      workers: 0,
+      basisSample: 256,
+    });
+    expect(iso.stats.method).toContain('64/128');
+    expect(iso.stats.detail?.predicted_64_128).toBeUndefined();
   });
 });

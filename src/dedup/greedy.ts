@@ -13,7 +13,10 @@ import {
   estimateRows,
   PREFIXES,
   prunedFloor,
+  HOPELESS_PASS,
+  randomCompletionRates,
   samplePassRates,
+  scanCost,
   scanTile,
   WIDE_TILE,
   type PathChoice,
@@ -171,6 +174,8 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
     };
     const probeModule = compileKernels(probe);
     const local = instantiateKernels(probeModule, memory);
+    // Prefixes whose pass rates were predicted rather than measured (see `rates` below), for the stats.
+    const predicted: Prefix[] = [];
     const bruteForce = (choice?: PathChoice): DedupResult => {
       // The rows are in visit order already: brute force walks them as they are, and its places map back.
       const places = Int32Array.from({ length: n }, (_, r) => r);
@@ -195,7 +200,13 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
       return finishResult(n, isKept, removed, {
         comparisons: bf.dots,
         method: `brute-force exact (blocked ${bf.filter} filter, ${workers || 'no'} workers${choice ? `; chosen: ${choice.reason}` : ''})`,
-        detail: { ...timings, ...choiceDetail(choice), dots: bf.dots, candidates: bf.candidates, margin: bf.margin },
+        detail: {
+          ...timings,
+          ...choiceDetail(choice, predicted),
+          dots: bf.dots,
+          candidates: bf.candidates,
+          margin: bf.margin,
+        },
       });
     };
     if (method === 'brute-force') return bruteForce();
@@ -226,10 +237,23 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
         f32.copyWithin(at.sample / 4 + s * dp, at.x / 4 + r * dp, at.x / 4 + (r + 1) * dp);
         norm[s] = normSq[r];
       });
+      // The principal prefix's projection, kept when its bounds passed nearly every pair: a wider prefix is then
+      // predicted first (randomCompletionRates) and measured only if the prediction prices it below brute force.
+      let principal: Float32Array | undefined;
       const rates = (p: Prefix): { pass1: number; pass2: number } => {
+        if (principal && p.k2 > kPrincipal) {
+          const guess = randomCompletionRates(principal, norm, kPrincipal, p, dp, threshold);
+          if (scanCost(n, dp, { ...p, ...guess }) >= bruteForceCost(n, dp, bruteFilter)) {
+            predicted.push(p);
+            return guess;
+          }
+        }
         storeBasis(f32, at.basis, widen(p.k2), p.k2, dp, basisRows);
         local.gemmNT(at.sample, rows.length, at.basis, p.k2, dp, at.proj);
-        return samplePassRates(f32.subarray(at.proj / 4, at.proj / 4 + rows.length * p.k2), norm, p, threshold);
+        const proj = f32.subarray(at.proj / 4, at.proj / 4 + rows.length * p.k2);
+        const measured = samplePassRates(proj, norm, p, threshold);
+        if (p.k2 === kPrincipal && measured.pass2 >= HOPELESS_PASS) principal = proj.slice();
+        return measured;
       };
       choice = choosePath(n, dp, prefixes, rates, true, bruteFilter);
       lap('choose');
@@ -288,7 +312,7 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
       method: `pruned exact (${k2 > kPrincipal ? `PCA ${kPrincipal} + random` : 'PCA'} ${k1}/${k2} int16 bounds, ${workers || 'no'} workers${choice ? `; chosen: ${choice.reason}` : ''})`,
       detail: {
         ...timings,
-        ...choiceDetail(choice),
+        ...choiceDetail(choice, predicted),
         pairs: (n * (n - 1)) / 2,
         tileGroups: tile,
         stage2Groups,
@@ -306,9 +330,10 @@ export function dedupGreedy(input: DedupInput, opts: GreedyOptions): DedupResult
 }
 
 /** The estimates behind an automatic choice, as numbers for the stage's stats. */
-function choiceDetail(choice: PathChoice | undefined): Record<string, number> {
+function choiceDetail(choice: PathChoice | undefined, predicted: Prefix[]): Record<string, number> {
   if (!choice) return {};
   const out: Record<string, number> = { costBrute: choice.bruteCost };
+  for (const p of predicted) out[`predicted_${p.k1}_${p.k2}`] = 1;
   for (const e of choice.estimates) {
     out[`pass1_${e.k1}_${e.k2}`] = e.pass1;
     out[`pass2_${e.k1}_${e.k2}`] = e.pass2;
