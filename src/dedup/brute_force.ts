@@ -24,7 +24,10 @@ import { bruteBlock, type BruteParams, type WorkerPool } from './worker_pool.js'
 
 /** Candidates resolved together: large enough that a kept chunk loaded into cache serves many rows. */
 const BLOCK = 128;
-/** Kept rows per pass of a block (1 MB at 1024 dims, so it stays in L2 while the block's tiles pass over it). */
+/**
+ * Kept rows per pass of a block: 1 MB of f32 or 512 KB of int16 rows at 1024 dims, so they stay in L2 while the
+ * block's tiles pass over them.
+ */
 const KEPT_CHUNK = 256;
 /** Below this many kept rows a block is cheaper on the calling thread than a round trip to the workers. */
 const WORKER_MIN_KEPT = 2048;
