@@ -12,8 +12,9 @@
  *
  *   npm run bench                          all sizes (~20 minutes on 2 cores)
  *   npm run bench -- --sizes 2000,10000    selected sizes
- *   options: --fixtures clustered,isotropic,text,cone (default all four) --dim N (default 1024) --exact-max N (default 10000)
- *            --sample N (default 150) *            --port-budget S (default 60) --no-numpy --keep --no-save
+ *   options: --fixtures clustered,isotropic,text,cone (default all four) --dim N (default 1024)
+ *            --exact-max N (default 10000) --sample N (default 150) --port-budget S (default 60) --no-numpy --keep
+ *            --no-save
  * Where `python3 -c "import numpy"` works, bench/numpy_greedy.py (parse + exact greedy with BLAS products) runs on
  * each file too, and the ratios and the kept-set comparison go into the table.
  */

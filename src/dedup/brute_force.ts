@@ -71,13 +71,13 @@ export function bruteForceGreedy(args: BruteForceArgs): {
   permuteRows(f32, base, dp, n, order);
   // The filter reads its own copy of the rows (int16) or the stored rows themselves (f32); both follow the kept
   // compaction below.
-  const i16 = q === undefined ? undefined : new Int16Array(memory.buffer);
-  const quantised = q === undefined ? undefined : quantiseRows(kernels, x, q, n, dp, dim, threshold);
+  const int16 = q !== undefined;
+  const quantised = int16 ? quantiseRows(kernels, x, q, n, dp, dim, threshold) : undefined;
   const margin = quantised?.margin ?? gammaF32(dp / 4 + 3) * (1 + 2 ** -20);
   const limit = quantised?.limit ?? f32Below(threshold - margin - 1e-9);
-  const tiles = quantised && q !== undefined ? q : x;
-  const rowBytes = quantised ? dp * 2 : dp * 4;
-  const int16 = quantised !== undefined;
+  const tiles = q ?? x;
+  const rowBytes = int16 ? dp * 2 : dp * 4;
+  const i16 = new Int16Array(memory.buffer);
 
   // Kept rows are compacted to the front in visit order: the kept position of a row is its rank among kept rows,
   // which always trails its visit position, so moving it down never overwrites a row not yet visited.
@@ -180,10 +180,7 @@ export function bruteForceGreedy(args: BruteForceArgs): {
       const p = blockPos[i];
       if (p < 0 || p === r0 + i) continue;
       f32.copyWithin(base + p * dp, base + (r0 + i) * dp, base + (r0 + i + 1) * dp);
-      if (i16 && q !== undefined) {
-        const qb = q / 2;
-        i16.copyWithin(qb + p * dp, qb + (r0 + i) * dp, qb + (r0 + i + 1) * dp);
-      }
+      if (int16) i16.copyWithin(q / 2 + p * dp, q / 2 + (r0 + i) * dp, q / 2 + (r0 + i + 1) * dp);
     }
   }
   return { isKept, removed, dots, candidates, margin, filter: int16 ? 'int16' : 'f32' };

@@ -13,6 +13,7 @@
  *   t1,t2  f32 [groups*4]        residual-norm upper bounds after k1 / k2 dims, divided by the quantisation step
  */
 
+import { buildMaxAbs, buildQuantise16 } from './row_kernels.js';
 import {
   assemble,
   F32,
@@ -27,8 +28,6 @@ import {
   type WasmMemory,
   type WasmModule,
 } from './wasm_asm.js';
-
-import { buildMaxAbs, buildQuantise16 } from './row_kernels.js';
 
 export type { WasmMemory, WasmModule } from './wasm_asm.js';
 export { wasm } from './wasm_asm.js';
